@@ -1,0 +1,416 @@
+// common/trace/recorder.cpp — per-thread rings, the collector thread, and the wire encoding.
+//
+// Sections: clock · site registry · thread rings · recording · collector · start and stop.
+//
+// The hot path (record) touches only the calling thread's ring: one relaxed load of the global flag, a
+// timestamp, a 32-byte store and a release store of the ring's head. Everything slow — naming sites and
+// threads, sorting, encoding, writing to files and sockets — happens on the collector thread.
+#include "common/trace/recorder.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "common/trace/reader.h"
+#include "common/trace/wire.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <x86intrin.h>
+#define SOCKLAB_HAVE_TSC 1
+#endif
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace socklab::trace {
+
+namespace detail {
+std::atomic<bool> g_recording{false};
+}
+
+// ---- clock ------------------------------------------------------------------------------------------------
+// Events are stamped with the raw time-stamp counter (a few cycles to read, no system call) and converted to
+// nanoseconds by the collector. Where there is no TSC, the steady clock is used directly.
+namespace {
+
+struct Clock {
+    std::chrono::steady_clock::time_point steady_base = std::chrono::steady_clock::now();
+    std::uint64_t tick_base = raw();
+    double ns_per_tick = 1.0;
+
+    static std::uint64_t raw() noexcept {
+#ifdef SOCKLAB_HAVE_TSC
+        return __rdtsc();
+#else
+        return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+    }
+
+    Clock() {
+#ifdef SOCKLAB_HAVE_TSC
+        // Measure the counter's rate against the steady clock for 5 ms: precise to a few parts per million.
+        auto start = std::chrono::steady_clock::now();
+        std::uint64_t start_ticks = raw();
+        while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(5)) {
+        }
+        auto elapsed = std::chrono::steady_clock::now() - start;
+        std::uint64_t ticks = raw() - start_ticks;
+        double ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+        ns_per_tick = ticks > 0 ? ns / static_cast<double>(ticks) : 1.0;
+#else
+        using period = std::chrono::steady_clock::period;
+        ns_per_tick = 1e9 * static_cast<double>(period::num) / static_cast<double>(period::den);
+#endif
+    }
+
+    std::uint64_t to_ns(std::uint64_t ticks) const noexcept {
+        if (ticks <= tick_base) return 0;
+        return static_cast<std::uint64_t>(static_cast<double>(ticks - tick_base) * ns_per_tick);
+    }
+};
+
+Clock& clock() {
+    static Clock instance;
+    return instance;
+}
+
+std::uint32_t os_thread_id() {
+#ifdef _WIN32
+    return static_cast<std::uint32_t>(GetCurrentThreadId());
+#else
+    return static_cast<std::uint32_t>(syscall(SYS_gettid));
+#endif
+}
+
+}  // namespace
+
+std::uint64_t now_ns() noexcept { return clock().to_ns(Clock::raw()); }
+
+// ---- site registry ----------------------------------------------------------------------------------------
+namespace {
+
+struct Registry {
+    std::mutex mutex;
+    std::vector<SiteInfo> sites;  // index = site id - 1
+    std::map<std::string, std::string> info;
+    std::uint64_t info_version = 0;
+};
+
+Registry& registry() {
+    static Registry instance;
+    return instance;
+}
+
+}  // namespace
+
+std::uint16_t detail::register_site(const char* file, int line, const char* label) {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    if (r.sites.size() >= 0xFFFF) return 0;  // out of ids: the event still records, without a source line
+    SiteInfo site;
+    site.id = static_cast<std::uint16_t>(r.sites.size() + 1);
+    site.line = static_cast<std::uint32_t>(line);
+    site.file = file;
+    site.label = label;
+    r.sites.push_back(site);
+    return site.id;
+}
+
+void set_info(const std::string& key, const std::string& value) {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    r.info[key] = value;
+    ++r.info_version;
+}
+
+// ---- thread rings -----------------------------------------------------------------------------------------
+namespace {
+
+struct ThreadRing {
+    std::unique_ptr<Event[]> events;
+    std::uint32_t capacity = 0;        // a power of two
+    std::atomic<std::uint64_t> head{0};  // next slot the owner writes
+    std::atomic<std::uint64_t> tail{0};  // next slot the collector reads
+    std::atomic<std::uint64_t> dropped{0};
+    std::atomic<bool> retired{false};    // the owning thread has exited
+    std::uint16_t index = 0;
+    std::uint32_t os_thread = 0;
+    std::string role;                    // guarded by Rings::mutex
+    bool announced = false;              // collector only: the thread record was sent
+};
+
+struct Rings {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<ThreadRing>> live;
+    std::vector<std::unique_ptr<ThreadRing>> spare;  // rings of exited threads, reused by new ones
+    std::uint16_t next_index = 1;
+    std::uint32_t capacity = 1u << 14;
+};
+
+Rings& rings() {
+    static Rings instance;
+    return instance;
+}
+
+ThreadRing* attach_current_thread();
+
+// Retires the thread's ring when the thread exits, so the collector can drain it and hand it to a new thread.
+struct RingOwner {
+    ThreadRing* ring = nullptr;
+    ~RingOwner() {
+        if (ring) ring->retired.store(true, std::memory_order_release);
+    }
+};
+
+thread_local RingOwner t_owner;
+
+ThreadRing* attach_current_thread() {
+    Rings& r = rings();
+    std::lock_guard lock(r.mutex);
+    std::unique_ptr<ThreadRing> ring;
+    if (!r.spare.empty() && r.spare.back()->capacity == r.capacity) {
+        ring = std::move(r.spare.back());
+        r.spare.pop_back();
+    } else {
+        ring = std::make_unique<ThreadRing>();
+        ring->capacity = r.capacity;
+        ring->events = std::make_unique<Event[]>(r.capacity);
+    }
+    ring->head.store(0);
+    ring->tail.store(0);
+    ring->dropped.store(0);
+    ring->retired.store(false);
+    ring->announced = false;
+    ring->role = "thread";
+    ring->index = r.next_index++;
+    if (r.next_index == 0) r.next_index = 1;  // wrapped after 65,535 threads: indices are reused
+    ring->os_thread = os_thread_id();
+    t_owner.ring = ring.get();
+    r.live.push_back(std::move(ring));
+    return t_owner.ring;
+}
+
+}  // namespace
+
+// ---- recording --------------------------------------------------------------------------------------------
+void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail_value,
+                    std::int64_t arg0, std::uint32_t arg1) noexcept {
+    ThreadRing* ring = t_owner.ring;
+    if (!ring) ring = attach_current_thread();
+    std::uint64_t head = ring->head.load(std::memory_order_relaxed);
+    if (head - ring->tail.load(std::memory_order_acquire) >= ring->capacity) {
+        ring->dropped.fetch_add(1, std::memory_order_relaxed);  // full: lose the event, never block the server
+        return;
+    }
+    Event& event = ring->events[head & (ring->capacity - 1)];
+    event.time_ns = Clock::raw();  // raw ticks; the collector converts
+    event.arg0 = arg0;
+    event.arg1 = arg1;
+    event.connection = connection;
+    event.thread = ring->index;
+    event.site = site;
+    event.kind = kind;
+    event.detail = detail_value;
+    event.reserved = 0;
+    ring->head.store(head + 1, std::memory_order_release);
+}
+
+void name_thread(const char* role) {
+    ThreadRing* ring = t_owner.ring ? t_owner.ring : attach_current_thread();
+    {
+        std::lock_guard lock(rings().mutex);
+        ring->role = role;
+        ring->announced = false;  // send the record again with the new name
+    }
+    TRACE(thread_start, 0, 0, 0, 0);
+}
+
+void thread_exiting() { TRACE(thread_exit, 0, 0, 0, 0); }
+
+// ---- collector --------------------------------------------------------------------------------------------
+namespace {
+
+void append_record(std::string& out, wire::RecordType type, const void* payload, std::size_t size) {
+    std::uint32_t header[2] = {static_cast<std::uint32_t>(type), static_cast<std::uint32_t>(size)};
+    out.append(reinterpret_cast<const char*>(header), sizeof header);
+    out.append(static_cast<const char*>(payload), size);
+}
+
+void append_site(std::string& out, const SiteInfo& site) {
+    std::string payload(8, '\0');
+    std::memcpy(payload.data(), &site.id, 2);
+    std::memcpy(payload.data() + 4, &site.line, 4);
+    payload += site.file;
+    payload.push_back('\0');
+    payload += site.label;
+    payload.push_back('\0');
+    append_record(out, wire::RecordType::site, payload.data(), payload.size());
+}
+
+void append_thread(std::string& out, std::uint16_t index, std::uint32_t os_thread, const std::string& role) {
+    std::string payload(8, '\0');
+    std::memcpy(payload.data(), &index, 2);
+    std::memcpy(payload.data() + 4, &os_thread, 4);
+    payload += role;
+    payload.push_back('\0');
+    append_record(out, wire::RecordType::thread, payload.data(), payload.size());
+}
+
+void append_info(std::string& out, const std::string& key, const std::string& value) {
+    std::string payload = key;
+    payload.push_back('\0');
+    payload += value;
+    payload.push_back('\0');
+    append_record(out, wire::RecordType::info, payload.data(), payload.size());
+}
+
+struct Collector {
+    std::vector<std::unique_ptr<Sink>> sinks;
+    unsigned interval_ms = 2;
+    std::thread thread;
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+
+    // Collector-thread state.
+    std::string metadata;  // header and every site, thread and info record so far: what a late viewer needs
+    std::size_t sites_sent = 0;
+    std::uint64_t info_version_sent = ~0ull;
+    std::vector<Event> batch;
+    std::string chunk;
+
+    void drain_once();
+    void run();
+};
+
+std::mutex g_collector_mutex;  // guards g_collector across start/stop
+std::unique_ptr<Collector> g_collector;
+
+void Collector::drain_once() {
+    chunk.clear();
+    batch.clear();
+    std::uint64_t dropped = 0;
+    std::string new_metadata;
+    {
+        // Events first, then sites: an event's site was registered before the event was recorded, so every
+        // site an event below refers to is in the registry by the time it is read.
+        Rings& r = rings();
+        std::lock_guard lock(r.mutex);
+        for (auto it = r.live.begin(); it != r.live.end();) {
+            ThreadRing& ring = **it;
+            if (!ring.announced) {
+                append_thread(new_metadata, ring.index, ring.os_thread, ring.role);
+                ring.announced = true;
+            }
+            bool retired = ring.retired.load(std::memory_order_acquire);
+            std::uint64_t head = ring.head.load(std::memory_order_acquire);
+            for (std::uint64_t i = ring.tail.load(std::memory_order_relaxed); i < head; ++i)
+                batch.push_back(ring.events[i & (ring.capacity - 1)]);
+            ring.tail.store(head, std::memory_order_release);
+            dropped += ring.dropped.exchange(0, std::memory_order_relaxed);
+            if (retired) {  // drained for the last time: recycle
+                r.spare.push_back(std::move(*it));
+                it = r.live.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    {
+        Registry& r = registry();
+        std::lock_guard lock(r.mutex);
+        for (; sites_sent < r.sites.size(); ++sites_sent) append_site(new_metadata, r.sites[sites_sent]);
+        if (info_version_sent != r.info_version) {
+            for (auto& [key, value] : r.info) append_info(new_metadata, key, value);
+            info_version_sent = r.info_version;
+        }
+    }
+    metadata += new_metadata;
+    chunk += new_metadata;
+    if (!batch.empty()) {
+        // Each ring is in order already; sorting merges the threads into one timeline.
+        std::sort(batch.begin(), batch.end(),
+                  [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+        for (Event& event : batch) event.time_ns = clock().to_ns(event.time_ns);
+        constexpr std::size_t kPerRecord = 4096;
+        for (std::size_t i = 0; i < batch.size(); i += kPerRecord) {
+            std::size_t n = std::min(kPerRecord, batch.size() - i);
+            append_record(chunk, wire::RecordType::events, batch.data() + i, n * sizeof(Event));
+        }
+    }
+    if (dropped > 0) append_record(chunk, wire::RecordType::dropped, &dropped, sizeof dropped);
+    if (!chunk.empty())
+        for (auto& sink : sinks) sink->write(chunk.data(), chunk.size());
+}
+
+void Collector::run() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+        lock.unlock();
+        drain_once();
+        lock.lock();
+        wake.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stopping; });
+    }
+}
+
+std::string header_bytes() {
+    std::string header(wire::kMagic, sizeof wire::kMagic);
+    std::uint32_t fields[2] = {wire::kVersion, sizeof(Event)};
+    header.append(reinterpret_cast<const char*>(fields), sizeof fields);
+    return header;
+}
+
+}  // namespace
+
+namespace detail {
+// What a viewer joining late must receive before the next chunk: called by the live sink, on the collector
+// thread, from inside Sink::write.
+std::string metadata_so_far() {
+    return g_collector ? g_collector->metadata : header_bytes();
+}
+}  // namespace detail
+
+// ---- start and stop ---------------------------------------------------------------------------------------
+void start(RecorderOptions options) {
+    std::lock_guard guard(g_collector_mutex);
+    if (g_collector) return;
+    clock();  // calibrate before the first event, not during it
+    {
+        std::lock_guard lock(rings().mutex);
+        rings().capacity = std::max<std::uint32_t>(64, std::bit_ceil(options.ring_events));
+        for (auto& ring : rings().live) ring->announced = false;
+    }
+    auto collector = std::make_unique<Collector>();
+    collector->sinks = std::move(options.sinks);
+    collector->interval_ms = std::max(1u, options.drain_interval_ms);
+    collector->metadata = header_bytes();
+    for (auto& sink : collector->sinks) sink->write(collector->metadata.data(), collector->metadata.size());
+    g_collector = std::move(collector);
+    g_collector->thread = std::thread([c = g_collector.get()] { c->run(); });
+    detail::g_recording.store(true, std::memory_order_release);
+}
+
+void stop() {
+    std::lock_guard guard(g_collector_mutex);
+    if (!g_collector) return;
+    detail::g_recording.store(false, std::memory_order_release);
+    {
+        std::lock_guard lock(g_collector->mutex);
+        g_collector->stopping = true;
+    }
+    g_collector->wake.notify_all();
+    g_collector->thread.join();
+    g_collector->drain_once();  // whatever was recorded up to the flag going down
+    for (auto& sink : g_collector->sinks) sink->flush();
+    g_collector.reset();  // closes the sinks
+}
+
+}  // namespace socklab::trace

@@ -1,0 +1,123 @@
+// common/trace/recorder.h — the instrumentation API every model uses, and the recorder behind it.
+//
+// A model reports what its threads do with one macro:
+//
+//     TRACE(wait_begin, 0, WaitOn::completion_port, port_index, 0);
+//     TRACE(kind, connection, detail, arg0, arg1)
+//
+// and names each thread once with trace::name_thread("worker"). An API failure is reported with
+//
+//     TRACE_ERROR("WSARecv", error_code, connection);
+//
+// Cost: when nobody records, TRACE is one predictable branch on a global flag. When recording, it writes
+// 32 bytes into the calling thread's own ring buffer: no lock, no system call. A collector thread drains
+// every ring into the sinks (file, live TCP). Defining SOCKLAB_TRACE_DISABLED compiles every TRACE to nothing.
+//
+// The step gate and slow motion (DESIGN.md §4) live here too, because the live connection that controls them
+// is the trace connection: a model calls trace::gate_point(connection) right after each wait returns.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/trace/event.h"
+
+namespace socklab::trace {
+
+namespace detail {
+extern std::atomic<bool> g_recording;
+void record(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail, std::int64_t arg0,
+            std::uint32_t arg1) noexcept;
+std::uint16_t register_site(const char* file, int line, const char* label);
+}  // namespace detail
+
+inline bool recording() noexcept { return detail::g_recording.load(std::memory_order_relaxed); }
+
+// Names the calling thread ("worker", "acceptor") and records thread_start. Call once, first thing.
+void name_thread(const char* role);
+// Records thread_exit for the calling thread; its buffer is drained and recycled afterwards.
+void thread_exiting();
+
+// Facts about the run, shown in every viewer's header: model, runtime, processors, concurrency, ...
+void set_info(const std::string& key, const std::string& value);
+
+// ---- the step gate and slow motion ----------------------------------------------------------------------
+// Called by a model right after a wait returns, before it handles what woke it. Returns at once unless a
+// viewer turned the gate on (then it holds the thread until released) or set a slow-motion delay.
+void gate_point(std::uint32_t connection) noexcept;
+void gate_enable(bool on);            // off releases everyone held
+void gate_step();                     // releases the thread held longest
+void gate_run();                      // releases everyone held (the gate stays on)
+void set_slow_motion(unsigned milliseconds);
+unsigned gate_held_count();
+// Releases everyone and disables the gate for good: called by a server that is shutting down.
+void gate_shutdown();
+// Back to the initial state (gate off, no slow motion): called by a server as it starts.
+void gate_reset();
+// Applies one control line from a viewer: "gate on", "gate off", "step", "run", "slow <ms>". False if unknown.
+bool apply_control(const std::string& line);
+
+// ---- sinks and the recorder -----------------------------------------------------------------------------
+class Sink {
+public:
+    virtual ~Sink() = default;
+    // Bytes of the wire format (wire.h). The first call of every sink carries the header.
+    virtual void write(const char* data, std::size_t size) = 0;
+    virtual void flush() {}
+};
+
+// Writes the stream to a file. Throws std::runtime_error naming the file if it cannot be created.
+std::unique_ptr<Sink> make_file_sink(const std::string& path);
+// Listens on address:port (loopback unless told otherwise) for viewers; each gets the metadata so far and
+// every event from then on, and may send control lines back. Port 0 picks a free port (see live_port()).
+std::unique_ptr<Sink> make_live_sink(const std::string& address, std::uint16_t port);
+// The port a live sink actually listens on, or 0.
+std::uint16_t live_port();
+
+struct RecorderOptions {
+    std::vector<std::unique_ptr<Sink>> sinks;
+    unsigned drain_interval_ms = 2;
+    std::uint32_t ring_events = 1u << 14;  // per thread; a full ring drops and counts (a dropped record)
+};
+
+// Starts recording into the sinks. Only one recorder runs at a time in a process.
+void start(RecorderOptions options);
+// Stops recording, drains every buffer into the sinks, flushes them and closes them.
+void stop();
+
+// Nanoseconds on the recorder's clock (also usable when not recording).
+std::uint64_t now_ns() noexcept;
+
+}  // namespace socklab::trace
+
+#ifdef SOCKLAB_TRACE_DISABLED
+#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1) ((void)0)
+#define TRACE_ERROR(API, CODE, CONNECTION) ((void)0)
+#else
+// The site id is registered once per call site (a function-local static), then reused.
+#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1)                                                              \
+    do {                                                                                                         \
+        if (::socklab::trace::recording()) {                                                                     \
+            static const std::uint16_t trace_site_ = ::socklab::trace::detail::register_site(__FILE__, __LINE__, \
+                                                                                             #KIND);             \
+            ::socklab::trace::detail::record(::socklab::trace::Kind::KIND, trace_site_,                          \
+                                             static_cast<std::uint32_t>(CONNECTION),                             \
+                                             static_cast<std::uint8_t>(DETAIL),                                  \
+                                             static_cast<std::int64_t>(ARG0),                                    \
+                                             static_cast<std::uint32_t>(ARG1));                                  \
+        }                                                                                                        \
+    } while (false)
+#define TRACE_ERROR(API, CODE, CONNECTION)                                                                       \
+    do {                                                                                                         \
+        if (::socklab::trace::recording()) {                                                                     \
+            static const std::uint16_t trace_site_ = ::socklab::trace::detail::register_site(__FILE__, __LINE__, \
+                                                                                             API);               \
+            ::socklab::trace::detail::record(::socklab::trace::Kind::error, trace_site_,                         \
+                                             static_cast<std::uint32_t>(CONNECTION), 0,                          \
+                                             static_cast<std::int64_t>(CODE), 0);                                \
+        }                                                                                                        \
+    } while (false)
+#endif
