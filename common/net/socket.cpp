@@ -243,11 +243,10 @@ short poll_error_mask() { return POLLERR | POLLHUP | POLLNVAL; }
 int poll(PollEntry* entries, std::size_t count, int timeout_ms) {
     // The native structure differs (WSAPOLLFD's socket is a SOCKET, pollfd's an int), so copy through it.
 #ifdef _WIN32
-    thread_local std::vector<WSAPOLLFD> native;
+    std::vector<WSAPOLLFD> native(count);
 #else
-    thread_local std::vector<pollfd> native;
+    std::vector<pollfd> native(count);
 #endif
-    native.resize(count);
     for (std::size_t i = 0; i < count; ++i) {
         native[i].fd = entries[i].socket;
         native[i].events = entries[i].events;

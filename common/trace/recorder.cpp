@@ -140,7 +140,7 @@ struct ThreadRing {
     std::atomic<std::uint64_t> head{0};  // next slot the owner writes
     std::atomic<std::uint64_t> tail{0};  // next slot the collector reads
     std::atomic<std::uint64_t> dropped{0};
-    std::atomic<bool> retired{false};    // the owning thread has exited
+    std::atomic<bool> retired{false};    // the owning thread called thread_exiting()
     std::uint16_t index = 0;
     std::uint32_t os_thread = 0;
     std::string role;                    // guarded by Rings::mutex
@@ -160,17 +160,21 @@ Rings& rings() {
     return instance;
 }
 
-ThreadRing* attach_current_thread();
-
-// Retires the thread's ring when the thread exits, so the collector can drain it and hand it to a new thread.
-struct RingOwner {
-    ThreadRing* ring = nullptr;
-    ~RingOwner() {
-        if (ring) ring->retired.store(true, std::memory_order_release);
-    }
-};
-
-thread_local RingOwner t_owner;
+// The calling thread's ring. A plain pointer per thread, with no destructor: thread-exit destructors (C++
+// thread_local objects) proved fragile in MinGW-built programs under Wine when hundreds of threads end at once,
+// so a thread hands its ring back explicitly, in thread_exiting(). On Windows the slot is a TLS index.
+#ifdef _WIN32
+DWORD ring_slot() {
+    static const DWORD slot = TlsAlloc();
+    return slot;
+}
+ThreadRing* current_ring() { return static_cast<ThreadRing*>(TlsGetValue(ring_slot())); }
+void set_current_ring(ThreadRing* ring) { TlsSetValue(ring_slot(), ring); }
+#else
+thread_local ThreadRing* t_ring = nullptr;
+ThreadRing* current_ring() { return t_ring; }
+void set_current_ring(ThreadRing* ring) { t_ring = ring; }
+#endif
 
 ThreadRing* attach_current_thread() {
     Rings& r = rings();
@@ -193,9 +197,10 @@ ThreadRing* attach_current_thread() {
     ring->index = r.next_index++;
     if (r.next_index == 0) r.next_index = 1;  // wrapped after 65,535 threads: indices are reused
     ring->os_thread = os_thread_id();
-    t_owner.ring = ring.get();
+    ThreadRing* mine = ring.get();
+    set_current_ring(mine);
     r.live.push_back(std::move(ring));
-    return t_owner.ring;
+    return mine;
 }
 
 }  // namespace
@@ -203,7 +208,7 @@ ThreadRing* attach_current_thread() {
 // ---- recording --------------------------------------------------------------------------------------------
 void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail_value,
                     std::int64_t arg0, std::uint32_t arg1) noexcept {
-    ThreadRing* ring = t_owner.ring;
+    ThreadRing* ring = current_ring();
     if (!ring) ring = attach_current_thread();
     std::uint64_t head = ring->head.load(std::memory_order_relaxed);
     if (head - ring->tail.load(std::memory_order_acquire) >= ring->capacity) {
@@ -224,7 +229,7 @@ void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std
 }
 
 void name_thread(const char* role) {
-    ThreadRing* ring = t_owner.ring ? t_owner.ring : attach_current_thread();
+    ThreadRing* ring = current_ring() ? current_ring() : attach_current_thread();
     {
         std::lock_guard lock(rings().mutex);
         ring->role = role;
@@ -233,7 +238,13 @@ void name_thread(const char* role) {
     TRACE(thread_start, 0, 0, 0, 0);
 }
 
-void thread_exiting() { TRACE(thread_exit, 0, 0, 0, 0); }
+void thread_exiting() {
+    TRACE(thread_exit, 0, 0, 0, 0);
+    if (ThreadRing* ring = current_ring()) {
+        set_current_ring(nullptr);
+        ring->retired.store(true, std::memory_order_release);  // drained one last time, then reused
+    }
+}
 
 // ---- collector --------------------------------------------------------------------------------------------
 namespace {

@@ -38,7 +38,8 @@ inline bool recording() noexcept { return detail::g_recording.load(std::memory_o
 
 // Names the calling thread ("worker", "acceptor") and records thread_start. Call once, first thing.
 void name_thread(const char* role);
-// Records thread_exit for the calling thread; its buffer is drained and recycled afterwards.
+// Records thread_exit and hands the calling thread's buffer back (drained, then reused by a new thread).
+// Every thread that recorded calls it last thing; a thread that does not keeps its buffer until the end.
 void thread_exiting();
 
 // Facts about the run, shown in every viewer's header: model, runtime, processors, concurrency, ...

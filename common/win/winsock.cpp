@@ -1,0 +1,189 @@
+// common/win/winsock.cpp — the shared scaffolding of the models (see winsock.h).
+#include "common/win/winsock.h"
+
+#include <cstdio>
+
+#include "common/trace/recorder.h"
+
+namespace socklab::win {
+
+// ---- options and control ----------------------------------------------------------------------------------
+ServerControl::ServerControl()
+    : stop_event_(CreateEventW(nullptr, TRUE, FALSE, nullptr)),
+      ready_event_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {}
+
+ServerControl::~ServerControl() {
+    CloseHandle(stop_event_);
+    CloseHandle(ready_event_);
+}
+
+void ServerControl::report_ready(std::uint16_t port) {
+    port_ = port;
+    if (on_ready) on_ready(port);
+    SetEvent(ready_event_);
+}
+
+void ServerControl::report_failed() {
+    port_ = 0;
+    SetEvent(ready_event_);
+}
+
+std::uint16_t ServerControl::wait_until_ready(DWORD timeout_ms) {
+    if (WaitForSingleObject(ready_event_, timeout_ms) != WAIT_OBJECT_0) return 0;
+    return port_;
+}
+
+// ---- errors -----------------------------------------------------------------------------------------------
+static const char* winsock_error_name(DWORD code) {
+    switch (code) {
+    case WSAEINTR: return "WSAEINTR";
+    case WSAEWOULDBLOCK: return "WSAEWOULDBLOCK";
+    case WSAENOTSOCK: return "WSAENOTSOCK";
+    case WSAEADDRINUSE: return "WSAEADDRINUSE";
+    case WSAEADDRNOTAVAIL: return "WSAEADDRNOTAVAIL";
+    case WSAECONNABORTED: return "WSAECONNABORTED";
+    case WSAECONNRESET: return "WSAECONNRESET";
+    case WSAENOBUFS: return "WSAENOBUFS";
+    case WSAENOTCONN: return "WSAENOTCONN";
+    case WSAESHUTDOWN: return "WSAESHUTDOWN";
+    case WSAEMFILE: return "WSAEMFILE";
+    case WSAEACCES: return "WSAEACCES";
+    case WSAEINVAL: return "WSAEINVAL";
+    case WSA_IO_PENDING: return "WSA_IO_PENDING";
+    case WSA_OPERATION_ABORTED: return "WSA_OPERATION_ABORTED";
+    case ERROR_NETNAME_DELETED: return "ERROR_NETNAME_DELETED";
+    case ERROR_CONNECTION_ABORTED: return "ERROR_CONNECTION_ABORTED";
+    default: return nullptr;
+    }
+}
+
+std::string error_text(DWORD code) {
+    char text[512] = {};
+    DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, code, 0,
+                                  text, sizeof text, nullptr);
+    while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r' || text[length - 1] == ' '))
+        text[--length] = '\0';
+    const char* name = winsock_error_name(code);
+    std::string result = name ? std::string(name) + " (" + std::to_string(code) + ")" : "error " + std::to_string(code);
+    if (length > 0) result += ": " + std::string(text);
+    return result;
+}
+
+void report_error(const char* api, DWORD code, std::uint32_t connection) {
+    std::fprintf(stderr, "socklab-server: %s failed: %s\n", api, error_text(code).c_str());
+    std::fflush(stderr);
+    TRACE_ERROR("report_error", code, connection);
+}
+
+// ---- the listening socket ---------------------------------------------------------------------------------
+SOCKET create_listener(const ServerOptions& options, std::uint16_t& bound_port) {
+    SOCKET listener = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
+    if (listener == INVALID_SOCKET) {
+        report_error("WSASocketW", WSAGetLastError());
+        return INVALID_SOCKET;
+    }
+    // Exclusive use: no other process can bind the same port and steal connections meant for the class.
+    BOOL exclusive = TRUE;
+    setsockopt(listener, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&exclusive),
+               sizeof exclusive);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(options.port);
+    if (inet_pton(AF_INET, options.listen_address.c_str(), &address.sin_addr) != 1) {
+        std::fprintf(stderr, "socklab-server: --listen '%s' is not an IPv4 address\n", options.listen_address.c_str());
+        closesocket(listener);
+        return INVALID_SOCKET;
+    }
+    if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == SOCKET_ERROR) {
+        report_error("bind", WSAGetLastError());
+        closesocket(listener);
+        return INVALID_SOCKET;
+    }
+    if (listen(listener, SOMAXCONN) == SOCKET_ERROR) {
+        report_error("listen", WSAGetLastError());
+        closesocket(listener);
+        return INVALID_SOCKET;
+    }
+    int length = sizeof address;
+    getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+    bound_port = ntohs(address.sin_port);
+    return listener;
+}
+
+// ---- accounting -------------------------------------------------------------------------------------------
+Accounting& accounting() {
+    static Accounting instance;
+    return instance;
+}
+
+void close_socket(SOCKET& socket) {
+    if (socket == INVALID_SOCKET) return;
+    closesocket(socket);
+    socket = INVALID_SOCKET;
+    accounting().sockets.fetch_sub(1, std::memory_order_relaxed);
+}
+
+static std::atomic<std::uint32_t> g_next_connection_id{1};
+std::uint32_t next_connection_id() { return g_next_connection_id.fetch_add(1, std::memory_order_relaxed); }
+void reset_connection_ids() { g_next_connection_id = 1; }
+
+// ---- facts about the run ----------------------------------------------------------------------------------
+static const char* wine_version() {
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    if (!ntdll) return nullptr;
+    using WineGetVersion = const char*(CDECL*)();
+    auto get = reinterpret_cast<WineGetVersion>(reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_version")));
+    return get ? get() : nullptr;
+}
+
+bool running_under_wine() { return wine_version() != nullptr; }
+
+std::string runtime_name() {
+    if (const char* wine = wine_version()) return std::string("Wine ") + wine;
+    // RtlGetVersion tells the truth where GetVersionEx is shimmed.
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    using RtlGetVersionFunction = LONG(WINAPI*)(OSVERSIONINFOW*);
+    auto get = ntdll ? reinterpret_cast<RtlGetVersionFunction>(
+                           reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
+                     : nullptr;
+    OSVERSIONINFOW version{};
+    version.dwOSVersionInfoSize = sizeof version;
+    if (get && get(&version) == 0)
+        return "Windows " + std::to_string(version.dwMajorVersion) + "." + std::to_string(version.dwMinorVersion) +
+               "." + std::to_string(version.dwBuildNumber);
+    return "Windows";
+}
+
+unsigned processor_count() {
+    SYSTEM_INFO info;
+    GetSystemInfo(&info);
+    return info.dwNumberOfProcessors;
+}
+
+void announce_server(const std::string& model, unsigned concurrency) {
+    trace::set_info("model", model);
+    trace::set_info("runtime", runtime_name());
+    trace::set_info("processors", std::to_string(processor_count()));
+    trace::set_info("concurrency", std::to_string(concurrency));
+    TRACE(server_start, 0, 0, processor_count(), concurrency);
+}
+
+long completion_queue_depth(HANDLE port) {
+    // NtQueryIoCompletion is ntdll's, undocumented in the SDK headers but stable since NT 4; it is the only way
+    // to read how many packets wait on a port. Looked up once.
+    struct BasicInformation {
+        LONG depth;
+    };
+    using Query = LONG(NTAPI*)(HANDLE, int, void*, ULONG, ULONG*);
+    static Query query = [] {
+        HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+        return ntdll ? reinterpret_cast<Query>(reinterpret_cast<void*>(GetProcAddress(ntdll, "NtQueryIoCompletion")))
+                     : nullptr;
+    }();
+    if (!query) return -1;
+    BasicInformation information{};
+    if (query(port, 0, &information, sizeof information, nullptr) != 0) return -1;
+    return information.depth;
+}
+
+}  // namespace socklab::win

@@ -1,0 +1,152 @@
+// common/win/winsock.h — the Windows-only helpers every model shares, so that no model copies them.
+//
+// What is here is the scaffolding around a model, never the calls a lesson is about: start-up and options,
+// error text, the listening socket, the counts of live sockets and per-I/O objects, the connection table that
+// broadcast walks, and the facts a trace opens with. Each model still writes its own accept, recv, send,
+// WSARecv, GetQueuedCompletionStatus... in full.
+#pragma once
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+#include <windows.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "common/protocol/session.h"
+
+namespace socklab::win {
+
+// ---- options and control ----------------------------------------------------------------------------------
+struct ServerOptions {
+    std::string model;
+    std::string listen_address = "127.0.0.1";  // loopback unless told otherwise (--listen 0.0.0.0 for a class)
+    std::uint16_t port = 5000;                 // 0 = any free port (tests)
+    unsigned workers = 0;                      // worker threads of pooled models; 0 = twice the processors
+    unsigned concurrency = 0;                  // completion-port concurrency value; 0 = the processors
+    std::size_t max_line = protocol::kDefaultMaxLine;
+    unsigned accepts = 8;                      // iocp-acceptex: AcceptEx calls kept posted
+    bool accept_data = false;                  // iocp-acceptex: AcceptEx waits for the first data
+    unsigned idle_seconds = 3;                 // iocp-acceptex with --accept-data: close connections silent this long
+};
+
+// How the server executable, or a test, runs a model and stops it.
+class ServerControl {
+public:
+    ServerControl();
+    ~ServerControl();
+    ServerControl(const ServerControl&) = delete;
+    ServerControl& operator=(const ServerControl&) = delete;
+
+    // A manual-reset event: signalled once, when the model must shut down. Models wait on it directly.
+    HANDLE stop_event() const { return stop_event_; }
+    void request_stop() { SetEvent(stop_event_); }
+    bool stop_requested() const { return WaitForSingleObject(stop_event_, 0) == WAIT_OBJECT_0; }
+
+    // Called by the model once its listening socket accepts connections.
+    void report_ready(std::uint16_t port);
+    // Blocks until the model is ready (returns its port) or has failed (returns 0).
+    std::uint16_t wait_until_ready(DWORD timeout_ms = 30000);
+    void report_failed();
+
+    std::function<void(std::uint16_t port)> on_ready;  // optional: the server executable prints the address
+
+private:
+    HANDLE stop_event_;
+    HANDLE ready_event_;
+    std::atomic<std::uint16_t> port_{0};
+};
+
+// ---- errors -----------------------------------------------------------------------------------------------
+// "WSAECONNRESET (10054): An existing connection was forcibly closed by the remote host."
+std::string error_text(DWORD code);
+// Prints "socklab-server: <api> failed: <error text>" to stderr and records an error event.
+void report_error(const char* api, DWORD code, std::uint32_t connection = 0);
+
+// ---- the listening socket ---------------------------------------------------------------------------------
+// WSASocketW (overlapped-capable), SO_EXCLUSIVEADDRUSE, bind and listen on options.listen_address:port.
+// Returns INVALID_SOCKET after reporting which call failed. The actual port is written to `bound_port`.
+SOCKET create_listener(const ServerOptions& options, std::uint16_t& bound_port);
+
+// ---- accounting -------------------------------------------------------------------------------------------
+// Every socket a model accepts and every per-I/O object it allocates is counted, so a test can prove that a
+// shutdown leaves zero behind.
+struct Accounting {
+    std::atomic<long> sockets{0};
+    std::atomic<long> io_objects{0};
+    std::atomic<long> connections{0};
+    std::atomic<long> threads{0};
+};
+Accounting& accounting();
+
+// A per-I/O object derives from Counted<...> and is counted from construction to destruction.
+template <class Derived>
+struct CountedIoObject {
+    CountedIoObject() { accounting().io_objects.fetch_add(1, std::memory_order_relaxed); }
+    ~CountedIoObject() { accounting().io_objects.fetch_sub(1, std::memory_order_relaxed); }
+    CountedIoObject(const CountedIoObject&) = delete;
+    CountedIoObject& operator=(const CountedIoObject&) = delete;
+};
+
+// A socket the model accepted: counted until close_socket.
+inline void track_socket(SOCKET) { accounting().sockets.fetch_add(1, std::memory_order_relaxed); }
+// closesocket, counted; the SOCKET is set to INVALID_SOCKET so it cannot be closed twice.
+void close_socket(SOCKET& socket);
+
+// ---- connections ------------------------------------------------------------------------------------------
+// Connection ids start at 1 in every server run; 0 means "no connection" in traces.
+std::uint32_t next_connection_id();
+void reset_connection_ids();
+
+// The table of live connections that /all walks. Lock order: the table's lock, then a connection's own.
+template <class Connection>
+class ConnectionTable {
+public:
+    void add(std::uint32_t id, Connection* connection) {
+        std::lock_guard lock(mutex_);
+        connections_[id] = connection;
+    }
+    void remove(std::uint32_t id) {
+        std::lock_guard lock(mutex_);
+        connections_.erase(id);
+    }
+    // Calls action(connection) for every connection but `except`, under the table's lock, so no connection
+    // can be freed meanwhile (a model removes a connection from the table before freeing it).
+    template <class Action>
+    std::size_t for_each_except(std::uint32_t except, Action&& action) {
+        std::lock_guard lock(mutex_);
+        std::size_t count = 0;
+        for (auto& [id, connection] : connections_)
+            if (id != except && action(connection)) ++count;
+        return count;
+    }
+    std::size_t size() {
+        std::lock_guard lock(mutex_);
+        return connections_.size();
+    }
+
+private:
+    std::mutex mutex_;
+    std::unordered_map<std::uint32_t, Connection*> connections_;
+};
+
+// ---- facts about the run ----------------------------------------------------------------------------------
+// "Wine 8.0 (Linux)" or "Windows 10.0.19045": which runtime the numbers come from.
+std::string runtime_name();
+bool running_under_wine();
+unsigned processor_count();
+// Records the facts every trace opens with (model, runtime, processors, concurrency) and server_start.
+void announce_server(const std::string& model, unsigned concurrency);
+
+// Number of packets queued on a completion port (NtQueryIoCompletion), or -1 where it cannot be read.
+long completion_queue_depth(HANDLE port);
+
+}  // namespace socklab::win

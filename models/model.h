@@ -1,0 +1,44 @@
+// models/model.h — what every model file provides, and the list of models the server can run.
+//
+// A model is one function: it serves the shared protocol with its own way of waiting until the control's
+// stop event is signalled, then shuts down gracefully and returns 0 (or non-zero if it could not start).
+// Every model file has the same sections, in the same order, marked "// SECTION: <name>":
+//
+//   abstract   how readiness or completion is delivered, where state lives, threads, honest limits
+//   state      per-connection and per-I/O state
+//   listen     the listening socket and how new connections arrive
+//   wait       the call the model waits in — the heart of the lesson
+//   dispatch   what happens when the wait returns: the protocol session runs
+//   send       the per-connection send queue and partial sends
+//   teardown   graceful shutdown: cancel pending I/O, wait for every completion, free everything
+//   run        the entry point that ties it together
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "common/win/winsock.h"
+
+namespace socklab::models {
+
+using win::ServerControl;
+using win::ServerOptions;
+
+using ModelMain = int (*)(const ServerOptions& options, ServerControl& control);
+
+struct ModelInfo {
+    const char* id;       // "iocp", as typed on the command line
+    const char* file;     // "models/06_iocp.cpp"
+    const char* waits_on; // one line for --list
+    ModelMain run;
+};
+
+// Every model, in the order of the course.
+const std::vector<ModelInfo>& all_models();
+const ModelInfo* find_model(std::string_view id);
+
+// The entry point of each model file.
+int run_blocking(const ServerOptions& options, ServerControl& control);
+int run_iocp(const ServerOptions& options, ServerControl& control);
+
+}  // namespace socklab::models

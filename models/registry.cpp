@@ -1,0 +1,20 @@
+// models/registry.cpp — the models the server executable (and the tests) can run, by id.
+#include "models/model.h"
+
+namespace socklab::models {
+
+const std::vector<ModelInfo>& all_models() {
+    static const std::vector<ModelInfo> models = {
+        {"blocking", "models/00_blocking.cpp", "accept() and recv() in a thread per client", run_blocking},
+        {"iocp", "models/06_iocp.cpp", "GetQueuedCompletionStatus in a worker pool; accept() in one thread", run_iocp},
+    };
+    return models;
+}
+
+const ModelInfo* find_model(std::string_view id) {
+    for (const ModelInfo& model : all_models())
+        if (id == model.id) return &model;
+    return nullptr;
+}
+
+}  // namespace socklab::models

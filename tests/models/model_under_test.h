@@ -1,0 +1,10 @@
+// The model the conformance suite is testing in this run (chosen with --model on the command line).
+#pragma once
+
+#include "models/model.h"
+
+const socklab::models::ModelInfo& model_under_test();
+
+// What a model says about itself that a test must respect: whether one client's blocking /work stalls every
+// other client (true of the single-threaded models).
+bool model_under_test_stalls_everyone_on_work();
