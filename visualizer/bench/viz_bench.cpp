@@ -1,0 +1,161 @@
+// visualizer/bench/viz_bench.cpp — prints the visualizer's figures against the targets of DESIGN.md §10:
+//   intake      events per second from a stream decoder into the model (target: at least 2 million)
+//   frame       CPU time of the questions one frame asks, with one million events in history (at most 8 ms)
+//   storage     bytes stored per event, history and indexes (at most 40)
+// A benchmark, not a test: it prints figures and where they were measured, and always exits 0.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <sys/utsname.h>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/trace/reader.h"
+#include "visualizer/model/session.h"
+#include "visualizer/model/synthetic_trace.h"
+#include "visualizer/model/trace_model.h"
+#include "visualizer/model/trace_writer.h"
+
+using namespace socklab::viz;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// What one frame of socklab-viz asks of a session's model: every lane's spans and event ticks across the
+// timeline's width, the waiters stack, the queue and its packets, the wakes, the connections.
+std::size_t one_frame(const TraceModel& model, std::uint64_t begin, std::uint64_t end, double width_pixels) {
+    static std::vector<LaneSpan> spans;
+    static std::vector<std::uint32_t> ticks;
+    const double ns_per_pixel = double(end - begin) / width_pixels;
+    std::size_t drawn = 0;
+    for (const auto& lane : model.lanes()) {
+        model.spans(lane, begin, end, ns_per_pixel, spans);
+        model.events_in(lane, begin, end, ns_per_pixel, ticks);
+        drawn += spans.size() + ticks.size();
+    }
+    for (const auto& port : model.ports()) {
+        drawn += model.waiters_at(port.index, end).size();
+        drawn += model.counted_depth_at(port.index, end);
+        drawn += model.packets_waiting_at(port.index, end).size();
+        drawn += model.recent_wakes(port.index, end, 32).size();
+        // The queue-depth plot: one sample per pixel column.
+        for (int x = 0; x < 400; ++x)
+            drawn += model.counted_depth_at(port.index, begin + static_cast<std::uint64_t>((end - begin) * x / 400));
+    }
+    drawn += model.connections_open_at(end);
+    return drawn;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // --write-trace FILE also saves the million-event trace, to time real frames with:
+    //   xvfb-run -a socklab-viz --replay FILE --frames 60 --screenshot /tmp/x.png   (prints CPU per frame)
+    const std::string write_to = argc == 3 && std::string(argv[1]) == "--write-trace" ? argv[2] : "";
+    utsname machine{};
+    uname(&machine);
+    std::printf("viz-bench: measured natively on %s %s, %u hardware threads (not under Wine)\n", machine.sysname,
+                machine.machine, std::thread::hardware_concurrency());
+
+    // A server-like trace of about a million events: 16 workers, 64 connections, LIFO wakes.
+    SyntheticOptions options;
+    options.workers = 16;
+    options.concurrency = 4;
+    options.connections = 64;
+    options.lines = 80'000;
+    options.gate_every = 50;
+    const auto trace = make_synthetic_trace(options);
+
+    // The stream a live server would send, as bytes.
+    TraceModel source;
+    for (const auto& [key, value] : trace.info) source.take_info(key, value);
+    for (const auto& [id, site] : trace.sites) source.take_site(site);
+    for (const auto& [index, thread] : trace.threads) source.take_thread(thread);
+    source.take(trace.events.data(), trace.events.size());
+    source.finish();
+    TraceWriter writer;
+    writer.snapshot(source);
+    const std::string stream = writer.take_bytes();
+    if (!write_to.empty()) std::ofstream(write_to, std::ios::binary) << stream;
+
+    // ---- intake: decode the stream in 64 KiB pieces (as a socket delivers it) into a fresh model ----
+    double best_intake = 0;
+    TraceModel model;
+    for (int round = 0; round < 3; ++round) {
+        model = TraceModel();
+        socklab::trace::StreamDecoder decoder(model.decoder_handler());
+        const auto start = Clock::now();
+        for (std::size_t at = 0; at < stream.size(); at += 65536) {
+            decoder.feed(stream.data() + at, std::min<std::size_t>(65536, stream.size() - at));
+            model.settle();  // once per piece: more often than a 60 Hz frame would
+        }
+        model.finish();
+        best_intake = std::max(best_intake, double(model.event_count()) / seconds_since(start));
+    }
+    std::printf("events in history          %zu\n", model.event_count());
+    std::printf("intake (decode + model)    %.1f million events/s   (target >= 2)\n", best_intake / 1e6);
+
+    // ---- intake through a live TCP stream: a thread sends the bytes over loopback as fast as it can; a
+    // Session attached to it pumps and decodes, as socklab-viz does each frame. Nothing may be lost.
+    {
+        const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        ::listen(listener, 1);
+        socklen_t length = sizeof address;
+        ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+        std::thread sender([&] {
+            const int viewer = ::accept(listener, nullptr, nullptr);
+            for (std::size_t at = 0; at < stream.size();) {
+                const ssize_t sent = ::send(viewer, stream.data() + at, stream.size() - at, 0);
+                if (sent <= 0) break;
+                at += static_cast<std::size_t>(sent);
+            }
+            ::close(viewer);
+        });
+        auto session = Session::attach("127.0.0.1", ntohs(address.sin_port), 0);
+        const auto start = Clock::now();
+        while (session->connection().status() != LiveConnection::Status::closed && seconds_since(start) < 30)
+            session->update(0.001);
+        session->update(0.2);  // the stream went quiet: everything queued is placed
+        const double seconds = seconds_since(start);
+        sender.join();
+        ::close(listener);
+        std::printf("intake over loopback TCP   %.1f million events/s, %zu of %zu events arrived\n",
+                    double(session->model().event_count()) / seconds / 1e6, session->model().event_count(),
+                    model.event_count());
+    }
+
+    // ---- frame: the whole trace on screen, then a zoomed window following the end ----
+    const std::uint64_t first = model.first_ns(), last = model.last_ns();
+    std::size_t sink = 0;
+    auto time_frames = [&](std::uint64_t begin, std::uint64_t end) {
+        const int frames = 50;
+        const auto start = Clock::now();
+        for (int i = 0; i < frames; ++i) sink += one_frame(model, begin, end, 1600);
+        return seconds_since(start) * 1000 / frames;
+    };
+    std::printf("frame, whole trace visible %.3f ms CPU   (target <= 8)\n", time_frames(first, last));
+    std::printf("frame, last 10 ms visible  %.3f ms CPU\n", time_frames(last - 10'000'000, last));
+    std::printf("frame, middle 1 s visible  %.3f ms CPU\n",
+                time_frames(first + (last - first) / 2, first + (last - first) / 2 + 1'000'000'000));
+
+    // ---- storage ----
+    std::printf("bytes stored per event     %.1f   (target <= 40; history 32 + indexes)\n",
+                model.bytes_per_event_stored());
+    std::printf("bytes allocated per event  %.1f   (vector capacity included)\n", model.bytes_per_event_allocated());
+    std::printf("(checksum %zu)\n", sink);
+    return 0;
+}

@@ -1,0 +1,429 @@
+// visualizer/main.cpp — socklab-viz: watch a server's threads wait, wake and take completion packets.
+//
+//   socklab-viz --start iocp                      start a model (under Wine on Linux) and watch it live
+//   socklab-viz --attach 6000 --server-port 5000  attach to a running server's trace port
+//   socklab-viz --replay run.sltrace              replay a saved trace (repeat to compare side by side)
+//   socklab-viz --reference                       the reference model of the Windows completion-port rules
+//   socklab-viz --replay run.sltrace --frames 5 --screenshot out.png --size 1600x900    headless, for tests
+//   socklab-viz --replay run.sltrace --dump-model | --export-chrome out.json           no window at all
+//
+// Phases, as in the Dear ImGui examples: setup (options, sessions, window, ImGui), main loop (events,
+// sessions, headless bookkeeping), render (ImGui frame, OpenGL, screenshot), cleanup.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <GLFW/glfw3.h>
+#include <stb/stb_image_write.h>
+
+#include "backends/imgui_impl_glfw.h"
+#include "backends/imgui_impl_opengl3.h"
+#include "imgui.h"
+#include "visualizer/model/chrome_export.h"
+#include "visualizer/model/model_dump.h"
+#include "visualizer/model/synthetic_trace.h"
+#include "visualizer/ui/panels.h"
+
+using namespace socklab::viz;
+
+namespace {
+
+// ---- options ----------------------------------------------------------------------------------------------
+
+struct Options {
+    struct LiveStart {
+        std::string model;
+        int port = 0, trace_port = 0;
+    };
+    struct Attach {
+        int trace_port = 0, server_port = 0;
+    };
+    std::vector<std::string> replays;
+    std::vector<Attach> attaches;
+    std::vector<LiveStart> starts;
+    std::vector<std::string> references;  // scenario files; "" = the built-in LIFO lesson
+    int synthetic_lifo = 0, synthetic_fifo = 0;
+    std::string repo_root;
+    std::string export_chrome;
+    bool dump_model = false;
+    int frames = 0;  // 0 = run until the window closes
+    std::string screenshot;
+    int width = 1600, height = 900;
+    double cursor_fraction = -1;
+    int connect_clients = 0;
+    std::vector<std::string> client_lines;
+    double wait_live_seconds = 30;
+    bool gate = false;
+    std::string socklab_command;  // default: <repo>/socklab
+    std::string record;           // live: record the first live session to this file
+    std::string select_kind;      // select the last event of this kind before each cursor (wait_end, ...)
+};
+
+const char* const kUsage =
+    "usage: socklab-viz [sessions] [options]\n"
+    "sessions (each may repeat; they are shown side by side):\n"
+    "  --replay FILE            a saved trace (a server's --trace-file, or the Record button)\n"
+    "  --attach PORT            a running server's trace port; --server-port P for the built-in clients\n"
+    "  --start MODEL            start `socklab serve MODEL` (--port P --trace-port T apply to the last one)\n"
+    "  --reference [FILE]       the reference model running a scenario (default: the LIFO lesson)\n"
+    "  --synthetic, --synthetic-fifo   a made-up IOCP-like trace, LIFO or FIFO (not a measurement)\n"
+    "options:\n"
+    "  --repo DIR               repository root, for source lines and the socklab command\n"
+    "  --frames N               render N frames, then exit\n"
+    "  --screenshot PNG         write the last frame as a PNG (with --frames: headless, under xvfb-run)\n"
+    "  --size WxH               window size (default 1600x900)\n"
+    "  --cursor-fraction F      replays: put the cursor at F (0..1) of the trace instead of its end\n"
+    "  --connect N, --send LINE live sessions: connect N clients, then send LINE from each once connected\n"
+    "  --wait-live SECONDS      headless live: wait this long for events before counting frames (default 30)\n"
+    "  --gate                   live sessions: turn the step gate on once connected (workers stop after waits)\n"
+    "  --record FILE            record the first live session to FILE (a trace --replay opens)\n"
+    "  --select KIND            select the last event of KIND (wait_end, packet_dequeued, ...) before the\n"
+    "                           cursor, so the event and source panels show it (for screenshots)\n"
+    "  --socklab PATH           the socklab command that --start runs (default: REPO/socklab)\n"
+    "  --dump-model             print the first session's derived figures as text and exit\n"
+    "  --export-chrome OUT.json write the first session as Chrome trace JSON (Perfetto) and exit\n";
+
+bool parse_options(int argc, char** argv, Options& options) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
+            return argv[++i];
+        };
+        try {
+            if (arg == "--replay") options.replays.push_back(value());
+            else if (arg == "--attach") options.attaches.push_back({std::stoi(value()), 0});
+            else if (arg == "--server-port" && !options.attaches.empty()) options.attaches.back().server_port = std::stoi(value());
+            else if (arg == "--start") options.starts.push_back({value(), 0, 0});
+            else if (arg == "--port" && !options.starts.empty()) options.starts.back().port = std::stoi(value());
+            else if (arg == "--trace-port" && !options.starts.empty()) options.starts.back().trace_port = std::stoi(value());
+            else if (arg == "--reference")
+                options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");
+            else if (arg == "--synthetic") ++options.synthetic_lifo;
+            else if (arg == "--synthetic-fifo") ++options.synthetic_fifo;
+            else if (arg == "--repo") options.repo_root = value();
+            else if (arg == "--export-chrome") options.export_chrome = value();
+            else if (arg == "--dump-model") options.dump_model = true;
+            else if (arg == "--frames") options.frames = std::stoi(value());
+            else if (arg == "--screenshot") options.screenshot = value();
+            else if (arg == "--size") {
+                const std::string size = value();
+                if (std::sscanf(size.c_str(), "%dx%d", &options.width, &options.height) != 2 || options.width < 200 ||
+                    options.height < 150)
+                    throw std::runtime_error("--size wants WIDTHxHEIGHT, at least 200x150");
+            } else if (arg == "--cursor-fraction") options.cursor_fraction = std::stod(value());
+            else if (arg == "--connect") options.connect_clients = std::stoi(value());
+            else if (arg == "--send") options.client_lines.push_back(value());
+            else if (arg == "--wait-live") options.wait_live_seconds = std::stod(value());
+            else if (arg == "--gate") options.gate = true;
+            else if (arg == "--record") options.record = value();
+            else if (arg == "--select") options.select_kind = value();
+            else if (arg == "--socklab") options.socklab_command = value();
+            else if (arg == "--help" || arg == "-h") {
+                std::fputs(kUsage, stdout);
+                std::exit(0);
+            } else {
+                throw std::runtime_error("unknown option " + arg);
+            }
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "socklab-viz: %s\n%s", error.what(), kUsage);
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Opens every session the options name. False (with a message printed) when one cannot be opened.
+bool open_sessions(const Options& options, ui::AppState& app) {
+    for (const auto& path : options.replays) {
+        std::string error;
+        auto session = Session::open_replay(path, error);
+        if (!session) {
+            std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
+            return false;
+        }
+        if (options.cursor_fraction >= 0) {
+            const auto& model = session->model();
+            session->seek(model.first_ns() +
+                          static_cast<std::uint64_t>(options.cursor_fraction * double(model.last_ns() - model.first_ns())));
+        }
+        app.add(std::move(session));
+    }
+    for (const auto& reference : options.references) {
+        auto session = Session::reference(reference.empty() ? std::string() : read_file(reference));
+        if (reference.empty()) {
+            // The built-in lesson: four workers, packets one at a time (see common/kernel_queue/scenario.h).
+            session = Session::reference("concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\nstep\npost\nstep\n"
+                                         "post\nstep\nblock w4 50\nstep\nunblock w4\ndone w3\n");
+        }
+        session->scenario_to_end();
+        app.add(std::move(session));
+    }
+    for (int i = 0; i < options.synthetic_lifo + options.synthetic_fifo; ++i) {
+        SyntheticOptions synthetic;
+        synthetic.lifo = i < options.synthetic_lifo;
+        synthetic.gate_every = 7;
+        synthetic.runtime = synthetic.lifo ? "synthetic (LIFO, as Windows)" : "synthetic (FIFO, as Wine 8.0)";
+        app.add(Session::from_trace(synthetic.lifo ? "synthetic LIFO (not a measurement)"
+                                                   : "synthetic FIFO (not a measurement)",
+                                    make_synthetic_trace(synthetic)));
+    }
+    for (const auto& attach : options.attaches)
+        app.add(Session::attach("127.0.0.1", static_cast<std::uint16_t>(attach.trace_port),
+                                static_cast<std::uint16_t>(attach.server_port)));
+    int number = 0;
+    for (const auto& start : options.starts) {
+        std::string error;
+        auto session = Session::start_server(app.socklab_command, start.model,
+                                             static_cast<std::uint16_t>(start.port ? start.port : 5000 + number),
+                                             static_cast<std::uint16_t>(start.trace_port ? start.trace_port : 6000 + number),
+                                             error);
+        ++number;
+        if (!session) {
+            std::fprintf(stderr, "socklab-viz: cannot start %s: %s\n", start.model.c_str(), error.c_str());
+            return false;
+        }
+        app.add(std::move(session));
+    }
+    return true;
+}
+
+// Reads the window's back buffer (what the frame just drew) and writes it as a PNG.
+bool write_screenshot(const std::string& path, int width, int height) {
+    std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadBuffer(GL_BACK);
+    glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    // OpenGL's rows run bottom to top; PNG's top to bottom.
+    const std::size_t row = static_cast<std::size_t>(width) * 4;
+    std::vector<unsigned char> flipped(pixels.size());
+    for (int y = 0; y < height; ++y)
+        std::copy_n(pixels.data() + static_cast<std::size_t>(height - 1 - y) * row, row, flipped.data() + y * row);
+    return stbi_write_png(path.c_str(), width, height, 4, flipped.data(), static_cast<int>(row)) != 0;
+}
+
+// Selects, in every session with nothing selected, the last event of the named kind before its cursor.
+void select_last_of_kind(ui::AppState& app, const std::string& kind_name) {
+    for (std::size_t i = 0; i < app.sessions.size(); ++i) {
+        ui::SessionView& view = app.views[i];
+        const TraceModel& model = app.sessions[i]->model();
+        if (view.selected_event != kNoEvent) continue;
+        std::size_t index = model.first_event_at_or_after(app.sessions[i]->cursor_ns() + 1);
+        for (std::size_t looked = 0; index > 0 && looked < 1'000'000; ++looked) {
+            const StoredEvent& event = model.events()[--index];
+            if (socklab::trace::to_string(event.kind) != kind_name) continue;
+            view.selected_event = static_cast<std::uint32_t>(index);
+            view.scroll_source_to_selection = true;
+            break;
+        }
+    }
+}
+
+double thread_cpu_ms() {
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return double(now.tv_sec) * 1e3 + double(now.tv_nsec) / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // ---- setup: options and sessions ----
+    Options options;
+    if (!parse_options(argc, argv, options)) return 2;
+    ui::AppState app;
+    app.repo_root = !options.repo_root.empty()         ? options.repo_root
+                    : std::getenv("SOCKLAB_ROOT")      ? std::getenv("SOCKLAB_ROOT")
+                                                       : SOCKLAB_SOURCE_ROOT;
+    app.socklab_command = options.socklab_command.empty() ? app.repo_root + "/socklab" : options.socklab_command;
+    if (!open_sessions(options, app)) return 1;
+
+    // No window needed: print or export, then leave.
+    const bool window_needed = options.frames > 0 || (!options.dump_model && options.export_chrome.empty());
+    auto report_first_session = [&]() -> int {
+        if (app.sessions.empty()) {
+            std::fprintf(stderr, "socklab-viz: --dump-model and --export-chrome need a session (--replay FILE)\n");
+            return 2;
+        }
+        Session& first = *app.sessions.front();
+        if (options.dump_model) dump_model(first.model(), first.cursor_ns(), std::cout);
+        if (!options.export_chrome.empty()) {
+            std::string error;
+            if (!export_chrome_trace(first.model(), options.export_chrome, error)) {
+                std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
+                return 1;
+            }
+            std::fprintf(stderr, "socklab-viz: wrote %s (open it at ui.perfetto.dev)\n", options.export_chrome.c_str());
+        }
+        return 0;
+    };
+    if (!window_needed) return report_first_session();
+
+    // ---- setup: window and Dear ImGui ----
+    glfwSetErrorCallback([](int code, const char* text) { std::fprintf(stderr, "GLFW error %d: %s\n", code, text); });
+    if (!glfwInit()) {
+        std::fprintf(stderr, "socklab-viz: cannot open a window (no display? headless runs go under xvfb-run -a)\n");
+        return 1;
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+    GLFWwindow* window = glfwCreateWindow(options.width, options.height, "socklab-viz", nullptr, nullptr);
+    if (!window) {
+        std::fprintf(stderr, "socklab-viz: cannot create an OpenGL 3 window\n");
+        glfwTerminate();
+        return 1;
+    }
+    glfwMakeContextCurrent(window);
+    glfwSwapInterval(options.frames > 0 ? 0 : 1);  // headless frames need not wait for a display
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // the layout is computed every frame; nothing to remember
+    ImGui::StyleColorsDark();
+    const char* const font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    if (std::ifstream(font).good()) io.Fonts->AddFontFromFileTTF(font, 15.0f);
+    if (options.frames > 0) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    ImGui_ImplOpenGL3_Init("#version 130");
+
+    // ---- main loop ----
+    const bool headless = options.frames > 0;
+    const bool any_live = [&] {
+        for (const auto& session : app.sessions)
+            if (session->live()) return true;
+        return false;
+    }();
+    auto last = std::chrono::steady_clock::now();
+    const auto started = last;
+    int frames_drawn = 0;
+    bool clients_started = false, lines_sent = false, gate_set = false, recording_started = false;
+    double cpu_total_ms = 0, cpu_worst_ms = 0;
+    int exit_code = 0;
+    while (!glfwWindowShouldClose(window)) {
+        glfwPollEvents();
+        const auto now = std::chrono::steady_clock::now();
+        const double elapsed = std::chrono::duration<double>(now - last).count();
+        last = now;
+        const double cpu_before = thread_cpu_ms();
+        for (auto& session : app.sessions) session->update(elapsed);
+
+        // Live runs: once every trace connection is up, drive the clients the options ask for; headless,
+        // count frames only once events arrive (a server sends nothing until something happens).
+        bool live_connected = true, live_ready = true;
+        for (auto& session : app.sessions) {
+            if (!session->live()) continue;
+            if (session->connection().status() != LiveConnection::Status::connected) live_connected = false;
+            if (session->model().event_count() == 0) live_ready = false;
+        }
+        const double waited = std::chrono::duration<double>(now - started).count();
+        // The server starts sending only when its recorder next drains; a short pause after connecting lets it
+        // accept this viewer first, so the clients' connections are in the trace.
+        static double connected_for = 0;
+        connected_for = live_connected ? connected_for + elapsed : 0;
+        if (live_connected && connected_for > 0.3 && options.connect_clients > 0 && !clients_started) {
+            for (auto& session : app.sessions)
+                if (session->live()) session->clients().connect(static_cast<std::size_t>(options.connect_clients));
+            clients_started = true;
+        }
+        if (live_connected && !options.record.empty() && !recording_started) {
+            for (auto& session : app.sessions) {
+                if (!session->live()) continue;
+                std::string error;
+                if (!session->start_recording(options.record, error)) {
+                    std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
+                    exit_code = 1;
+                }
+                break;
+            }
+            recording_started = true;
+        }
+        if (live_connected && options.gate && !gate_set) {
+            for (auto& session : app.sessions)
+                if (session->live()) session->set_gate(true);
+            gate_set = true;
+        }
+        if (clients_started && !lines_sent) {
+            bool all_connected = true;
+            for (auto& session : app.sessions)
+                if (session->live() && session->clients().figures().connecting > 0) all_connected = false;
+            if (all_connected) {
+                for (auto& session : app.sessions)
+                    for (const auto& line : options.client_lines)
+                        if (session->live()) session->clients().send_to_all(line);
+                lines_sent = true;
+            }
+        }
+
+        if (!options.select_kind.empty()) select_last_of_kind(app, options.select_kind);
+
+        // ---- render ----
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGui::NewFrame();
+        ui::draw_app(app);
+        ImGui::Render();
+        int width = 0, height = 0;
+        glfwGetFramebufferSize(window, &width, &height);
+        glViewport(0, 0, width, height);
+        glClearColor(0.08f, 0.08f, 0.09f, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        const double cpu_ms = thread_cpu_ms() - cpu_before;
+
+        const bool counting = !headless || !any_live || live_ready || waited > options.wait_live_seconds;
+        if (counting) {
+            ++frames_drawn;
+            // The first two frames build the font atlas and lay the window out once: not a typical frame.
+            if (frames_drawn > 2) {
+                cpu_total_ms += cpu_ms;
+                cpu_worst_ms = std::max(cpu_worst_ms, cpu_ms);
+            }
+        }
+        const bool last_frame = headless && frames_drawn >= options.frames;
+        if (!app.screenshot_request.empty() || (last_frame && !options.screenshot.empty())) {
+            const std::string path = last_frame && !options.screenshot.empty() ? options.screenshot : app.screenshot_request;
+            if (write_screenshot(path, width, height)) {
+                app.status = "screenshot written to " + path;
+            } else {
+                std::fprintf(stderr, "socklab-viz: cannot write %s\n", path.c_str());
+                exit_code = 1;
+            }
+            app.screenshot_request.clear();
+        }
+        glfwSwapBuffers(window);
+        if (last_frame) break;
+        if (headless && any_live) std::this_thread::sleep_for(std::chrono::milliseconds(16));  // let events flow
+    }
+    if (headless) {
+        std::fprintf(stderr, "socklab-viz: %d frames, CPU per frame after the first two: mean %.2f ms, worst %.2f ms\n", frames_drawn,
+                     frames_drawn > 2 ? cpu_total_ms / (frames_drawn - 2) : 0.0, cpu_worst_ms);
+        if (options.dump_model || !options.export_chrome.empty()) {
+            const int code = report_first_session();
+            exit_code = exit_code ? exit_code : code;
+        }
+    }
+
+    // ---- cleanup ----
+    app.sessions.clear();  // stops servers started here and closes connections before the window goes
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return exit_code;
+}

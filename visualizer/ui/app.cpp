@@ -1,0 +1,142 @@
+// visualizer/ui/app.cpp — the window's layout: a sidebar (sessions, then the selected session's controls)
+// and the sessions side by side, each a column with its timeline on top and its panels below.
+#include <algorithm>
+
+#include "visualizer/ui/panels.h"
+
+namespace socklab::viz::ui {
+
+void AppState::add(std::unique_ptr<Session> session) {
+    if (!session) return;
+    sessions.push_back(std::move(session));
+    views.emplace_back();
+    selected_session = static_cast<int>(sessions.size()) - 1;
+}
+
+void AppState::remove(int index) {
+    if (index < 0 || index >= static_cast<int>(sessions.size())) return;
+    sessions.erase(sessions.begin() + index);
+    views.erase(views.begin() + index);
+    selected_session = std::clamp(selected_session, 0, std::max(0, static_cast<int>(sessions.size()) - 1));
+}
+
+namespace {
+
+constexpr float kSidebarWidth = 330.0f;
+
+// The panels under the timeline. Wide columns show three side by side; narrow ones (several sessions) use tabs.
+void draw_panels_below(AppState& app, Session& session, SessionView& view, float height) {
+    const float width = ImGui::GetContentRegionAvail().x;
+    if (width >= 960.0f) {
+        const float third = (width - 2 * ImGui::GetStyle().ItemSpacing.x) / 3;
+        ImGui::BeginChild("waiters+queue", ImVec2(third, height), true);
+        draw_waiters(session, view);
+        ImGui::Separator();
+        draw_queue(session, view);
+        ImGui::EndChild();
+        ImGui::SameLine();
+        ImGui::BeginChild("conformance+connections", ImVec2(third, height), true);
+        draw_conformance(session, view);
+        ImGui::Separator();
+        draw_connections(session, view);
+        ImGui::EndChild();
+        ImGui::SameLine();
+        ImGui::BeginChild("source", ImVec2(0, height), true);
+        draw_source(session, view, app.repo_root);
+        ImGui::EndChild();
+        return;
+    }
+    ImGui::BeginChild("panels", ImVec2(0, height), true);
+    if (ImGui::BeginTabBar("panels")) {
+        if (ImGui::BeginTabItem("Waiters & queue")) {
+            draw_waiters(session, view);
+            ImGui::Separator();
+            draw_queue(session, view);
+            ImGui::EndTabItem();
+        }
+        if (ImGui::BeginTabItem("Conformance")) {
+            draw_conformance(session, view);
+            ImGui::EndTabItem();
+        }
+        if (ImGui::BeginTabItem("Connections")) {
+            draw_connections(session, view);
+            ImGui::EndTabItem();
+        }
+        // A click on an event brings the source forward.
+        if (ImGui::BeginTabItem("Source", nullptr, view.scroll_source_to_selection ? ImGuiTabItemFlags_SetSelected : 0)) {
+            draw_source(session, view, app.repo_root);
+            ImGui::EndTabItem();
+        }
+        ImGui::EndTabBar();
+    }
+    ImGui::EndChild();
+}
+
+void draw_session_column(AppState& app, std::size_t index, float width, float height) {
+    Session& session = *app.sessions[index];
+    SessionView& view = app.views[index];
+    ImGui::PushID(static_cast<int>(index));
+    ImGui::BeginChild("column", ImVec2(width, height), false);
+    const bool selected = app.selected_session == static_cast<int>(index);
+    ImGui::TextColored(selected ? ImVec4(1, 0.9f, 0.4f, 1) : ImVec4(0.85f, 0.85f, 0.85f, 1), "%s",
+                       session.title().c_str());
+    if (ImGui::IsItemClicked()) app.selected_session = static_cast<int>(index);
+    ImGui::SameLine();
+    ImGui::TextDisabled("  %s   %s events", session.status_text().c_str(),
+                        format_count(session.model().event_count()).c_str());
+
+    // As tall as the lanes need, between a readable minimum and 55% of the column.
+    const float available = height - ImGui::GetCursorPosY();
+    const float timeline_height = std::clamp(timeline_height_wanted(session), 140.0f, std::max(140.0f, available * 0.55f));
+    ImGui::BeginChild("timeline", ImVec2(0, timeline_height), true, ImGuiWindowFlags_NoScrollWithMouse);
+    draw_timeline(session, view);
+    ImGui::EndChild();
+    draw_panels_below(app, session, view, ImGui::GetContentRegionAvail().y);
+    ImGui::EndChild();
+    ImGui::PopID();
+}
+
+}  // namespace
+
+void draw_app(AppState& app) {
+    const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(viewport->WorkPos);
+    ImGui::SetNextWindowSize(viewport->WorkSize);
+    ImGui::Begin("socklab-viz", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                     ImGuiWindowFlags_NoSavedSettings);
+    const float height = ImGui::GetContentRegionAvail().y;
+
+    ImGui::BeginChild("sidebar", ImVec2(kSidebarWidth, height), true);
+    ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "socklab-viz");
+    help_marker("Watch a server's threads wait, wake and take completion packets. Hover any (?) for what an "
+                "element shows. DESIGN.md section 7 describes the whole program.");
+    draw_sessions(app);
+    ImGui::Separator();
+    if (!app.sessions.empty()) {
+        const auto selected = static_cast<std::size_t>(app.selected_session);
+        draw_controls(app, *app.sessions[selected], app.views[selected]);
+    }
+    if (!app.status.empty()) ImGui::TextWrapped("%s", app.status.c_str());
+    ImGui::EndChild();
+
+    ImGui::SameLine();
+    if (app.sessions.empty()) {
+        ImGui::BeginChild("empty", ImVec2(0, height), true);
+        ImGui::TextWrapped("No session yet. Start a model, attach to a server, open a trace or run the reference "
+                           "model from 'Add a session' on the left.");
+        ImGui::EndChild();
+    } else {
+        const float spacing = ImGui::GetStyle().ItemSpacing.x;
+        const float area = ImGui::GetContentRegionAvail().x;
+        const auto count = static_cast<float>(app.sessions.size());
+        const float column = (area - spacing * (count - 1)) / count;
+        for (std::size_t i = 0; i < app.sessions.size(); ++i) {
+            if (i) ImGui::SameLine();
+            draw_session_column(app, i, column, height);
+        }
+    }
+    ImGui::End();
+}
+
+}  // namespace socklab::viz::ui

@@ -1,0 +1,116 @@
+// visualizer/ui/connections_panel.cpp — connections, throughput and latency: what a comparison of models
+// reads first.
+#include <algorithm>
+#include <cfloat>
+#include <cstdio>
+#include <vector>
+
+#include "visualizer/ui/panels.h"
+
+namespace socklab::viz::ui {
+
+void draw_connections(Session& session, SessionView& view) {
+    const TraceModel& model = session.model();
+    const Counters& counters = model.counters();
+    const std::uint64_t now = session.cursor_ns();
+
+    section_heading("Connections & counters",
+                    "Counted from the trace: connections opened and closed (with why), lines in and out, and the "
+                    "latency from a line arriving to the next reply on its connection. Under Wine, compare models "
+                    "with each other only: every overlapped call is a round trip to wineserver, so absolute "
+                    "numbers say nothing about Windows.");
+    ImGui::Text("open at the cursor %zu   opened %s   closed %s", model.connections_open_at(now),
+                format_count(counters.connections_opened).c_str(), format_count(counters.connections_closed).c_str());
+    ImGui::TextWrapped("lines in %s   out %s   bytes in %s   out %s", format_count(counters.lines_in).c_str(),
+                format_count(counters.lines_out).c_str(), format_count(counters.bytes_in).c_str(),
+                format_count(counters.bytes_out).c_str());
+    const LatencyStats& latency = model.latency();
+    if (latency.count) {
+        ImGui::TextWrapped("latency  mean %s   p50 <= %s   p99 <= %s   max %s", format_duration(latency.mean_ns()).c_str(),
+                    format_duration(double(latency.percentile_ns(0.5))).c_str(),
+                    format_duration(double(latency.percentile_ns(0.99))).c_str(),
+                    format_duration(double(latency.max_ns)).c_str());
+        help_marker("p50 and p99 are upper bounds of power-of-two buckets: '<= 128 us' means the value lies "
+                    "between 64 and 128 us.");
+    }
+    ImGui::TextWrapped("I/O posted %s   completed %s (failed %s)   packets posted %s, taken %s", format_count(counters.io_posted).c_str(),
+                format_count(counters.io_completed).c_str(), format_count(counters.io_failed).c_str(),
+                format_count(counters.packets_posted).c_str(), format_count(counters.packets_dequeued).c_str());
+    if (counters.errors || counters.dropped || counters.late_events) {
+        ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "errors %s   events dropped by the server %s   late %s",
+                           format_count(counters.errors).c_str(), format_count(counters.dropped).c_str(),
+                           format_count(counters.late_events).c_str());
+        help_marker("Dropped: the server's per-thread trace buffers were full, so it counted events instead of "
+                    "recording them. Late: events that reached the viewer after their moment had been drawn; "
+                    "they are shown at the time they arrived.");
+    }
+
+    // Throughput: lines out per second of trace time.
+    const auto& seconds = model.throughput();
+    if (!seconds.empty()) {
+        static std::vector<float> per_second;
+        per_second.clear();
+        const std::size_t shown = std::min<std::size_t>(seconds.size(), 120);
+        for (std::size_t i = seconds.size() - shown; i < seconds.size(); ++i)
+            per_second.push_back(float(seconds[i].lines_out));
+        char overlay[64];
+        std::snprintf(overlay, sizeof overlay, "replies/s, last: %.0f", per_second.back());
+        ImGui::PlotHistogram("##throughput", per_second.data(), static_cast<int>(per_second.size()), 0, overlay, 0.0f,
+                             FLT_MAX, ImVec2(std::min(ImGui::GetContentRegionAvail().x, 360.0f), 50));
+        help_marker("Reply lines sent per second of trace time (the last two minutes). The last bar is the "
+                    "second in progress.");
+    }
+
+    // Close reasons.
+    static const char* const reasons[] = {"none", "peer closed", "reset", "quit", "line too long", "error",
+                                          "server stopping", "idle"};
+    std::string closed;
+    for (std::size_t r = 1; r < counters.close_reasons.size(); ++r)
+        if (counters.close_reasons[r]) closed += std::string(reasons[r]) + " " + std::to_string(counters.close_reasons[r]) + "   ";
+    if (!closed.empty()) ImGui::TextDisabled("closed by: %s", closed.c_str());
+
+    // The connections, newest first.
+    const auto& connections = model.connections();
+    if (connections.empty()) return;
+    if (ImGui::BeginTable("connections", 6,
+                          ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit |
+                              ImGuiTableFlags_BordersInnerV,
+                          ImVec2(0, std::max(80.0f, ImGui::GetContentRegionAvail().y - 4)))) {
+        ImGui::TableSetupScrollFreeze(0, 1);
+        ImGui::TableSetupColumn("id");
+        ImGui::TableSetupColumn("peer port");
+        ImGui::TableSetupColumn("state");
+        ImGui::TableSetupColumn("lines in");
+        ImGui::TableSetupColumn("out");
+        ImGui::TableSetupColumn("closed by");
+        ImGui::TableHeadersRow();
+        ImGuiListClipper clipper;  // thousands of rows cost only the visible ones
+        clipper.Begin(static_cast<int>(connections.size()));
+        while (clipper.Step()) {
+            for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
+                const ConnectionRecord& c = connections[connections.size() - 1 - static_cast<std::size_t>(row)];
+                const bool open = c.open_ns <= now && now < c.close_ns;
+                ImGui::TableNextRow();
+                ImGui::TableNextColumn();
+                ImGui::Text("%u", c.id);
+                ImGui::TableNextColumn();
+                if (c.open_seen) ImGui::Text("%lld", static_cast<long long>(c.peer_port));
+                else ImGui::TextDisabled("?");
+                ImGui::TableNextColumn();
+                if (c.open_ns > now) ImGui::TextDisabled("not yet");
+                else if (open) ImGui::TextColored(ImVec4(0.5f, 1, 0.5f, 1), "open");
+                else ImGui::TextDisabled("closed");
+                ImGui::TableNextColumn();
+                ImGui::Text("%u", c.lines_in);
+                ImGui::TableNextColumn();
+                ImGui::Text("%u", c.lines_out);
+                ImGui::TableNextColumn();
+                ImGui::TextUnformatted(c.close_ns == kNever ? "" : reasons[std::min<std::size_t>(std::size_t(c.reason), 7)]);
+            }
+        }
+        ImGui::EndTable();
+    }
+    (void)view;
+}
+
+}  // namespace socklab::viz::ui

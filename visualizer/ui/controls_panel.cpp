@@ -1,0 +1,225 @@
+// visualizer/ui/controls_panel.cpp — what the selected session lets you do: move through time (replay),
+// hold and release a live server's workers (the step gate and slow motion, DESIGN.md §4), drive clients,
+// record, export and take a screenshot.
+//
+// Sections:
+//   1. Playback          scrubber, play/pause, speed
+//   2. Step gate         gate on/off, Step, Run, slow motion
+//   3. Clients           connect N, send a line, burst, /work, /all, disconnect
+//   4. The reference model   next line of the scenario
+//   5. Files             record, export Chrome trace JSON, screenshot
+#include <algorithm>
+#include <cstdio>
+
+#include "visualizer/model/chrome_export.h"
+#include "visualizer/ui/panels.h"
+
+namespace socklab::viz::ui {
+
+namespace {
+
+// ---- 1. Playback ----------------------------------------------------------------------------------------
+
+void draw_playback(Session& session) {
+    const TraceModel& model = session.model();
+    if (model.event_count() == 0) return;
+    section_heading("Time", "The panels show the server as it was at the cursor (the yellow line on the "
+                            "timeline). Drag the scrubber, click the timeline's ruler, or play.");
+    const double first = double(model.first_ns()), last = double(model.horizon_ns());
+    float fraction = last > first ? float((double(session.cursor_ns()) - first) / (last - first)) : 1.0f;
+    char label[64];
+    std::snprintf(label, sizeof label, "%s", format_duration(double(session.cursor_ns()) - first).c_str());
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::SliderFloat("##cursor", &fraction, 0.0f, 1.0f, label))
+        session.seek(static_cast<std::uint64_t>(first + double(fraction) * (last - first)));
+
+    if (session.live()) {
+        if (ImGui::Button(session.following() ? "Pause view" : "Back to live"))
+            session.set_following(!session.following());
+        help_marker("Pausing the view stops the cursor; the server keeps running and events keep arriving. "
+                    "To stop the server's workers, use the step gate below.");
+        return;
+    }
+    if (ImGui::Button(session.playing() ? "Pause" : "Play")) session.set_playing(!session.playing());
+    ImGui::SameLine();
+    if (ImGui::Button("|<")) session.seek(model.first_ns());
+    ImGui::SameLine();
+    if (ImGui::Button(">|")) session.seek(model.last_ns());
+    ImGui::SameLine();
+    static const double speeds[] = {0.0001, 0.001, 0.01, 0.1, 1.0};
+    static const char* const speed_names[] = {"1/10000", "1/1000", "1/100", "1/10", "1x"};
+    int chosen = 2;
+    for (int i = 0; i < 5; ++i)
+        if (session.speed() == speeds[i]) chosen = i;
+    ImGui::SetNextItemWidth(90);
+    if (ImGui::Combo("speed", &chosen, speed_names, 5)) session.set_speed(speeds[chosen]);
+    help_marker("Trace time per second of wall time. A server's events are microseconds apart: 1/1000 shows "
+                "one millisecond of the server per second.");
+}
+
+// ---- 2. Step gate ---------------------------------------------------------------------------------------
+
+void draw_gate(Session& session) {
+    if (!session.live()) return;
+    section_heading("Step gate",
+                    "Gate on: every worker stops right after its wait returns, before it handles what woke it, "
+                    "until you release it. Step releases the thread held longest; Run releases everyone (the "
+                    "gate stays on). A held thread is running as far as the kernel knows, so it counts against "
+                    "the port's concurrency value.");
+    bool gate = session.gate_on();
+    if (ImGui::Checkbox("gate on", &gate)) session.set_gate(gate);
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!session.gate_on());
+    if (ImGui::Button("Step")) session.step();
+    ImGui::SameLine();
+    if (ImGui::Button("Run")) session.run();
+    ImGui::EndDisabled();
+
+    std::size_t held = 0;
+    for (const auto& lane : session.model().lanes())
+        if (lane.state == LaneState::held) ++held;
+    ImGui::SameLine();
+    ImGui::TextDisabled("%zu held", held);
+
+    static int slow_ms = 0;
+    slow_ms = static_cast<int>(session.slow_motion_ms());
+    ImGui::SetNextItemWidth(160);
+    ImGui::SliderInt("slow motion (ms)", &slow_ms, 0, 2000);
+    if (ImGui::IsItemDeactivatedAfterEdit()) session.set_slow_motion(static_cast<unsigned>(slow_ms));
+    help_marker("Every worker pauses this long after each wait returns: the whole server in slow motion, "
+                "without stopping it.");
+}
+
+// ---- 3. Clients -----------------------------------------------------------------------------------------
+
+void draw_clients(Session& session) {
+    if (!session.live()) return;
+    section_heading("Clients", "Test clients built into the visualizer, speaking the line protocol: each line "
+                               "is echoed; /work <cpu_ms> <block_ms> makes the handler burn CPU then sleep; "
+                               "/all <text> broadcasts.");
+    ClientPool& clients = session.clients();
+    static int port = 0;
+    if (clients.server_port() == 0) {
+        ImGui::SetNextItemWidth(100);
+        ImGui::InputInt("server port", &port);
+        ImGui::SameLine();
+        if (ImGui::Button("Set")) clients.set_server("127.0.0.1", static_cast<std::uint16_t>(port));
+        return;
+    }
+    static int count = 4;
+    ImGui::SetNextItemWidth(90);
+    ImGui::InputInt("##count", &count);
+    count = std::clamp(count, 1, 2000);
+    ImGui::SameLine();
+    if (ImGui::Button("Connect")) clients.connect(static_cast<std::size_t>(count));
+    ImGui::SameLine();
+    if (ImGui::Button("Disconnect all")) clients.disconnect_all();
+
+    static char line[256] = "hello";
+    ImGui::SetNextItemWidth(-1);
+    ImGui::InputText("##line", line, sizeof line);
+    if (ImGui::Button("Send to one")) clients.send_to_one(line);
+    ImGui::SameLine();
+    if (ImGui::Button("Send to all")) clients.send_to_all(line);
+    ImGui::SameLine();
+    if (ImGui::Button("Burst x10")) clients.burst(10, line);
+    help_marker("Burst: every client sends ten lines at once, so packets queue faster than workers take them.");
+    if (ImGui::Button("/work 20 50")) clients.send_to_all("/work 20 50");
+    help_marker("Each client asks for 20 ms of CPU then 50 ms of Sleep: watch a blocked worker let another "
+                "waiter run.");
+    ImGui::SameLine();
+    if (ImGui::Button("/all hi")) clients.send_to_one("/all hi");
+    ImGui::SameLine();
+    if (ImGui::Button("/stats")) clients.send_to_one("/stats");
+
+    const auto& figures = clients.figures();
+    ImGui::Text("%zu connected, %zu connecting; sent %s, replies %s", figures.connected, figures.connecting,
+                format_count(figures.lines_sent).c_str(), format_count(figures.replies_received).c_str());
+    if (!figures.last_reply.empty()) ImGui::TextDisabled("last reply: %s", figures.last_reply.c_str());
+    if (!figures.last_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", figures.last_error.c_str());
+}
+
+// ---- 4. The reference model -----------------------------------------------------------------------------
+
+void draw_scenario(Session& session) {
+    const auto* player = session.scenario();
+    if (!player) return;
+    section_heading("Scenario", "The reference model applies the documented Windows rules one line at a time. "
+                                "Next applies the next line; the explanation says which rule decided.");
+    if (ImGui::Button("Next line")) session.scenario_next();
+    ImGui::SameLine();
+    if (ImGui::Button("Restart")) session.scenario_restart();
+    ImGui::SameLine();
+    if (ImGui::Button("To the end")) session.scenario_to_end();
+    const auto& run = player->run();
+    if (const auto* next = player->next_line()) ImGui::TextDisabled("next: %s", next->text.c_str());
+    else ImGui::TextDisabled("finished");
+    if (!run.lines.empty()) {
+        const auto& last = run.lines.back();
+        ImGui::Text("line %d: %s", last.line.number, last.line.text.c_str());
+        for (const auto& sentence : last.explanations) ImGui::TextWrapped("%s", sentence.c_str());
+    }
+    if (!run.error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", run.error.c_str());
+    for (const auto& failure : run.failed_expectations)
+        ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "line %d: %s", failure.line.number, failure.message.c_str());
+}
+
+// ---- 5. Files -------------------------------------------------------------------------------------------
+
+void draw_files(AppState& app, Session& session, SessionView& view) {
+    section_heading("Files", "Record writes the trace as it arrives (a complete trace file, from the start of "
+                             "the session) for socklab-viz --replay. Export writes Chrome trace JSON: open it at "
+                             "ui.perfetto.dev to see threads as tracks, states as slices, each packet's post "
+                             "linked to its dequeue by an arrow, and the queue depth as a counter.");
+    static char record_path[256] = "session.sltrace";
+    static char export_path[256] = "session.json";
+    if (session.live()) {
+        ImGui::SetNextItemWidth(170);
+        ImGui::InputText("##record", record_path, sizeof record_path);
+        ImGui::SameLine();
+        if (!session.recording()) {
+            if (ImGui::Button("Record")) {
+                std::string error;
+                view.message = session.start_recording(record_path, error) ? std::string("recording to ") + record_path
+                                                                           : error;
+            }
+        } else if (ImGui::Button("Stop recording")) {
+            session.stop_recording();
+            view.message = "recorded " + session.recording_path();
+        }
+    }
+    ImGui::SetNextItemWidth(170);
+    ImGui::InputText("##export", export_path, sizeof export_path);
+    ImGui::SameLine();
+    if (ImGui::Button("Export JSON")) {
+        std::string error;
+        view.message = export_chrome_trace(session.model(), export_path, error)
+                           ? std::string("exported ") + export_path + " (open it in ui.perfetto.dev)"
+                           : error;
+    }
+    if (ImGui::Button("Screenshot")) app.screenshot_request = "socklab-viz.png";
+    help_marker("Writes socklab-viz.png in the current folder: the whole window, as shown.");
+    if (!view.message.empty()) ImGui::TextWrapped("%s", view.message.c_str());
+}
+
+}  // namespace
+
+void draw_controls(AppState& app, Session& session, SessionView& view) {
+    ImGui::TextWrapped("%s", session.title().c_str());
+    ImGui::TextDisabled("%s", session.status_text().c_str());
+    if (const ServerProcess* server = session.server(); server && !server->output().empty() &&
+                                                        session.connection().status() != LiveConnection::Status::connected) {
+        for (std::size_t i = server->output().size() > 3 ? server->output().size() - 3 : 0; i < server->output().size(); ++i)
+            ImGui::TextDisabled("> %s", server->output()[i].c_str());
+    }
+    ImGui::Separator();
+    draw_playback(session);
+    ImGui::Separator();
+    draw_gate(session);
+    draw_clients(session);
+    draw_scenario(session);
+    ImGui::Separator();
+    draw_files(app, session, view);
+}
+
+}  // namespace socklab::viz::ui

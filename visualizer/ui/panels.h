@@ -1,0 +1,78 @@
+// visualizer/ui/panels.h — the panels of socklab-viz, one file each, and the little they share.
+//
+// Every panel draws one Session (visualizer/model/session.h) as it was at the session's cursor, so the same
+// code serves live servers, replays and the reference model. Panels keep their own per-session state (zoom,
+// selection) in a SessionView; everything else they ask of the model.
+//
+//   timeline_panel.cpp      one lane per thread coloured by state; zoom, pan, follow live; click to select
+//   waiters_panel.cpp       a completion port's waiters as a stack, and the positions recent wakes took
+//   queue_panel.cpp         the completion queue: depth over time, the packets waiting
+//   connections_panel.cpp   connections, throughput and latency counters
+//   conformance_panel.cpp   measured behaviour against the documented Windows rules, runtime named
+//   source_panel.cpp        the selected event's details and the model source line that emitted it
+//   controls_panel.cpp      playback, the step gate, slow motion, clients, record, export
+//   sessions_panel.cpp      the session list; start a model, attach, open a trace, the reference model
+//   widgets.cpp             the "(?)" marker, state colours, number formatting
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "imgui.h"
+#include "visualizer/model/session.h"
+
+namespace socklab::viz::ui {
+
+// What one session's panels remember between frames.
+struct SessionView {
+    // The timeline's visible range, in trace nanoseconds (doubles: zoom needs fractions of a nanosecond).
+    double view_begin_ns = 0;
+    double view_end_ns = 0;
+    bool view_fitted = false;          // the range was set once (fit to the trace, or the live window)
+    std::uint32_t selected_event = kNoEvent;
+    bool scroll_source_to_selection = false;
+    std::int64_t shown_port = 0;      // which completion port the waiters and queue panels show
+    std::string message;               // the last action's outcome ("exported to ...")
+};
+
+// Everything the program shows: the sessions side by side, and which one the sidebar controls.
+struct AppState {
+    std::vector<std::unique_ptr<Session>> sessions;
+    std::vector<SessionView> views;  // one per session, same order
+    int selected_session = 0;
+    std::string repo_root;           // for the source panel
+    std::string socklab_command;     // what "Start server" runs: REPO/socklab unless --socklab says otherwise
+    std::string screenshot_request;  // a path: main writes a PNG of the next frame there
+    std::string status;              // one line at the bottom of the sidebar
+
+    void add(std::unique_ptr<Session> session);
+    void remove(int index);
+};
+
+// ---- the panels ----
+void draw_timeline(Session& session, SessionView& view);
+float timeline_height_wanted(const Session& session);  // the lanes, the ruler and the queue strip
+void draw_waiters(Session& session, SessionView& view);
+void draw_queue(Session& session, SessionView& view);
+void draw_connections(Session& session, SessionView& view);
+void draw_conformance(Session& session, SessionView& view);
+void draw_source(Session& session, SessionView& view, const std::string& repo_root);
+void draw_controls(AppState& app, Session& session, SessionView& view);
+void draw_sessions(AppState& app);
+// The whole window: sidebar, then the sessions side by side.
+void draw_app(AppState& app);
+
+// ---- widgets.cpp ----
+// A "(?)" after the previous item; hovering it shows `text` (the Dear ImGui demo's HelpMarker).
+void help_marker(const char* text);
+ImU32 state_colour(LaneState state, bool busy = false);
+const char* state_meaning(LaneState state);
+std::string format_duration(double ns);  // "1.25 ms", "340 ns"
+std::string format_count(std::uint64_t count);  // "12,345"
+std::string thread_name(const TraceModel& model, std::uint16_t thread);  // "worker 3"
+// A heading for a panel section, with its "(?)".
+void section_heading(const char* title, const char* help);
+
+}  // namespace socklab::viz::ui

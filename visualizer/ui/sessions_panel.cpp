@@ -1,0 +1,122 @@
+// visualizer/ui/sessions_panel.cpp — the servers on screen, and the ways to add one: start a model (under
+// Wine on Linux), attach to a running server's trace port, open a saved trace, run the reference model.
+#include <cstdio>
+
+#include "visualizer/model/synthetic_trace.h"
+#include "visualizer/ui/panels.h"
+
+namespace socklab::viz::ui {
+
+namespace {
+
+const char* const kModels[] = {"blocking",          "select",           "async-select", "event-select",
+                               "overlapped-event", "completion-routine", "iocp",         "iocp-acceptex"};
+
+// The LIFO lesson of common/kernel_queue/scenario.h: four workers, then packets one by one.
+const char* const kDefaultScenario =
+    "concurrency 2\n"
+    "threads 4\n"
+    "wait w1 w2 w3 w4        # w4 waited last: it is on top of the stack\n"
+    "post                    # packet 1\n"
+    "step                    # the kernel releases the most recent waiter\n"
+    "post\n"
+    "step\n"
+    "post                    # two run = the concurrency value: this one waits\n"
+    "step\n"
+    "block w4 50             # w4 sleeps: a waiter may run\n"
+    "step\n"
+    "unblock w4              # three run at once, as the rules allow\n"
+    "done w3\n";
+
+}  // namespace
+
+void draw_sessions(AppState& app) {
+    section_heading("Sessions", "Each session is one server: live, replayed from a file, or the reference model. "
+                                "They are drawn side by side, so two models can be compared under the same load. "
+                                "The selected one is controlled below.");
+    for (int i = 0; i < static_cast<int>(app.sessions.size()); ++i) {
+        ImGui::PushID(i);
+        if (ImGui::Selectable(app.sessions[static_cast<std::size_t>(i)]->title().c_str(), app.selected_session == i,
+                              0, ImVec2(ImGui::GetContentRegionAvail().x - 24, 0)))
+            app.selected_session = i;
+        ImGui::SameLine();
+        if (ImGui::SmallButton("x")) {
+            app.remove(i);
+            ImGui::PopID();
+            break;
+        }
+        ImGui::PopID();
+    }
+
+    if (!ImGui::CollapsingHeader("Add a session")) return;
+    const int next_number = static_cast<int>(app.sessions.size());
+
+    // Start a model.
+    static int model = 6;
+    static int port = 0, trace_port = 0;
+    if (port == 0) port = 5000 + next_number, trace_port = 6000 + next_number;
+    ImGui::SetNextItemWidth(170);
+    ImGui::Combo("model", &model, kModels, IM_ARRAYSIZE(kModels));
+    ImGui::SetNextItemWidth(80);
+    ImGui::InputInt("port", &port, 0);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(80);
+    ImGui::InputInt("trace port", &trace_port, 0);
+    if (ImGui::Button("Start server")) {
+        std::string error;
+        auto session = Session::start_server(app.socklab_command, kModels[model],
+                                             static_cast<std::uint16_t>(port), static_cast<std::uint16_t>(trace_port),
+                                             error);
+        if (session) {
+            app.add(std::move(session));
+            ++port, ++trace_port;
+        } else {
+            app.status = error;
+        }
+    }
+    help_marker("Runs `socklab serve <model> --port P --trace-port T` from the repository. On Linux the server is "
+                "the Windows build running under Wine: the first start takes a while (Wine creates its prefix).");
+
+    // Attach.
+    static int attach_port = 6000, attach_server_port = 5000;
+    ImGui::SetNextItemWidth(80);
+    ImGui::InputInt("trace port##attach", &attach_port, 0);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(80);
+    ImGui::InputInt("server port##attach", &attach_server_port, 0);
+    if (ImGui::Button("Attach")) {
+        app.add(Session::attach("127.0.0.1", static_cast<std::uint16_t>(attach_port),
+                                static_cast<std::uint16_t>(attach_server_port)));
+    }
+    help_marker("Connects to a server already running with --trace-port. The server port is where the "
+                "built-in clients connect (0 for none).");
+
+    // Open a trace file.
+    static char path[256] = "";
+    ImGui::SetNextItemWidth(200);
+    ImGui::InputText("##path", path, sizeof path);
+    ImGui::SameLine();
+    if (ImGui::Button("Open trace")) {
+        std::string error;
+        if (auto session = Session::open_replay(path, error)) app.add(std::move(session));
+        else app.status = error;
+    }
+    help_marker("A trace recorded by a server (--trace-file) or by the Record button.");
+
+    // The reference model.
+    static char scenario[2048] = "";
+    if (scenario[0] == '\0') std::snprintf(scenario, sizeof scenario, "%s", kDefaultScenario);
+    ImGui::InputTextMultiline("##scenario", scenario, sizeof scenario, ImVec2(-1, ImGui::GetTextLineHeight() * 6));
+    if (ImGui::Button("Reference model")) app.add(Session::reference(scenario));
+    help_marker("The documented Windows completion-port rules, simulated step by step (common/kernel_queue). "
+                "Shows LIFO release and the concurrency value on any machine, Wine or not.");
+    ImGui::SameLine();
+    if (ImGui::Button("Synthetic demo")) {
+        SyntheticOptions options;
+        options.gate_every = 7;
+        app.add(Session::from_trace("synthetic demo (not a measurement)", make_synthetic_trace(options)));
+    }
+    help_marker("A made-up IOCP-like trace generated by the visualizer: for trying the panels without a server.");
+}
+
+}  // namespace socklab::viz::ui

@@ -1,0 +1,352 @@
+// visualizer/ui/timeline_panel.cpp — one lane per thread, coloured by what the thread is doing.
+//
+// Sections:
+//   1. Geometry: time <-> pixels, the visible range (fit, follow live)
+//   2. Input: wheel zooms around the mouse, drag pans, a click selects an event or moves the cursor
+//   3. Drawing: ruler, lanes, event marks, wake positions, the queue strip, the cursor, the selection
+//
+// Cost: each lane asks the model for its spans and events across the width (TraceModel::spans/events_in),
+// which merge what is narrower than a pixel, so a frame costs the pixels drawn, not the events recorded.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "visualizer/ui/panels.h"
+
+namespace socklab::viz::ui {
+
+namespace {
+
+constexpr float kLabelWidth = 118.0f;
+constexpr float kRulerHeight = 20.0f;
+constexpr float kLaneHeight = 18.0f;
+constexpr float kLaneGap = 4.0f;
+constexpr float kQueueStripHeight = 34.0f;
+constexpr double kLiveWindowNs = 2e9;  // what "follow live" shows: the last two seconds
+
+// ---- 1. Geometry ----------------------------------------------------------------------------------------
+
+struct Geometry {
+    float left, right, top;  // the time area, in screen pixels
+    double begin, end;       // the time range it shows
+    double ns_per_pixel() const { return (end - begin) / std::max(1.0f, right - left); }
+    float x_of(double time) const { return left + float((time - begin) / ns_per_pixel()); }
+    double time_at(float x) const { return begin + double(x - left) * ns_per_pixel(); }
+};
+
+void keep_range_sensible(SessionView& view) {
+    const double span = view.view_end_ns - view.view_begin_ns;
+    if (span < 1000.0) {  // never closer than a microsecond across the whole width
+        const double middle = (view.view_begin_ns + view.view_end_ns) / 2;
+        view.view_begin_ns = middle - 500.0;
+        view.view_end_ns = middle + 500.0;
+    }
+}
+
+void update_range(Session& session, SessionView& view) {
+    const TraceModel& model = session.model();
+    if (model.event_count() == 0) return;
+    if (!view.view_fitted) {
+        view.view_fitted = true;
+        if (session.live()) {
+            view.view_end_ns = double(model.horizon_ns());
+            view.view_begin_ns = view.view_end_ns - kLiveWindowNs;
+        } else {
+            const double margin = double(model.last_ns() - model.first_ns()) * 0.01 + 1000.0;
+            view.view_begin_ns = double(model.first_ns()) - margin;
+            view.view_end_ns = double(model.last_ns()) + margin;
+        }
+    }
+    // Following: the right edge stays on the cursor (the newest event live, the play head in a replay).
+    const double cursor = double(session.cursor_ns());
+    if (session.following() || (session.playing() && cursor > view.view_end_ns)) {
+        const double width = view.view_end_ns - view.view_begin_ns;
+        view.view_end_ns = cursor + width * 0.02;
+        view.view_begin_ns = view.view_end_ns - width;
+        // A trace shorter than the window fills it from the left, like an oscilloscope, rather than
+        // showing empty negative time.
+        const double first = double(model.first_ns());
+        if (view.view_begin_ns < first - width * 0.02) {
+            view.view_begin_ns = first - width * 0.02;
+            view.view_end_ns = view.view_begin_ns + width;
+        }
+    }
+    keep_range_sensible(view);
+}
+
+double nice_step(double raw) {
+    const double power = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double factor : {1.0, 2.0, 5.0, 10.0})
+        if (factor * power >= raw) return factor * power;
+    return 10.0 * power;
+}
+
+ImU32 mark_colour(Kind kind) {
+    switch (kind) {
+    case Kind::packet_posted: return IM_COL32(90, 200, 255, 255);
+    case Kind::packet_dequeued: return IM_COL32(255, 255, 255, 255);
+    case Kind::error: return IM_COL32(255, 60, 60, 255);
+    case Kind::connection_open:
+    case Kind::connection_close: return IM_COL32(255, 220, 80, 255);
+    case Kind::line_in:
+    case Kind::line_out: return IM_COL32(170, 170, 170, 200);
+    case Kind::io_posted:
+    case Kind::io_completed:
+    case Kind::apc_run:
+    case Kind::message_dispatched: return IM_COL32(150, 200, 150, 220);
+    default: return 0;  // state changes show as colour; queue samples in the strip
+    }
+}
+
+// The event nearest to `time` on a lane, within `tolerance_ns`, or kNoEvent.
+std::uint32_t nearest_event(const TraceModel& model, const ThreadLane& lane, double time, double tolerance_ns,
+                            double ns_per_pixel) {
+    static std::vector<std::uint32_t> candidates;
+    const auto begin = static_cast<std::uint64_t>(std::max(0.0, time - tolerance_ns));
+    const auto end = static_cast<std::uint64_t>(std::max(0.0, time + tolerance_ns)) + 1;
+    model.events_in(lane, begin, end, ns_per_pixel / 4, candidates);
+    std::uint32_t best = kNoEvent;
+    double best_distance = tolerance_ns;
+    for (auto index : candidates) {
+        const double distance = std::abs(double(model.events()[index].time_ns) - time);
+        if (distance <= best_distance) best = index, best_distance = distance;
+    }
+    return best;
+}
+
+}  // namespace
+
+float timeline_height_wanted(const Session& session) {
+    std::size_t lanes = 0;
+    for (const auto& lane : session.model().lanes())
+        if (!lane.events.empty()) ++lanes;
+    return ImGui::GetFrameHeightWithSpacing() + kRulerHeight + float(lanes) * (kLaneHeight + kLaneGap) +
+           (session.model().ports().empty() ? 0 : kQueueStripHeight + 6) + 24;
+}
+
+void draw_timeline(Session& session, SessionView& view) {
+    const TraceModel& model = session.model();
+    update_range(session, view);
+
+    // Toolbar.
+    bool follow = session.following();
+    if (ImGui::Checkbox(session.live() ? "Follow live" : "Follow play head", &follow)) {
+        session.set_following(follow);
+        if (follow && session.live()) session.set_playing(false);
+    }
+    help_marker("Keeps the newest events (live) or the play head (replay) at the right edge. Scrolling or "
+                "dragging the timeline stops following; tick this to resume.");
+    ImGui::SameLine();
+    if (ImGui::Button("Fit")) view.view_fitted = false, session.set_following(false);
+    help_marker("Shows the whole trace.");
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s across   wheel: zoom   drag: pan   click: select",
+                        format_duration(view.view_end_ns - view.view_begin_ns).c_str());
+    help_marker("One lane per thread, coloured by its state: green running, blue-grey waiting, orange blocked "
+                "(Sleep in /work), magenta held at the step gate. A lighter colour means several changes inside "
+                "one pixel: zoom in to see them. Marks: white = packet taken, cyan = packet posted, "
+                "red = error, yellow = connection, grey = line. The number above a wake is the stack position "
+                "the thread woke from (0 = most recent waiter, LIFO). The strip below is the completion queue.");
+
+    // Canvas.
+    std::size_t lane_count = 0;
+    for (const auto& lane : model.lanes())
+        if (!lane.events.empty()) ++lane_count;
+    const bool has_port = !model.ports().empty();
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const float width = ImGui::GetContentRegionAvail().x;
+    const float wanted_height = kRulerHeight + float(lane_count) * (kLaneHeight + kLaneGap) +
+                                (has_port ? kQueueStripHeight + 6 : 0) + 4;
+    const float height = std::max(wanted_height, 60.0f);
+    if (width < kLabelWidth + 40) return;
+
+    ImGui::InvisibleButton("timeline", ImVec2(width, height));
+    const bool hovered = ImGui::IsItemHovered();
+    Geometry geometry{origin.x + kLabelWidth, origin.x + width - 4, origin.y, view.view_begin_ns, view.view_end_ns};
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + height), IM_COL32(24, 26, 30, 255));
+
+    if (model.event_count() == 0) {
+        draw->AddText(ImVec2(origin.x + 8, origin.y + 8), IM_COL32(200, 200, 200, 255),
+                      session.status_text().c_str());
+        return;
+    }
+
+    // ---- 2. Input ----
+    ImGuiIO& io = ImGui::GetIO();
+    if (hovered && io.MouseWheel != 0.0f && io.MousePos.x > geometry.left) {
+        const double anchor = geometry.time_at(io.MousePos.x);
+        const double factor = std::pow(0.8, double(io.MouseWheel));
+        view.view_begin_ns = anchor - (anchor - view.view_begin_ns) * factor;
+        view.view_end_ns = anchor + (view.view_end_ns - anchor) * factor;
+        if (!session.following()) geometry.begin = view.view_begin_ns, geometry.end = view.view_end_ns;
+    }
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 3.0f)) {
+        const double shift = double(io.MouseDelta.x) * geometry.ns_per_pixel();
+        view.view_begin_ns -= shift;
+        view.view_end_ns -= shift;
+        session.set_following(false);
+        geometry.begin = view.view_begin_ns;
+        geometry.end = view.view_end_ns;
+    }
+    // A click is a press and release that did not travel: anything longer was a pan.
+    const bool clicked = ImGui::IsItemDeactivated() && io.MouseDragMaxDistanceSqr[ImGuiMouseButton_Left] < 9.0f;
+    const auto visible_begin = static_cast<std::uint64_t>(std::max(0.0, geometry.begin));
+    const auto visible_end = static_cast<std::uint64_t>(std::max(0.0, geometry.end));
+    const double ns_per_pixel = geometry.ns_per_pixel();
+
+    // ---- 3. Drawing ----
+    // Ruler: times since the trace began.
+    const double step = nice_step(ns_per_pixel * 110);
+    draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + kRulerHeight), IM_COL32(36, 38, 44, 255));
+    const double first = double(model.first_ns());
+    for (double t = std::ceil((geometry.begin - first) / step) * step + first; t < geometry.end; t += step) {
+        const float x = geometry.x_of(t);
+        draw->AddLine(ImVec2(x, origin.y + kRulerHeight - 6), ImVec2(x, origin.y + height), IM_COL32(60, 63, 70, 255));
+        draw->AddText(ImVec2(x + 3, origin.y + 3), IM_COL32(170, 170, 170, 255), format_duration(t - first).c_str());
+    }
+    draw->AddText(ImVec2(origin.x + 4, origin.y + 3), IM_COL32(200, 200, 200, 255), "time since start");
+    if (hovered && clicked && io.MousePos.y < origin.y + kRulerHeight && io.MousePos.x > geometry.left)
+        session.seek(static_cast<std::uint64_t>(std::max(0.0, geometry.time_at(io.MousePos.x))));
+
+    draw->PushClipRect(ImVec2(origin.x, origin.y), ImVec2(origin.x + width, origin.y + height), true);
+    static std::vector<LaneSpan> spans;
+    static std::vector<std::uint32_t> marks;
+    float y = origin.y + kRulerHeight + 2;
+    const ThreadLane* hovered_lane = nullptr;
+    std::vector<std::pair<std::uint16_t, float>> lane_rows;  // thread -> lane centre, for the flow arrow
+    for (const auto& lane : model.lanes()) {
+        if (lane.events.empty()) continue;
+        const float top = y, bottom = y + kLaneHeight;
+        lane_rows.push_back({lane.index, (top + bottom) / 2});
+        const std::string label = thread_name(model, lane.index);
+        draw->AddText(ImVec2(origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), label.c_str());
+
+        model.spans(lane, visible_begin, visible_end, ns_per_pixel, spans);
+        for (const auto& span : spans) {
+            if (span.state == LaneState::absent || span.state == LaneState::exited) continue;
+            const float x0 = std::max(geometry.left, geometry.x_of(double(span.begin_ns)));
+            const float x1 = std::max(x0 + 1.0f, std::min(geometry.right, geometry.x_of(double(span.end_ns))));
+            draw->AddRectFilled(ImVec2(x0, top), ImVec2(x1, bottom), state_colour(span.state, span.merged > 0));
+        }
+
+        model.events_in(lane, visible_begin, visible_end, ns_per_pixel * 3, marks);
+        float last_label_x = -1e9f;
+        for (std::size_t k = 0; k < marks.size(); ++k) {
+            const StoredEvent& event = model.events()[marks[k]];
+            const float x = geometry.x_of(double(event.time_ns));
+            const bool is_wake = (event.kind == Kind::wait_end || event.kind == Kind::thread_wake) &&
+                                 event.derived != kNoDerived;
+            if (is_wake && x - last_label_x > 14.0f) {
+                char position[8];
+                std::snprintf(position, sizeof position, "%u", unsigned(event.derived));
+                draw->AddText(ImVec2(x + 1, top - 3), event.derived == 0 ? IM_COL32(160, 255, 160, 255)
+                                                                           : IM_COL32(255, 190, 90, 255),
+                              position);
+                last_label_x = x;
+            }
+            const ImU32 colour = mark_colour(event.kind);
+            if (colour == 0) continue;
+            if (event.kind == Kind::line_in || event.kind == Kind::line_out)
+                draw->AddLine(ImVec2(x, bottom - 4), ImVec2(x, bottom), colour);
+            else
+                draw->AddTriangleFilled(ImVec2(x - 3, bottom), ImVec2(x + 3, bottom), ImVec2(x, bottom - 6), colour);
+        }
+        if (hovered && io.MousePos.y >= top && io.MousePos.y < bottom + kLaneGap) hovered_lane = &lane;
+        y = bottom + kLaneGap;
+    }
+
+    // The completion queue strip: packets queued (posted minus dequeued), one bar per two pixels.
+    if (has_port) {
+        const float top = y + 4, bottom = y + kQueueStripHeight;
+        draw->AddText(ImVec2(origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), "queue (port)");
+        draw->AddText(ImVec2(origin.x + 4, top + 16), IM_COL32(150, 150, 150, 255),
+                      ("#" + std::to_string(view.shown_port)).c_str());
+        static std::vector<std::uint32_t> depths;
+        depths.clear();
+        std::uint32_t most = 1;
+        const double known_until = double(model.horizon_ns());
+        for (float x = geometry.left; x < geometry.right; x += 2) {
+            const double t = geometry.time_at(x);
+            if (t > known_until) break;  // no figure for the future
+            const std::uint32_t depth =
+                t < 0 ? 0 : model.depth_at(view.shown_port, static_cast<std::uint64_t>(t));
+            depths.push_back(depth);
+            most = std::max(most, depth);
+        }
+        for (std::size_t i = 0; i < depths.size(); ++i) {
+            if (depths[i] == 0) continue;
+            const float x = geometry.left + float(i) * 2;
+            const float h = (bottom - top) * float(depths[i]) / float(most);
+            draw->AddRectFilled(ImVec2(x, bottom - h), ImVec2(x + 2, bottom), IM_COL32(90, 200, 255, 200));
+        }
+        char scale[32];
+        std::snprintf(scale, sizeof scale, "max %u", most);
+        draw->AddText(ImVec2(geometry.right - 60, top), IM_COL32(150, 150, 150, 255), scale);
+    }
+
+    // The cursor: what the other panels show. Later events are dimmed (replay).
+    const float cursor_x = geometry.x_of(double(session.cursor_ns()));
+    if (cursor_x < geometry.right)
+        draw->AddRectFilled(ImVec2(std::max(cursor_x, geometry.left), origin.y + kRulerHeight),
+                            ImVec2(geometry.right, origin.y + height), IM_COL32(0, 0, 0, 110));
+    draw->AddLine(ImVec2(cursor_x, origin.y), ImVec2(cursor_x, origin.y + height), IM_COL32(255, 230, 0, 255), 2.0f);
+
+    // The selection, and for a dequeue the arrow from the post it took.
+    if (view.selected_event < model.event_count()) {
+        const StoredEvent& selected = model.events()[view.selected_event];
+        auto row_of = [&](std::uint16_t thread) {
+            for (const auto& [index, centre] : lane_rows)
+                if (index == thread) return centre;
+            return -1.0f;
+        };
+        const float x = geometry.x_of(double(selected.time_ns));
+        const float row = row_of(selected.thread);
+        if (row >= 0)
+            draw->AddRect(ImVec2(x - 5, row - kLaneHeight / 2 - 2), ImVec2(x + 5, row + kLaneHeight / 2 + 2),
+                          IM_COL32(255, 255, 255, 255), 2.0f, 0, 2.0f);
+        if (selected.kind == Kind::packet_dequeued) {
+            const std::uint32_t post = model.post_of(view.selected_event);
+            if (post != kNoEvent) {
+                const StoredEvent& posted = model.events()[post];
+                const float from_row = row_of(posted.thread);
+                if (from_row >= 0 && row >= 0) {
+                    const ImVec2 from(geometry.x_of(double(posted.time_ns)), from_row);
+                    const ImVec2 to(x, row);
+                    draw->AddBezierCubic(from, ImVec2(from.x + 30, from.y), ImVec2(to.x - 30, to.y), to,
+                                         IM_COL32(90, 200, 255, 255), 2.0f);
+                    draw->AddCircleFilled(to, 4.0f, IM_COL32(90, 200, 255, 255));
+                }
+            }
+        }
+    }
+    draw->PopClipRect();
+
+    // Hover and click on a lane.
+    if (hovered_lane && io.MousePos.x > geometry.left) {
+        const double t = geometry.time_at(io.MousePos.x);
+        const std::uint32_t near = nearest_event(model, *hovered_lane, t, ns_per_pixel * 4, ns_per_pixel);
+        std::uint32_t since = kNoEvent;
+        const LaneState state = model.state_at(*hovered_lane, static_cast<std::uint64_t>(std::max(0.0, t)), &since);
+        ImGui::BeginTooltip();
+        ImGui::Text("%s: %s", thread_name(model, hovered_lane->index).c_str(), to_string(state));
+        if (since != kNoEvent)
+            ImGui::TextDisabled("for %s so far, since %s", format_duration(t - double(model.events()[since].time_ns)).c_str(),
+                                std::string(trace::to_string(model.events()[since].kind)).c_str());
+        if (near != kNoEvent) {
+            const StoredEvent& event = model.events()[near];
+            ImGui::Separator();
+            ImGui::Text("%s %s", std::string(trace::to_string(event.kind)).c_str(),
+                        std::string(trace::detail_name(to_wire(event))).c_str());
+            ImGui::TextDisabled("connection %u  arg0 %lld  arg1 %u  (click for details)", event.connection,
+                                static_cast<long long>(event.arg0), event.arg1);
+        }
+        ImGui::EndTooltip();
+        if (clicked) {
+            view.selected_event = near != kNoEvent ? near : since;
+            view.scroll_source_to_selection = true;
+        }
+    }
+}
+
+}  // namespace socklab::viz::ui
