@@ -48,7 +48,6 @@ struct BlockingServer : protocol::SessionHost {
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     win::ConnectionTable<Connection> table;
-    protocol::ServerCounters counters;
 
     // Handles of the client threads, so teardown can wait until each has really exited (its handle is
     // signalled), not merely said goodbye. Handles of finished threads are closed as new clients arrive.

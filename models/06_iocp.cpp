@@ -84,7 +84,6 @@ struct IocpServer : protocol::SessionHost {
     HANDLE port = nullptr;
     SOCKET listener = INVALID_SOCKET;
     win::ConnectionTable<Connection> table;
-    protocol::ServerCounters counters;
     std::atomic<std::uint32_t> next_io_id{1};
 
     std::mutex connections_lock;

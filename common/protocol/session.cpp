@@ -58,6 +58,7 @@ Session::Verdict Session::on_peer_closed(std::string& replies) {
 void Session::reply(std::string& replies, std::string_view text) {
     replies.append(text);
     replies.push_back('\n');
+    host_.counters.lines_out.fetch_add(1, std::memory_order_relaxed);
     TRACE(line_out, connection_, 0, text.size() + 1, 0);
 }
 
@@ -70,9 +71,11 @@ static bool parse_milliseconds(std::string_view text, unsigned& value) {
 
 void Session::handle_line(std::string_view line, std::string& replies) {
     TRACE(line_in, connection_, 0, line.size(), 0);
+    host_.counters.lines_in.fetch_add(1, std::memory_order_relaxed);
     if (line.empty() || line.front() != '/') {
         replies.append(line);
         replies.push_back('\n');
+        host_.counters.lines_out.fetch_add(1, std::memory_order_relaxed);
         TRACE(line_out, connection_, 0, line.size() + 1, 0);
         return;
     }

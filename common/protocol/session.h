@@ -42,10 +42,12 @@ struct ServerCounters {
     std::string stats_line(std::string_view model) const;
 };
 
-// What a session needs from the server running it.
+// What a session needs from the server running it. The counters live here so that every model keeps them the
+// same way: the session counts lines, the model counts connections and bytes.
 class SessionHost {
 public:
     virtual ~SessionHost() = default;
+    ServerCounters counters;
     // Queues `message` (a whole line, "\n" included) to every connection but `from`; returns how many.
     virtual std::size_t broadcast(std::uint32_t from, std::string_view message) = 0;
     // The /stats reply, without its line end.

@@ -172,3 +172,13 @@ TEST_CASE("the decoder reports each line exactly once, without its end") {
     CHECK(lines == std::vector<std::string>{"abc", "d"});
     CHECK(decoder.pending().empty());
 }
+
+TEST_CASE("the session counts lines in and lines out on its host") {
+    FakeHost host;
+    Session session(1, host);
+    std::string replies;
+    std::string stream = "a\nb\n/nope\n";
+    session.on_receive(stream.data(), stream.size(), replies);
+    CHECK(host.counters.lines_in.load() == 3);
+    CHECK(host.counters.lines_out.load() == 3);
+}

@@ -1,0 +1,67 @@
+// cli/load_command.cpp — `socklab load`: drive a server with clients and check every echoed byte.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "common/load/load.h"
+
+#ifndef _WIN32
+#include <unistd.h>
+#else
+#include <io.h>
+#define isatty _isatty
+#define fileno _fileno
+#endif
+
+namespace socklab::cli {
+
+int load_command(const Arguments& arguments) {
+    load::Options options;
+    std::string port_text;
+    std::uint64_t port = options.port, clients = options.clients, lines = 0, size = options.line_size,
+                  in_flight = options.in_flight;
+    double rate = 0, duration = options.duration_seconds;
+    bool quiet = false;
+    Flags flags("load");
+    flags.set_synopsis("[options]\n\nRuns clients against a socklab server: each sends lines and checks that every "
+                       "byte comes back,\nthen prints throughput and latency. Exits 1 on any wrong byte or error.");
+    flags.text("host", options.host, "server address");
+    flags.count("port", port, 1, 65535, "server port");
+    flags.count("clients", clients, 1, 20000, "concurrent clients");
+    flags.count("lines", lines, 0, 1u << 30, "lines per client; 0 = send for --duration");
+    flags.count("size", size, 2, 1 << 20, "bytes per line, newline included");
+    flags.count("in-flight", in_flight, 1, 1000, "closed loop: lines outstanding per client");
+    flags.number("rate", rate, 0, 1e9, "open loop: lines per second over all clients; 0 = closed loop");
+    flags.number("duration", duration, 0.1, 86400, "seconds to send (also the bound when --lines is set)");
+    flags.toggle("quiet", quiet, "no progress line");
+    if (!flags.parse(arguments)) return flags.exit_code();
+    options.port = static_cast<std::uint16_t>(port);
+    options.clients = static_cast<unsigned>(clients);
+    options.lines_per_client = lines;
+    options.line_size = static_cast<unsigned>(size);
+    options.in_flight = static_cast<unsigned>(in_flight);
+    options.rate = rate;
+    options.duration_seconds = duration;
+
+    bool show_progress = !quiet && isatty(fileno(stderr));
+    auto progress = [&](const load::Progress& now) {
+        if (!show_progress) return;
+        std::fprintf(stderr, "\r  %5.1f s  %u clients  %llu lines echoed  ", now.elapsed_seconds,
+                     now.clients_connected, static_cast<unsigned long long>(now.lines_echoed));
+        std::fflush(stderr);
+    };
+    std::printf("socklab load: %u clients -> %s:%u\n", options.clients, options.host.c_str(), options.port);
+    std::fflush(stdout);
+    load::Result result = load::run(options, progress);
+    if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
+    std::fputs(load::describe(options, result).c_str(), stdout);
+    if (!result.ok()) {
+        std::printf("socklab load: FAILED: %llu wrong lines, %llu errors\n",
+                    static_cast<unsigned long long>(result.mismatches), static_cast<unsigned long long>(result.errors));
+        return 1;
+    }
+    std::printf("socklab load: every byte checked, all correct\n");
+    return 0;
+}
+
+}  // namespace socklab::cli
