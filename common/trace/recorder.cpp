@@ -283,6 +283,21 @@ void append_info(std::string& out, const std::string& key, const std::string& va
     append_record(out, wire::RecordType::info, payload.data(), payload.size());
 }
 
+bool sets_thread_state(Kind kind) {
+    switch (kind) {
+    case Kind::thread_start:
+    case Kind::thread_exit:
+    case Kind::wait_begin:
+    case Kind::wait_end:
+    case Kind::gate_hold:
+    case Kind::gate_release:
+    case Kind::block_begin:
+    case Kind::block_end:
+    case Kind::server_start: return true;
+    default: return false;
+    }
+}
+
 struct Collector {
     std::vector<std::unique_ptr<Sink>> sinks;
     unsigned interval_ms = 2;
@@ -297,6 +312,9 @@ struct Collector {
     std::uint64_t info_version_sent = ~0ull;
     std::vector<Event> batch;
     std::string chunk;
+    // Each thread's latest state-setting event (a wait begun, a hold, a block...): a viewer that joins late
+    // receives these first, so it knows that a thread has been waiting since before it came.
+    std::map<std::uint16_t, Event> latest_state;
 
     void drain_once();
     void run();
@@ -350,7 +368,10 @@ void Collector::drain_once() {
         // Each ring is in order already; sorting merges the threads into one timeline.
         std::sort(batch.begin(), batch.end(),
                   [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
-        for (Event& event : batch) event.time_ns = clock().to_ns(event.time_ns);
+        for (Event& event : batch) {
+            event.time_ns = clock().to_ns(event.time_ns);
+            if (sets_thread_state(event.kind)) latest_state[event.thread] = event;
+        }
         constexpr std::size_t kPerRecord = 4096;
         for (std::size_t i = 0; i < batch.size(); i += kPerRecord) {
             std::size_t n = std::min(kPerRecord, batch.size() - i);
@@ -358,8 +379,8 @@ void Collector::drain_once() {
         }
     }
     if (dropped > 0) append_record(chunk, wire::RecordType::dropped, &dropped, sizeof dropped);
-    if (!chunk.empty())
-        for (auto& sink : sinks) sink->write(chunk.data(), chunk.size());
+    // Written even when empty: a live sink uses the call to bring in viewers that have just connected.
+    for (auto& sink : sinks) sink->write(chunk.data(), chunk.size());
 }
 
 void Collector::run() {
@@ -382,10 +403,17 @@ std::string header_bytes() {
 }  // namespace
 
 namespace detail {
-// What a viewer joining late must receive before the next chunk: called by the live sink, on the collector
-// thread, from inside Sink::write.
+// What a viewer joining late must receive before the next chunk — the header, every site, thread and info record,
+// and each thread's latest state-setting event — called by the live sink, on the collector thread, from inside
+// Sink::write.
 std::string metadata_so_far() {
-    return g_collector ? g_collector->metadata : header_bytes();
+    if (!g_collector) return header_bytes();
+    std::string bytes = g_collector->metadata;
+    std::vector<Event> states;
+    for (auto& [thread, event] : g_collector->latest_state) states.push_back(event);
+    std::sort(states.begin(), states.end(), [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+    if (!states.empty()) append_record(bytes, wire::RecordType::events, states.data(), states.size() * sizeof(Event));
+    return bytes;
 }
 }  // namespace detail
 

@@ -106,6 +106,11 @@ private:
             long received = net::receive_some(*it->socket, buffer, sizeof buffer);
             if (received <= 0) {  // the viewer left: forget it (the collector skips it from now on)
                 viewers_.erase(it);
+                if (viewers_.empty()) {
+                    // Nobody is watching any more: a gate left on would hold the server's workers for ever.
+                    gate_enable(false);
+                    set_slow_motion(0);
+                }
                 return;
             }
             it->partial_line.append(buffer, static_cast<std::size_t>(received));

@@ -227,3 +227,53 @@ TEST_CASE("a file that is not a trace, or is cut short, is refused with a reason
     CHECK(error.find("ends inside a record") != std::string::npos);
     std::filesystem::remove(path);
 }
+
+TEST_CASE("a viewer joining late learns each thread's current state, and leaving releases the gate") {
+    socklab::net::Startup startup;
+    trace::RecorderOptions options;
+    options.sinks.push_back(trace::make_live_sink("127.0.0.1", 0));
+    trace::start(std::move(options));
+    // A worker starts waiting long before anyone watches, and is still waiting when the viewer comes.
+    std::atomic<bool> done_waiting{false};
+    std::thread worker([&] {
+        trace::name_thread("worker");
+        TRACE(wait_begin, 0, trace::WaitOn::completion_port, 0, 0);
+        while (!done_waiting) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        trace::thread_exiting();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // drained and sent to nobody
+
+    std::string error;
+    socklab::net::Socket viewer = socklab::net::connect_tcp("127.0.0.1", trace::live_port(), error);
+    REQUIRE(viewer.valid());
+    trace::Trace received;
+    trace::StreamDecoder decoder(trace::collect_into(received));
+    socklab::net::set_nonblocking(viewer, true);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    char buffer[65536];
+    while (std::chrono::steady_clock::now() < until) {  // a quiet server: nothing new is recorded meanwhile
+        long got = socklab::net::receive_some(viewer, buffer, sizeof buffer);
+        if (got > 0) REQUIRE(decoder.feed(buffer, static_cast<std::size_t>(got)));
+        else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    bool saw_wait = false;
+    for (const trace::Event& event : received.events)
+        saw_wait = saw_wait || (event.kind == Kind::wait_begin && received.threads[event.thread].role == "worker");
+    CHECK(saw_wait);
+    done_waiting = true;
+    worker.join();
+
+    socklab::net::send_all(viewer, "gate on\n", 8);
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    viewer.close();  // the viewer goes away with the gate on
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    std::atomic<bool> passed{false};
+    std::thread late([&] {
+        trace::gate_point(1);
+        passed = true;
+    });
+    late.join();  // not held: the gate went off with the last viewer
+    CHECK(passed);
+    trace::stop();
+    trace::gate_reset();
+}
