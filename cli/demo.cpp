@@ -160,7 +160,8 @@ int demo_command(const Arguments& arguments) {
     if (!flags.parse(arguments)) return flags.exit_code();
     std::string viz = repository_root() + "/build/linux/visualizer/socklab-viz";
     if (!terminal_only && have_display() && std::filesystem::exists(viz)) {
-        return viz_command({"--start", model, "--connect", std::to_string(clients)});
+        // A slow, steady trickle: a class can follow each packet waking a worker.
+        return viz_command({"--start", model, "--connect", std::to_string(clients), "--pace", "20"});
     }
 #ifdef _WIN32
     std::fprintf(stderr, "socklab demo: on Windows, run socklab-viz --start %s\n", model.c_str());

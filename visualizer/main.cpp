@@ -58,6 +58,7 @@ struct Options {
     int width = 1600, height = 900;
     double cursor_fraction = -1;
     int connect_clients = 0;
+    double pace = 0;  // steady lines per second from the connected clients
     std::vector<std::string> client_lines;
     double wait_live_seconds = 30;
     bool gate = false;
@@ -81,6 +82,7 @@ const char* const kUsage =
     "  --size WxH               window size (default 1600x900)\n"
     "  --cursor-fraction F      replays: put the cursor at F (0..1) of the trace instead of its end\n"
     "  --connect N, --send LINE live sessions: connect N clients, then send LINE from each once connected\n"
+    "  --pace N                 live sessions: the clients send N lines per second in all, steadily\n"
     "  --wait-live SECONDS      headless live: wait this long for events before counting frames (default 30)\n"
     "  --gate                   live sessions: turn the step gate on once connected (workers stop after waits)\n"
     "  --record FILE            record the first live session to FILE (a trace --replay opens)\n"
@@ -121,6 +123,7 @@ bool parse_options(int argc, char** argv, Options& options) {
             } else if (arg == "--cursor-fraction") options.cursor_fraction = std::stod(value());
             else if (arg == "--connect") options.connect_clients = std::stoi(value());
             else if (arg == "--send") options.client_lines.push_back(value());
+            else if (arg == "--pace") options.pace = std::stod(value());
             else if (arg == "--wait-live") options.wait_live_seconds = std::stod(value());
             else if (arg == "--gate") options.gate = true;
             else if (arg == "--record") options.record = value();
@@ -337,7 +340,10 @@ int main(int argc, char** argv) {
         connected_for = live_connected ? connected_for + elapsed : 0;
         if (live_connected && connected_for > 0.3 && options.connect_clients > 0 && !clients_started) {
             for (auto& session : app.sessions)
-                if (session->live()) session->clients().connect(static_cast<std::size_t>(options.connect_clients));
+                if (session->live()) {
+                    session->clients().connect(static_cast<std::size_t>(options.connect_clients));
+                    session->clients().set_pace(options.pace);
+                }
             clients_started = true;
         }
         if (live_connected && !options.record.empty() && !recording_started) {

@@ -68,6 +68,7 @@ TEST_CASE("events from many threads all arrive through a file, each thread's in 
     std::string path = temporary_path("file");
     trace::RecorderOptions options;
     options.sinks.push_back(trace::make_file_sink(path));
+    options.ring_events = 1u << 15;  // room for every event even if the collector is not scheduled at all
     trace::set_info("model", "test");
     trace::start(std::move(options));
     record_from_threads(8, 20000);
@@ -87,6 +88,30 @@ TEST_CASE("events from many threads all arrive through a file, each thread's in 
     const trace::SiteInfo& site = recorded.sites.at(line_in.site);
     CHECK(site.file.find("trace_test.cpp") != std::string::npos);
     CHECK(site.line > 0);
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("a full ring drops events and counts every one it dropped") {
+    std::string path = temporary_path("drops");
+    trace::RecorderOptions options;
+    options.sinks.push_back(trace::make_file_sink(path));
+    options.ring_events = 64;
+    options.drain_interval_ms = 1000;  // the collector will not come by during the burst
+    trace::start(std::move(options));
+    std::thread burst([] {
+        for (int i = 0; i < 1000; ++i) TRACE(line_in, 1, 0, i, 0);
+        trace::thread_exiting();
+    });
+    burst.join();
+    trace::stop();
+    trace::Trace recorded;
+    std::string error;
+    REQUIRE(trace::read_trace_file(path, recorded, error));
+    std::size_t kept = 0;
+    for (const trace::Event& event : recorded.events) kept += event.kind == Kind::line_in;
+    CHECK(kept >= 64);
+    CHECK(recorded.dropped > 0);
+    CHECK(kept + recorded.dropped == 1001);  // the thousand lines, and the thread_exit that found the ring full
     std::filesystem::remove(path);
 }
 

@@ -1,6 +1,9 @@
 // visualizer/model/client_pool.cpp — see client_pool.h. POSIX only (the visualizer's live mode runs on Linux).
 #include "visualizer/model/client_pool.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -94,8 +97,22 @@ void ClientPool::disconnect_all() {
     count_figures();
 }
 
+void ClientPool::set_pace(double lines_per_second) {
+    pace_ = lines_per_second > 0 ? lines_per_second : 0;
+    pace_credit_ = 0;
+    pace_last_ns_ = 0;
+}
+
 void ClientPool::poll() {
     if (clients_.empty()) return;
+    if (pace_ > 0) {
+        std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch()).count();
+        if (pace_last_ns_ != 0) pace_credit_ += pace_ * static_cast<double>(now - pace_last_ns_) / 1e9;
+        pace_last_ns_ = now;
+        pace_credit_ = std::min(pace_credit_, pace_);  // after a stall, no more than a second's worth at once
+        for (; pace_credit_ >= 1; pace_credit_ -= 1) send_to_one("steady " + std::to_string(++paced_lines_));
+    }
     std::vector<pollfd> polled(clients_.size());
     for (std::size_t i = 0; i < clients_.size(); ++i) {
         polled[i].fd = clients_[i].socket;

@@ -38,6 +38,10 @@ public:
     // Every connected client sends `lines_each` lines at once: the queue fills faster than workers drain it.
     void burst(std::size_t lines_each, const std::string& line);
     void disconnect_all();
+    // Steady traffic: the clients take turns sending one line each, `lines_per_second` in all (0 = off), so a
+    // class watching the timeline sees workers wake one packet at a time. Lines are "steady <n>".
+    void set_pace(double lines_per_second);
+    double pace() const { return pace_; }
     // Completes connects, sends what is queued and reads replies. Never blocks. Call once per frame.
     void poll();
     const Figures& figures() const { return figures_; }
@@ -57,6 +61,10 @@ private:
     std::vector<Client> clients_;
     std::size_t next_one_ = 0;
     Figures figures_;
+    double pace_ = 0;
+    double pace_credit_ = 0;  // lines due but not yet sent
+    std::uint64_t paced_lines_ = 0;
+    std::int64_t pace_last_ns_ = 0;
 };
 
 }  // namespace socklab::viz

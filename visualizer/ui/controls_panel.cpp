@@ -124,6 +124,11 @@ void draw_clients(Session& session) {
     ImGui::SameLine();
     if (ImGui::Button("Burst x10")) clients.burst(10, line);
     help_marker("Burst: every client sends ten lines at once, so packets queue faster than workers take them.");
+    float pace = static_cast<float>(clients.pace());
+    ImGui::SetNextItemWidth(140);
+    if (ImGui::SliderFloat("steady lines/s", &pace, 0.0f, 200.0f, "%.0f")) clients.set_pace(pace);
+    help_marker("Steady traffic: the clients take turns sending one line each, this many per second in all. "
+                "Slow enough to follow each wake on the timeline; 0 stops it.");
     if (ImGui::Button("/work 20 50")) clients.send_to_all("/work 20 50");
     help_marker("Each client asks for 20 ms of CPU then 50 ms of Sleep: watch a blocked worker let another "
                 "waiter run.");
