@@ -66,6 +66,11 @@ void ClientPool::send_to_all(const std::string& line) {
 }
 
 void ClientPool::send_to_one(const std::string& line) {
+    queue_to_next(line);
+    poll();
+}
+
+void ClientPool::queue_to_next(const std::string& line) {
     for (std::size_t tries = 0; tries < clients_.size(); ++tries) {
         Client& client = clients_[next_one_++ % clients_.size()];
         if (!client.connected) continue;
@@ -73,7 +78,6 @@ void ClientPool::send_to_one(const std::string& line) {
         ++figures_.lines_sent;
         break;
     }
-    poll();
 }
 
 void ClientPool::burst(std::size_t lines_each, const std::string& line) {
@@ -111,7 +115,7 @@ void ClientPool::poll() {
         if (pace_last_ns_ != 0) pace_credit_ += pace_ * static_cast<double>(now - pace_last_ns_) / 1e9;
         pace_last_ns_ = now;
         pace_credit_ = std::min(pace_credit_, pace_);  // after a stall, no more than a second's worth at once
-        for (; pace_credit_ >= 1; pace_credit_ -= 1) send_to_one("steady " + std::to_string(++paced_lines_));
+        for (; pace_credit_ >= 1; pace_credit_ -= 1) queue_to_next("steady " + std::to_string(++paced_lines_));
     }
     std::vector<pollfd> polled(clients_.size());
     for (std::size_t i = 0; i < clients_.size(); ++i) {

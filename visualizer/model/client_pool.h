@@ -54,6 +54,7 @@ private:
         std::string inbox;   // bytes received, not yet a whole line
     };
     void drop(Client& client);
+    void queue_to_next(const std::string& line);  // one line to the next connected client in turn
     void count_figures();
 
     std::string host_ = "127.0.0.1";
