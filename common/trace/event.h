@@ -106,6 +106,22 @@ struct Event {
 static_assert(sizeof(Event) == 32, "the wire format stores events as 32-byte records; change wire.h's version");
 static_assert(std::is_trivially_copyable_v<Event>, "events are copied as raw bytes");
 
+// True for the kinds that change what a thread is doing (waiting, running, blocked, held, gone): the events a
+// viewer needs to draw a thread's lane, and the ones a late viewer is sent first.
+constexpr bool sets_thread_state(Kind kind) {
+    switch (kind) {
+    case Kind::thread_start:
+    case Kind::thread_exit:
+    case Kind::wait_begin:
+    case Kind::wait_end:
+    case Kind::gate_hold:
+    case Kind::gate_release:
+    case Kind::block_begin:
+    case Kind::block_end: return true;
+    default: return false;
+    }
+}
+
 std::string_view to_string(Kind kind);
 std::string_view to_string(WaitOn on);
 std::string_view to_string(Wake wake);

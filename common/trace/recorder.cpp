@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "common/trace/reader.h"
-#include "common/trace/wire.h"
+#include "common/trace/writer.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <x86intrin.h>
@@ -249,55 +249,6 @@ void thread_exiting() {
 // ---- collector --------------------------------------------------------------------------------------------
 namespace {
 
-void append_record(std::string& out, wire::RecordType type, const void* payload, std::size_t size) {
-    std::uint32_t header[2] = {static_cast<std::uint32_t>(type), static_cast<std::uint32_t>(size)};
-    out.append(reinterpret_cast<const char*>(header), sizeof header);
-    out.append(static_cast<const char*>(payload), size);
-}
-
-void append_site(std::string& out, const SiteInfo& site) {
-    std::string payload(8, '\0');
-    std::memcpy(payload.data(), &site.id, 2);
-    std::memcpy(payload.data() + 4, &site.line, 4);
-    payload += site.file;
-    payload.push_back('\0');
-    payload += site.label;
-    payload.push_back('\0');
-    append_record(out, wire::RecordType::site, payload.data(), payload.size());
-}
-
-void append_thread(std::string& out, std::uint16_t index, std::uint32_t os_thread, const std::string& role) {
-    std::string payload(8, '\0');
-    std::memcpy(payload.data(), &index, 2);
-    std::memcpy(payload.data() + 4, &os_thread, 4);
-    payload += role;
-    payload.push_back('\0');
-    append_record(out, wire::RecordType::thread, payload.data(), payload.size());
-}
-
-void append_info(std::string& out, const std::string& key, const std::string& value) {
-    std::string payload = key;
-    payload.push_back('\0');
-    payload += value;
-    payload.push_back('\0');
-    append_record(out, wire::RecordType::info, payload.data(), payload.size());
-}
-
-bool sets_thread_state(Kind kind) {
-    switch (kind) {
-    case Kind::thread_start:
-    case Kind::thread_exit:
-    case Kind::wait_begin:
-    case Kind::wait_end:
-    case Kind::gate_hold:
-    case Kind::gate_release:
-    case Kind::block_begin:
-    case Kind::block_end:
-    case Kind::server_start: return true;
-    default: return false;
-    }
-}
-
 struct Collector {
     std::vector<std::unique_ptr<Sink>> sinks;
     unsigned interval_ms = 2;
@@ -311,7 +262,6 @@ struct Collector {
     std::size_t sites_sent = 0;
     std::uint64_t info_version_sent = ~0ull;
     std::vector<Event> batch;
-    std::string chunk;
     // Each thread's latest state-setting event (a wait begun, a hold, a block...): a viewer that joins late
     // receives these first, so it knows that a thread has been waiting since before it came.
     std::map<std::uint16_t, Event> latest_state;
@@ -324,10 +274,9 @@ std::mutex g_collector_mutex;  // guards g_collector across start/stop
 std::unique_ptr<Collector> g_collector;
 
 void Collector::drain_once() {
-    chunk.clear();
     batch.clear();
     std::uint64_t dropped = 0;
-    std::string new_metadata;
+    WireWriter new_metadata;
     {
         // Events first, then sites: an event's site was registered before the event was recorded, so every
         // site an event below refers to is in the registry by the time it is read.
@@ -336,7 +285,7 @@ void Collector::drain_once() {
         for (auto it = r.live.begin(); it != r.live.end();) {
             ThreadRing& ring = **it;
             if (!ring.announced) {
-                append_thread(new_metadata, ring.index, ring.os_thread, ring.role);
+                new_metadata.thread({ring.index, ring.os_thread, ring.role});
                 ring.announced = true;
             }
             bool retired = ring.retired.load(std::memory_order_acquire);
@@ -356,14 +305,15 @@ void Collector::drain_once() {
     {
         Registry& r = registry();
         std::lock_guard lock(r.mutex);
-        for (; sites_sent < r.sites.size(); ++sites_sent) append_site(new_metadata, r.sites[sites_sent]);
+        for (; sites_sent < r.sites.size(); ++sites_sent) new_metadata.site(r.sites[sites_sent]);
         if (info_version_sent != r.info_version) {
-            for (auto& [key, value] : r.info) append_info(new_metadata, key, value);
+            for (auto& [key, value] : r.info) new_metadata.info(key, value);
             info_version_sent = r.info_version;
         }
     }
-    metadata += new_metadata;
-    chunk += new_metadata;
+    metadata += new_metadata.bytes();
+    WireWriter chunk;
+    chunk.bytes() = new_metadata.take_bytes();
     if (!batch.empty()) {
         // Each ring is in order already; sorting merges the threads into one timeline.
         std::sort(batch.begin(), batch.end(),
@@ -372,15 +322,11 @@ void Collector::drain_once() {
             event.time_ns = clock().to_ns(event.time_ns);
             if (sets_thread_state(event.kind)) latest_state[event.thread] = event;
         }
-        constexpr std::size_t kPerRecord = 4096;
-        for (std::size_t i = 0; i < batch.size(); i += kPerRecord) {
-            std::size_t n = std::min(kPerRecord, batch.size() - i);
-            append_record(chunk, wire::RecordType::events, batch.data() + i, n * sizeof(Event));
-        }
+        chunk.events(batch.data(), batch.size());
     }
-    if (dropped > 0) append_record(chunk, wire::RecordType::dropped, &dropped, sizeof dropped);
+    if (dropped > 0) chunk.dropped(dropped);
     // Written even when empty: a live sink uses the call to bring in viewers that have just connected.
-    for (auto& sink : sinks) sink->write(chunk.data(), chunk.size());
+    for (auto& sink : sinks) sink->write(chunk.bytes().data(), chunk.bytes().size());
 }
 
 void Collector::run() {
@@ -394,10 +340,9 @@ void Collector::run() {
 }
 
 std::string header_bytes() {
-    std::string header(wire::kMagic, sizeof wire::kMagic);
-    std::uint32_t fields[2] = {wire::kVersion, sizeof(Event)};
-    header.append(reinterpret_cast<const char*>(fields), sizeof fields);
-    return header;
+    WireWriter writer;
+    writer.header();
+    return writer.take_bytes();
 }
 
 }  // namespace
@@ -408,12 +353,13 @@ namespace detail {
 // Sink::write.
 std::string metadata_so_far() {
     if (!g_collector) return header_bytes();
-    std::string bytes = g_collector->metadata;
+    WireWriter writer;
+    writer.bytes() = g_collector->metadata;
     std::vector<Event> states;
     for (auto& [thread, event] : g_collector->latest_state) states.push_back(event);
     std::sort(states.begin(), states.end(), [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
-    if (!states.empty()) append_record(bytes, wire::RecordType::events, states.data(), states.size() * sizeof(Event));
-    return bytes;
+    writer.events(states.data(), states.size());
+    return writer.take_bytes();
 }
 }  // namespace detail
 

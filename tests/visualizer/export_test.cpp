@@ -95,7 +95,7 @@ TEST_CASE("a model written as a trace file reads back the same", "[viz][writer]"
     TraceModel model = small_server();
     model.take_site({1, 120, "models/06_iocp.cpp", "wait_begin"});
     TraceWriter writer;
-    writer.snapshot(model);
+    write_snapshot(writer, model);
 
     socklab::trace::Trace trace;
     socklab::trace::StreamDecoder decoder(socklab::trace::collect_into(trace));

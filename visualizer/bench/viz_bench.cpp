@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     source.take(trace.events.data(), trace.events.size());
     source.finish();
     TraceWriter writer;
-    writer.snapshot(source);
+    write_snapshot(writer, source);
     const std::string stream = writer.take_bytes();
     if (!write_to.empty()) std::ofstream(write_to, std::ios::binary) << stream;
 

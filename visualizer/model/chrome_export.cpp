@@ -108,7 +108,7 @@ void write_chrome_trace(const TraceModel& model, std::ostream& out) {
     std::map<std::int64_t, std::deque<std::uint64_t>> hand_posted;  // port -> flow ids of packets with I/O id 0
     std::uint64_t next_hand_flow = std::uint64_t{1} << 40;           // above every 32-bit I/O id
     for (const auto& event : events) {
-        if (changes_lane_state(event.kind)) continue;
+        if (trace::sets_thread_state(event.kind)) continue;
         const std::string name(trace::to_string(event.kind));
         list.next() << "{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"event\",\"name\":" << json_string(name)
                     << ",\"pid\":" << kProcess << ",\"tid\":" << event.thread << ",\"ts\":" << ts(event.time_ns)

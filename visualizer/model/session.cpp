@@ -289,7 +289,7 @@ bool Session::start_recording(const std::string& path, std::string& error) {
     recording_path_ = path;
     // Begins with everything known so far, so a recording started mid-session is a complete trace.
     record_writer_.take_bytes();
-    record_writer_.snapshot(model_);
+    write_snapshot(record_writer_, model_);
     flush_recording();
     return true;
 }

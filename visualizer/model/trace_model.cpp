@@ -34,20 +34,6 @@ const char* to_string(LaneState state) {
     return "?";
 }
 
-bool changes_lane_state(Kind kind) {
-    switch (kind) {
-    case Kind::thread_start:
-    case Kind::thread_exit:
-    case Kind::wait_begin:
-    case Kind::wait_end:
-    case Kind::gate_hold:
-    case Kind::gate_release:
-    case Kind::block_begin:
-    case Kind::block_end: return true;
-    default: return false;
-    }
-}
-
 LaneState state_after(Kind kind) {
     switch (kind) {
     case Kind::thread_exit: return LaneState::exited;
@@ -135,7 +121,7 @@ void TraceModel::commit(const trace::Event& event) {
 
     ThreadLane& lane = lane_for(stored.thread);
     lane.events.push_back(index);
-    if (changes_lane_state(stored.kind)) apply_lane_change(lane, stored, index);
+    if (trace::sets_thread_state(stored.kind)) apply_lane_change(lane, stored, index);
 
     switch (stored.kind) {
     case Kind::server_start:

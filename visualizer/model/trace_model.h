@@ -42,8 +42,7 @@ enum class LaneState : std::uint8_t { absent, running, waiting, blocked, held, e
 
 const char* to_string(LaneState state);
 
-// True for the kinds that move a thread from one lane state to another.
-bool changes_lane_state(Kind kind);
+// The kinds that move a thread from one lane state to another: trace::sets_thread_state (common/trace/event.h).
 // The state a thread is in right after an event of a state-changing kind.
 LaneState state_after(Kind kind);
 

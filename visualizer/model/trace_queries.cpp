@@ -175,7 +175,7 @@ std::vector<PortWaiter> TraceModel::waiters_at(std::int64_t port_index, std::uin
         const IndexByTime search{events_};
         for (std::size_t k = search.upper(lane.events, wait.time_ns); k < lane.events.size(); ++k) {
             const StoredEvent& later = events_[lane.events[k]];
-            if (later.time_ns > time_ns || changes_lane_state(later.kind)) break;
+            if (later.time_ns > time_ns || trace::sets_thread_state(later.kind)) break;
             if (later.kind == Kind::thread_wake && lane.events[k] > since) released = true;
         }
         if (!released) waiters.push_back({lane.index, wait.time_ns, since});
