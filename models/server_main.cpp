@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
     if (tracing) socklab::trace::start(std::move(recorder));
     socklab::trace::gate_reset();
 
+    socklab::protocol::set_process_figures_source([] { return socklab::win::process_figures(); });
     ServerControl control;
     g_control = &control;
     SetConsoleCtrlHandler(on_console_event, TRUE);

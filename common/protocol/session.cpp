@@ -19,6 +19,12 @@ void ServerCounters::connection_opened() {
     }
 }
 
+namespace {
+std::string (*g_process_figures)() = nullptr;
+}
+
+void set_process_figures_source(std::string (*source)()) { g_process_figures = source; }
+
 std::string ServerCounters::stats_line(std::string_view model) const {
     auto value = [](const std::atomic<std::uint64_t>& counter) {
         return std::to_string(counter.load(std::memory_order_relaxed));
@@ -26,7 +32,7 @@ std::string ServerCounters::stats_line(std::string_view model) const {
     return "OK stats model=" + std::string(model) + " connections=" + value(connections_open) +
            " total=" + value(connections_total) + " most=" + value(connections_most) +
            " lines_in=" + value(lines_in) + " lines_out=" + value(lines_out) + " bytes_in=" + value(bytes_in) +
-           " bytes_out=" + value(bytes_out);
+           " bytes_out=" + value(bytes_out) + (g_process_figures ? " " + g_process_figures() : std::string());
 }
 
 Session::Session(std::uint32_t connection, SessionHost& host, std::size_t max_line)

@@ -42,6 +42,10 @@ struct ServerCounters {
     std::string stats_line(std::string_view model) const;
 };
 
+// The server executable adds the process's own figures to every /stats line (threads, memory, CPU time:
+// "threads=12 working_set_kb=5120 peak_working_set_kb=6000 cpu_ms=830"); the protocol stays portable.
+void set_process_figures_source(std::string (*source)());
+
 // What a session needs from the server running it. The counters live here so that every model keeps them the
 // same way: the session counts lines, the model counts connections and bytes.
 class SessionHost {

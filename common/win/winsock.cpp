@@ -3,6 +3,9 @@
 
 #include <cstdio>
 
+#include <psapi.h>
+#include <tlhelp32.h>
+
 #include "common/trace/recorder.h"
 
 namespace socklab::win {
@@ -166,6 +169,31 @@ void announce_server(const std::string& model, unsigned concurrency) {
     trace::set_info("processors", std::to_string(processor_count()));
     trace::set_info("concurrency", std::to_string(concurrency));
     TRACE(server_start, 0, 0, processor_count(), concurrency);
+}
+
+std::string process_figures() {
+    // Threads: a snapshot of the system's threads, counting ours. Memory and CPU: the process's own counters.
+    unsigned threads = 0;
+    HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snapshot != INVALID_HANDLE_VALUE) {
+        THREADENTRY32 entry{};
+        entry.dwSize = sizeof entry;
+        DWORD self = GetCurrentProcessId();
+        for (BOOL more = Thread32First(snapshot, &entry); more; more = Thread32Next(snapshot, &entry))
+            threads += entry.th32OwnerProcessID == self;
+        CloseHandle(snapshot);
+    }
+    PROCESS_MEMORY_COUNTERS memory{};
+    memory.cb = sizeof memory;
+    GetProcessMemoryInfo(GetCurrentProcess(), &memory, sizeof memory);
+    FILETIME created, exited, kernel, user;
+    GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user);
+    auto milliseconds = [](const FILETIME& time) {
+        return ((static_cast<unsigned long long>(time.dwHighDateTime) << 32) | time.dwLowDateTime) / 10000;
+    };
+    return "threads=" + std::to_string(threads) + " working_set_kb=" + std::to_string(memory.WorkingSetSize / 1024) +
+           " peak_working_set_kb=" + std::to_string(memory.PeakWorkingSetSize / 1024) +
+           " cpu_ms=" + std::to_string(milliseconds(kernel) + milliseconds(user));
 }
 
 long completion_queue_depth(HANDLE port) {

@@ -146,6 +146,9 @@ unsigned processor_count();
 // Records the facts every trace opens with (model, runtime, processors, concurrency) and server_start.
 void announce_server(const std::string& model, unsigned concurrency);
 
+// "threads=12 working_set_kb=5120 peak_working_set_kb=6000 cpu_ms=830": this process, now (for /stats).
+std::string process_figures();
+
 // Number of packets queued on a completion port (NtQueryIoCompletion), or -1 where it cannot be read.
 long completion_queue_depth(HANDLE port);
 
