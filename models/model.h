@@ -42,5 +42,6 @@ int run_blocking(const ServerOptions& options, ServerControl& control);
 int run_overlapped_event(const ServerOptions& options, ServerControl& control);
 int run_completion_routine(const ServerOptions& options, ServerControl& control);
 int run_iocp(const ServerOptions& options, ServerControl& control);
+int run_iocp_acceptex(const ServerOptions& options, ServerControl& control);
 
 }  // namespace socklab::models

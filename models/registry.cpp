@@ -12,6 +12,8 @@ const std::vector<ModelInfo>& all_models() {
         {"completion-routine", "models/05_completion_routine.cpp",
          "SleepEx alertable on one I/O thread; completion routines run as APCs", run_completion_routine},
         {"iocp", "models/06_iocp.cpp", "GetQueuedCompletionStatus in a worker pool; accept() in one thread", run_iocp},
+        {"iocp-acceptex", "models/07_iocp_acceptex.cpp",
+         "GetQueuedCompletionStatus in a worker pool; AcceptEx calls kept posted", run_iocp_acceptex},
     };
     return models;
 }
