@@ -283,9 +283,11 @@ DWORD WINAPI group_main(LPVOID parameter) {
             TRACE(wait_end, connection.id, Wake::completion, index, 0);
             trace::gate_point(connection.id);
             dispatch(server, connection, request);
-            // Fairness: the next wait list starts just after the connection served now.
+            // Fairness: the next wait list starts just after the connection served now, so a connection that is
+            // always busy cannot keep the lowest signalled index and starve the ones after it.
+            // LESSON: overlapped-event-rotate
             auto position = std::find(group.connections.begin(), group.connections.end(), &connection);
-            group.first_in_wait = static_cast<std::size_t>(position - group.connections.begin()) + 1;  // LESSON: overlapped-event-rotate
+            group.first_in_wait = static_cast<std::size_t>(position - group.connections.begin()) + 1;
         }
         free_finished_connections(server, group);
     }

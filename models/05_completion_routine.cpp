@@ -25,6 +25,8 @@
 // (each owning the connections it accepted), but balancing them is left to the completion port (06), which does
 // exactly that.
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,7 @@ struct CompletionRoutineServer : protocol::SessionHost {
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     HANDLE io_thread = nullptr;
+    DWORD io_thread_id = 0;
     win::ConnectionTable<Connection> table;
     protocol::ServerCounters counters;
     std::uint32_t next_io_id = 1;       // I/O thread only
@@ -192,12 +195,18 @@ void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped,
     Connection& connection = *request->connection;
     CompletionRoutineServer& server = *connection.server;
     TRACE(apc_run, connection.id, request->operation, bytes, request->id);
+    // The rule the whole model rests on, checked rather than trusted: only the issuing thread runs a routine.
+    if (GetCurrentThreadId() != server.io_thread_id) {
+        std::fprintf(stderr, "socklab-server: a completion routine ran on a thread that did not start its I/O\n");
+        std::abort();
+    }
     trace::gate_point(connection.id);
     TRACE(io_completed, connection.id, request->operation, bytes, error);
     if (error != 0) {
         // WSA_OPERATION_ABORTED: we closed the socket (teardown, or a close while this I/O was in flight).
         // WSAECONNRESET: the client reset the connection. Either way the I/O is over; free it.
-        close_connection(connection, error == WSA_OPERATION_ABORTED ? CloseReason::server_stopping : CloseReason::reset);
+        close_connection(connection,
+                         error == WSA_OPERATION_ABORTED ? CloseReason::server_stopping : CloseReason::reset);
         finish_io(server, connection, request);  // LESSON: completion-routine-free-after-completion
         return;
     }
@@ -375,7 +384,7 @@ int run(const ServerOptions& options, ServerControl& control) {
         control.report_failed();
         return 1;
     }
-    server.io_thread = CreateThread(nullptr, 0, io_thread_main, &server, 0, nullptr);
+    server.io_thread = CreateThread(nullptr, 0, io_thread_main, &server, 0, &server.io_thread_id);
     if (server.io_thread == nullptr) {
         win::report_error("CreateThread", GetLastError());
         closesocket(server.listener);

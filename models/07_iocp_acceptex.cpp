@@ -29,9 +29,12 @@
 // waits for the stop event (and, with --accept-data, checks for silent clients). Wine 8.0 wakes waiters FIFO and
 // ignores the concurrency value; Windows wakes LIFO and enforces it (see 06).
 //
-// Limits, honestly: more clients than posted accepts may arrive at once; the rest wait in the listen backlog
-// until a worker replaces an accept, so a burst is accepted at the pace of the workers, not of one thread. One
-// receive is outstanding per connection, which keeps replies in order without further locking.
+// Limits, honestly: there is no 64 limit — a completion port takes any number of sockets, and no thread waits on
+// a handle per client. More clients than posted accepts may arrive at once; the rest wait in the listen backlog
+// until a worker replaces an accept, so a burst is accepted at the pace of the workers, not of one thread. Each
+// posted accept costs a socket created in advance. One receive is outstanding per connection, which keeps
+// replies in order without further locking. Only accepts are checked for silence: a client silent after its
+// first line is an ordinary idle connection, kept as in every other model.
 
 #include <algorithm>
 #include <condition_variable>
@@ -477,9 +480,10 @@ std::size_t AcceptExServer::broadcast(std::uint32_t from, std::string_view messa
 //
 // Closing a socket makes every I/O still in flight on it complete with ERROR_OPERATION_ABORTED; their packets
 // still arrive, and only when the last one has been handled is the Connection freed. The same holds for the
-// accepts: closing the listener ends every posted AcceptEx, and each one's packet frees its request and closes
-// its accept socket. Shutdown therefore is: post no more accepts, close the listener and every connection's
-// socket, wait until every accept and every Connection is gone, then tell the workers to exit.
+// accepts: cancelling the I/O of the listener (CancelIoEx) ends every posted AcceptEx, and each one's packet frees
+// its request and closes its accept socket. Shutdown therefore is: post no more accepts, cancel them, close every
+// connection's socket, wait until every accept and every Connection is gone, close the listener, then tell the
+// workers to exit.
 void close_locked(Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     if (connection.reason == CloseReason::none || reason == CloseReason::reset) connection.reason = reason;
@@ -575,8 +579,11 @@ void shut_down(AcceptExServer& server, std::vector<HANDLE>& workers) {
     {
         std::lock_guard lock(server.lifetime_lock);
         server.stopping = true;
-        win::close_socket(server.listener);  // LESSON: iocp-acceptex-close-listener
-        // The listener is gone: every posted AcceptEx fails now, each packet frees its request.
+        // Every posted AcceptEx ends with ERROR_OPERATION_ABORTED; each packet frees its request. The listener
+        // itself stays open until the last of them has been handled: a worker finishing an accept still names it
+        // in SO_UPDATE_ACCEPT_CONTEXT.
+        if (!CancelIoEx(reinterpret_cast<HANDLE>(server.listener), nullptr) && GetLastError() != ERROR_NOT_FOUND)
+            win::report_error("CancelIoEx", GetLastError());  // LESSON: iocp-acceptex-cancel-accepts
     }
     server.table.for_each_except(0, [](Connection* connection) {
         std::lock_guard lock(connection->lock);
@@ -588,6 +595,7 @@ void shut_down(AcceptExServer& server, std::vector<HANDLE>& workers) {
         server.something_ended.wait(
             lock, [&] { return server.connections_alive == 0 && server.accepts_outstanding == 0; });
     }
+    win::close_socket(server.listener);
     // Every accept and connection is gone; the workers are idle on the port. One empty packet each.
     for (std::size_t i = 0; i < workers.size(); ++i)
         PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: iocp-acceptex-shutdown-packets
@@ -619,7 +627,8 @@ int run(const ServerOptions& options, ServerControl& control) {
     win::track_socket(listener);  // counted like the accept sockets, since win::close_socket closes it
     server.listener = listener;
     // LESSON: iocp-acceptex-associate-listener
-    bool listener_ready = CreateIoCompletionPort(reinterpret_cast<HANDLE>(server.listener), server.port, 0, 0) != nullptr;
+    bool listener_ready =
+        CreateIoCompletionPort(reinterpret_cast<HANDLE>(server.listener), server.port, 0, 0) != nullptr;
     if (!listener_ready) win::report_error("CreateIoCompletionPort", GetLastError());
     if (!listener_ready || !load_extension_functions(server)) {
         win::close_socket(server.listener);
