@@ -15,6 +15,7 @@
 #include "models/model.h"
 #include "tests/catch.hpp"
 #include "tests/models/model_under_test.h"
+#include "tests/models/running_model.h"
 
 namespace net = socklab::net;
 using Clock = std::chrono::steady_clock;
@@ -23,39 +24,7 @@ namespace {
 
 bool testing_acceptex() { return std::string(model_under_test().id) == "iocp-acceptex"; }
 
-// The model under test on its own thread, on a free loopback port, with the given options; stopped on scope
-// exit. (The same as the conformance suite's helper, kept here so this file reads on its own.)
-class AcceptExServerRun {
-public:
-    explicit AcceptExServerRun(socklab::win::ServerOptions options) {
-        options.model = model_under_test().id;
-        options.port = 0;
-        socklab::win::reset_connection_ids();
-        thread_ = std::thread([this, options] { result_ = model_under_test().run(options, control_); });
-        port_ = control_.wait_until_ready();
-        if (port_ == 0) {
-            thread_.join();
-            FAIL("the model did not start");
-        }
-    }
-    ~AcceptExServerRun() { stop(); }
-    std::uint16_t port() const { return port_; }
-    int stop() {
-        if (thread_.joinable()) {
-            control_.request_stop();
-            thread_.join();
-        }
-        return result_;
-    }
-
-private:
-    socklab::win::ServerControl control_;
-    std::thread thread_;
-    std::uint16_t port_ = 0;
-    int result_ = -1;
-};
-
-std::vector<net::Socket> connect_silent_clients(const AcceptExServerRun& server, int count) {
+std::vector<net::Socket> connect_silent_clients(const RunningModel& server, int count) {
     std::vector<net::Socket> clients;
     for (int i = 0; i < count; ++i) {
         std::string error;
@@ -68,7 +37,7 @@ std::vector<net::Socket> connect_silent_clients(const AcceptExServerRun& server,
 
 // Connects, sends one line and reads its echo. Returns the milliseconds from connect to echo, or -1 if the
 // echo did not arrive within timeout_ms.
-long milliseconds_to_echo(const AcceptExServerRun& server, int timeout_ms) {
+long milliseconds_to_echo(const RunningModel& server, int timeout_ms) {
     auto start = Clock::now();
     std::string error;
     net::Socket client = net::connect_tcp("127.0.0.1", server.port(), error);
@@ -110,7 +79,7 @@ TEST_CASE("AcceptEx by default - 50 silent clients do not delay a normal client"
         return;
     }
     socklab::win::ServerOptions options;  // accepts = 8, AcceptEx completes on connection
-    AcceptExServerRun server(options);
+    RunningModel server(options);
     std::vector<net::Socket> silent = connect_silent_clients(server, 50);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     long waited = milliseconds_to_echo(server, 5000);
@@ -129,7 +98,7 @@ TEST_CASE("AcceptEx with accept-data - silent clients are closed and a normal cl
     socklab::win::ServerOptions options;
     options.accept_data = true;
     options.idle_seconds = 1;
-    AcceptExServerRun server(options);
+    RunningModel server(options);
     std::vector<net::Socket> silent = connect_silent_clients(server, 50);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     // The bound: the idle period, plus the half-second check, plus SO_CONNECT_TIME's whole-second rounding
