@@ -6,7 +6,14 @@ namespace socklab::models {
 const std::vector<ModelInfo>& all_models() {
     static const std::vector<ModelInfo> models = {
         {"blocking", "models/00_blocking.cpp", "accept() and recv() in a thread per client", run_blocking},
+        {"overlapped-event", "models/04_overlapped_event.cpp",
+         "WSAWaitForMultipleEvents on an event per overlapped I/O, in groups of 31 clients per thread",
+         run_overlapped_event},
+        {"completion-routine", "models/05_completion_routine.cpp",
+         "SleepEx alertable on one I/O thread; completion routines run as APCs", run_completion_routine},
         {"iocp", "models/06_iocp.cpp", "GetQueuedCompletionStatus in a worker pool; accept() in one thread", run_iocp},
+        {"iocp-acceptex", "models/07_iocp_acceptex.cpp",
+         "GetQueuedCompletionStatus in a worker pool; AcceptEx calls kept posted", run_iocp_acceptex},
     };
     return models;
 }

@@ -1,0 +1,55 @@
+// What the model-specific tests share: the model under test running on its own thread, and a trace sink that
+// keeps what it recorded in memory. (The conformance suite has its own copies of both, in its own file.)
+#pragma once
+
+#include <string>
+#include <thread>
+
+#include "common/trace/recorder.h"
+#include "models/model.h"
+#include "tests/catch.hpp"
+#include "tests/models/model_under_test.h"
+
+// The model under test on a free loopback port with the given options; stopped gracefully on scope exit.
+class RunningModel {
+public:
+    explicit RunningModel(socklab::win::ServerOptions options = {}) {
+        options.model = model_under_test().id;
+        options.port = 0;
+        socklab::win::reset_connection_ids();
+        thread_ = std::thread([this, options] { result_ = model_under_test().run(options, control_); });
+        port_ = control_.wait_until_ready();
+        if (port_ == 0) {
+            thread_.join();
+            FAIL("the model did not start");
+        }
+    }
+    ~RunningModel() { stop(); }
+    RunningModel(const RunningModel&) = delete;
+    RunningModel& operator=(const RunningModel&) = delete;
+
+    std::uint16_t port() const { return port_; }
+    int stop() {
+        if (thread_.joinable()) {
+            control_.request_stop();
+            thread_.join();
+        }
+        return result_;
+    }
+
+private:
+    socklab::win::ServerControl control_;
+    std::thread thread_;
+    std::uint16_t port_ = 0;
+    int result_ = -1;
+};
+
+// A trace sink that appends the stream's bytes to a string, for tests that read what the model recorded.
+class MemoryTraceSink : public socklab::trace::Sink {
+public:
+    explicit MemoryTraceSink(std::string& bytes) : bytes_(bytes) {}
+    void write(const char* data, std::size_t size) override { bytes_.append(data, size); }
+
+private:
+    std::string& bytes_;
+};
