@@ -110,7 +110,6 @@ struct OverlappedEventServer : protocol::SessionHost {
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     win::ConnectionTable<Connection> table;
-    protocol::ServerCounters counters;
     std::atomic<std::uint32_t> next_io_id{1};
     std::vector<std::unique_ptr<Group>> groups;  // touched by the acceptor (the run thread) only
 

@@ -87,7 +87,6 @@ struct CompletionRoutineServer : protocol::SessionHost {
     HANDLE io_thread = nullptr;
     DWORD io_thread_id = 0;
     win::ConnectionTable<Connection> table;
-    protocol::ServerCounters counters;
     std::uint32_t next_io_id = 1;       // I/O thread only
     unsigned connections_alive = 0;     // I/O thread only: the thread exits when stopping and this is 0
     bool stopping = false;              // I/O thread only

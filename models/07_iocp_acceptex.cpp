@@ -107,7 +107,6 @@ struct AcceptExServer : protocol::SessionHost {
     LPFN_GETACCEPTEXSOCKADDRS get_accept_ex_sockaddrs = nullptr;
     DWORD accept_receive_length = 0;  // 0: AcceptEx completes on connection; > 0: on the first data
     win::ConnectionTable<Connection> table;
-    protocol::ServerCounters counters;
     std::atomic<std::uint32_t> next_io_id{1};
 
     std::mutex lifetime_lock;

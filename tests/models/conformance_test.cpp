@@ -17,6 +17,7 @@
 #include "models/model.h"
 #include "tests/catch.hpp"
 #include "tests/models/model_under_test.h"
+#include "tests/models/running_model.h"
 
 namespace net = socklab::net;
 namespace trace = socklab::trace;
@@ -26,38 +27,7 @@ namespace {
 
 // ---- helpers ------------------------------------------------------------------------------------------------
 
-// A model running on its own thread, on a free loopback port, stopped (gracefully) when this goes away.
-class RunningServer {
-public:
-    explicit RunningServer(socklab::win::ServerOptions options = {}) {
-        options.model = model_under_test().id;
-        options.port = 0;
-        socklab::win::reset_connection_ids();
-        thread_ = std::thread([this, options] { result_ = model_under_test().run(options, control_); });
-        port_ = control_.wait_until_ready();
-        if (port_ == 0) {
-            thread_.join();
-            FAIL("the model did not start");
-        }
-    }
-    ~RunningServer() { stop(); }
-    std::uint16_t port() const { return port_; }
-    int stop() {
-        if (thread_.joinable()) {
-            control_.request_stop();
-            thread_.join();
-        }
-        return result_;
-    }
-
-private:
-    socklab::win::ServerControl control_;
-    std::thread thread_;
-    std::uint16_t port_ = 0;
-    int result_ = -1;
-};
-
-net::Socket connect_to(const RunningServer& server) {
+net::Socket connect_to(const RunningModel& server) {
     std::string error;
     net::Socket socket = net::connect_tcp("127.0.0.1", server.port(), error);
     INFO(error);
@@ -125,22 +95,12 @@ bool eventually(Condition condition, int timeout_ms = 10000) {
     return condition();
 }
 
-// A trace sink that keeps the bytes in memory, for tests that read what the model recorded.
-class MemorySink : public trace::Sink {
-public:
-    explicit MemorySink(std::string& bytes) : bytes_(bytes) {}
-    void write(const char* data, std::size_t size) override { bytes_.append(data, size); }
-
-private:
-    std::string& bytes_;
-};
-
 }  // namespace
 
 // ---- load: many clients, every byte verified ----------------------------------------------------------------
 
 TEST_CASE("200 clients x 200 lines: every echoed byte is right") {
-    RunningServer server;
+    RunningModel server;
     socklab::load::Options options;
     options.port = server.port();
     options.clients = 200;
@@ -157,7 +117,7 @@ TEST_CASE("200 clients x 200 lines: every echoed byte is right") {
 }
 
 TEST_CASE("1,000 concurrent clients all echo correctly", "[capacity]") {
-    RunningServer server;
+    RunningModel server;
     socklab::load::Options options;
     options.port = server.port();
     options.clients = 1000;
@@ -174,7 +134,7 @@ TEST_CASE("1,000 concurrent clients all echo correctly", "[capacity]") {
 // ---- the byte stream ----------------------------------------------------------------------------------------
 
 TEST_CASE("a request written one byte at a time gets the same replies") {
-    RunningServer server;
+    RunningModel server;
     net::Socket client = connect_to(server);
     const std::string request = "hello, world\r\n/work 0 0\n\xC3\xA9t\xC3\xA9\n";
     for (char byte : request) {
@@ -186,7 +146,7 @@ TEST_CASE("a request written one byte at a time gets the same replies") {
 }
 
 TEST_CASE("a hundred lines in one write are answered in order") {
-    RunningServer server;
+    RunningModel server;
     net::Socket client = connect_to(server);
     std::string request, expected;
     for (int i = 0; i < 100; ++i) {
@@ -200,7 +160,7 @@ TEST_CASE("a hundred lines in one write are answered in order") {
 // ---- broadcast ----------------------------------------------------------------------------------------------
 
 TEST_CASE("/all reaches every other client exactly once") {
-    RunningServer server;
+    RunningModel server;
     std::vector<net::Socket> clients;
     for (int i = 0; i < 6; ++i) {
         clients.push_back(connect_to(server));
@@ -226,7 +186,7 @@ TEST_CASE("/all reaches every other client exactly once") {
 TEST_CASE("/work with a block stalls only what the model says it stalls") {
     socklab::win::ServerOptions options;
     options.workers = 4;
-    RunningServer server(options);
+    RunningModel server(options);
     net::Socket slow = connect_to(server);
     net::Socket other = connect_to(server);
     check_echo(other, "warm up");
@@ -249,7 +209,7 @@ TEST_CASE("/work with a block stalls only what the model says it stalls") {
 TEST_CASE("an over-long line gets ERR line-too-long and a close, while other clients carry on") {
     socklab::win::ServerOptions options;
     options.max_line = 1000;
-    RunningServer server(options);
+    RunningModel server(options);
     net::Socket bystander = connect_to(server);
     net::Socket offender = connect_to(server);
     check_echo(bystander, "before");
@@ -260,7 +220,7 @@ TEST_CASE("an over-long line gets ERR line-too-long and a close, while other cli
 }
 
 TEST_CASE("a client that resets in the middle of a line harms nobody") {
-    RunningServer server;
+    RunningModel server;
     net::Socket bystander = connect_to(server);
     check_echo(bystander, "before");
     for (int i = 0; i < 20; ++i) {
@@ -279,7 +239,7 @@ TEST_CASE("a client that resets in the middle of a line harms nobody") {
 }
 
 TEST_CASE("a client that half-closes still gets every reply") {
-    RunningServer server;
+    RunningModel server;
     net::Socket client = connect_to(server);
     send_text(client, "first\nsecond\n/work 0 100\nlast line without end");
     net::shutdown_send(client);
@@ -288,7 +248,7 @@ TEST_CASE("a client that half-closes still gets every reply") {
 }
 
 TEST_CASE("/quit says BYE and closes; unknown commands get an error") {
-    RunningServer server;
+    RunningModel server;
     net::Socket client = connect_to(server);
     send_text(client, "/frobnicate\n/quit\n");
     CHECK(receive_line(client) == "ERR unknown-command\n");
@@ -299,7 +259,7 @@ TEST_CASE("/quit says BYE and closes; unknown commands get an error") {
 TEST_CASE("shutdown with clients connected leaves zero sockets, per-I/O objects and threads") {
     auto& accounting = socklab::win::accounting();
     {
-        RunningServer server;
+        RunningModel server;
         std::vector<net::Socket> clients;
         for (int i = 0; i < 30; ++i) {
             clients.push_back(connect_to(server));
@@ -323,11 +283,11 @@ TEST_CASE("shutdown with clients connected leaves zero sockets, per-I/O objects 
 TEST_CASE("the trace of one request shows the wait, the wake, the line and the reply going out") {
     std::string bytes;
     trace::RecorderOptions recorder;
-    recorder.sinks.push_back(std::make_unique<MemorySink>(bytes));
+    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
     trace::start(std::move(recorder));
     std::uint32_t connection_id = 0;
     {
-        RunningServer server;
+        RunningModel server;
         net::Socket client = connect_to(server);
         check_echo(client, "trace me");
         send_text(client, "/stats\n");

@@ -1,5 +1,5 @@
-// What the model-specific tests share: the model under test running on its own thread, and a trace sink that
-// keeps what it recorded in memory. (The conformance suite has its own copies of both, in its own file.)
+// What the model tests share: the model under test running on its own thread, and a trace sink that keeps what
+// it recorded in memory.
 #pragma once
 
 #include <string>
