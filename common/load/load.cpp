@@ -31,6 +31,22 @@ std::string line_for(unsigned client, std::uint64_t sequence, unsigned size) {
     return line;
 }
 
+static bool is_work_line(const Options& options, std::uint64_t sequence) {
+    return options.work_every > 0 && sequence % options.work_every == options.work_every - 1;
+}
+
+std::string request_for(const Options& options, unsigned client, std::uint64_t sequence) {
+    if (is_work_line(options, sequence))
+        return "/work " + std::to_string(options.work_cpu_ms) + " " + std::to_string(options.work_block_ms) + "\n";
+    return line_for(client, sequence, options.line_size);
+}
+
+std::string reply_for(const Options& options, unsigned client, std::uint64_t sequence) {
+    if (is_work_line(options, sequence))
+        return "OK work " + std::to_string(options.work_cpu_ms) + " " + std::to_string(options.work_block_ms) + "\n";
+    return line_for(client, sequence, options.line_size);
+}
+
 // ---- latency histogram ------------------------------------------------------------------------------------
 // Log-linear buckets (16 per power of two): about 6% resolution, constant memory however long the run.
 namespace {
@@ -104,7 +120,7 @@ struct Run {
     }
 
     void queue_line(Client& client, Clock::time_point now) {
-        client.outgoing += line_for(client.id, client.next_to_send++, options.line_size);
+        client.outgoing += request_for(options, client.id, client.next_to_send++);
         client.sent_at.push_back(now);
         ++result.lines_sent;
     }
@@ -149,7 +165,7 @@ struct Run {
                         std::string(echoed.substr(0, 60)));
                 continue;
             }
-            std::string expected = line_for(client.id, client.next_expected, options.line_size);
+            std::string expected = reply_for(options, client.id, client.next_expected);
             if (echoed != expected) {
                 ++result.mismatches;
                 problem("client " + std::to_string(client.id) + " line " + std::to_string(client.next_expected) +

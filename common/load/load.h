@@ -23,6 +23,11 @@ struct Options {
     double rate = 0;                     // open loop: lines per second over all clients; 0 = closed loop
     double duration_seconds = 10;        // how long to send (when lines_per_client is 0), and the overall bound
     double drain_seconds = 10;           // after sending stops: how long to wait for the last echoes
+    // A slow-handler mix: every work_every-th line of a client is "/work <work_cpu_ms> <work_block_ms>" (and its
+    // reply "OK work ..." is checked) instead of an echo. 0 = echo only.
+    unsigned work_every = 0;
+    unsigned work_cpu_ms = 0;
+    unsigned work_block_ms = 0;
 };
 
 struct Progress {
@@ -50,6 +55,9 @@ struct Result {
 
 // The exact bytes client `client` sends as its line number `sequence` (size bytes, ending in "\n").
 std::string line_for(unsigned client, std::uint64_t sequence, unsigned size);
+// What the client sends as line `sequence` under these options, and the reply it must get back.
+std::string request_for(const Options& options, unsigned client, std::uint64_t sequence);
+std::string reply_for(const Options& options, unsigned client, std::uint64_t sequence);
 
 // Runs the load; calls progress about four times a second when given. Never throws on network trouble:
 // everything that went wrong is counted and described in the result.

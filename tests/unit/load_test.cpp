@@ -158,3 +158,15 @@ TEST_CASE("load: each line's content is fixed by client and sequence") {
     CHECK(socklab::load::line_for(3, 7, 20).back() == '\n');
     CHECK(socklab::load::line_for(3, 7, 20).front() == 'c');  // never a '/' command
 }
+
+TEST_CASE("load: a slow-handler mix sends /work on every n-th line and expects its reply") {
+    socklab::load::Options options;
+    options.work_every = 4;
+    options.work_cpu_ms = 1;
+    options.work_block_ms = 20;
+    options.line_size = 16;
+    CHECK(socklab::load::request_for(options, 1, 3) == "/work 1 20\n");
+    CHECK(socklab::load::reply_for(options, 1, 3) == "OK work 1 20\n");
+    CHECK(socklab::load::request_for(options, 1, 2) == socklab::load::line_for(1, 2, 16));
+    CHECK(socklab::load::reply_for(options, 1, 7) == "OK work 1 20\n");
+}
