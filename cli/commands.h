@@ -11,7 +11,9 @@ using Arguments = std::vector<std::string>;
 int serve_command(const Arguments& arguments);
 int load_command(const Arguments& arguments);
 int demo_command(const Arguments& arguments);
+int compare_command(const Arguments& arguments);
 int viz_command(const Arguments& arguments);
+int lesson_command(const Arguments& arguments);
 
 // The checkout the CLI belongs to: $SOCKLAB_ROOT, else three folders above the executable (build/<preset>/cli).
 std::string repository_root();

@@ -4,6 +4,7 @@
 //   socklab-viz --attach 6000 --server-port 5000  attach to a running server's trace port
 //   socklab-viz --replay run.sltrace              replay a saved trace (repeat to compare side by side)
 //   socklab-viz --reference                       the reference model of the Windows completion-port rules
+//   socklab-viz --lesson 7                        lesson 7 step by step (lessons/), its runs and checks
 //   socklab-viz --replay run.sltrace --frames 5 --screenshot out.png --size 1600x900    headless, for tests
 //   socklab-viz --replay run.sltrace --dump-model | --export-chrome out.json           no window at all
 //
@@ -65,6 +66,8 @@ struct Options {
     std::string socklab_command;  // default: <repo>/socklab
     std::string record;           // live: record the first live session to this file
     std::string select_kind;      // select the last event of this kind before each cursor (wait_end, ...)
+    int lesson = -1;              // --lesson N
+    int lesson_step = 1;          // --step K: the step the lesson opens at
 };
 
 const char* const kUsage =
@@ -75,6 +78,8 @@ const char* const kUsage =
     "  --start MODEL            start `socklab serve MODEL` (--port P --trace-port T apply to the last one)\n"
     "  --reference [FILE]       the reference model running a scenario (default: the LIFO lesson)\n"
     "  --synthetic, --synthetic-fifo   a made-up IOCP-like trace, LIFO or FIFO (not a measurement)\n"
+    "  --lesson N [--step K]    lesson N of lessons/ step by step (socklab lesson lists them); each step\n"
+    "                           starts what it runs (reference model or a live model) and shows its checks\n"
     "options:\n"
     "  --repo DIR               repository root, for source lines and the socklab command\n"
     "  --frames N               render N frames, then exit\n"
@@ -108,6 +113,8 @@ bool parse_options(int argc, char** argv, Options& options) {
             else if (arg == "--trace-port" && !options.starts.empty()) options.starts.back().trace_port = std::stoi(value());
             else if (arg == "--reference")
                 options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");
+            else if (arg == "--lesson") options.lesson = std::stoi(value());
+            else if (arg == "--step") options.lesson_step = std::stoi(value());
             else if (arg == "--synthetic") ++options.synthetic_lifo;
             else if (arg == "--synthetic-fifo") ++options.synthetic_fifo;
             else if (arg == "--repo") options.repo_root = value();
@@ -254,6 +261,15 @@ int main(int argc, char** argv) {
                                                        : SOCKLAB_SOURCE_ROOT;
     app.socklab_command = options.socklab_command.empty() ? app.repo_root + "/socklab" : options.socklab_command;
     if (!open_sessions(options, app)) return 1;
+    if (options.lesson >= 0) {
+        std::string error;
+        app.lesson = LessonSession::open(app.repo_root, options.lesson, app.socklab_command, error);
+        if (!app.lesson) {
+            std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
+            return 1;
+        }
+        app.lesson->go_to(static_cast<std::size_t>(std::max(1, options.lesson_step) - 1));
+    }
 
     // No window needed: print or export, then leave.
     const bool window_needed = options.frames > 0 || (!options.dump_model && options.export_chrome.empty());

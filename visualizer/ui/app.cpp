@@ -121,6 +121,12 @@ void draw_app(AppState& app) {
     ImGui::EndChild();
 
     ImGui::SameLine();
+    if (app.lesson) {
+        ImGui::BeginChild("lesson", ImVec2(std::min(620.0f, ImGui::GetContentRegionAvail().x * 0.45f), height), true);
+        draw_lesson(app);
+        ImGui::EndChild();
+        ImGui::SameLine();
+    }
     if (app.sessions.empty()) {
         ImGui::BeginChild("empty", ImVec2(0, height), true);
         ImGui::TextWrapped("No session yet. Start a model, attach to a server, open a trace or run the reference "

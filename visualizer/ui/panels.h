@@ -12,6 +12,7 @@
 //   source_panel.cpp        the selected event's details and the model source line that emitted it
 //   controls_panel.cpp      playback, the step gate, slow motion, clients, record, export
 //   sessions_panel.cpp      the session list; start a model, attach, open a trace, the reference model
+//   lesson_panel.cpp        a lesson step by step: prose, the anchored source, the step's run and its checks
 //   widgets.cpp             the "(?)" marker, state colours, number formatting
 #pragma once
 
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "imgui.h"
+#include "visualizer/model/lesson_session.h"
 #include "visualizer/model/session.h"
 
 namespace socklab::viz::ui {
@@ -46,6 +48,8 @@ struct AppState {
     std::string socklab_command;     // what "Start server" runs: REPO/socklab unless --socklab says otherwise
     std::string screenshot_request;  // a path: main writes a PNG of the next frame there
     std::string status;              // one line at the bottom of the sidebar
+    std::unique_ptr<LessonSession> lesson;  // --lesson N: the lesson panel shows it
+    const Session* lesson_session = nullptr;  // the session the lesson's current step started, if any
 
     void add(std::unique_ptr<Session> session);
     void remove(int index);
@@ -61,6 +65,7 @@ void draw_conformance(Session& session, SessionView& view);
 void draw_source(Session& session, SessionView& view, const std::string& repo_root);
 void draw_controls(AppState& app, Session& session, SessionView& view);
 void draw_sessions(AppState& app);
+void draw_lesson(AppState& app);  // the lesson column (when app.lesson is open)
 // The whole window: sidebar, then the sessions side by side.
 void draw_app(AppState& app);
 

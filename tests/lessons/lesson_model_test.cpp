@@ -1,0 +1,218 @@
+// The lessons (DESIGN.md §8): every lesson parses, anchors are unique and quote what they say they quote, a
+// missing anchor is reported, the reference steps pass, and checks are decided from what a run really did.
+// Live steps run under Wine through `socklab lesson N --check` (tests/lessons/CMakeLists.txt).
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "tests/catch.hpp"
+#include "visualizer/model/lesson.h"
+#include "visualizer/model/lesson_run.h"
+#include "visualizer/model/lesson_session.h"
+
+namespace lessons = socklab::lessons;
+
+namespace {
+
+const std::string kRoot = SOCKLAB_SOURCE_ROOT;
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::vector<lessons::Lesson> every_lesson() {
+    std::string error;
+    std::vector<lessons::Lesson> all;
+    for (const std::string& file : lessons::lesson_files(kRoot + "/lessons", error)) all.push_back(lessons::load_lesson(file));
+    REQUIRE(error.empty());
+    return all;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const std::string& line : lines) text += line + "\n";
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("every lesson in the reading order parses, numbered 0 to 9", "[lessons]") {
+    const auto all = every_lesson();
+    REQUIRE(all.size() == 10);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        INFO(all[i].file << "\n" << joined(all[i].errors));
+        CHECK(all[i].parsed());
+        CHECK(all[i].number == static_cast<int>(i));
+        CHECK(all[i].steps.size() >= 3);
+    }
+}
+
+TEST_CASE("every LESSON anchor in the tree is unique", "[lessons]") {
+    const auto anchors = lessons::AnchorIndex::scan(kRoot);
+    std::string problems;
+    for (const std::string& name : anchors.duplicates()) problems += anchors.problem(name) + "\n";
+    INFO(problems);
+    CHECK(anchors.duplicates().empty());
+    CHECK(anchors.count("iocp-wait") == 1);
+    CHECK(anchors.count("reference-lifo-release") == 1);
+}
+
+TEST_CASE("a trailing anchor quotes its line and the lines that open what it closes", "[lessons]") {
+    lessons::AnchorIndex index;
+    index.add_file("example.cpp",
+                   "void f() {\n"
+                   "    start();\n"
+                   "    HANDLE thread = CreateThread(nullptr, 0, client_main,\n"
+                   "                                 nullptr, 0, nullptr);  // LESSON: example-thread\n"
+                   "    int n = recv(s, b, 1, 0);  // LESSON: example-recv\n"
+                   "}\n");
+    const lessons::AnchorSite* thread = index.find("example-thread");
+    REQUIRE(thread);
+    CHECK(thread->first_line == 3);
+    CHECK(thread->last_line == 4);
+    const lessons::AnchorSite* receive = index.find("example-recv");
+    REQUIRE(receive);
+    CHECK(receive->first_line == 5);
+    CHECK(receive->last_line == 5);
+    CHECK(index.quote(*receive).front() == "    5      int n = recv(s, b, 1, 0);  // LESSON: example-recv");
+}
+
+TEST_CASE("an anchor on its own line quotes its comments and the next statement", "[lessons]") {
+    lessons::AnchorIndex index;
+    index.add_file("example.cpp",
+                   "    // LESSON: example-if\n"
+                   "    // Why: the call may fail.\n"
+                   "    if (CreateIoCompletionPort(socket, port,\n"
+                   "                               key, 0) == nullptr) {\n"
+                   "        report();\n"
+                   "    }\n"
+                   "    next();\n");
+    const lessons::AnchorSite* site = index.find("example-if");
+    REQUIRE(site);
+    CHECK(site->first_line == 2);
+    CHECK(site->last_line == 6);
+}
+
+TEST_CASE("a string that mentions the marker is not an anchor", "[lessons]") {
+    CHECK(lessons::anchor_on_line("    const std::string marker = \"// LESSON:\";").empty());
+    CHECK(lessons::anchor_on_line("if (text.find(\"// LESSON: \") != npos)").empty());
+    CHECK(lessons::anchor_on_line("x();  // LESSON: iocp-wait") == "iocp-wait");
+    CHECK(lessons::anchor_on_line("// LESSON: select-fd-setsize  (why it is 4096)") == "select-fd-setsize");
+}
+
+TEST_CASE("an anchor removed from a copy of a model is reported missing", "[lessons]") {
+    const std::string model = read_file(kRoot + "/models/06_iocp.cpp");
+    REQUIRE(model.find("// LESSON: iocp-wait\n") != std::string::npos);
+    lessons::AnchorIndex intact, edited;
+    intact.add_file("models/06_iocp.cpp", model);
+    std::string without = model;
+    without.erase(without.find("// LESSON: iocp-wait\n"), std::string("// LESSON: iocp-wait\n").size());
+    edited.add_file("models/06_iocp.cpp", without);
+    CHECK(intact.find("iocp-wait") != nullptr);
+    CHECK(edited.find("iocp-wait") == nullptr);
+    CHECK(edited.problem("iocp-wait").find("anchor 'iocp-wait' not found") != std::string::npos);
+    // The lesson that shows it no longer resolves.
+    const lessons::Lesson lesson = lessons::load_lesson(kRoot + "/lessons/07-iocp.md");
+    bool shown = false;
+    for (const auto& step : lesson.steps)
+        for (const auto& name : step.anchors) shown = shown || name == "iocp-wait";
+    CHECK(shown);
+}
+
+TEST_CASE("an anchor marked twice is reported with both places", "[lessons]") {
+    lessons::AnchorIndex index;
+    index.add_file("a.cpp", "f();  // LESSON: twice\n");
+    index.add_file("b.cpp", "\ng();  // LESSON: twice\n");
+    CHECK(index.find("twice") == nullptr);
+    CHECK(index.problem("twice") == "anchor 'twice' is marked 2 times: a.cpp:1 b.cpp:2");
+}
+
+TEST_CASE("a malformed lesson is reported with its file and line", "[lessons]") {
+    const lessons::Lesson lesson = lessons::parse_lesson("# A lesson\n\n## Step 1: Reading\n\n```socklab\nshwo iocp-wait\n"
+                                                         "expect echo twice\n```\n\n## Step 3: Wrong number\n\n"
+                                                         "```socklab\nrun reference\n```\n",
+                                                         "lessons/42-broken.md");
+    const std::string errors = joined(lesson.errors);
+    INFO(errors);
+    CHECK(errors.find("42-broken.md:6: unknown command 'shwo'") != std::string::npos);
+    CHECK(errors.find("42-broken.md:7: expect echo takes nothing after it") != std::string::npos);
+    CHECK(errors.find("42-broken.md:10: step 3 should be numbered 2") != std::string::npos);
+    CHECK(errors.find("has no ```scenario block") != std::string::npos);
+}
+
+TEST_CASE("the reference steps of every lesson pass", "[lessons]") {
+    unsigned reference_steps = 0;
+    for (const lessons::Lesson& lesson : every_lesson())
+        for (const lessons::Step& step : lesson.steps) {
+            if (!step.runs_reference()) continue;
+            ++reference_steps;
+            const lessons::StepResult result = lessons::run_reference_step(step);
+            std::string failed = result.error;
+            for (const auto& check : result.checks)
+                if (!check.met) failed += "\nline " + std::to_string(check.line) + ": " + check.text + ": " + check.detail;
+            INFO(lesson.file << " step " << step.number << failed);
+            CHECK(result.passed());
+        }
+    CHECK(reference_steps >= 4);
+}
+
+TEST_CASE("a reference step whose expectation is wrong is not met", "[lessons]") {
+    const lessons::Lesson lesson = lessons::parse_lesson(
+        "# LIFO\n\n## Step 1: Who wakes\n\n```socklab\nrun reference\nexpect lifo-share >= 1\n```\n\n```scenario\n"
+        "threads 2\nwait w1 w2\npost\nstep\nexpect released w1\n```\n",
+        "lessons/43-wrong.md");
+    REQUIRE(lesson.parsed());
+    const lessons::StepResult result = lessons::run_reference_step(lesson.steps[0]);
+    REQUIRE(result.checks.size() == 2);
+    CHECK(result.checks[0].met);        // lifo-share, from the model's trace
+    CHECK_FALSE(result.checks[1].met);  // the model released w2, not w1
+    CHECK(result.checks[1].line == 15);
+    CHECK_FALSE(result.passed());
+}
+
+TEST_CASE("live checks are decided from the replies that came back", "[lessons]") {
+    const lessons::Lesson lesson = lessons::parse_lesson(
+        "# Echo\n\n## Step 1: Echo\n\n```socklab\nrun live blocking\nconnect 2\nsend hello\nexpect echo\n"
+        "expect reply hello\nwork 0 200\nexpect elapsed < 750\nexpect runtime named\n```\n",
+        "lessons/44-echo.md");
+    REQUIRE(lesson.parsed());
+    const lessons::Step& step = lesson.steps[0];
+    std::vector<lessons::ActionOutcome> outcomes(3);
+    outcomes[0].action = step.actions[0];
+    outcomes[1].action = step.actions[1];
+    outcomes[1].exchanges = {{1, "hello", "hello"}, {2, "hello", "hellO"}};
+    outcomes[2].action = step.actions[2];
+    outcomes[2].elapsed_ms = 810;
+    socklab::viz::TraceModel empty;
+    const auto checks = lessons::decide_checks(step, outcomes, empty);
+    REQUIRE(checks.size() == 4);
+    CHECK_FALSE(checks[0].met);  // c2 got hellO
+    CHECK(checks[0].detail == "c2 sent 'hello', got 'hellO'");
+    CHECK_FALSE(checks[1].met);
+    CHECK_FALSE(checks[2].met);  // 810 ms
+    CHECK_FALSE(checks[3].met);  // an empty trace names no runtime
+}
+
+TEST_CASE("the lesson panel checks turn met as the scenario is played", "[lessons]") {
+    std::string error;
+    auto lesson = socklab::viz::LessonSession::open(kRoot, 7, kRoot + "/socklab", error);
+    REQUIRE(lesson);
+    lesson->go_to(3);  // step 4: LIFO in the reference model
+    REQUIRE(lesson->step().runs_reference());
+    socklab::kernel_queue::ScenarioPlayer player(lesson->step().scenario);
+    using State = socklab::viz::LessonSession::CheckState;
+    auto count = [&](State state) {
+        std::size_t n = 0;
+        for (const auto& check : lesson->checks(&player)) n += check.state == state;
+        return n;
+    };
+    const std::size_t all = lesson->checks(&player).size();
+    CHECK(count(State::pending) == all);
+    for (int i = 0; i < 4; ++i) player.play_next_line();  // up to and including the first expect
+    CHECK(count(State::met) == 1);
+    player.play_to_end();
+    CHECK(count(State::met) == all);
+}

@@ -1,0 +1,372 @@
+// visualizer/model/lesson.cpp — see lesson.h: the lesson format and the anchor rules.
+#include "visualizer/model/lesson.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "visualizer/model/lesson_run.h"
+
+namespace socklab::lessons {
+
+namespace {
+
+std::string trim(const std::string& text) {
+    const auto begin = text.find_first_not_of(" \t\r");
+    if (begin == std::string::npos) return "";
+    const auto end = text.find_last_not_of(" \t\r");
+    return text.substr(begin, end - begin + 1);
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+    std::istringstream in(text);
+    std::vector<std::string> words;
+    for (std::string word; in >> word;) words.push_back(word);
+    return words;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+std::string read_text(const std::string& path, bool& found) {
+    std::ifstream in(path, std::ios::binary);
+    found = static_cast<bool>(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// "## Step 3: Title" -> 3 and "Title"; false for any other line.
+bool step_heading(const std::string& line, int& number, std::string& title) {
+    if (line.rfind("## Step ", 0) != 0) return false;
+    std::size_t used = 0;
+    try {
+        number = std::stoi(line.substr(8), &used);
+    } catch (...) {
+        return false;
+    }
+    std::string rest = line.substr(8 + used);
+    if (rest.empty() || rest[0] != ':') return false;
+    title = trim(rest.substr(1));
+    return true;
+}
+
+}  // namespace
+
+std::vector<std::string> Step::live_flags() const {
+    if (!runs_live()) return {};
+    return {run.words.begin() + 3, run.words.end()};
+}
+
+// ---- parsing ------------------------------------------------------------------------------------------------
+
+Lesson parse_lesson(const std::string& text, const std::string& file_name) {
+    Lesson lesson;
+    lesson.file = file_name;
+    const std::string base = std::filesystem::path(file_name).filename().string();
+    if (!base.empty() && std::isdigit(static_cast<unsigned char>(base[0]))) lesson.number = std::atoi(base.c_str());
+    auto fail = [&](int line, const std::string& message) {
+        lesson.errors.push_back(base + ":" + std::to_string(line) + ": " + message);
+    };
+
+    enum class Block { none, socklab, scenario, other } block = Block::none;
+    int block_line = 0;
+    Step* step = nullptr;
+    const std::vector<std::string> lines = split_lines(text);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const int number = static_cast<int>(i) + 1;
+        const std::string& line = lines[i];
+        const std::string trimmed = trim(line);
+        std::string& prose = step ? step->prose : lesson.introduction;
+
+        if (trimmed.rfind("```", 0) == 0) {
+            if (block == Block::none) {
+                const std::string language = trim(trimmed.substr(3));
+                block_line = number;
+                block = language == "socklab" ? Block::socklab : language == "scenario" ? Block::scenario : Block::other;
+                if (block == Block::other) prose += line + "\n";
+                if (block != Block::other && !step) fail(number, "a ```" + language + " block before the first step");
+                if (block == Block::scenario && step) {
+                    if (!step->scenario.empty()) fail(number, "a second ```scenario block in one step");
+                    step->scenario_line = number + 1;
+                }
+            } else {
+                if (block == Block::other) prose += line + "\n";
+                block = Block::none;
+            }
+            continue;
+        }
+        if (block == Block::other) {
+            prose += line + "\n";
+            continue;
+        }
+        if (block == Block::scenario) {
+            if (step) step->scenario += line + "\n";
+            continue;
+        }
+        if (block == Block::socklab) {
+            if (!step) continue;
+            Command command;
+            command.line = number;
+            command.text = trim(line.substr(0, line.find('#')));
+            command.words = split_words(command.text);
+            if (command.words.empty()) continue;
+            const std::string& verb = command.words[0];
+            if (verb == "show") {
+                if (command.words.size() != 2) fail(number, "show wants one anchor name: show iocp-wait");
+                else step->anchors.push_back(command.words[1]);
+            } else if (verb == "run") {
+                if (!step->run.words.empty()) fail(number, "a step runs one thing; this one already has line " +
+                                                               std::to_string(step->run.line));
+                else if (command.words.size() == 2 && command.words[1] == "reference") step->run = command;
+                else if (command.words.size() >= 3 && command.words[1] == "live") step->run = command;
+                else fail(number, "run wants 'run reference' or 'run live MODEL [server flags]'");
+            } else if (verb == "expect") {
+                const std::string problem = check_syntax(command);
+                if (!problem.empty()) fail(number, problem);
+                step->checks.push_back(command);
+            } else {
+                const std::string problem = action_syntax(command);
+                if (!problem.empty()) fail(number, problem);
+                step->actions.push_back(command);
+            }
+            continue;
+        }
+
+        int step_number = 0;
+        std::string step_title;
+        if (step_heading(line, step_number, step_title)) {
+            lesson.steps.emplace_back();
+            step = &lesson.steps.back();
+            step->number = step_number;
+            step->title = step_title;
+            step->line = number;
+            if (step_number != static_cast<int>(lesson.steps.size()))
+                fail(number, "step " + std::to_string(step_number) + " should be numbered " +
+                                 std::to_string(lesson.steps.size()));
+            continue;
+        }
+        if (lesson.title.empty() && line.rfind("# ", 0) == 0) {
+            lesson.title = trim(line.substr(2));
+            continue;
+        }
+        prose += line + "\n";
+    }
+    if (block != Block::none) fail(block_line, "a fenced block that never ends");
+    if (lesson.title.empty()) fail(1, "no title (a first line '# Title')");
+    if (lesson.steps.empty()) fail(1, "no steps ('## Step 1: ...')");
+    for (const Step& s : lesson.steps) {
+        const bool reference = s.runs_reference(), live = s.runs_live();
+        if (reference && s.scenario.empty()) fail(s.line, "step " + std::to_string(s.number) + " runs the reference model but has no ```scenario block");
+        if (!reference && !s.scenario.empty()) fail(s.scenario_line - 1, "a ```scenario block in a step that does not 'run reference'");
+        if (!live && !s.actions.empty()) fail(s.actions.front().line, "client actions need 'run live MODEL' in the step");
+        if (!live && !reference && !s.checks.empty()) fail(s.checks.front().line, "checks need something to run ('run reference' or 'run live MODEL')");
+        for (const Command& check : s.checks)
+            if (reference && check_needs_live(check)) fail(check.line, "'" + check.text + "' needs a live run");
+        if (s.anchors.empty() && s.run.words.empty()) fail(s.line, "step " + std::to_string(s.number) + " neither shows code nor runs anything");
+    }
+    // Prose without the blank lines around it.
+    auto trim_blank_lines = [](std::string& prose) {
+        while (!prose.empty() && prose.back() == '\n') prose.pop_back();
+        while (!prose.empty() && prose.front() == '\n') prose.erase(0, 1);
+    };
+    trim_blank_lines(lesson.introduction);
+    for (Step& s : lesson.steps) trim_blank_lines(s.prose);
+    return lesson;
+}
+
+Lesson load_lesson(const std::string& path) {
+    bool found = false;
+    const std::string text = read_text(path, found);
+    if (!found) {
+        Lesson lesson;
+        lesson.file = path;
+        lesson.errors.push_back(path + ": cannot read the lesson");
+        return lesson;
+    }
+    return parse_lesson(text, path);
+}
+
+std::vector<std::string> lesson_files(const std::string& lessons_folder, std::string& error) {
+    bool found = false;
+    const std::string order = read_text(lessons_folder + "/order.txt", found);
+    if (!found) {
+        error = "cannot read " + lessons_folder + "/order.txt (the reading order)";
+        return {};
+    }
+    std::vector<std::string> files;
+    for (const std::string& line : split_lines(order)) {
+        const std::string name = trim(line.substr(0, line.find('#')));
+        if (!name.empty()) files.push_back(lessons_folder + "/" + name);
+    }
+    return files;
+}
+
+// ---- anchors --------------------------------------------------------------------------------------------------
+
+std::string anchor_on_line(const std::string& line) {
+    static const std::string marker = "// LESSON: ";
+    const auto at = line.find(marker);
+    if (at == std::string::npos) return "";
+    const auto begin = at + marker.size();
+    auto end = begin;
+    while (end < line.size() && (std::islower(static_cast<unsigned char>(line[end])) ||
+                                 std::isdigit(static_cast<unsigned char>(line[end])) || line[end] == '-'))
+        ++end;
+    // A name, then nothing but the end of the line or more comment text: not a string that mentions the marker.
+    if (end == begin || (end < line.size() && line[end] != ' ' && line[end] != '\t' && line[end] != '\r')) return "";
+    return line.substr(begin, end - begin);
+}
+
+namespace {
+
+// The code of a line: without its // comment and without the contents of string and character literals.
+std::string code_of(const std::string& line) {
+    std::string code;
+    char quote = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quote) {
+            if (c == '\\') ++i;
+            else if (c == quote) quote = 0;
+            continue;
+        }
+        if (c == '"' || c == '\'') quote = c;
+        else if (c == '/' && i + 1 < line.size() && line[i + 1] == '/') break;
+        else code += c;
+    }
+    return trim(code);
+}
+
+// Brackets opened minus brackets closed on a line of code.
+int bracket_balance(const std::string& code) {
+    int balance = 0;
+    for (char c : code) {
+        if (c == '(' || c == '[' || c == '{') ++balance;
+        else if (c == ')' || c == ']' || c == '}') --balance;
+    }
+    return balance;
+}
+
+}  // namespace
+
+void quoted_range(const std::vector<std::string>& lines, std::size_t marker, int& first_line, int& last_line) {
+    const std::string own_code = code_of(lines[marker]);
+    if (!own_code.empty()) {
+        // A trailing marker: this line, and the lines above that open what it closes.
+        std::size_t first = marker;
+        int balance = bracket_balance(own_code);
+        while (balance < 0 && first > 0 && marker - first < 40) balance += bracket_balance(code_of(lines[--first]));
+        first_line = static_cast<int>(first) + 1;
+        last_line = static_cast<int>(marker) + 1;
+        return;
+    }
+    // A marker on its own line: the comment lines after it, then the next statement.
+    first_line = static_cast<int>(marker) + 2;
+    last_line = first_line - 1;
+    int balance = 0;
+    bool code_seen = false;
+    for (std::size_t i = marker + 1; i < lines.size() && i <= marker + 40; ++i) {
+        const std::string code = code_of(lines[i]);
+        if (trim(lines[i]).empty() || !anchor_on_line(lines[i]).empty()) break;
+        last_line = static_cast<int>(i) + 1;
+        if (code.empty()) continue;
+        code_seen = true;
+        balance += bracket_balance(code);
+        if (balance <= 0 && (code.back() == ';' || code.back() == '}')) break;
+    }
+    if (!code_seen) last_line = std::max(last_line, first_line - 1);
+}
+
+void AnchorIndex::add_file(const std::string& file, const std::string& text) {
+    std::vector<std::string>& lines = lines_[file];
+    lines = split_lines(text);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::string name = anchor_on_line(lines[i]);
+        if (name.empty()) continue;
+        AnchorSite site;
+        site.file = file;
+        site.marker_line = static_cast<int>(i) + 1;
+        quoted_range(lines, i, site.first_line, site.last_line);
+        sites_.emplace(name, site);
+    }
+}
+
+AnchorIndex AnchorIndex::scan(const std::string& root, const std::vector<std::string>& folders) {
+    namespace fs = std::filesystem;
+    AnchorIndex index;
+    index.root_ = root;
+    index.folders_ = folders;
+    std::vector<std::string> files;
+    for (const std::string& folder : folders) {
+        std::error_code error;
+        const fs::path base = fs::path(root) / folder;
+        if (!fs::is_directory(base, error)) continue;
+        for (auto it = fs::recursive_directory_iterator(base, error); !error && it != fs::recursive_directory_iterator();
+             it.increment(error)) {
+            const std::string extension = it->path().extension().string();
+            if (it->is_regular_file() && (extension == ".cpp" || extension == ".h"))
+                files.push_back(it->path().lexically_relative(root).generic_string());
+        }
+    }
+    std::sort(files.begin(), files.end());  // the same order on every machine
+    for (const std::string& file : files) {
+        bool found = false;
+        const std::string text = read_text(root + "/" + file, found);
+        if (found) index.add_file(file, text);
+    }
+    return index;
+}
+
+std::size_t AnchorIndex::count(const std::string& name) const { return sites_.count(name); }
+
+const AnchorSite* AnchorIndex::find(const std::string& name) const {
+    if (sites_.count(name) != 1) return nullptr;
+    return &sites_.find(name)->second;
+}
+
+std::string AnchorIndex::problem(const std::string& name) const {
+    const std::size_t times = count(name);
+    if (times == 1) return "";
+    if (times == 0) {
+        std::string where;
+        for (const std::string& folder : folders_) where += (where.empty() ? "" : " or ") + folder + "/";
+        return "anchor '" + name + "' not found: no `// LESSON: " + name + "` in " +
+               (where.empty() ? std::string("the sources") : where);
+    }
+    std::string message = "anchor '" + name + "' is marked " + std::to_string(times) + " times:";
+    auto [begin, end] = sites_.equal_range(name);
+    for (auto it = begin; it != end; ++it)
+        message += " " + it->second.file + ":" + std::to_string(it->second.marker_line);
+    return message;
+}
+
+std::vector<std::string> AnchorIndex::duplicates() const {
+    std::vector<std::string> names;
+    for (auto it = sites_.begin(); it != sites_.end(); it = sites_.upper_bound(it->first))
+        if (sites_.count(it->first) > 1) names.push_back(it->first);
+    return names;
+}
+
+std::vector<std::string> AnchorIndex::quote(const AnchorSite& site) const {
+    std::vector<std::string> quoted;
+    auto file = lines_.find(site.file);
+    if (file == lines_.end()) return quoted;
+    for (int line = site.first_line; line <= site.last_line && line <= static_cast<int>(file->second.size()); ++line) {
+        std::string number = std::to_string(line);
+        quoted.push_back(std::string(5 - std::min<std::size_t>(5, number.size()), ' ') + number + "  " +
+                         file->second[static_cast<std::size_t>(line) - 1]);
+    }
+    return quoted;
+}
+
+}  // namespace socklab::lessons

@@ -1,0 +1,237 @@
+// visualizer/ui/lesson_panel.cpp — a lesson, one step at a time (socklab-viz --lesson N).
+//
+// From top to bottom: the lesson and step, Previous / Next; the step's prose; its anchors as buttons and the
+// source around the chosen one, the quoted lines highlighted; the step's run — a reference session played one
+// scenario line at a time, or a live server driven by the step's clients (attached live, then replayed from
+// its trace file); and the step's checks, each pending, met or not met. Entering a step starts its run.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "visualizer/ui/panels.h"
+
+namespace socklab::viz::ui {
+
+namespace {
+
+// Replaces the session the previous step started (if any) with `session` (may be null: none).
+void set_lesson_session(AppState& app, std::unique_ptr<Session> session) {
+    for (std::size_t i = 0; i < app.sessions.size(); ++i)
+        if (app.sessions[i].get() == app.lesson_session) {
+            app.remove(static_cast<int>(i));
+            break;
+        }
+    app.lesson_session = session.get();
+    if (session) app.add(std::move(session));
+}
+
+// Markdown for a wrapping text widget: the lines of a paragraph joined (the file wraps them at 115 columns),
+// tables, lists and code kept line by line, and the typography the default font lacks made plain.
+std::string for_display(const std::string& markdown) {
+    auto plain_start = [](const std::string& line) {
+        return !line.empty() && line[0] != '|' && line[0] != '-' && line[0] != '*' && line[0] != '#' &&
+               line.rfind("```", 0) != 0 && line[0] != ' ';
+    };
+    std::string text, previous;
+    bool in_code = false;
+    for (std::size_t begin = 0; begin < markdown.size();) {
+        std::size_t end = markdown.find('\n', begin);
+        if (end == std::string::npos) end = markdown.size();
+        const std::string line = markdown.substr(begin, end - begin);
+        begin = end + 1;
+        if (line.rfind("```", 0) == 0) in_code = !in_code;
+        const bool join = !in_code && plain_start(line) && plain_start(previous);
+        text += (text.empty() ? "" : join ? " " : "\n") + line;
+        previous = in_code ? std::string() : line;
+    }
+    const std::pair<const char*, const char*> plain[] = {{"\u2014", "-"}, {"\u2013", "-"}, {"\u2019", "'"},
+                                                          {"\u201c", "\""}, {"\u201d", "\""}, {"\u2026", "..."}};
+    for (const auto& [fancy, simple] : plain)
+        for (std::size_t at; (at = text.find(fancy)) != std::string::npos;) text.replace(at, std::strlen(fancy), simple);
+    return text;
+}
+
+Session* lesson_session(AppState& app) {
+    for (auto& session : app.sessions)
+        if (session.get() == app.lesson_session) return session.get();
+    return nullptr;
+}
+
+// The step's run begins as soon as the step is shown.
+void start_step(AppState& app, LessonSession& lesson) {
+    const lessons::Step& step = lesson.step();
+    if (step.runs_reference()) {
+        set_lesson_session(app, Session::reference(step.scenario));
+    } else {
+        set_lesson_session(app, nullptr);
+        if (step.runs_live()) lesson.start_live_run();
+    }
+}
+
+// Live runs report to the UI thread: attach while the server runs, replay its trace once it is over.
+void follow_live_run(AppState& app, LessonSession& lesson) {
+    std::uint16_t trace_port = 0, server_port = 0;
+    if (lesson.take_attach(trace_port, server_port))
+        set_lesson_session(app, Session::attach("127.0.0.1", trace_port, server_port));
+    std::string trace_file;
+    if (lesson.take_finished(trace_file) && !trace_file.empty()) {
+        std::string error;
+        auto replay = Session::open_replay(trace_file, error);
+        if (replay) set_lesson_session(app, std::move(replay));
+        else app.status = error;
+        std::remove(trace_file.c_str());  // read whole into the replay; Record or Export keep a copy
+
+    }
+}
+
+void draw_source_around(const LessonSession& lesson, const std::string& anchor, bool scroll) {
+    const lessons::AnchorSite* site = lesson.anchors().find(anchor);
+    if (!site) {
+        ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", lesson.anchors().problem(anchor).c_str());
+        return;
+    }
+    ImGui::TextDisabled("%s:%d-%d", site->file.c_str(), site->first_line, site->last_line);
+    const std::vector<std::string>* lines = lesson.anchors().lines_of(site->file);
+    if (!lines) return;
+    ImGui::BeginChild("lesson source", ImVec2(0, 230), true, ImGuiWindowFlags_HorizontalScrollbar);
+    const float line_height = ImGui::GetTextLineHeightWithSpacing();
+    if (scroll) ImGui::SetScrollY(std::max(0.0f, float(site->marker_line - 3) * line_height));
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(lines->size()));
+    while (clipper.Step()) {
+        for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
+            const int number = row + 1;
+            if (number >= site->first_line && number <= site->last_line) {
+                const ImVec2 at = ImGui::GetCursorScreenPos();
+                ImGui::GetWindowDrawList()->AddRectFilled(
+                    at, ImVec2(at.x + 4000, at.y + line_height), IM_COL32(90, 80, 20, 255));
+            }
+            ImGui::TextDisabled("%4d", number);
+            ImGui::SameLine();
+            const std::string& text = (*lines)[static_cast<std::size_t>(row)];
+            if (number == site->marker_line) ImGui::TextColored(ImVec4(0.95f, 0.85f, 0.45f, 1), "%s", text.c_str());
+            else ImGui::TextUnformatted(text.c_str());
+        }
+    }
+    ImGui::EndChild();
+}
+
+void draw_checks(AppState& app, LessonSession& lesson) {
+    Session* session = lesson_session(app);
+    const auto checks = lesson.checks(session ? session->scenario() : nullptr);
+    if (checks.empty()) return;
+    section_heading("Checks", "What the step must show. Reference steps: each 'expect' of the scenario is decided "
+                              "when its line is played; the others once the scenario has been played to the end. "
+                              "Live steps: decided from the replies and the server's own trace when the run is "
+                              "over. `socklab lesson N --check` decides the same checks in a terminal.");
+    for (const auto& check : checks) {
+        const bool met = check.state == LessonSession::CheckState::met;
+        const bool pending = check.state == LessonSession::CheckState::pending;
+        const ImVec4 colour = pending ? ImVec4(0.6f, 0.6f, 0.6f, 1) : met ? ImVec4(0.45f, 0.85f, 0.45f, 1) : ImVec4(1, 0.45f, 0.4f, 1);
+        ImGui::TextColored(colour, "%-8s", pending ? "pending" : met ? "met" : "NOT MET");
+        ImGui::SameLine();
+        ImGui::TextUnformatted(check.text.c_str());
+        if (!check.detail.empty()) {
+            ImGui::Indent();
+            ImGui::PushTextWrapPos(0);
+            ImGui::TextDisabled("%s", for_display(check.detail).c_str());
+            ImGui::PopTextWrapPos();
+            ImGui::Unindent();
+        }
+    }
+}
+
+}  // namespace
+
+void draw_lesson(AppState& app) {
+    LessonSession& lesson = *app.lesson;
+    static unsigned started_serial = 0;
+    static std::string scrolled_to;
+    if (started_serial != lesson.step_serial()) {
+        started_serial = lesson.step_serial();
+        scrolled_to.clear();
+        start_step(app, lesson);
+    }
+    follow_live_run(app, lesson);
+
+    const lessons::Step& step = lesson.step();
+    ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "Lesson %d: %s", lesson.lesson().number,
+                       for_display(lesson.lesson().title).c_str());
+    help_marker("The lesson's text is lessons/NN-*.md; code is quoted by its `// LESSON:` anchors. Previous and "
+                "Next move between steps; entering a step starts what it runs.");
+    ImGui::PushTextWrapPos(0);
+    ImGui::Text("Step %d of %zu: %s", step.number, lesson.lesson().steps.size(), for_display(step.title).c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::BeginDisabled(lesson.step_index() == 0);
+    if (ImGui::Button("< Previous")) lesson.go_to(lesson.step_index() - 1);
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(lesson.step_index() + 1 >= lesson.lesson().steps.size());
+    if (ImGui::Button("Next >")) lesson.go_to(lesson.step_index() + 1);
+    ImGui::EndDisabled();
+    ImGui::Separator();
+
+    ImGui::BeginChild("lesson body", ImVec2(0, 0), false);
+    if (lesson.step_index() == 0 && !lesson.lesson().introduction.empty()) {
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextDisabled("%s", for_display(lesson.lesson().introduction).c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::Separator();
+    }
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextUnformatted(for_display(step.prose).c_str());
+    ImGui::PopTextWrapPos();
+
+    if (!step.anchors.empty()) {
+        ImGui::Separator();
+        section_heading("Read", "The code this step quotes, by anchor. Click a name to show it; the quoted lines are "
+                                "highlighted, the anchor's own line is yellow.");
+        for (const std::string& anchor : step.anchors) {
+            if (ImGui::Selectable(anchor.c_str(), lesson.shown_anchor == anchor, 0, ImVec2(ImGui::CalcTextSize(anchor.c_str()).x, 0)))
+                lesson.shown_anchor = anchor;
+            ImGui::SameLine();
+        }
+        ImGui::NewLine();
+        const bool scroll = scrolled_to != lesson.shown_anchor;
+        scrolled_to = lesson.shown_anchor;
+        draw_source_around(lesson, lesson.shown_anchor, scroll);
+    }
+
+    if (!step.run.words.empty()) {
+        ImGui::Separator();
+        section_heading("Run", "Reference steps play the scenario in the reference model of the documented Windows "
+                               "rules (the session on the right; Next line steps it). Live steps start the model "
+                               "(under Wine on Linux), drive the clients as written, then replay the server's trace.");
+        if (step.runs_reference()) {
+            Session* session = lesson_session(app);
+            const kernel_queue::ScenarioLine* next = session && session->scenario() ? session->scenario()->next_line() : nullptr;
+            if (ImGui::Button("Next line") && session) session->scenario_next();
+            ImGui::SameLine();
+            if (ImGui::Button("To the end") && session) session->scenario_to_end();
+            ImGui::SameLine();
+            if (ImGui::Button("Restart") && session) session->scenario_restart();
+            ImGui::TextDisabled("next: %s", next ? next->text.c_str() : "(played to the end)");
+            if (session && session->scenario()) {
+                const auto& lines = session->scenario()->run().lines;
+                if (!lines.empty() && !lines.back().explanations.empty()) {
+                    ImGui::PushTextWrapPos(0);
+                    ImGui::TextUnformatted(for_display(lines.back().explanations.back()).c_str());
+                    ImGui::PopTextWrapPos();
+                }
+            }
+        } else {
+            ImGui::TextDisabled("%s", step.run.text.c_str());
+            for (const auto& action : step.actions) ImGui::BulletText("%s", action.text.c_str());
+            ImGui::BeginDisabled(lesson.live_running());
+            if (ImGui::Button(lesson.live_running() ? "Running..." : "Run again")) lesson.start_live_run();
+            ImGui::EndDisabled();
+            for (const std::string& line : lesson.live_log()) ImGui::TextDisabled("%s", line.c_str());
+            if (const auto result = lesson.live_result(); result && !result->error.empty())
+                ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", result->error.c_str());
+        }
+        draw_checks(app, lesson);
+    }
+    ImGui::EndChild();
+}
+
+}  // namespace socklab::viz::ui
