@@ -1,6 +1,6 @@
 // cli/demo.cpp — `socklab demo`: the suite's main job on its defaults.
 //
-// With a display: the visualizer, watching a live IOCP server (started under Wine on Linux) with clients.
+// With a display: the visualizer on the IOCP lesson, beside a live IOCP server (under Wine on Linux) with clients.
 // Without one (or with --terminal): the same run told in the terminal — a live IOCP server under Wine, driven
 // by the load generator with every byte checked, then what its worker threads did, read from its trace: which
 // waiter each packet woke (most recent = what Windows does, oldest = what Wine 8.0 does), how many ran at once.
@@ -160,8 +160,10 @@ int demo_command(const Arguments& arguments) {
     if (!flags.parse(arguments)) return flags.exit_code();
     std::string viz = repository_root() + "/build/linux/visualizer/socklab-viz";
     if (!terminal_only && have_display() && std::filesystem::exists(viz)) {
-        // A slow, steady trickle: a class can follow each packet waking a worker.
-        return viz_command({"--start", model, "--connect", std::to_string(clients), "--pace", "20"});
+        // The IOCP lesson at its live step, beside a live server with a slow, steady trickle of lines, so a class
+        // can follow each packet waking a worker.
+        return viz_command({"--lesson", "7", "--step", "6", "--start", model, "--connect", std::to_string(clients),
+                            "--pace", "20"});
     }
 #ifdef _WIN32
     std::fprintf(stderr, "socklab demo: on Windows, run socklab-viz --start %s\n", model.c_str());
