@@ -4,6 +4,7 @@
 #include "common/load/load.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -73,7 +74,7 @@ public:
 private:
     static std::size_t bucket(std::uint64_t ns) {
         if (ns < 16) return static_cast<std::size_t>(ns);
-        int power = 63 - __builtin_clzll(ns);
+        int power = 63 - std::countl_zero(ns);
         std::size_t sub = static_cast<std::size_t>((ns >> (power - 4)) & 15);
         return static_cast<std::size_t>(power - 3) * 16 + sub;
     }

@@ -19,7 +19,10 @@
 #include "common/trace/reader.h"
 #include "common/trace/writer.h"
 
-#if defined(__x86_64__) || defined(_M_X64)
+#if defined(_M_X64)
+#include <intrin.h>
+#define SOCKLAB_HAVE_TSC 1
+#elif defined(__x86_64__)
 #include <x86intrin.h>
 #define SOCKLAB_HAVE_TSC 1
 #endif
