@@ -6,6 +6,7 @@ namespace socklab::models {
 const std::vector<ModelInfo>& all_models() {
     static const std::vector<ModelInfo> models = {
         {"blocking", "models/00_blocking.cpp", "accept() and recv() in a thread per client", run_blocking},
+        {"select", "models/01_select.cpp", "select() over every socket in one thread", run_select},
         {"iocp", "models/06_iocp.cpp", "GetQueuedCompletionStatus in a worker pool; accept() in one thread", run_iocp},
     };
     return models;

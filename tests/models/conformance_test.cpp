@@ -345,20 +345,30 @@ TEST_CASE("the trace of one request shows the wait, the wake, the line and the r
 
     // Find, in order, for this connection: a wake (wait_end or packet_dequeued), the line in, the line out, and
     // the reply starting to leave (an overlapped send posted, or a blocking/non-blocking send begun).
+    // A wait over many sockets at once (select) ends with one wait_end that names no connection (arg0 = how many
+    // are ready); there, the wake of this connection is the first I/O the thread does on it right after.
     using trace::Kind;
     enum Step { wake, line_in, line_out, send_started, done };
     Step step = wake;
     std::uint16_t woken_thread = 0;
     std::map<std::uint16_t, bool> waiting;  // thread → inside a wait
+    std::map<std::uint16_t, bool> woken_for_many;  // thread → its wait over many sockets has just returned
     bool wait_before_wake = false;
     for (const trace::Event& event : recorded.events) {
-        if (event.kind == Kind::wait_begin) waiting[event.thread] = true;
+        if (event.kind == Kind::wait_begin) {
+            waiting[event.thread] = true;
+            woken_for_many[event.thread] = false;
+        }
         bool mine = event.connection == connection_id;
         switch (step) {
         case wake:
             if (mine && (event.kind == Kind::wait_end || event.kind == Kind::packet_dequeued ||
                          event.kind == Kind::message_dispatched || event.kind == Kind::apc_run)) {
                 wait_before_wake = waiting[event.thread] || event.kind != Kind::wait_end;
+                woken_thread = event.thread;
+                step = line_in;
+            } else if (mine && event.kind == Kind::io_completed && woken_for_many[event.thread]) {
+                wait_before_wake = true;
                 woken_thread = event.thread;
                 step = line_in;
             }
@@ -377,7 +387,11 @@ TEST_CASE("the trace of one request shows the wait, the wake, the line and the r
             break;
         case done: break;
         }
-        if (event.kind == Kind::wait_end) waiting[event.thread] = false;
+        if (event.kind == Kind::wait_end) {
+            woken_for_many[event.thread] = waiting[event.thread] && event.connection == 0 &&
+                                           event.detail == static_cast<std::uint8_t>(trace::Wake::ready) && event.arg0 > 0;
+            waiting[event.thread] = false;
+        }
     }
     CHECK(step == done);
     CHECK(wait_before_wake);
