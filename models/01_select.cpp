@@ -110,6 +110,8 @@ void accept_clients(SelectServer& server) {
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (client == INVALID_SOCKET) {
             int error = WSAGetLastError();
+            // A client that reset before we got to it is gone (Wine says WSAENOTCONN): not an error, next.
+            if (error == WSAECONNRESET || error == WSAENOTCONN || error == WSAECONNABORTED) continue;
             if (error != WSAEWOULDBLOCK) win::report_error("accept", error);  // e.g. out of sockets: try later
             return;
         }

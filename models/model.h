@@ -40,6 +40,7 @@ const ModelInfo* find_model(std::string_view id);
 // The entry point of each model file.
 int run_blocking(const ServerOptions& options, ServerControl& control);
 int run_select(const ServerOptions& options, ServerControl& control);
+int run_async_select(const ServerOptions& options, ServerControl& control);
 int run_iocp(const ServerOptions& options, ServerControl& control);
 
 }  // namespace socklab::models
