@@ -41,6 +41,7 @@ const ModelInfo* find_model(std::string_view id);
 int run_blocking(const ServerOptions& options, ServerControl& control);
 int run_select(const ServerOptions& options, ServerControl& control);
 int run_async_select(const ServerOptions& options, ServerControl& control);
+int run_event_select(const ServerOptions& options, ServerControl& control);
 int run_iocp(const ServerOptions& options, ServerControl& control);
 
 }  // namespace socklab::models

@@ -8,6 +8,7 @@ const std::vector<ModelInfo>& all_models() {
         {"blocking", "models/00_blocking.cpp", "accept() and recv() in a thread per client", run_blocking},
         {"select", "models/01_select.cpp", "select() over every socket in one thread", run_select},
         {"async-select", "models/02_async_select.cpp", "window messages (WSAAsyncSelect) in one thread", run_async_select},
+        {"event-select", "models/03_event_select.cpp", "WSAWaitForMultipleEvents, a thread per 62 sockets", run_event_select},
         {"iocp", "models/06_iocp.cpp", "GetQueuedCompletionStatus in a worker pool; accept() in one thread", run_iocp},
     };
     return models;
