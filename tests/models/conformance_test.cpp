@@ -16,86 +16,17 @@
 #include "common/trace/recorder.h"
 #include "models/model.h"
 #include "tests/catch.hpp"
+#include "tests/models/model_test_client.h"
 #include "tests/models/model_under_test.h"
 
 namespace net = socklab::net;
 namespace trace = socklab::trace;
 using Clock = std::chrono::steady_clock;
+using namespace model_tests;
 
 namespace {
 
 // ---- helpers ------------------------------------------------------------------------------------------------
-
-// A model running on its own thread, on a free loopback port, stopped (gracefully) when this goes away.
-class RunningServer {
-public:
-    explicit RunningServer(socklab::win::ServerOptions options = {}) {
-        options.model = model_under_test().id;
-        options.port = 0;
-        socklab::win::reset_connection_ids();
-        thread_ = std::thread([this, options] { result_ = model_under_test().run(options, control_); });
-        port_ = control_.wait_until_ready();
-        if (port_ == 0) {
-            thread_.join();
-            FAIL("the model did not start");
-        }
-    }
-    ~RunningServer() { stop(); }
-    std::uint16_t port() const { return port_; }
-    int stop() {
-        if (thread_.joinable()) {
-            control_.request_stop();
-            thread_.join();
-        }
-        return result_;
-    }
-
-private:
-    socklab::win::ServerControl control_;
-    std::thread thread_;
-    std::uint16_t port_ = 0;
-    int result_ = -1;
-};
-
-net::Socket connect_to(const RunningServer& server) {
-    std::string error;
-    net::Socket socket = net::connect_tcp("127.0.0.1", server.port(), error);
-    INFO(error);
-    REQUIRE(socket.valid());
-    return socket;
-}
-
-void send_text(const net::Socket& socket, std::string_view text) {
-    REQUIRE(net::send_all(socket, text.data(), text.size()));
-}
-
-// Reads until `count` bytes arrived, the peer closed, or the timeout passed. Returns what arrived.
-std::string receive_bytes(const net::Socket& socket, std::size_t count, int timeout_ms = 10000) {
-    std::string received;
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    char buffer[65536];
-    while (received.size() < count && Clock::now() < deadline) {
-        net::PollEntry entry{socket.native(), net::poll_in(), 0};
-        if (net::poll(&entry, 1, 50) <= 0) continue;
-        long got = net::receive_some(socket, buffer, std::min(sizeof buffer, count - received.size()));
-        if (got <= 0) break;
-        received.append(buffer, static_cast<std::size_t>(got));
-    }
-    return received;
-}
-
-std::string receive_line(const net::Socket& socket, int timeout_ms = 10000) {
-    std::string line;
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (Clock::now() < deadline) {
-        std::string byte = receive_bytes(socket, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                        deadline - Clock::now()).count()) + 1);
-        if (byte.empty()) break;
-        line += byte;
-        if (byte == "\n") break;
-    }
-    return line;
-}
 
 // True when the server closed the connection (end of stream or reset) within the timeout.
 bool closed_by_server(const net::Socket& socket, int timeout_ms = 10000) {
@@ -107,12 +38,6 @@ bool closed_by_server(const net::Socket& socket, int timeout_ms = 10000) {
         if (net::receive_some(socket, buffer, sizeof buffer) <= 0) return true;
     }
     return false;
-}
-
-// Sends a line and checks the exact echo: proof that the server still serves this client.
-void check_echo(const net::Socket& socket, const std::string& text) {
-    send_text(socket, text + "\n");
-    CHECK(receive_line(socket) == text + "\n");
 }
 
 template <class Condition>
