@@ -31,7 +31,8 @@
 //   its socket leaves the read set until the queue drains (back-pressure). TCP then slows that client down.
 
 // FD_SETSIZE sizes the fd_set arrays, so it must be defined before winsock2.h is included (model.h includes it).
-// Windows leaves it at 64 unless told otherwise.
+// Windows leaves it at 64 unless told otherwise. It changes fd_set for this file only: no fd_set crosses into
+// another file.
 // LESSON: select-fd-setsize
 #define FD_SETSIZE 4096
 

@@ -27,7 +27,7 @@
 // Limits, honestly: there is no FD_SETSIZE and no 64-handle limit here: the only cap is the thread's message
 // queue (10,000 posted messages by default on Windows, the USERPostMessageLimit). Winsock has at most one
 // message of each kind waiting per socket, because it re-arms an event only when the call that consumes it is
-// made: three per socket at most, so a few thousand clients fit. The cost is a message per network event and a
+// made, and this code posts at most one FD_READ of its own: a handful per socket, so a few thousand clients fit. The cost is a message per network event and a
 // trip through the window procedure, and everything on one thread. A client that stops reading must not make
 // the server queue without end: once kMaxQueuedBytes wait for it, its FD_READ is left unanswered until its
 // queue drains; then the code posts itself the FD_READ it skipped.

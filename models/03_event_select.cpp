@@ -491,6 +491,9 @@ void shut_down(EventSelectServer& server) {
     // The stop event is signalled: every group thread has left its wait, or will at its next one.
     for (auto& group : server.groups) {
         WaitForSingleObject(group->thread, INFINITE);
+        // A client accepted just as the stop came may have arrived after its group closed: the thread is gone,
+        // so this thread closes what is left.
+        close_group(*group);
         CloseHandle(group->thread);
         WSACloseEvent(group->mailbox);
         win::accounting().threads.fetch_sub(1);
