@@ -117,7 +117,17 @@ void on_listener_message(AsyncSelectServer& server, LPARAM event_and_error) {
             int error = WSAGetLastError();
             // A client that reset before we got to it is gone (Wine says WSAENOTCONN): not an error, next.
             if (error == WSAECONNRESET || error == WSAENOTCONN || error == WSAECONNABORTED) continue;
-            if (error != WSAEWOULDBLOCK) win::report_error("accept", error);  // e.g. out of sockets: try later
+            if (error != WSAEWOULDBLOCK) {
+                win::report_error("accept", error);  // e.g. out of sockets: the next FD_ACCEPT tries again
+                return;
+            }
+            // Everyone waiting is accepted. Registering the listener again re-arms FD_ACCEPT whatever happened:
+            // Wine 8.0 re-arms it only on a successful accept(), and a readiness report that arrives just after
+            // the accept() it was about leaves it disarmed for good (measured: clients never accepted). On
+            // Windows this costs a call, and at worst a spare FD_ACCEPT that finds nobody waiting.
+            // LESSON: async-select-rearm-accept
+            if (WSAAsyncSelect(server.listener, server.window, kListenerMessage, FD_ACCEPT) == SOCKET_ERROR)
+                win::report_error("WSAAsyncSelect", WSAGetLastError());
             return;
         }
         win::track_socket(client);
