@@ -39,6 +39,9 @@ const ModelInfo* find_model(std::string_view id);
 
 // The entry point of each model file.
 int run_blocking(const ServerOptions& options, ServerControl& control);
+int run_select(const ServerOptions& options, ServerControl& control);
+int run_async_select(const ServerOptions& options, ServerControl& control);
+int run_event_select(const ServerOptions& options, ServerControl& control);
 int run_overlapped_event(const ServerOptions& options, ServerControl& control);
 int run_completion_routine(const ServerOptions& options, ServerControl& control);
 int run_iocp(const ServerOptions& options, ServerControl& control);

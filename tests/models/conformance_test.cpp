@@ -16,56 +16,18 @@
 #include "common/trace/recorder.h"
 #include "models/model.h"
 #include "tests/catch.hpp"
+#include "tests/models/model_test_client.h"
 #include "tests/models/model_under_test.h"
 #include "tests/models/running_model.h"
 
 namespace net = socklab::net;
 namespace trace = socklab::trace;
 using Clock = std::chrono::steady_clock;
+using namespace model_tests;
 
 namespace {
 
 // ---- helpers ------------------------------------------------------------------------------------------------
-
-net::Socket connect_to(const RunningModel& server) {
-    std::string error;
-    net::Socket socket = net::connect_tcp("127.0.0.1", server.port(), error);
-    INFO(error);
-    REQUIRE(socket.valid());
-    return socket;
-}
-
-void send_text(const net::Socket& socket, std::string_view text) {
-    REQUIRE(net::send_all(socket, text.data(), text.size()));
-}
-
-// Reads until `count` bytes arrived, the peer closed, or the timeout passed. Returns what arrived.
-std::string receive_bytes(const net::Socket& socket, std::size_t count, int timeout_ms = 10000) {
-    std::string received;
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    char buffer[65536];
-    while (received.size() < count && Clock::now() < deadline) {
-        net::PollEntry entry{socket.native(), net::poll_in(), 0};
-        if (net::poll(&entry, 1, 50) <= 0) continue;
-        long got = net::receive_some(socket, buffer, std::min(sizeof buffer, count - received.size()));
-        if (got <= 0) break;
-        received.append(buffer, static_cast<std::size_t>(got));
-    }
-    return received;
-}
-
-std::string receive_line(const net::Socket& socket, int timeout_ms = 10000) {
-    std::string line;
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (Clock::now() < deadline) {
-        std::string byte = receive_bytes(socket, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                        deadline - Clock::now()).count()) + 1);
-        if (byte.empty()) break;
-        line += byte;
-        if (byte == "\n") break;
-    }
-    return line;
-}
 
 // True when the server closed the connection (end of stream or reset) within the timeout.
 bool closed_by_server(const net::Socket& socket, int timeout_ms = 10000) {
@@ -77,12 +39,6 @@ bool closed_by_server(const net::Socket& socket, int timeout_ms = 10000) {
         if (net::receive_some(socket, buffer, sizeof buffer) <= 0) return true;
     }
     return false;
-}
-
-// Sends a line and checks the exact echo: proof that the server still serves this client.
-void check_echo(const net::Socket& socket, const std::string& text) {
-    send_text(socket, text + "\n");
-    CHECK(receive_line(socket) == text + "\n");
 }
 
 template <class Condition>
@@ -305,20 +261,30 @@ TEST_CASE("the trace of one request shows the wait, the wake, the line and the r
 
     // Find, in order, for this connection: a wake (wait_end or packet_dequeued), the line in, the line out, and
     // the reply starting to leave (an overlapped send posted, or a blocking/non-blocking send begun).
+    // A wait over many sockets at once (select) ends with one wait_end that names no connection (arg0 = how many
+    // are ready); there, the wake of this connection is the first I/O the thread does on it right after.
     using trace::Kind;
     enum Step { wake, line_in, line_out, send_started, done };
     Step step = wake;
     std::uint16_t woken_thread = 0;
     std::map<std::uint16_t, bool> waiting;  // thread → inside a wait
+    std::map<std::uint16_t, bool> woken_for_many;  // thread → its wait over many sockets has just returned
     bool wait_before_wake = false;
     for (const trace::Event& event : recorded.events) {
-        if (event.kind == Kind::wait_begin) waiting[event.thread] = true;
+        if (event.kind == Kind::wait_begin) {
+            waiting[event.thread] = true;
+            woken_for_many[event.thread] = false;
+        }
         bool mine = event.connection == connection_id;
         switch (step) {
         case wake:
             if (mine && (event.kind == Kind::wait_end || event.kind == Kind::packet_dequeued ||
                          event.kind == Kind::message_dispatched || event.kind == Kind::apc_run)) {
                 wait_before_wake = waiting[event.thread] || event.kind != Kind::wait_end;
+                woken_thread = event.thread;
+                step = line_in;
+            } else if (mine && event.kind == Kind::io_completed && woken_for_many[event.thread]) {
+                wait_before_wake = true;
                 woken_thread = event.thread;
                 step = line_in;
             }
@@ -337,7 +303,11 @@ TEST_CASE("the trace of one request shows the wait, the wake, the line and the r
             break;
         case done: break;
         }
-        if (event.kind == Kind::wait_end) waiting[event.thread] = false;
+        if (event.kind == Kind::wait_end) {
+            woken_for_many[event.thread] = waiting[event.thread] && event.connection == 0 &&
+                                           event.detail == static_cast<std::uint8_t>(trace::Wake::ready) && event.arg0 > 0;
+            waiting[event.thread] = false;
+        }
     }
     CHECK(step == done);
     CHECK(wait_before_wake);
