@@ -94,6 +94,7 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
         return 1;
     }
     std::uint16_t port = 0;
+    std::string runtime = "this runtime";
     auto started = std::chrono::steady_clock::now();
     const bool terminal = isatty(STDERR_FILENO);
     auto watch = [&](const std::string& line) {
@@ -103,6 +104,8 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
         if (at != std::string::npos) {
             auto colon = line.find(':', at);
             port = static_cast<std::uint16_t>(std::atoi(line.c_str() + colon + 1));
+            auto open = line.rfind('('), close = line.rfind(')');  // "... (Wine 8.0)"
+            if (open != std::string::npos && close > open) runtime = line.substr(open + 1, close - open - 1);
         }
     };
     for (unsigned tick = 0; port == 0; ++tick) {
@@ -131,8 +134,8 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
     };
     load::Result result = load::run(options, progress);
     if (terminal) std::fprintf(stderr, "\r%72s\r", "");
-    std::printf("\nThe load (measured under %s; a Wine figure says nothing about Windows)\n",
-                "this runtime");
+    std::printf("\nThe load, measured under %s%s\n", runtime.c_str(),
+                runtime.find("Wine") != std::string::npos ? " (a Wine figure says nothing about Windows)" : "");
     std::fputs(load::describe(options, result).c_str(), stdout);
     server.request_stop();
     int status = server.wait([](const std::string& line) { std::fputs(line.c_str(), stdout); });
