@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -40,6 +41,7 @@ struct ModelRun {
     std::uint64_t connections_most = 0;
     double peak_working_set_mib = 0;
     double cpu_seconds = 0;
+    double traced_lines_per_second = -1;  // --tracing-overhead: the same load with the recorder on
 };
 
 // "OK stats model=iocp connections=3 ... threads=8 cpu_ms=20" → {"model": "iocp", ...}
@@ -104,7 +106,7 @@ private:
     std::atomic<bool> stop_{false};
 };
 
-std::string fixed(double value, int decimals) {
+[[maybe_unused]] std::string fixed(double value, int decimals) {
     char text[64];
     std::snprintf(text, sizeof text, "%.*f", decimals, value);
     return text;
@@ -135,6 +137,9 @@ int compare_command(const Arguments& arguments) {
     flags.text("work", work, "a slow-handler mix CPU_MS,BLOCK_MS,EVERY: every EVERY-th line is /work CPU_MS BLOCK_MS");
     flags.text("format", format, "md, csv or json");
     flags.text("out", out_path, "write the table to this file too");
+    bool tracing_overhead = false;
+    flags.toggle("tracing-overhead", tracing_overhead,
+                 "run each model twice, recording off and on (--trace-file), and show what tracing costs");
     std::vector<std::string> models;
     if (!flags.parse(arguments, &models)) return flags.exit_code();
     if (format != "md" && format != "csv" && format != "json")
@@ -160,45 +165,62 @@ int compare_command(const Arguments& arguments) {
     std::string runtime = "unknown runtime";
     std::vector<ModelRun> runs;
     for (std::size_t index = 0; index < models.size(); ++index) {
-        ModelRun run;
-        run.model = models[index];
-        auto progress_line = [&](const std::string& what, double fraction) {
-            if (!terminal) return;
-            int filled = static_cast<int>(fraction * 30);
-            std::fprintf(stderr, "\r[%-30s] %zu/%zu %-18s %-28s", std::string(std::max(0, filled), '#').c_str(),
-                         index + 1, models.size(), run.model.c_str(), what.c_str());
-            std::fflush(stderr);
-        };
-        progress_line("starting under Wine", 0);
-        ServerRun server;
-        std::string error;
-        std::uint16_t port = 0;
-        if (server.start({run.model, "--port", "0"}, error)) {
-            auto started = std::chrono::steady_clock::now();
-            while (port == 0 && server.pump(100, [&](const std::string& line) {
-                       auto at = line.find(" listening on ");
-                       if (at == std::string::npos) return;
-                       port = static_cast<std::uint16_t>(std::atoi(line.c_str() + line.find(':', at) + 1));
-                       auto open = line.rfind('('), close = line.rfind(')');
-                       if (open != std::string::npos && close > open) runtime = line.substr(open + 1, close - open - 1);
-                   })) {
-                if (std::chrono::steady_clock::now() - started > std::chrono::seconds(120)) break;
+        const std::string model = models[index];
+        // One measurement: start the server, drive it, watch /stats, stop it.
+        auto measure = [&](bool traced) {
+            ModelRun run;
+            run.model = model;
+            auto progress_line = [&](const std::string& what, double fraction) {
+                if (!terminal) return;
+                int filled = static_cast<int>(fraction * 30);
+                std::fprintf(stderr, "\r[%-30s] %zu/%zu %-18s %-28s", std::string(std::max(0, filled), '#').c_str(),
+                             index + 1, models.size(), (model + (traced ? " +trace" : "")).c_str(), what.c_str());
+                std::fflush(stderr);
+            };
+            progress_line("starting under Wine", 0);
+            std::vector<std::string> server_arguments{model, "--port", "0"};
+            std::string trace_path = "/tmp/socklab-compare-" + model + ".sltrace";
+            if (traced) server_arguments.insert(server_arguments.end(), {"--trace-file", trace_path});
+            ServerRun server;
+            std::string error;
+            std::uint16_t port = 0;
+            if (server.start(server_arguments, error)) {
+                auto started = std::chrono::steady_clock::now();
+                while (port == 0 && server.pump(100, [&](const std::string& line) {
+                           auto at = line.find(" listening on ");
+                           if (at == std::string::npos) return;
+                           port = static_cast<std::uint16_t>(std::atoi(line.c_str() + line.find(':', at) + 1));
+                           auto open = line.rfind('('), close = line.rfind(')');
+                           if (open != std::string::npos && close > open)
+                               runtime = line.substr(open + 1, close - open - 1);
+                       })) {
+                    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(120)) break;
+                }
             }
+            if (port == 0) {
+                run.failure = error.empty() ? "the server did not start" : error;
+            } else {
+                run.started = true;
+                load::Options these = options;
+                these.port = port;
+                StatsWatcher watcher(port, run);
+                run.load = load::run(these, [&](const load::Progress& now) {
+                    progress_line(fixed(now.elapsed_seconds, 1) + " s, " + std::to_string(now.lines_echoed) + " lines",
+                                  std::min(1.0, now.elapsed_seconds / these.duration_seconds));
+                });
+                watcher.finish();
+            }
+            server.request_stop();
+            server.wait([](const std::string&) {});
+            if (traced) std::remove(trace_path.c_str());
+            return run;
+        };
+        ModelRun run = measure(false);
+        if (tracing_overhead && run.started) {
+            ModelRun traced = measure(true);
+            run.traced_lines_per_second = traced.started ? traced.load.lines_per_second : 0;
+            if (!traced.load.ok()) run.load.errors += traced.load.errors + traced.load.mismatches;
         }
-        if (port == 0) {
-            run.failure = error.empty() ? "the server did not start" : error;
-        } else {
-            run.started = true;
-            options.port = port;
-            StatsWatcher watcher(port, run);
-            run.load = load::run(options, [&](const load::Progress& now) {
-                progress_line(fixed(now.elapsed_seconds, 1) + " s, " + std::to_string(now.lines_echoed) + " lines",
-                              std::min(1.0, now.elapsed_seconds / options.duration_seconds));
-            });
-            watcher.finish();
-        }
-        server.request_stop();
-        server.wait([](const std::string&) {});
         runs.push_back(run);
     }
     if (terminal) std::fprintf(stderr, "\r%90s\r", "");
@@ -228,7 +250,9 @@ int compare_command(const Arguments& arguments) {
                   << ", \"connections\": " << r.connections_most
                   << ", \"peak_working_set_mib\": " << fixed(r.peak_working_set_mib, 1)
                   << ", \"cpu_seconds\": " << fixed(r.cpu_seconds, 2) << ", \"wrong_bytes\": " << r.load.mismatches
-                  << ", \"errors\": " << r.load.errors << "}" << (i + 1 < runs.size() ? "," : "") << "\n";
+                  << ", \"errors\": " << r.load.errors;
+            if (tracing_overhead) table << ", \"traced_round_trips_per_second\": " << fixed(r.traced_lines_per_second, 0);
+            table << "}" << (i + 1 < runs.size() ? "," : "") << "\n";
         }
         table << "  ]\n}\n";
     } else {
@@ -236,6 +260,7 @@ int compare_command(const Arguments& arguments) {
         if (format == "md") table << "## " << title << "\n\n";
         std::vector<std::string> header = {"model", "round trips/s", "p50 ms", "p99 ms", "max ms", "threads",
                                            "connections", "peak memory MiB", "CPU s", "errors"};
+        if (tracing_overhead) header.insert(header.end(), {"traced rt/s", "tracing cost"});
         auto row = [&](const std::vector<std::string>& cells) {
             if (format == "md") table << "| ";
             for (std::size_t i = 0; i < cells.size(); ++i) table << cells[i] << (i + 1 < cells.size() ? separator : "");
@@ -245,18 +270,33 @@ int compare_command(const Arguments& arguments) {
         if (format == "md") row(std::vector<std::string>(header.size(), "---"));
         for (const ModelRun& r : runs) {
             if (!r.started) {
-                row({r.model, "not measured: " + r.failure, "", "", "", "", "", "", "", ""});
+                std::vector<std::string> cells(header.size(), "");
+                cells[0] = r.model;
+                cells[1] = "not measured: " + r.failure;
+                row(cells);
                 continue;
             }
-            row({r.model, fixed(r.load.lines_per_second, 0), fixed(r.load.latency_p50_us / 1000, 2),
-                 fixed(r.load.latency_p99_us / 1000, 2), fixed(r.load.latency_max_us / 1000, 2),
-                 std::to_string(r.threads_most), std::to_string(r.connections_most), fixed(r.peak_working_set_mib, 1),
-                 fixed(r.cpu_seconds, 2), std::to_string(r.load.mismatches + r.load.errors)});
+            std::vector<std::string> cells = {
+                r.model, fixed(r.load.lines_per_second, 0), fixed(r.load.latency_p50_us / 1000, 2),
+                fixed(r.load.latency_p99_us / 1000, 2), fixed(r.load.latency_max_us / 1000, 2),
+                std::to_string(r.threads_most), std::to_string(r.connections_most), fixed(r.peak_working_set_mib, 1),
+                fixed(r.cpu_seconds, 2), std::to_string(r.load.mismatches + r.load.errors)};
+            if (tracing_overhead) {
+                double cost = r.load.lines_per_second > 0
+                                  ? 100.0 * (1.0 - r.traced_lines_per_second / r.load.lines_per_second)
+                                  : 0;
+                cells.push_back(fixed(r.traced_lines_per_second, 0));
+                cells.push_back(fixed(cost, 1) + "%");
+            }
+            row(cells);
         }
         if (format == "md" && wine)
             table << "\nMeasured under Wine: every overlapped WSARecv/WSASend is a round trip to wineserver, and "
                      "Wine wakes\ncompletion-port waiters FIFO and ignores the concurrency value. Compare the models "
                      "with each other;\non Windows the absolute figures, and the IOCP models' lead, would differ.\n";
+        if (format == "md" && tracing_overhead)
+            table << "\nTracing cost: the same load with the recorder writing a trace file, run right after. Single runs "
+                     "on a shared\nmachine vary by tens of percent: repeat before trusting a difference of a few.\n";
     }
     std::fputs(table.str().c_str(), stdout);
     if (!out_path.empty()) {

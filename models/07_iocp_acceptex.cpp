@@ -313,7 +313,7 @@ DWORD WINAPI worker_main(LPVOID parameter) {
         auto* connection = reinterpret_cast<Connection*>(key);
         TRACE(wait_end, connection->id, ok ? Wake::completion : Wake::failed_completion, bytes, error);
         TRACE(packet_dequeued, connection->id, 0, 0, request->id);
-        if (trace::recording()) TRACE(queue_depth, 0, 0, 0, win::completion_queue_depth(server.port));
+        win::sample_queue_depth(server.port);
         trace::gate_point(connection->id);
         dispatch(server, *connection, request, bytes, error);
     }

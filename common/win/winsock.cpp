@@ -214,4 +214,13 @@ long completion_queue_depth(HANDLE port) {
     return information.depth;
 }
 
+void sample_queue_depth(HANDLE port) {
+    if (!trace::recording()) return;
+    static std::atomic<std::uint64_t> next_sample_ns{0};
+    std::uint64_t now = trace::now_ns();
+    std::uint64_t due = next_sample_ns.load(std::memory_order_relaxed);
+    if (now < due || !next_sample_ns.compare_exchange_strong(due, now + 1'000'000, std::memory_order_relaxed)) return;
+    TRACE(queue_depth, 0, 0, 0, completion_queue_depth(port));
+}
+
 }  // namespace socklab::win

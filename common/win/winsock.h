@@ -151,5 +151,8 @@ std::string process_figures();
 
 // Number of packets queued on a completion port (NtQueryIoCompletion), or -1 where it cannot be read.
 long completion_queue_depth(HANDLE port);
+// While recording: a queue_depth event for the port, at most one a millisecond for the whole process. Reading
+// the depth is a call into the kernel (under Wine, a round trip to wineserver), too dear for every packet.
+void sample_queue_depth(HANDLE port);
 
 }  // namespace socklab::win
