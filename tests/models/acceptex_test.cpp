@@ -14,11 +14,13 @@
 #include "common/net/socket.h"
 #include "models/model.h"
 #include "tests/catch.hpp"
+#include "tests/models/model_test_client.h"
 #include "tests/models/model_under_test.h"
 #include "tests/models/running_model.h"
 
 namespace net = socklab::net;
 using Clock = std::chrono::steady_clock;
+using model_tests::closed_by_server;
 
 namespace {
 
@@ -57,18 +59,6 @@ long milliseconds_to_echo(const RunningModel& server, int timeout_ms) {
     }
     if (received != line) return -1;
     return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
-}
-
-// True when the server closed the connection (end of stream or reset) within the timeout.
-bool closed_by_server(const net::Socket& socket, int timeout_ms) {
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    char buffer[256];
-    while (Clock::now() < deadline) {
-        net::PollEntry entry{socket.native(), net::poll_in(), 0};
-        if (net::poll(&entry, 1, 20) <= 0) continue;
-        if (net::receive_some(socket, buffer, sizeof buffer) <= 0) return true;
-    }
-    return false;
 }
 
 }  // namespace

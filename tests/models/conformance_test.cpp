@@ -29,18 +29,6 @@ namespace {
 
 // ---- helpers ------------------------------------------------------------------------------------------------
 
-// True when the server closed the connection (end of stream or reset) within the timeout.
-bool closed_by_server(const net::Socket& socket, int timeout_ms = 10000) {
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    char buffer[4096];
-    while (Clock::now() < deadline) {
-        net::PollEntry entry{socket.native(), net::poll_in(), 0};
-        if (net::poll(&entry, 1, 50) <= 0) continue;
-        if (net::receive_some(socket, buffer, sizeof buffer) <= 0) return true;
-    }
-    return false;
-}
-
 template <class Condition>
 bool eventually(Condition condition, int timeout_ms = 10000) {
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -65,4 +65,16 @@ inline void check_echo(const net::Socket& socket, const std::string& text) {
     CHECK(receive_line(socket) == text + "\n");
 }
 
+// True when the server closed the connection (end of stream or reset) within the timeout.
+inline bool closed_by_server(const net::Socket& socket, int timeout_ms = 10000) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    char buffer[4096];
+    while (Clock::now() < deadline) {
+        net::PollEntry entry{socket.native(), net::poll_in(), 0};
+        if (net::poll(&entry, 1, 20) <= 0) continue;
+        if (net::receive_some(socket, buffer, sizeof buffer) <= 0) return true;
+    }
+    return false;
+}
+
 }  // namespace model_tests
