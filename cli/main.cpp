@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 
 #ifndef _WIN32
+#include <sys/resource.h>
 #include <unistd.h>
 #endif
 
@@ -83,6 +84,14 @@ const char* const kHelp =
 
 int main(int argc, char** argv) {
     using namespace socklab::cli;
+#ifndef _WIN32
+    // A load of thousands of clients (socklab load, compare --scenario capacity) needs a socket each: lift the
+    // soft open-file limit (often 1024) to the hard one this user is allowed.
+    if (rlimit files; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+#endif
     if (argc < 2) {
         std::fputs(kHelp, stderr);
         return 2;

@@ -1,0 +1,48 @@
+// cli/compare.h — the same load against several models, one table: the engine of `socklab compare`, which
+// `socklab report` runs scenario by scenario.
+#pragma once
+
+#ifndef _WIN32
+#include <string>
+#include <vector>
+
+#include "cli/measure.h"
+#include "cli/table.h"
+#include "common/load/load.h"
+
+namespace socklab::cli {
+
+// The eight models, in the order of their files.
+const std::vector<std::string>& all_models();
+
+enum class Scenario {
+    echo,              // plain lines echoed, closed loop (with --work: a mix of slow handlers)
+    slow_handler,      // echo with every N-th line a blocking /work: which models stall everyone else
+    broadcast,         // every line is /all: fan-out to every other client
+    capacity,          // more and more concurrent clients, until a model stops holding them all correctly
+    tracing_overhead,  // echo with recording off and on, interleaved: what tracing costs
+};
+bool parse_scenario(const std::string& name, Scenario& scenario);
+const char* scenario_name(Scenario scenario);
+
+struct CompareSettings {
+    std::vector<std::string> models;
+    Scenario scenario = Scenario::echo;
+    load::Options load;       // clients, line size, duration, work mix (host and port are filled in)
+    unsigned capacity_cap = 2000;
+    unsigned capacity_lines = 3;  // lines each client of a capacity step sends
+    unsigned overhead_pairs = 3;  // off/on pairs; the duration is shared among their segments
+};
+
+struct Comparison {
+    Table table;
+    std::string runtime;
+    bool correct = true;                // every model started, stopped cleanly and returned every byte right
+    std::vector<std::string> problems;  // "iocp: client 3 line 7: expected ..." (a few per model)
+};
+
+// Runs the scenario against each model in turn; progress goes to standard error when it is a terminal.
+Comparison run_comparison(const CompareSettings& settings);
+
+}  // namespace socklab::cli
+#endif

@@ -1,0 +1,83 @@
+// cli/measure.h — one model's server under one load: the measuring engine behind `socklab compare` and
+// `socklab report`.
+//
+// Every measurement starts the model's own server (under Wine on Linux), drives it with the load generator
+// (every byte checked), watches its /stats meanwhile, and stops it gracefully — and a server that does not
+// stop cleanly, or leaves sockets or per-I/O objects behind, makes the measurement fail. POSIX only.
+#pragma once
+
+#ifndef _WIN32
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/load/load.h"
+
+namespace socklab::cli {
+
+// Told about progress: what is happening now, and how far the current measurement is (0..1).
+using ProgressReport = std::function<void(const std::string& what, double fraction)>;
+
+// The largest figures a server reported through /stats while it was measured.
+struct ServerFigures {
+    unsigned threads_most = 0;
+    std::uint64_t connections_most = 0;  // the load's connections (the watcher's own is left out)
+    double peak_working_set_mib = 0;
+    double cpu_seconds = 0;
+};
+
+// Where a model's figures were measured: "Wine 8.0 on Linux 6.1 (x86_64)" — whatever the server says it ran on.
+struct Measured {
+    std::string model;
+    std::string runtime;
+    bool started = false;
+    std::string failure;  // why the model could not be measured, or what went wrong in its server
+    bool ok() const { return started && failure.empty(); }
+};
+
+// ---- echo, slow handlers, broadcast: one load against one model ----
+struct LoadMeasurement : Measured {
+    load::Result load;
+    ServerFigures server;
+    bool correct() const { return ok() && load.ok(); }
+};
+LoadMeasurement measure_load(const std::string& model, const load::Options& options, bool traced,
+                             const ProgressReport& progress);
+
+// ---- capacity: how many concurrent clients a model holds, every one echoing correctly ----
+struct CapacityStep {
+    unsigned clients = 0;
+    bool held = false;    // every client connected at once and had every line echoed byte for byte
+    std::string problem;  // the first thing that went wrong, when not held
+    ServerFigures server;
+};
+struct CapacityMeasurement : Measured {
+    std::vector<CapacityStep> steps;  // in order; the sweep stops at the first step not held
+    unsigned held() const;            // the most clients held (0 when not even the first step was)
+};
+// The client counts a sweep tries: 100, 250, 500, 1000, 2000, 4000, ... up to and including cap.
+std::vector<unsigned> capacity_steps(unsigned cap);
+CapacityMeasurement measure_capacity(const std::string& model, const std::vector<unsigned>& steps,
+                                     unsigned lines_each, const ProgressReport& progress);
+
+// ---- what tracing costs: recording off and on, interleaved in one run ----
+// Two servers of the model run at once, one recording a trace file; the same load is applied to each in turn,
+// in short segments ordered off-on-on-off, on-off-off-on ... so drift on a shared machine falls on both alike.
+struct OverheadMeasurement : Measured {
+    std::vector<double> off, on;  // round trips per second, segment by segment
+    std::string problem;          // a wrong byte in any segment
+    double cost_percent() const;  // 100 × (1 − Σon / Σoff)
+    // The smallest and largest cost of one off/on pair: how much a single pair could be trusted.
+    double pair_cost_low() const;
+    double pair_cost_high() const;
+};
+OverheadMeasurement measure_overhead(const std::string& model, const load::Options& segment, unsigned pairs,
+                                     const ProgressReport& progress);
+
+// The runtime line for a title, from the first model that started ("unknown runtime" if none did).
+std::string runtime_of(const std::vector<const Measured*>& measured);
+bool is_wine(const std::string& runtime);
+
+}  // namespace socklab::cli
+#endif
