@@ -1,4 +1,5 @@
-// cli/load_command.cpp — `socklab load`: drive a server with clients and check every echoed byte.
+// cli/load_command.cpp — `socklab load`: drive a server with clients and check every echoed byte (and, with
+// --broadcast, every delivery of every /all to every other client).
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -19,9 +20,9 @@ int load_command(const Arguments& arguments) {
     load::Options options;
     std::string port_text;
     std::uint64_t port = options.port, clients = options.clients, lines = 0, size = options.line_size,
-                  in_flight = options.in_flight;
-    double rate = 0, duration = options.duration_seconds;
-    bool quiet = false;
+                  in_flight = options.in_flight, work_every = 0, work_cpu = 0, work_block = 0;
+    double rate = 0, duration = options.duration_seconds, drain = options.drain_seconds;
+    bool quiet = false, broadcast = false;
     Flags flags("load");
     flags.set_synopsis("[options]\n\nRuns clients against a socklab server: each sends lines and checks that every "
                        "byte comes back,\nthen prints throughput and latency. Exits 1 on any wrong byte or error.");
@@ -33,6 +34,14 @@ int load_command(const Arguments& arguments) {
     flags.count("in-flight", in_flight, 1, 1000, "closed loop: lines outstanding per client");
     flags.number("rate", rate, 0, 1e9, "open loop: lines per second over all clients; 0 = closed loop");
     flags.number("duration", duration, 0.1, 86400, "seconds to send (also the bound when --lines is set)");
+    flags.number("drain", drain, 0, 3600, "seconds to wait, after sending, for the last replies and deliveries");
+    flags.toggle("broadcast", broadcast,
+                 "send each line as \"/all <line>\" and check its delivery to every other client, in order "
+                 "(at most 4096 clients; --size at least 24)");
+    flags.count("work-every", work_every, 0, 1u << 30,
+                "slow-handler mix: every n-th line is /work (latency is then also shown without them); 0 = none");
+    flags.count("work-cpu", work_cpu, 0, 10000, "/work lines: milliseconds of CPU the handler burns");
+    flags.count("work-block", work_block, 0, 10000, "/work lines: milliseconds the handler then blocks");
     flags.toggle("quiet", quiet, "no progress line");
     if (!flags.parse(arguments)) return flags.exit_code();
     options.port = static_cast<std::uint16_t>(port);
@@ -42,12 +51,29 @@ int load_command(const Arguments& arguments) {
     options.in_flight = static_cast<unsigned>(in_flight);
     options.rate = rate;
     options.duration_seconds = duration;
+    options.drain_seconds = drain;
+    options.broadcast = broadcast;
+    options.work_every = static_cast<unsigned>(work_every);
+    options.work_cpu_ms = static_cast<unsigned>(work_cpu);
+    options.work_block_ms = static_cast<unsigned>(work_block);
+    // Broadcast checking keeps 4 bytes per pair of clients, and the traffic grows with the square of them.
+    if (broadcast && clients > 4096) {
+        std::fprintf(stderr, "socklab load: --broadcast takes at most 4096 clients\n");
+        return 2;
+    }
+    if (broadcast && size < 24) {
+        std::fprintf(stderr, "socklab load: --broadcast needs --size 24 or more, so that each line names its "
+                             "sender and sequence whole\n");
+        return 2;
+    }
 
     bool show_progress = !quiet && isatty(fileno(stderr));
     auto progress = [&](const load::Progress& now) {
         if (!show_progress) return;
         std::fprintf(stderr, "\r  %5.1f s  %u clients  %llu lines echoed  ", now.elapsed_seconds,
                      now.clients_connected, static_cast<unsigned long long>(now.lines_echoed));
+        if (options.broadcast)
+            std::fprintf(stderr, "%llu deliveries  ", static_cast<unsigned long long>(now.deliveries_received));
         std::fflush(stderr);
     };
     std::printf("socklab load: %u clients -> %s:%u\n", options.clients, options.host.c_str(), options.port);
@@ -56,7 +82,7 @@ int load_command(const Arguments& arguments) {
     if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
     std::fputs(load::describe(options, result).c_str(), stdout);
     if (!result.ok()) {
-        std::printf("socklab load: FAILED: %llu wrong lines, %llu errors\n",
+        std::printf("socklab load: FAILED: %llu wrong lines or deliveries, %llu errors\n",
                     static_cast<unsigned long long>(result.mismatches), static_cast<unsigned long long>(result.errors));
         return 1;
     }

@@ -1,10 +1,12 @@
 // common/load/load.cpp — one thread, many non-blocking clients, every byte verified.
 //
-// Sections: line content · latency histogram · client state · the loop · summary.
+// Sections: line content · latency histogram · client state · replies · broadcast deliveries · the loop ·
+// summary.
 #include "common/load/load.h"
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -36,17 +38,42 @@ static bool is_work_line(const Options& options, std::uint64_t sequence) {
     return options.work_every > 0 && sequence % options.work_every == options.work_every - 1;
 }
 
+std::string broadcast_text_for(const Options& options, unsigned client, std::uint64_t sequence) {
+    std::string text = line_for(client, sequence, options.line_size);
+    text.pop_back();
+    return text;
+}
+
 std::string request_for(const Options& options, unsigned client, std::uint64_t sequence) {
     if (is_work_line(options, sequence))
         return "/work " + std::to_string(options.work_cpu_ms) + " " + std::to_string(options.work_block_ms) + "\n";
+    if (options.broadcast) return "/all " + broadcast_text_for(options, client, sequence) + "\n";
     return line_for(client, sequence, options.line_size);
 }
 
 std::string reply_for(const Options& options, unsigned client, std::uint64_t sequence) {
     if (is_work_line(options, sequence))
         return "OK work " + std::to_string(options.work_cpu_ms) + " " + std::to_string(options.work_block_ms) + "\n";
+    if (options.broadcast) return "OK all ";
     return line_for(client, sequence, options.line_size);
 }
+
+// How many of a client's first `count` lines are broadcasts (the rest are /work lines).
+static std::uint64_t broadcasts_before(const Options& options, std::uint64_t count) {
+    return options.work_every > 0 ? count - count / options.work_every : count;
+}
+
+// The first line at or after `sequence` that is a broadcast (/work lines never come two in a row unless every
+// line is one, and then nothing is broadcast at all).
+static std::uint64_t first_broadcast_from(const Options& options, std::uint64_t sequence) {
+    return is_work_line(options, sequence) && options.work_every > 1 ? sequence + 1 : sequence;
+}
+
+// The line each client sends first in broadcast mode; its echo proves the server has accepted the client.
+static std::string joining_line(unsigned client) { return "c" + std::to_string(client) + " joins\n"; }
+
+// Broadcast mode needs "c<client>s<sequence> " whole in every line, so that a delivery names its origin.
+static constexpr unsigned kSmallestBroadcastLine = 24;
 
 // ---- latency histogram ------------------------------------------------------------------------------------
 // Log-linear buckets (16 per power of two): about 6% resolution, constant memory however long the run.
@@ -94,6 +121,7 @@ struct Client {
     unsigned id = 0;
     net::Socket socket;
     bool open = false;
+    bool joined = false;                // broadcast mode: the echo of joining_line has come back
     std::uint64_t next_to_send = 0;     // sequence number of the next line to send
     std::uint64_t next_expected = 0;    // sequence number of the next echo
     std::deque<Clock::time_point> sent_at;  // one per line in flight
@@ -101,13 +129,21 @@ struct Client {
     std::size_t outgoing_offset = 0;
     std::string incoming;               // bytes of an unfinished echo
     Clock::time_point next_due;         // open loop: when the next line is due
+    // Broadcast mode, one per sending client (index = its id - 1): the line after the last delivery from it.
+    // 32 bits, as memory grows with the square of the clients; no run sends four billion lines per client.
+    std::vector<std::uint32_t> delivered_next;
 };
 
 struct Run {
+    Run(const Options& options_, std::vector<Client>& clients_) : options(options_), clients(clients_) {}
     const Options& options;
+    std::vector<Client>& clients;
     Result result;
-    Histogram latency;
+    Histogram latency, echo_latency, work_latency;
     Clock::time_point start;
+    Clock::time_point last_activity;   // the last reply or delivery
+    unsigned open_clients = 0;
+    std::vector<std::uint32_t> connection_of;  // broadcast mode: each client's server conn-id, once seen (0: not)
 
     void problem(std::string text) {
         if (result.problems.size() < 10) result.problems.push_back(std::move(text));
@@ -118,6 +154,7 @@ struct Run {
         problem("client " + std::to_string(client.id) + ": " + what);
         client.socket.close();
         client.open = false;
+        --open_clients;
     }
 
     void queue_line(Client& client, Clock::time_point now) {
@@ -155,32 +192,214 @@ struct Run {
         }
     }
 
+    // Every complete line received: a delivery from another client, the echo of the joining line, or the reply
+    // to this client's oldest request.
     void check_echoes(Client& client, Clock::time_point now) {
         std::size_t begin = 0, end;
         while ((end = client.incoming.find('\n', begin)) != std::string::npos) {
             std::string_view echoed(client.incoming.data() + begin, end + 1 - begin);
             begin = end + 1;
+            if (options.broadcast && is_delivery(echoed)) {
+                check_delivery(client, echoed, now);
+                continue;
+            }
+            if (!client.joined) {
+                if (echoed == joining_line(client.id)) {
+                    client.joined = true;
+                } else {
+                    ++result.mismatches;
+                    problem("client " + std::to_string(client.id) + ": expected the echo of '" +
+                            joining_line(client.id).substr(0, 20) + "...', got '" + std::string(echoed.substr(0, 40)) +
+                            "...'");
+                }
+                continue;
+            }
             if (client.sent_at.empty()) {
                 ++result.mismatches;
                 problem("client " + std::to_string(client.id) + ": a line nobody sent: " +
                         std::string(echoed.substr(0, 60)));
                 continue;
             }
+            const bool work = is_work_line(options, client.next_expected);
             std::string expected = reply_for(options, client.id, client.next_expected);
-            if (echoed != expected) {
+            bool right = options.broadcast && !work ? is_broadcast_reply(echoed) : echoed == expected;
+            if (!right) {
                 ++result.mismatches;
+                if (options.broadcast && !work) expected = "OK all <at least " + std::to_string(other_clients()) + ">";
                 problem("client " + std::to_string(client.id) + " line " + std::to_string(client.next_expected) +
                         ": expected '" + expected.substr(0, 40) + "...', got '" +
                         std::string(echoed.substr(0, 40)) + "...'");
             } else {
                 ++result.lines_echoed;
+                last_activity = now;
             }
-            latency.add(static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(now - client.sent_at.front()).count()));
+            auto round_trip = static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(now - client.sent_at.front()).count());
+            latency.add(round_trip);
+            (work ? work_latency : echo_latency).add(round_trip);
             client.sent_at.pop_front();
             ++client.next_expected;
         }
         client.incoming.erase(0, begin);
+    }
+
+    // ---- replies ------------------------------------------------------------------------------------------
+    // The load clients other than one: the fewest recipients an "/all" may report. The server may count more
+    // (a /stats watcher, a student's nc), never fewer.
+    unsigned other_clients() const { return open_clients > 0 ? open_clients - 1 : 0; }
+
+    bool is_broadcast_reply(std::string_view reply) const {
+        constexpr std::string_view prefix = "OK all ";
+        if (reply.substr(0, prefix.size()) != prefix || reply.back() != '\n') return false;
+        std::string_view digits = reply.substr(prefix.size(), reply.size() - prefix.size() - 1);
+        if (digits.empty() || digits.size() > 9) return false;
+        unsigned recipients = 0;
+        for (char digit : digits) {
+            if (!std::isdigit(static_cast<unsigned char>(digit))) return false;
+            recipients = recipients * 10 + static_cast<unsigned>(digit - '0');
+        }
+        return recipients >= other_clients();
+    }
+
+    // ---- broadcast deliveries -----------------------------------------------------------------------------
+    // "<digits>: ..." — no reply starts with a digit (echoes start with 'c', the rest with "OK" or "ERR").
+    static bool is_delivery(std::string_view line) {
+        std::size_t digits = 0;
+        while (digits < line.size() && std::isdigit(static_cast<unsigned char>(line[digits]))) ++digits;
+        return digits > 0 && line.substr(digits, 2) == ": ";
+    }
+
+    // Reads "c<client>s<sequence> " at the start of a delivered text.
+    static bool parse_origin(std::string_view text, unsigned& client, std::uint64_t& sequence) {
+        std::size_t at = 0;
+        auto number = [&](std::uint64_t& value) {
+            std::size_t first = at;
+            value = 0;
+            while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])) && at - first < 18)
+                value = value * 10 + static_cast<std::uint64_t>(text[at++] - '0');
+            return at > first;
+        };
+        std::uint64_t client_number = 0;
+        if (text.empty() || text[at++] != 'c' || !number(client_number) || at >= text.size() || text[at++] != 's' ||
+            !number(sequence) || at >= text.size() || text[at] != ' ')
+            return false;
+        if (client_number > 0xFFFFFFFFu) return false;
+        client = static_cast<unsigned>(client_number);
+        return true;
+    }
+
+    void delivery_mismatch(const Client& receiver, const std::string& what) {
+        ++result.mismatches;
+        ++result.delivery_mismatches;
+        problem("client " + std::to_string(receiver.id) + ": " + what);
+    }
+
+    // Each sender's deliveries must reach each receiver byte-exact, in order, without a gap. A delivery past a
+    // gap moves the receiver's place on, so one lost line is one mismatch and not a cascade.
+    void check_delivery(Client& receiver, std::string_view line, Clock::time_point now) {
+        std::string_view body = line.substr(0, line.size() - 1);
+        std::size_t colon = body.find(": ");
+        std::uint32_t connection = 0;
+        for (std::size_t i = 0; i < colon && connection < 100000000u; ++i)
+            connection = connection * 10 + static_cast<std::uint32_t>(body[i] - '0');
+        std::string_view text = body.substr(colon + 2);
+        unsigned sender = 0;
+        std::uint64_t sequence = 0;
+        if (!parse_origin(text, sender, sequence) || sender == 0 || sender > clients.size() ||
+            sender == receiver.id || is_work_line(options, sequence) ||
+            sequence >= clients[sender - 1].next_to_send) {
+            return delivery_mismatch(receiver, "a delivery no other load client sent: '" +
+                                                   std::string(body.substr(0, 50)) + "'");
+        }
+        std::string who = "the delivery of client " + std::to_string(sender) + "'s line " + std::to_string(sequence);
+        std::uint32_t& known = connection_of[sender - 1];
+        if (known == 0) known = connection;
+        std::uint32_t& next = receiver.delivered_next[sender - 1];
+        std::uint64_t expected = first_broadcast_from(options, next);
+        std::string exact = broadcast_text_for(options, sender, sequence);
+        if (connection != known) {
+            delivery_mismatch(receiver, who + " came from connection " + std::to_string(connection) +
+                                            ", the others from " + std::to_string(known));
+        } else if (text != exact) {
+            delivery_mismatch(receiver, who + " differs: expected '" + exact.substr(0, 40) + "...', got '" +
+                                            std::string(text.substr(0, 40)) + "...'");
+        } else if (sequence > expected) {
+            delivery_mismatch(receiver, who + " came before its line " + std::to_string(expected) +
+                                            " (lost, or out of order)");
+        } else if (sequence < expected) {
+            delivery_mismatch(receiver, who + " came after its line " + std::to_string(expected - 1) +
+                                            " (out of order, or twice)");
+        } else {
+            ++result.deliveries_received;
+            last_activity = now;
+        }
+        next = std::max<std::uint32_t>(next, static_cast<std::uint32_t>(sequence + 1));
+    }
+
+    // Deliveries acknowledged to their sender ("OK all") that an open receiver has not had yet. With `settle`,
+    // the run is over: each is counted as missing and an error, described, and the expected total is set.
+    std::uint64_t deliveries_outstanding(bool settle) {
+        std::uint64_t outstanding = 0;
+        for (const Client& receiver : clients) {
+            if (!receiver.open) continue;
+            for (const Client& sender : clients) {
+                if (&sender == &receiver) continue;
+                std::uint64_t acknowledged = broadcasts_before(options, sender.next_expected);
+                std::uint64_t reached = broadcasts_before(options, receiver.delivered_next[sender.id - 1]);
+                if (settle) result.deliveries_expected += acknowledged;
+                if (acknowledged <= reached) continue;
+                outstanding += acknowledged - reached;
+                if (settle)
+                    problem("client " + std::to_string(receiver.id) + ": " + std::to_string(acknowledged - reached) +
+                            " delivery(ies) from client " + std::to_string(sender.id) + " never came, from its line " +
+                            std::to_string(first_broadcast_from(options, receiver.delivered_next[sender.id - 1])));
+            }
+        }
+        if (settle) {
+            result.deliveries_missing = outstanding;
+            result.errors += outstanding;
+        }
+        return outstanding;
+    }
+
+    // Broadcast mode, before anyone broadcasts: each client sends one plain line and waits for its echo, which
+    // proves that the server has registered it and will deliver to it. A client still waiting after
+    // drain_seconds is failed; the others go on.
+    void join_everyone() {
+        for (Client& client : clients) {
+            if (!client.open) continue;
+            client.delivered_next.assign(clients.size(), 0);
+            client.outgoing = joining_line(client.id);
+            flush(client);
+        }
+        const auto give_up_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(options.drain_seconds));
+        std::vector<net::PollEntry> entries;
+        std::vector<Client*> polled;
+        for (;;) {
+            entries.clear();
+            polled.clear();
+            for (Client& client : clients) {
+                if (!client.open || client.joined) continue;
+                short events = net::poll_in();
+                if (!client.outgoing.empty()) events |= net::poll_out();
+                entries.push_back({client.socket.native(), events, 0});
+                polled.push_back(&client);
+            }
+            if (entries.empty()) return;
+            auto now = Clock::now();
+            if (now >= give_up_at) {
+                for (Client* client : polled) fail(*client, "the server never echoed its first line, so it may not "
+                                                            "receive broadcasts: left out");
+                return;
+            }
+            if (net::poll(entries.data(), entries.size(), 50) <= 0) continue;
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                Client& client = *polled[i];
+                if (entries[i].returned & (net::poll_in() | net::poll_error_mask())) receive(client, now);
+                if (client.open && (entries[i].returned & net::poll_out())) flush(client);
+            }
+        }
     }
 };
 
@@ -189,11 +408,18 @@ struct Run {
 // ---- the loop ---------------------------------------------------------------------------------------------
 Result run(const Options& options, const std::function<void(const Progress&)>& progress) {
     net::Startup startup;
-    Run run{options, {}, {}, Clock::now()};
     std::vector<Client> clients(options.clients);
+    Run run(options, clients);
+    if (options.broadcast && options.line_size < kSmallestBroadcastLine) {
+        ++run.result.errors;
+        run.problem("broadcast mode needs lines of at least " + std::to_string(kSmallestBroadcastLine) +
+                    " bytes, so that each names its sender and sequence whole");
+        return run.result;
+    }
     for (unsigned i = 0; i < options.clients; ++i) {
         Client& client = clients[i];
         client.id = i + 1;
+        client.joined = !options.broadcast;
         std::string error;
         client.socket = net::connect_tcp(options.host, options.port, error);
         if (!client.socket.valid()) {
@@ -203,14 +429,19 @@ Result run(const Options& options, const std::function<void(const Progress&)>& p
         }
         net::set_nonblocking(client.socket, true);
         client.open = true;
+        ++run.open_clients;
         ++run.result.clients_connected;
+    }
+    if (options.broadcast) {
+        run.connection_of.assign(clients.size(), 0);
+        run.join_everyone();
     }
 
     const bool open_loop = options.rate > 0;
     const auto interval = open_loop ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
                                           static_cast<double>(options.clients) / options.rate))
                                     : Clock::duration::zero();
-    run.start = Clock::now();
+    run.start = run.last_activity = Clock::now();
     const auto send_until = run.start + std::chrono::duration_cast<Clock::duration>(
                                             std::chrono::duration<double>(options.duration_seconds));
     auto give_up_at = send_until + std::chrono::duration_cast<Clock::duration>(
@@ -226,10 +457,11 @@ Result run(const Options& options, const std::function<void(const Progress&)>& p
     std::vector<net::PollEntry> entries;
     std::vector<Client*> polled;
     auto next_progress = run.start;
-    auto last_echo = run.start;
+    auto next_delivery_check = run.start;
+    bool draining = false;
     for (;;) {
         auto now = Clock::now();
-        bool busy = false;
+        bool busy = false, sending = false;
         entries.clear();
         polled.clear();
         for (Client& client : clients) {
@@ -246,18 +478,30 @@ Result run(const Options& options, const std::function<void(const Progress&)>& p
             run.flush(client);
             if (!client.open) continue;
             bool waiting = !client.sent_at.empty();
-            busy = busy || waiting || wants_more(client, now);
-            if (waiting || !client.outgoing.empty()) {
+            sending = sending || wants_more(client, now);
+            busy = busy || waiting || sending;
+            // In broadcast mode deliveries may come at any time, and a client that stopped reading them would
+            // in the end stall the server's sends to it.
+            if (waiting || !client.outgoing.empty() || options.broadcast) {
                 short events = net::poll_in();
                 if (!client.outgoing.empty()) events |= net::poll_out();
                 entries.push_back({client.socket.native(), events, 0});
                 polled.push_back(&client);
             }
         }
+        if (!sending && !draining) {  // with --lines, sending may be over long before the duration: drain from now
+            draining = true;
+            give_up_at = std::min(give_up_at, now + std::chrono::duration_cast<Clock::duration>(
+                                                        std::chrono::duration<double>(options.drain_seconds)));
+        }
+        if (!busy && options.broadcast) {  // sending is over: still busy while deliveries are on their way
+            busy = now < next_delivery_check || run.deliveries_outstanding(false) > 0;
+            if (!(now < next_delivery_check)) next_delivery_check = now + std::chrono::milliseconds(5);
+        }
         if (!busy || now >= give_up_at) break;
         if (progress && now >= next_progress) {
             progress({std::chrono::duration<double>(now - run.start).count(), run.result.lines_echoed,
-                      run.result.clients_connected});
+                      run.result.clients_connected, run.result.deliveries_received});
             next_progress = now + std::chrono::milliseconds(250);
         }
         int timeout_ms = open_loop ? 1 : 50;
@@ -270,11 +514,7 @@ Result run(const Options& options, const std::function<void(const Progress&)>& p
         for (std::size_t i = 0; i < entries.size(); ++i) {
             Client& client = *polled[i];
             short got = entries[i].returned;
-            if (got & (net::poll_in() | net::poll_error_mask())) {
-                std::uint64_t before = run.result.lines_echoed;
-                run.receive(client, now);
-                if (run.result.lines_echoed != before) last_echo = now;
-            }
+            if (got & (net::poll_in() | net::poll_error_mask())) run.receive(client, now);
             if (client.open && (got & net::poll_out())) run.flush(client);
         }
     }
@@ -286,13 +526,23 @@ Result run(const Options& options, const std::function<void(const Progress&)>& p
                         " line(s) never echoed");
         }
     }
+    if (options.broadcast) run.deliveries_outstanding(true);
     Result& result = run.result;
-    result.seconds = std::chrono::duration<double>(last_echo - run.start).count();
+    result.seconds = std::chrono::duration<double>(run.last_activity - run.start).count();
     result.lines_per_second = result.seconds > 0 ? static_cast<double>(result.lines_echoed) / result.seconds : 0;
+    result.deliveries_per_second =
+        result.seconds > 0 ? static_cast<double>(result.deliveries_received) / result.seconds : 0;
     result.latency_p50_us = run.latency.percentile_us(0.50);
     result.latency_p90_us = run.latency.percentile_us(0.90);
     result.latency_p99_us = run.latency.percentile_us(0.99);
     result.latency_max_us = run.latency.max_us();
+    result.echo_latency_p50_us = run.echo_latency.percentile_us(0.50);
+    result.echo_latency_p90_us = run.echo_latency.percentile_us(0.90);
+    result.echo_latency_p99_us = run.echo_latency.percentile_us(0.99);
+    result.echo_latency_max_us = run.echo_latency.max_us();
+    result.work_latency_p50_us = run.work_latency.percentile_us(0.50);
+    result.work_latency_p99_us = run.work_latency.percentile_us(0.99);
+    result.work_latency_max_us = run.work_latency.max_us();
     return result;
 }
 
@@ -308,12 +558,33 @@ std::string describe(const Options& options, const Result& result) {
     text += "clients   " + std::to_string(result.clients_connected) + " of " + std::to_string(options.clients) +
             " connected, " + std::to_string(options.line_size) + "-byte lines, " +
             (options.rate > 0 ? "open loop at " + fixed(options.rate, 0) + " lines/s"
-                              : "closed loop, " + std::to_string(options.in_flight) + " in flight") + "\n";
-    text += "lines     " + std::to_string(result.lines_echoed) + " echoed of " + std::to_string(result.lines_sent) +
-            " sent in " + fixed(result.seconds, 2) + " s: " + fixed(result.lines_per_second, 0) +
-            " round trips/s\n";
-    text += "latency   p50 " + fixed(result.latency_p50_us, 0) + " us, p90 " + fixed(result.latency_p90_us, 0) +
-            " us, p99 " + fixed(result.latency_p99_us, 0) + " us, max " + fixed(result.latency_max_us, 0) + " us\n";
+                              : "closed loop, " + std::to_string(options.in_flight) + " in flight") +
+            (options.broadcast ? ", each line broadcast (/all)" : "") +
+            (options.work_every > 0 ? ", 1 line in " + std::to_string(options.work_every) + " is /work " +
+                                          std::to_string(options.work_cpu_ms) + " " +
+                                          std::to_string(options.work_block_ms)
+                                    : "") +
+            "\n";
+    text += "lines     " + std::to_string(result.lines_echoed) + (options.broadcast ? " answered" : " echoed") +
+            " of " + std::to_string(result.lines_sent) + " sent in " + fixed(result.seconds, 2) + " s: " +
+            fixed(result.lines_per_second, 0) + " round trips/s\n";
+    if (options.broadcast)
+        text += "deliver   " + std::to_string(result.deliveries_received) + " of " +
+                std::to_string(result.deliveries_expected) + " expected: " + fixed(result.deliveries_per_second, 0) +
+                " deliveries/s; " + std::to_string(result.deliveries_missing) + " missing, " +
+                std::to_string(result.delivery_mismatches) + " wrong or out of order\n";
+    auto percentiles = [](double p50, double p90, double p99, double max) {
+        return "p50 " + fixed(p50, 0) + " us, " + (p90 >= 0 ? "p90 " + fixed(p90, 0) + " us, " : "") + "p99 " +
+               fixed(p99, 0) + " us, max " + fixed(max, 0) + " us\n";
+    };
+    text += "latency   " + percentiles(result.latency_p50_us, result.latency_p90_us, result.latency_p99_us,
+                                       result.latency_max_us);
+    if (options.work_every > 0) {
+        text += "  others  " + percentiles(result.echo_latency_p50_us, result.echo_latency_p90_us,
+                                           result.echo_latency_p99_us, result.echo_latency_max_us);
+        text += "  /work   " + percentiles(result.work_latency_p50_us, -1, result.work_latency_p99_us,
+                                           result.work_latency_max_us);
+    }
     text += "checked   " + std::to_string(result.bytes_received) + " bytes: " + std::to_string(result.mismatches) +
             " mismatches, " + std::to_string(result.errors) + " errors\n";
     for (const std::string& problem : result.problems) text += "  problem: " + problem + "\n";
