@@ -143,15 +143,15 @@ void draw_clients(Session& session) {
     if (ImGui::Button("/stats")) clients.send_to_one("/stats");
 
     const auto& figures = clients.figures();
-    ImGui::Text("%zu connected, %zu connecting; sent %s, replies %s", figures.connected, figures.connecting,
-                format_count(figures.lines_sent).c_str(), format_count(figures.replies_received).c_str());
+    ImGui::TextWrapped("%zu connected, %zu connecting; sent %s, replies %s", figures.connected, figures.connecting,
+                       format_count(figures.lines_sent).c_str(), format_count(figures.replies_received).c_str());
     if (!clients.series().samples().empty()) {
         const LoadSample& last = clients.series().samples().back();
-        ImGui::TextWrapped("last 250 ms: %s replies/s, p50 %s, p99 %s",
-                    format_count(static_cast<std::uint64_t>(last.replies_per_second)).c_str(),
-                    format_duration(double(last.latency_p50_ns)).c_str(), format_duration(double(last.latency_p99_ns)).c_str());
-        help_marker("Measured by these clients: replies in the newest 250 ms window, and the round trip from "
-                    "sending a line to its reply (nearest-rank percentiles of that window).");
+        ImGui::Text("now %s replies/s", format_count(static_cast<std::uint64_t>(last.replies_per_second)).c_str());
+        ImGui::Text("p50 %s   p99 %s", format_duration(double(last.latency_p50_ns)).c_str(),
+                    format_duration(double(last.latency_p99_ns)).c_str());
+        help_marker("Measured by these clients over the newest 250 ms: replies per second, and the round trip from "
+                    "sending a line to its reply (nearest-rank percentiles). The compare view plots them over time.");
     }
     if (!figures.last_reply.empty()) ImGui::TextDisabled("last reply: %s", figures.last_reply.c_str());
     if (!figures.last_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", figures.last_error.c_str());
