@@ -1,6 +1,7 @@
 // visualizer/main.cpp — socklab-viz: watch a server's threads wait, wake and take completion packets.
 //
 //   socklab-viz --start iocp                      start a model (under Wine on Linux) and watch it live
+//   socklab-viz --compare iocp,select --connect 16 --saturate   models side by side under the same load, plotted
 //   socklab-viz --attach 6000 --server-port 5000  attach to a running server's trace port
 //   socklab-viz --replay run.sltrace              replay a saved trace (repeat to compare side by side)
 //   socklab-viz --reference                       the reference model of the Windows completion-port rules
@@ -28,6 +29,7 @@
 #include "backends/imgui_impl_opengl3.h"
 #include "imgui.h"
 #include "visualizer/model/chrome_export.h"
+#include "visualizer/model/compare_plan.h"
 #include "visualizer/model/model_dump.h"
 #include "visualizer/model/synthetic_trace.h"
 #include "visualizer/ui/panels.h"
@@ -60,6 +62,9 @@ struct Options {
     double cursor_fraction = -1;
     int connect_clients = 0;
     double pace = 0;  // steady lines per second from the connected clients
+    bool saturate = false;             // closed loop: each client keeps one line in flight
+    std::vector<std::string> compare;  // --compare A,B,...: the models, each started as a session
+    double seconds = 0;                // headless: run this long after the clients start, then exit
     std::vector<std::string> client_lines;
     double wait_live_seconds = 30;
     bool gate = false;
@@ -75,7 +80,11 @@ const char* const kUsage =
     "sessions (each may repeat; they are shown side by side):\n"
     "  --replay FILE            a saved trace (a server's --trace-file, or the Record button)\n"
     "  --attach PORT            a running server's trace port; --server-port P for the built-in clients\n"
-    "  --start MODEL            start `socklab serve MODEL` (--port P --trace-port T apply to the last one)\n"
+    "  --start MODEL            start `socklab serve MODEL` (--port P --trace-port T apply to the last one;\n"
+    "                           without them the server picks free ports)\n"
+    "  --compare A,B[,...]      start each model (the servers pick free ports, so none clash), drive the same\n"
+    "                           load on each (--connect N clients, default 16; --saturate, the default, or\n"
+    "                           --pace N) and plot their replies/s and latency together; prints a summary at exit\n"
     "  --reference [FILE]       the reference model running a scenario (default: the LIFO lesson)\n"
     "  --synthetic, --synthetic-fifo   a made-up IOCP-like trace, LIFO or FIFO (not a measurement)\n"
     "  --lesson N [--step K]    lesson N of lessons/ step by step (socklab lesson lists them); each step\n"
@@ -87,7 +96,10 @@ const char* const kUsage =
     "  --size WxH               window size (default 1600x900)\n"
     "  --cursor-fraction F      replays: put the cursor at F (0..1) of the trace instead of its end\n"
     "  --connect N, --send LINE live sessions: connect N clients, then send LINE from each once connected\n"
-    "  --pace N                 live sessions: the clients send N lines per second in all, steadily\n"
+    "  --pace N                 live sessions: the clients send N lines per second in all, steadily (open loop)\n"
+    "  --saturate               live sessions: closed loop, each client keeps one 64-byte line in flight and\n"
+    "                           sends the next as its reply arrives (throughput is then what models differ in)\n"
+    "  --seconds S              headless: run S seconds after the clients start (instead of --frames), then exit\n"
     "  --wait-live SECONDS      headless live: wait this long for events before counting frames (default 30)\n"
     "  --gate                   live sessions: turn the step gate on once connected (workers stop after waits)\n"
     "  --record FILE            record the first live session to FILE (a trace --replay opens)\n"
@@ -131,6 +143,13 @@ bool parse_options(int argc, char** argv, Options& options) {
             else if (arg == "--connect") options.connect_clients = std::stoi(value());
             else if (arg == "--send") options.client_lines.push_back(value());
             else if (arg == "--pace") options.pace = std::stod(value());
+            else if (arg == "--saturate") options.saturate = true;
+            else if (arg == "--seconds") options.seconds = std::stod(value());
+            else if (arg == "--compare") {
+                if (!options.compare.empty()) throw std::runtime_error("--compare once, naming every model: --compare iocp,select");
+                std::string error;
+                if (!parse_compare_models(value(), options.compare, error)) throw std::runtime_error(error);
+            }
             else if (arg == "--wait-live") options.wait_live_seconds = std::stod(value());
             else if (arg == "--gate") options.gate = true;
             else if (arg == "--record") options.record = value();
@@ -146,6 +165,20 @@ bool parse_options(int argc, char** argv, Options& options) {
             std::fprintf(stderr, "socklab-viz: %s\n%s", error.what(), kUsage);
             return false;
         }
+    }
+    // Checks across options, so a mistake costs no Wine start-up.
+    auto refuse = [](const std::string& why) {
+        std::fprintf(stderr, "socklab-viz: %s\n", why.c_str());
+        return false;
+    };
+    if (options.saturate && options.pace > 0)
+        return refuse("--saturate (closed loop) and --pace N (open loop) are two different loads: choose one");
+    if (options.connect_clients < 0 || options.pace < 0 || options.seconds < 0)
+        return refuse("--connect, --pace and --seconds take numbers of zero or more");
+    if (!options.compare.empty()) {
+        if (options.connect_clients == 0) options.connect_clients = 16;
+        if (options.pace == 0) options.saturate = true;  // the comparison is throughput unless a pace is asked for
+        for (const auto& model : options.compare) options.starts.push_back({model, 0, 0});
     }
     return true;
 }
@@ -195,14 +228,11 @@ bool open_sessions(const Options& options, ui::AppState& app) {
     for (const auto& attach : options.attaches)
         app.add(Session::attach("127.0.0.1", static_cast<std::uint16_t>(attach.trace_port),
                                 static_cast<std::uint16_t>(attach.server_port)));
-    int number = 0;
     for (const auto& start : options.starts) {
         std::string error;
-        auto session = Session::start_server(app.socklab_command, start.model,
-                                             static_cast<std::uint16_t>(start.port ? start.port : 5000 + number),
-                                             static_cast<std::uint16_t>(start.trace_port ? start.trace_port : 6000 + number),
-                                             error);
-        ++number;
+        // Ports not given are 0: the server picks free ones and says which (Session reads them from its output).
+        auto session = Session::start_server(app.socklab_command, start.model, static_cast<std::uint16_t>(start.port),
+                                             static_cast<std::uint16_t>(start.trace_port), error);
         if (!session) {
             std::fprintf(stderr, "socklab-viz: cannot start %s: %s\n", start.model.c_str(), error.c_str());
             return false;
@@ -261,6 +291,7 @@ int main(int argc, char** argv) {
                                                        : SOCKLAB_SOURCE_ROOT;
     app.socklab_command = options.socklab_command.empty() ? app.repo_root + "/socklab" : options.socklab_command;
     if (!open_sessions(options, app)) return 1;
+    app.compare_view = !options.compare.empty();
     if (options.lesson >= 0) {
         std::string error;
         app.lesson = LessonSession::open(app.repo_root, options.lesson, app.socklab_command, error);
@@ -272,7 +303,7 @@ int main(int argc, char** argv) {
     }
 
     // No window needed: print or export, then leave.
-    const bool window_needed = options.frames > 0 || (!options.dump_model && options.export_chrome.empty());
+    const bool window_needed = options.frames > 0 || options.seconds > 0 || (!options.dump_model && options.export_chrome.empty());
     auto report_first_session = [&]() -> int {
         if (app.sessions.empty()) {
             std::fprintf(stderr, "socklab-viz: --dump-model and --export-chrome need a session (--replay FILE)\n");
@@ -307,7 +338,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     glfwMakeContextCurrent(window);
-    glfwSwapInterval(options.frames > 0 ? 0 : 1);  // headless frames need not wait for a display
+    const bool headless = options.frames > 0 || options.seconds > 0;
+    glfwSwapInterval(headless ? 0 : 1);  // headless frames need not wait for a display
 
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
@@ -315,13 +347,16 @@ int main(int argc, char** argv) {
     io.IniFilename = nullptr;  // the layout is computed every frame; nothing to remember
     ImGui::StyleColorsDark();
     const char* const font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    if (std::ifstream(font).good()) io.Fonts->AddFontFromFileTTF(font, 15.0f);
-    if (options.frames > 0) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
+    if (std::ifstream(font).good()) {
+        io.Fonts->AddFontFromFileTTF(font, 15.0f);
+        // A larger size for the figures a class reads from the back of the room (the compare plots).
+        app.large_font = io.Fonts->AddFontFromFileTTF(font, 20.0f);
+    }
+    if (headless) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
 
     // ---- main loop ----
-    const bool headless = options.frames > 0;
     const bool any_live = [&] {
         for (const auto& session : app.sessions)
             if (session->live()) return true;
@@ -331,6 +366,8 @@ int main(int argc, char** argv) {
     const auto started = last;
     int frames_drawn = 0;
     bool clients_started = false, lines_sent = false, gate_set = false, recording_started = false;
+    bool start_failure_reported = false;
+    double load_seconds = 0;  // wall time since the clients started (--seconds counts it)
     double cpu_total_ms = 0, cpu_worst_ms = 0;
     int exit_code = 0;
     while (!glfwWindowShouldClose(window)) {
@@ -359,9 +396,19 @@ int main(int argc, char** argv) {
                 if (session->live()) {
                     session->clients().connect(static_cast<std::size_t>(options.connect_clients));
                     session->clients().set_pace(options.pace);
+                    session->clients().set_saturate(options.saturate);
                 }
             clients_started = true;
         }
+        // A server that dies before listening (a busy port, no Wine) would leave its column waiting forever.
+        for (auto& session : app.sessions) {
+            const std::string failure = session->start_failure();
+            if (failure.empty() || start_failure_reported) continue;
+            std::fprintf(stderr, "socklab-viz: %s: %s\n", session->title().c_str(), failure.c_str());
+            start_failure_reported = true;
+            if (headless) exit_code = 1;
+        }
+        if (headless && exit_code != 0 && start_failure_reported) break;
         if (live_connected && !options.record.empty() && !recording_started) {
             for (auto& session : app.sessions) {
                 if (!session->live()) continue;
@@ -416,7 +463,12 @@ int main(int argc, char** argv) {
                 cpu_worst_ms = std::max(cpu_worst_ms, cpu_ms);
             }
         }
-        const bool last_frame = headless && frames_drawn >= options.frames;
+        // --seconds counts load time; if the clients never start (nothing live connected), the wait for
+        // live events bounds it as it bounds --frames.
+        if (clients_started || (counting && (options.connect_clients == 0 || waited > options.wait_live_seconds)))
+            load_seconds += elapsed;
+        const bool last_frame = headless && (options.seconds > 0 ? load_seconds >= options.seconds
+                                                                 : frames_drawn >= options.frames);
         if (!app.screenshot_request.empty() || (last_frame && !options.screenshot.empty())) {
             const std::string path = last_frame && !options.screenshot.empty() ? options.screenshot : app.screenshot_request;
             if (write_screenshot(path, width, height)) {
@@ -438,6 +490,21 @@ int main(int argc, char** argv) {
             const int code = report_first_session();
             exit_code = exit_code ? exit_code : code;
         }
+    }
+
+    // A compare run ends with its figures as text, to paste into notes or compare with `socklab compare`.
+    if (!options.compare.empty() && !start_failure_reported) {
+        std::vector<CompareRow> rows;
+        for (const auto& session : app.sessions)
+            if (session->live())
+                rows.push_back({session->model().model_name().empty() ? session->title() : session->model().model_name(),
+                                session->model().runtime(), summarize(session->clients().series())});
+        const std::string load =
+            std::to_string(options.connect_clients) + " clients on each server, " +
+            (options.saturate ? std::string("closed loop (one line in flight per client)")
+                              : "open loop (" + std::to_string(static_cast<long>(options.pace)) + " lines/s in all)");
+        std::fputs(format_compare_summary(rows, load).c_str(), stdout);
+        std::fflush(stdout);
     }
 
     // ---- cleanup ----

@@ -211,3 +211,16 @@ TEST_CASE("socklab-viz refuses a file that is not a trace, naming it", "[viz][he
     CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --replay " + bogus.string() + " --dump-model 2>&1", output) != 0);
     CHECK(output.find("not-a-trace.txt") != std::string::npos);
 }
+
+TEST_CASE("socklab-viz refuses a bad compare request with exit 2 before starting anything", "[viz][headless][compare]") {
+    std::string output;
+    // An unknown model: named, with the list of models.
+    CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --compare iocp,nosuchmodel 2>&1", output) == 2);
+    CHECK(output.find("no model 'nosuchmodel'") != std::string::npos);
+    // One model is not a comparison.
+    CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --compare iocp 2>&1", output) == 2);
+    CHECK(output.find("two or more models") != std::string::npos);
+    // Two loads at once.
+    CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --compare iocp,select --saturate --pace 10 2>&1", output) == 2);
+    CHECK(output.find("choose one") != std::string::npos);
+}

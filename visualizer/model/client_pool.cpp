@@ -1,4 +1,9 @@
 // visualizer/model/client_pool.cpp — see client_pool.h. POSIX only (the visualizer's live mode runs on Linux).
+//
+// Sections:
+//   1. Connecting and queueing lines (the owning thread)
+//   2. The socket work: poll, send, receive, match replies to send times (either thread, under the mutex)
+//   3. The load thread of the closed-loop mode
 #include "visualizer/model/client_pool.h"
 
 #include <algorithm>
@@ -14,25 +19,46 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-
 namespace socklab::viz {
 
-ClientPool::~ClientPool() { disconnect_all(); }
+namespace {
+
+// The closed loop's lines are 64 bytes with their '\n', the size `socklab load` and `socklab compare` send by
+// default, so a figure seen here and one in their tables come from the same kind of traffic.
+constexpr std::size_t kSaturateLineSize = 64;
+
+}  // namespace
+
+// ---- 1. Connecting and queueing lines ---------------------------------------------------------------------
+
+ClientPool::~ClientPool() {
+    set_saturate(false);  // the load thread goes first: it must not touch sockets being closed
+    disconnect_all();
+}
+
+std::int64_t ClientPool::now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 void ClientPool::set_server(std::string host, std::uint16_t port) {
+    std::lock_guard lock(mutex_);
     host_ = std::move(host);
     port_ = port;
 }
 
 void ClientPool::connect(std::size_t count) {
+    std::lock_guard lock(mutex_);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port_);
     if (port_ == 0 || inet_pton(AF_INET, host_.c_str(), &address.sin_addr) != 1) {
         figures_.last_error = "no server address to connect to (" + host_ + ":" + std::to_string(port_) + ")";
+        publish();
         return;
     }
+    // The series counts from the first connect, so sessions whose clients start together share a time axis.
+    if (!series_.started()) series_.start(now_ns());
     for (std::size_t i = 0; i < count; ++i) {
         Client client;
         client.socket = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -53,38 +79,54 @@ void ClientPool::connect(std::size_t count) {
         }
         clients_.push_back(std::move(client));
     }
+    ++clients_generation_;
     count_figures();
+    publish();
+}
+
+void ClientPool::queue_line(Client& client, const std::string& line, std::int64_t now) {
+    client.outbox += line;
+    client.outbox += '\n';
+    client.sent_ns.push_back(now);
+    ++figures_.lines_sent;
 }
 
 void ClientPool::send_to_all(const std::string& line) {
-    for (auto& client : clients_)
-        if (client.connected) {
-            client.outbox += line + "\n";
-            ++figures_.lines_sent;
-        }
+    {
+        std::lock_guard lock(mutex_);
+        const std::int64_t now = now_ns();
+        for (auto& client : clients_)
+            if (client.connected) queue_line(client, line, now);
+    }
     poll();
 }
 
 void ClientPool::send_to_one(const std::string& line) {
-    queue_to_next(line);
+    {
+        std::lock_guard lock(mutex_);
+        queue_to_next(line, now_ns());
+    }
     poll();
 }
 
-void ClientPool::queue_to_next(const std::string& line) {
+void ClientPool::queue_to_next(const std::string& line, std::int64_t now) {
     for (std::size_t tries = 0; tries < clients_.size(); ++tries) {
         Client& client = clients_[next_one_++ % clients_.size()];
         if (!client.connected) continue;
-        client.outbox += line + "\n";
-        ++figures_.lines_sent;
+        queue_line(client, line, now);
+        flush(client);
         break;
     }
 }
 
 void ClientPool::burst(std::size_t lines_each, const std::string& line) {
-    for (auto& client : clients_) {
-        if (!client.connected) continue;
-        for (std::size_t i = 0; i < lines_each; ++i) client.outbox += line + "\n";
-        figures_.lines_sent += lines_each;
+    {
+        std::lock_guard lock(mutex_);
+        const std::int64_t now = now_ns();
+        for (auto& client : clients_) {
+            if (!client.connected) continue;
+            for (std::size_t i = 0; i < lines_each; ++i) queue_line(client, line, now);
+        }
     }
     poll();
 }
@@ -93,42 +135,86 @@ void ClientPool::drop(Client& client) {
     if (client.socket >= 0) ::close(client.socket);
     client.socket = -1;
     client.connected = false;
+    client.sent_ns.clear();  // those lines will never be answered: no latency to count
 }
 
 void ClientPool::disconnect_all() {
+    std::lock_guard lock(mutex_);
     for (auto& client : clients_) drop(client);
     clients_.clear();
+    ++clients_generation_;
     count_figures();
+    publish();
 }
 
 void ClientPool::set_pace(double lines_per_second) {
+    std::lock_guard lock(mutex_);
     pace_ = lines_per_second > 0 ? lines_per_second : 0;
     pace_credit_ = 0;
     pace_last_ns_ = 0;
 }
 
 void ClientPool::poll() {
-    if (clients_.empty()) return;
-    if (pace_ > 0) {
-        std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch()).count();
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = now_ns();
+    if (pace_ > 0 && !clients_.empty()) {
         if (pace_last_ns_ != 0) pace_credit_ += pace_ * static_cast<double>(now - pace_last_ns_) / 1e9;
         pace_last_ns_ = now;
         pace_credit_ = std::min(pace_credit_, pace_);  // after a stall, no more than a second's worth at once
-        for (; pace_credit_ >= 1; pace_credit_ -= 1) queue_to_next("steady " + std::to_string(++paced_lines_));
+        for (; pace_credit_ >= 1; pace_credit_ -= 1) queue_to_next("steady " + std::to_string(++paced_lines_), now);
     }
-    std::vector<pollfd> polled(clients_.size());
+    // With the load thread running, the sockets are its business; the frame only reads the figures.
+    if (!load_thread_.joinable() && !clients_.empty()) {
+        std::vector<pollfd> polled;
+        build_poll_set(polled);
+        if (::poll(polled.data(), polled.size(), 0) > 0) handle_ready(polled);
+    }
+    series_.advance(now_ns());
+    publish();
+}
+
+void ClientPool::publish() {
+    figures_view_ = figures_;
+    // The series changes only when a window closes (four times a second): copy it then, not every frame.
+    if (series_view_.windows_closed() != series_.windows_closed() || series_view_.started() != series_.started())
+        series_view_ = series_;
+}
+
+// ---- 2. The socket work -----------------------------------------------------------------------------------
+
+void ClientPool::flush(Client& client) {
+    if (!client.connected || client.outbox.empty()) return;
+    const ssize_t sent = ::send(client.socket, client.outbox.data(), client.outbox.size(), MSG_NOSIGNAL);
+    if (sent > 0) client.outbox.erase(0, static_cast<std::size_t>(sent));  // a partial send keeps the rest
+}
+
+void ClientPool::top_up_saturating(std::int64_t now) {
+    if (!saturate_) return;
+    for (auto& client : clients_) {
+        if (!client.connected || !client.sent_ns.empty()) continue;
+        std::string line = "saturate " + std::to_string(++saturate_lines_) + " ";
+        line.resize(kSaturateLineSize - 1, '.');
+        queue_line(client, line, now);
+        flush(client);
+    }
+}
+
+void ClientPool::build_poll_set(std::vector<pollfd>& polled) const {
+    polled.resize(clients_.size());
     for (std::size_t i = 0; i < clients_.size(); ++i) {
         polled[i].fd = clients_[i].socket;
         polled[i].events = POLLIN;
+        polled[i].revents = 0;
         if (!clients_[i].connected || !clients_[i].outbox.empty()) polled[i].events |= POLLOUT;
     }
-    if (::poll(polled.data(), polled.size(), 0) <= 0) return;
+}
 
-    for (std::size_t i = 0; i < clients_.size(); ++i) {
+void ClientPool::handle_ready(const std::vector<pollfd>& polled) {
+    std::int64_t now = now_ns();
+    for (std::size_t i = 0; i < clients_.size() && i < polled.size(); ++i) {
         Client& client = clients_[i];
         const short ready = polled[i].revents;
-        if (ready == 0) continue;
+        if (ready == 0 || client.socket < 0) continue;
         if (!client.connected) {
             int error = 0;
             socklen_t length = sizeof error;
@@ -141,10 +227,7 @@ void ClientPool::poll() {
             }
             if (ready & POLLOUT) client.connected = true;
         }
-        if ((ready & POLLOUT) && !client.outbox.empty()) {
-            const ssize_t sent = ::send(client.socket, client.outbox.data(), client.outbox.size(), MSG_NOSIGNAL);
-            if (sent > 0) client.outbox.erase(0, static_cast<std::size_t>(sent));  // a partial send keeps the rest
-        }
+        if (ready & POLLOUT) flush(client);
         if (ready & (POLLIN | POLLHUP | POLLERR)) {
             char chunk[4096];
             const ssize_t received = ::recv(client.socket, chunk, sizeof chunk, 0);
@@ -153,22 +236,80 @@ void ClientPool::poll() {
                 drop(client);  // the server closed it (BYE, a limit) or it was reset
                 continue;
             }
+            // One clock read per chunk, not per line: the lines of a chunk arrived together anyway.
+            now = now_ns();
             client.inbox.append(chunk, static_cast<std::size_t>(received));
-            for (std::size_t end; (end = client.inbox.find('\n')) != std::string::npos;) {
+            std::size_t begin = 0, last_line = std::string::npos;
+            for (std::size_t end; (end = client.inbox.find('\n', begin)) != std::string::npos; begin = end + 1) {
+                last_line = begin;
                 ++figures_.replies_received;
-                figures_.last_reply = client.inbox.substr(0, end);
-                client.inbox.erase(0, end + 1);
+                // The oldest line in flight is the one answered (DESIGN.md §3). A line with none in flight is a
+                // broadcast from another client's /all; one arriving while a line is in flight is taken for its
+                // reply, so the /all button is for watching, not for measuring.
+                if (!client.sent_ns.empty()) {
+                    series_.add_reply(now, now - client.sent_ns.front());
+                    client.sent_ns.pop_front();
+                    ++figures_.replies_timed;
+                }
             }
+            if (last_line != std::string::npos) figures_.last_reply.assign(client.inbox, last_line, begin - 1 - last_line);
+            client.inbox.erase(0, begin);
         }
     }
-    std::erase_if(clients_, [](const Client& client) { return client.socket < 0; });
+    // Dropped clients leave the list; the poll set changes shape, which the load thread must notice.
+    if (std::erase_if(clients_, [](const Client& client) { return client.socket < 0; })) ++clients_generation_;
+    top_up_saturating(now);
     count_figures();
 }
 
 void ClientPool::count_figures() {
-    figures_.connected = static_cast<std::size_t>(
-        std::count_if(clients_.begin(), clients_.end(), [](const Client& c) { return c.connected; }));
+    const auto connected = std::count_if(clients_.begin(), clients_.end(), [](const Client& c) { return c.connected; });
+    figures_.connected = static_cast<std::size_t>(connected);
     figures_.connecting = clients_.size() - figures_.connected;
+}
+
+// ---- 3. The load thread -----------------------------------------------------------------------------------
+
+void ClientPool::set_saturate(bool on) {
+    if (on == load_thread_.joinable()) return;
+    if (on) {
+        {
+            std::lock_guard lock(mutex_);
+            saturate_ = true;
+            top_up_saturating(now_ns());
+        }
+        load_thread_stop_ = false;
+        load_thread_ = std::thread([this] { load_loop(); });
+        return;
+    }
+    load_thread_stop_ = true;
+    load_thread_.join();
+    std::lock_guard lock(mutex_);
+    saturate_ = false;  // the lines in flight are still answered and timed by poll(); no new ones follow
+}
+
+void ClientPool::load_loop() {
+    std::vector<pollfd> polled;
+    while (!load_thread_stop_) {
+        std::uint64_t generation;
+        {
+            std::lock_guard lock(mutex_);
+            top_up_saturating(now_ns());  // clients that just connected get their first line
+            build_poll_set(polled);
+            generation = clients_generation_;
+        }
+        // The wait happens without the lock, so the UI thread is never held up by the network. A short
+        // timeout bounds how long a client added meanwhile waits to be seen.
+        if (polled.empty()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            continue;
+        }
+        const int ready = ::poll(polled.data(), polled.size(), 5);
+        std::lock_guard lock(mutex_);
+        // If the clients changed while we waited, the results describe sockets that may be gone: poll again.
+        if (ready > 0 && generation == clients_generation_) handle_ready(polled);
+        series_.advance(now_ns());
+    }
 }
 
 }  // namespace socklab::viz

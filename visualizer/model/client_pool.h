@@ -1,13 +1,38 @@
-// visualizer/model/client_pool.h — a few test clients the visualizer drives from its buttons.
+// visualizer/model/client_pool.h — the test clients the visualizer drives: its buttons, steady traffic, and
+// the closed-loop load of the compare view.
 //
-// Nonblocking POSIX sockets polled once per frame, so the UI never waits on the network. It speaks the line
-// protocol of DESIGN.md §3: it sends lines and counts the reply lines that come back. This is the one file to
-// replace when the load generator in common/load/ takes over (it is kept apart for exactly that reason).
+// Nonblocking POSIX sockets, so the UI never waits on the network. It speaks the line protocol of DESIGN.md
+// §3: it sends lines and counts the reply lines that come back. Replies on one connection leave the server in
+// the order their requests arrived (§3), so each client keeps a FIFO of its lines' send times and the reply
+// at the head of its inbox answers the oldest: that gives every reply's round-trip latency, which feeds a
+// LoadSeries (load_series.h) sampled every 250 ms.
+//
+// Two ways to make traffic:
+//   paced (set_pace)         open loop: N lines a second in all, the clients taking turns; sent from poll(),
+//                            once per frame, which is plenty for the slow rates a class can follow by eye;
+//   saturating (set_saturate) closed loop: every connected client keeps exactly one line in flight and sends
+//                            the next the moment its reply arrives. With the same number of clients, "the same
+//                            load" for two servers means the same number of requests outstanding, so their
+//                            throughput is the comparison. Replies would wait up to a frame (16 ms) for
+//                            poll() — a limit of the viewer, not the server — so this mode runs the sockets on
+//                            a load thread of its own and the frame only reads the figures.
+//
+// Threads: every public function is for the one thread that owns the pool (the UI's). The load thread is
+// internal; a mutex guards what both touch, and the UI reads copies (figures(), series()) refreshed by poll().
+// This is the one file to replace when the load generator in common/load/ takes over.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "visualizer/model/load_series.h"
+
+struct pollfd;  // <poll.h>, kept out of this header
 
 namespace socklab::viz {
 
@@ -19,6 +44,7 @@ public:
         std::uint64_t connects_failed = 0;
         std::uint64_t lines_sent = 0;
         std::uint64_t replies_received = 0;
+        std::uint64_t replies_timed = 0;  // replies matched to a line sent (the rest: broadcasts from /all)
         std::string last_reply;  // the most recent reply line, for the UI to show
         std::string last_error;  // "connect 127.0.0.1:5000: Connection refused"
     };
@@ -42,30 +68,59 @@ public:
     // class watching the timeline sees workers wake one packet at a time. Lines are "steady <n>".
     void set_pace(double lines_per_second);
     double pace() const { return pace_; }
-    // Completes connects, sends what is queued and reads replies. Never blocks. Call once per frame.
+    // Closed loop (see the top of this file): each connected client keeps one 64-byte line in flight, like
+    // `socklab load` and `socklab compare` do by default. Lines are "saturate <n>" padded with dots.
+    void set_saturate(bool on);
+    bool saturating() const { return load_thread_.joinable(); }
+    // Completes connects, sends what is queued, reads replies (unless the load thread does), and refreshes
+    // figures() and series(). Never blocks for long. Call once per frame.
     void poll();
-    const Figures& figures() const { return figures_; }
+    const Figures& figures() const { return figures_view_; }
+    // Replies per second and round-trip latency over time, one sample per 250 ms since the first connect.
+    const LoadSeries& series() const { return series_view_; }
 
 private:
     struct Client {
         int socket = -1;
         bool connected = false;
-        std::string outbox;  // bytes queued, not yet accepted by the kernel
-        std::string inbox;   // bytes received, not yet a whole line
+        std::string outbox;                // bytes queued, not yet accepted by the kernel
+        std::string inbox;                 // bytes received, not yet a whole line
+        std::deque<std::int64_t> sent_ns;  // when each line still awaiting its reply was queued, oldest first
     };
+    static std::int64_t now_ns();
+    void queue_line(Client& client, const std::string& line, std::int64_t now);  // counts it, notes its time
+    void flush(Client& client);  // sends what the kernel takes now; the rest waits for POLLOUT
     void drop(Client& client);
-    void queue_to_next(const std::string& line);  // one line to the next connected client in turn
+    void queue_to_next(const std::string& line, std::int64_t now);  // to the next connected client in turn
+    void top_up_saturating(std::int64_t now);  // one line to every connected client with none in flight
+    void build_poll_set(std::vector<::pollfd>& polled) const;
+    void handle_ready(const std::vector<::pollfd>& polled);
     void count_figures();
+    void publish();  // copies the figures and, when a window closed, the series, for the UI
+    void load_loop();
 
+    // Guarded by mutex_ while the load thread runs (and touched by the owning thread only otherwise).
+    std::mutex mutex_;
     std::string host_ = "127.0.0.1";
     std::uint16_t port_ = 0;
     std::vector<Client> clients_;
+    std::uint64_t clients_generation_ = 0;  // changes whenever clients_ gains or loses entries
     std::size_t next_one_ = 0;
     Figures figures_;
+    LoadSeries series_;
     double pace_ = 0;
     double pace_credit_ = 0;  // lines due but not yet sent
     std::uint64_t paced_lines_ = 0;
     std::int64_t pace_last_ns_ = 0;
+    bool saturate_ = false;
+    std::uint64_t saturate_lines_ = 0;
+
+    // The owning thread's copies.
+    Figures figures_view_;
+    LoadSeries series_view_;
+
+    std::thread load_thread_;
+    std::atomic<bool> load_thread_stop_{false};
 };
 
 }  // namespace socklab::viz

@@ -4,7 +4,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <arpa/inet.h>
+#include <cstdlib>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -107,6 +111,41 @@ void ServerProcess::stop() {
 
 double ServerProcess::seconds_since_start() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+bool parse_listening_line(const std::string& line, std::uint16_t& port, std::uint16_t& trace_port) {
+    // "... listening on ADDRESS:PORT[, live trace on 127.0.0.1:TRACE] (RUNTIME)"
+    const auto listening = line.find(" listening on ");
+    if (listening == std::string::npos) return false;
+    auto number_after_colon = [&](std::size_t from) -> long {
+        const auto colon = line.find(':', from);
+        if (colon == std::string::npos) return -1;
+        char* end = nullptr;
+        const long value = std::strtol(line.c_str() + colon + 1, &end, 10);
+        return end == line.c_str() + colon + 1 ? -1 : value;
+    };
+    const long listen_port = number_after_colon(listening);
+    if (listen_port <= 0 || listen_port > 65535) return false;
+    port = static_cast<std::uint16_t>(listen_port);
+    const auto trace = line.find("live trace on ", listening);
+    const long live_port = trace == std::string::npos ? -1 : number_after_colon(trace);
+    trace_port = live_port > 0 && live_port <= 65535 ? static_cast<std::uint16_t>(live_port) : 0;
+    return true;
+}
+
+bool port_in_use(std::uint16_t port) {
+    const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) return false;  // cannot tell: let the server try and report
+    // SO_REUSEADDR, as servers set it: connections lingering in TIME_WAIT do not count, only a listener does.
+    int on = 1;
+    ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool in_use = ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 && errno == EADDRINUSE;
+    ::close(probe);
+    return in_use;
 }
 
 }  // namespace socklab::viz

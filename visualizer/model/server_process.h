@@ -44,4 +44,14 @@ private:
     std::chrono::steady_clock::time_point started_{};
 };
 
+// A server's "listening" line, as socklab-server prints it:
+//   socklab-server: iocp listening on 127.0.0.1:41234, live trace on 127.0.0.1:41235 (Wine 8.0)
+// Fills the ports it names (the trace port stays 0 when the line has none); false for any other line.
+// A server started with --port 0 --trace-port 0 picks free ports itself, and this is how we learn them.
+bool parse_listening_line(const std::string& line, std::uint16_t& port, std::uint16_t& trace_port);
+
+// True when something on this machine already listens on 127.0.0.1:port (a bind there fails), so a server
+// asked to use it would fail — after Wine's seconds of start-up. Checking first gives a clear message at once.
+bool port_in_use(std::uint16_t port);
+
 }  // namespace socklab::viz

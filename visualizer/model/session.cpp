@@ -59,11 +59,19 @@ std::unique_ptr<Session> Session::attach(const std::string& host, std::uint16_t 
 
 std::unique_ptr<Session> Session::start_server(const std::string& socklab_command, const std::string& model,
                                                std::uint16_t port, std::uint16_t trace_port, std::string& error) {
+    for (const std::uint16_t wanted : {port, trace_port}) {
+        if (wanted != 0 && port_in_use(wanted)) {
+            error = "port " + std::to_string(wanted) + " is in use (something already listens on 127.0.0.1:" +
+                    std::to_string(wanted) + "); choose another, or leave the port out and the server picks a free one";
+            return nullptr;
+        }
+    }
     std::unique_ptr<Session> session(new Session());
     session->source_ = Source::started;
     session->trace_port_ = trace_port;
     session->server_port_ = port;
-    session->title_ = model + " :" + std::to_string(port);
+    session->started_model_ = model;
+    session->title_ = port ? model + " :" + std::to_string(port) : model;
     session->install_decoder();
     session->server_ = std::make_unique<ServerProcess>();
     if (!session->server_->start(socklab_command,
@@ -71,8 +79,8 @@ std::unique_ptr<Session> Session::start_server(const std::string& socklab_comman
                                   std::to_string(trace_port)},
                                  error))
         return nullptr;
-    session->clients_.set_server(session->host_, port);
-    return session;  // update() attaches once the trace port answers
+    if (port) session->clients_.set_server(session->host_, port);
+    return session;  // update() attaches once the trace port answers (and learns the ports chosen, if any)
 }
 
 std::unique_ptr<Session> Session::from_trace(std::string title, const trace::Trace& trace) {
@@ -184,6 +192,8 @@ void Session::update(double wall_seconds) {
 void Session::pump_live(double wall_seconds) {
     if (server_) {
         server_->poll();
+        if (server_port_ == 0 || trace_port_ == 0) learn_ports_from_output();
+        if (trace_port_ == 0) return;  // the server has not said where it listens yet
         // While the server starts (Wine takes seconds), knock on its trace port four times a second.
         since_connect_attempt_ += wall_seconds;
         const auto status = connection_.status();
@@ -219,6 +229,29 @@ void Session::pump_live(double wall_seconds) {
     }
     if (status == LiveConnection::Status::connected && model_.event_count() > 0)
         model_.extend_horizon(newest_seen_ns_ + static_cast<std::uint64_t>(since_newest_event_ * 1e9));
+}
+
+void Session::learn_ports_from_output() {
+    for (const std::string& line : server_->output()) {
+        std::uint16_t port = 0, trace_port = 0;
+        if (!parse_listening_line(line, port, trace_port)) continue;
+        if (server_port_ == 0) {
+            server_port_ = port;
+            clients_.set_server(host_, port);
+            title_ = started_model_ + " :" + std::to_string(port);
+        }
+        if (trace_port_ == 0) trace_port_ = trace_port;
+        return;
+    }
+}
+
+std::string Session::start_failure() const {
+    if (!server_ || !server_->exited() || ever_connected_) return "";
+    std::string why = "the server exited with status " + std::to_string(server_->exit_status());
+    // The last line that says something (Wine may print blank lines).
+    for (auto line = server_->output().rbegin(); line != server_->output().rend(); ++line)
+        if (line->find_first_not_of(" \t\r") != std::string::npos) return why + ": " + *line;
+    return why;
 }
 
 std::string Session::status_text() const {

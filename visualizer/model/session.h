@@ -32,6 +32,9 @@ public:
     static std::unique_ptr<Session> attach(const std::string& host, std::uint16_t trace_port,
                                            std::uint16_t server_port);
     // Runs `socklab_command serve MODEL --port P --trace-port T`, then attaches once its trace port answers.
+    // A port of 0 lets the server pick a free one, read back from the line it prints once listening, so
+    // several servers (and other programs' servers) never clash. A port given and already in use fails here,
+    // with the error saying so, instead of after Wine's seconds of start-up.
     static std::unique_ptr<Session> start_server(const std::string& socklab_command, const std::string& model,
                                                  std::uint16_t port, std::uint16_t trace_port, std::string& error);
     // A finished trace held in memory: a test's, or a synthetic one.
@@ -76,6 +79,9 @@ public:
     const ServerProcess* server() const { return server_.get(); }
     ClientPool& clients() { return clients_; }
     std::uint16_t server_port() const { return server_port_; }
+    // A started server that exited before this viewer ever attached (a busy port, a bad option, no Wine):
+    // its last line of output says why. "" while all is well.
+    std::string start_failure() const;
 
     // ---- the reference model ----
     const kernel_queue::ScenarioPlayer* scenario() const { return scenario_.get(); }
@@ -95,6 +101,7 @@ private:
     Session() = default;
     void install_decoder();
     void pump_live(double wall_seconds);
+    void learn_ports_from_output();
     void flush_recording();
     void load_trace(const trace::Trace& trace);
 
@@ -115,6 +122,7 @@ private:
     std::uint16_t trace_port_ = 0;
     std::uint16_t server_port_ = 0;
     std::unique_ptr<ServerProcess> server_;
+    std::string started_model_;  // the model a started server runs
     double since_connect_attempt_ = 0;
     double since_bytes_ = 0;
     double since_newest_event_ = 0;  // wall seconds since the newest event arrived (live)

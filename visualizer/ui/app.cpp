@@ -78,6 +78,14 @@ void draw_session_column(AppState& app, std::size_t index, float width, float he
     ImGui::PushID(static_cast<int>(index));
     ImGui::BeginChild("column", ImVec2(width, height), false);
     const bool selected = app.selected_session == static_cast<int>(index);
+    if (app.compare_view && session.live()) {
+        // The session's colour in the compare plots, so a line leads to its column.
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        const float side = ImGui::GetTextLineHeight();
+        ImGui::GetWindowDrawList()->AddRectFilled(at, ImVec2(at.x + side, at.y + side), session_colour(index), 2);
+        ImGui::Dummy(ImVec2(side, side));
+        ImGui::SameLine();
+    }
     ImGui::TextColored(selected ? ImVec4(1, 0.9f, 0.4f, 1) : ImVec4(0.85f, 0.85f, 0.85f, 1), "%s",
                        session.title().c_str());
     if (ImGui::IsItemClicked()) app.selected_session = static_cast<int>(index);
@@ -112,6 +120,10 @@ void draw_app(AppState& app) {
     help_marker("Watch a server's threads wait, wake and take completion packets. Hover any (?) for what an "
                 "element shows. DESIGN.md section 7 describes the whole program.");
     draw_sessions(app);
+    ImGui::Checkbox("Compare view", &app.compare_view);
+    help_marker("Under the session columns: every live session's replies per second and round-trip latency over "
+                "time, on shared plots. Give each the same load (Clients: connect the same number, then "
+                "Saturate), or start with socklab-viz --compare iocp,select.");
     ImGui::Separator();
     if (!app.sessions.empty()) {
         const auto selected = static_cast<std::size_t>(app.selected_session);
@@ -133,14 +145,24 @@ void draw_app(AppState& app) {
                            "model from 'Add a session' on the left.");
         ImGui::EndChild();
     } else {
+        // With the compare view on, the columns share the height with the compare strip below them.
+        ImGui::BeginGroup();
+        const float compare_height = app.compare_view ? std::max(300.0f, height * 0.42f) : 0.0f;
+        const float columns_height = height - (app.compare_view ? compare_height + ImGui::GetStyle().ItemSpacing.y : 0.0f);
         const float spacing = ImGui::GetStyle().ItemSpacing.x;
         const float area = ImGui::GetContentRegionAvail().x;
         const auto count = static_cast<float>(app.sessions.size());
         const float column = (area - spacing * (count - 1)) / count;
         for (std::size_t i = 0; i < app.sessions.size(); ++i) {
             if (i) ImGui::SameLine();
-            draw_session_column(app, i, column, height);
+            draw_session_column(app, i, column, columns_height);
         }
+        if (app.compare_view) {
+            ImGui::BeginChild("compare", ImVec2(area, compare_height), true);
+            draw_compare(app);
+            ImGui::EndChild();
+        }
+        ImGui::EndGroup();
     }
     ImGui::End();
 }

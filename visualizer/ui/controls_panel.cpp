@@ -129,6 +129,11 @@ void draw_clients(Session& session) {
     if (ImGui::SliderFloat("steady lines/s", &pace, 0.0f, 200.0f, "%.0f")) clients.set_pace(pace);
     help_marker("Steady traffic: the clients take turns sending one line each, this many per second in all. "
                 "Slow enough to follow each wake on the timeline; 0 stops it.");
+    bool saturate = clients.saturating();
+    if (ImGui::Checkbox("Saturate (closed loop)", &saturate)) clients.set_saturate(saturate);
+    help_marker("Every connected client keeps one 64-byte line in flight and sends the next as soon as its reply "
+                "arrives, from a thread of its own (not once per frame). Give two servers the same clients and "
+                "this, and their throughput in the compare view is the comparison.");
     if (ImGui::Button("/work 20 50")) clients.send_to_all("/work 20 50");
     help_marker("Each client asks for 20 ms of CPU then 50 ms of Sleep: watch a blocked worker let another "
                 "waiter run.");
@@ -138,8 +143,16 @@ void draw_clients(Session& session) {
     if (ImGui::Button("/stats")) clients.send_to_one("/stats");
 
     const auto& figures = clients.figures();
-    ImGui::Text("%zu connected, %zu connecting; sent %s, replies %s", figures.connected, figures.connecting,
-                format_count(figures.lines_sent).c_str(), format_count(figures.replies_received).c_str());
+    ImGui::TextWrapped("%zu connected, %zu connecting; sent %s, replies %s", figures.connected, figures.connecting,
+                       format_count(figures.lines_sent).c_str(), format_count(figures.replies_received).c_str());
+    if (!clients.series().samples().empty()) {
+        const LoadSample& last = clients.series().samples().back();
+        ImGui::Text("now %s replies/s", format_count(static_cast<std::uint64_t>(last.replies_per_second)).c_str());
+        ImGui::Text("p50 %s   p99 %s", format_duration(double(last.latency_p50_ns)).c_str(),
+                    format_duration(double(last.latency_p99_ns)).c_str());
+        help_marker("Measured by these clients over the newest 250 ms: replies per second, and the round trip from "
+                    "sending a line to its reply (nearest-rank percentiles). The compare view plots them over time.");
+    }
     if (!figures.last_reply.empty()) ImGui::TextDisabled("last reply: %s", figures.last_reply.c_str());
     if (!figures.last_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", figures.last_error.c_str());
 }

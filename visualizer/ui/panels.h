@@ -13,6 +13,7 @@
 //   controls_panel.cpp      playback, the step gate, slow motion, clients, record, export
 //   sessions_panel.cpp      the session list; start a model, attach, open a trace, the reference model
 //   lesson_panel.cpp        a lesson step by step: prose, the anchored source, the step's run and its checks
+//   compare_panel.cpp       every live session's replies/s and latency over time, overlaid (--compare)
 //   widgets.cpp             the "(?)" marker, state colours, number formatting
 #pragma once
 
@@ -50,6 +51,8 @@ struct AppState {
     std::string status;              // one line at the bottom of the sidebar
     std::unique_ptr<LessonSession> lesson;  // --lesson N: the lesson panel shows it
     const Session* lesson_session = nullptr;  // the session the lesson's current step started, if any
+    bool compare_view = false;       // the compare panel under the session columns (--compare, or the sidebar)
+    ImFont* large_font = nullptr;    // a larger size of the UI font, for figures read on a projector
 
     void add(std::unique_ptr<Session> session);
     void remove(int index);
@@ -66,6 +69,7 @@ void draw_source(Session& session, SessionView& view, const std::string& repo_ro
 void draw_controls(AppState& app, Session& session, SessionView& view);
 void draw_sessions(AppState& app);
 void draw_lesson(AppState& app);  // the lesson column (when app.lesson is open)
+void draw_compare(AppState& app);  // the compare strip: every live session's load series together
 // The whole window: sidebar, then the sessions side by side.
 void draw_app(AppState& app);
 
@@ -77,6 +81,9 @@ const char* state_meaning(LaneState state);
 std::string format_duration(double ns);  // "1.25 ms", "340 ns"
 std::string format_count(std::uint64_t count);  // "12,345"
 std::string thread_name(const TraceModel& model, std::uint16_t thread);  // "worker 3"
+// The colour of session `index` in the compare plots (and beside its column's title): the Okabe-Ito palette,
+// told apart by the common colour-vision deficiencies and on a washed-out projector.
+ImU32 session_colour(std::size_t index);
 // A heading for a panel section, with its "(?)".
 void section_heading(const char* title, const char* help);
 

@@ -49,12 +49,11 @@ void draw_sessions(AppState& app) {
     }
 
     if (!ImGui::CollapsingHeader("Add a session")) return;
-    const int next_number = static_cast<int>(app.sessions.size());
 
     // Start a model.
     static int model = 6;
+    // 0: the server picks a free port and says which, so a new server never clashes with one running.
     static int port = 0, trace_port = 0;
-    if (port == 0) port = 5000 + next_number, trace_port = 6000 + next_number;
     ImGui::SetNextItemWidth(170);
     ImGui::Combo("model", &model, kModels, IM_ARRAYSIZE(kModels));
     ImGui::SetNextItemWidth(80);
@@ -69,13 +68,15 @@ void draw_sessions(AppState& app) {
                                              error);
         if (session) {
             app.add(std::move(session));
-            ++port, ++trace_port;
+            if (port) ++port;
+            if (trace_port) ++trace_port;
         } else {
             app.status = error;
         }
     }
-    help_marker("Runs `socklab serve <model> --port P --trace-port T` from the repository. On Linux the server is "
-                "the Windows build running under Wine: the first start takes a while (Wine creates its prefix).");
+    help_marker("Runs `socklab serve <model> --port P --trace-port T` from the repository; a port left at 0 is "
+                "picked by the server (a free one). On Linux the server is the Windows build running under Wine: "
+                "the first start takes a while (Wine creates its prefix).");
 
     // Attach.
     static int attach_port = 6000, attach_server_port = 5000;

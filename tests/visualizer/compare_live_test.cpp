@@ -1,0 +1,88 @@
+// tests/visualizer/compare_live_test.cpp — the compare view end to end: socklab-viz starts two real models
+// under Wine (iocp and select), drives 16 saturating clients at each for a few seconds headless, writes a
+// screenshot and prints its summary; both series must have counted replies.
+//
+// Needs the mingw build of the models (./socklab test builds it first) and a display or xvfb-run; without
+// either the test says so and passes without checking, like the other window tests.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/catch.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int run(const std::string& command, std::string& output) {
+    output.clear();
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return -1;
+    char chunk[4096];
+    for (std::size_t got; (got = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, got);
+    const int status = ::pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The summary line of one model: "iocp  Wine 8.0  7404  1.91  6.48  32" -> its last four numbers.
+bool summary_row(const std::string& output, const std::string& model, std::vector<double>& numbers) {
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(model + " ", 0) != 0) continue;
+        std::istringstream words(line);
+        std::vector<std::string> all;
+        for (std::string word; words >> word;) all.push_back(word);
+        if (all.size() < 5) return false;
+        numbers.clear();
+        for (std::size_t i = all.size() - 4; i < all.size(); ++i) numbers.push_back(std::atof(all[i].c_str()));
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("compare mode runs iocp and select under Wine and both series count replies", "[viz][compare][wine][xvfb]") {
+    const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/models/socklab-server.exe";
+    if (!fs::exists(server)) {
+        WARN("the models are not built (" << server.string() << "): ./socklab build makes them");
+        return;
+    }
+    std::string prefix, ignored;
+    if (!(std::getenv("DISPLAY") && *std::getenv("DISPLAY"))) {
+        if (run("command -v xvfb-run >/dev/null 2>&1", ignored) != 0) {
+            WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
+            return;
+        }
+        prefix = "xvfb-run -a -s '-screen 0 1600x900x24' ";
+    }
+    const fs::path folder = fs::temp_directory_path() / ("socklab-viz-compare-" + std::to_string(::getpid()));
+    fs::create_directories(folder);
+    const std::string png = (folder / "compare.png").string();
+    // Servers' ports are chosen by the servers, so this runs beside any other test's servers.
+    const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --compare iocp,select --connect 16 --saturate" +
+                                " --seconds 3 --screenshot " + png + " --size 1600x900 2>&1";
+    INFO(command);
+    std::string output;
+    const int status = run(command, output);
+    INFO(output);
+    REQUIRE(status == 0);
+    CHECK(fs::file_size(png) > 10'000);
+    CHECK(output.find("closed loop (one line in flight per client)") != std::string::npos);
+    for (const char* model : {"iocp", "select"}) {
+        std::vector<double> numbers;  // replies/s, p50 ms, p99 ms, windows
+        INFO(model);
+        REQUIRE(summary_row(output, model, numbers));
+        CHECK(numbers[0] > 0);   // replies per second, mean over the windows since the first reply
+        CHECK(numbers[1] > 0);   // a p50 was measured
+        CHECK(numbers[2] >= numbers[1]);
+        CHECK(numbers[3] >= 4);  // at least a second of 250 ms windows with load
+    }
+    fs::remove_all(folder);
+}

@@ -1,0 +1,277 @@
+// tests/visualizer/load_series_test.cpp — the compare view's figures: windows of replies per second and
+// round-trip latency (visualizer/model/load_series.h), the client pool that times each reply, the --compare
+// model list, and how a started server's ports are learned. Exact numbers throughout: every figure here is
+// computed by hand in the comments.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "tests/catch.hpp"
+#include "visualizer/model/client_pool.h"
+#include "visualizer/model/compare_plan.h"
+#include "visualizer/model/load_series.h"
+#include "visualizer/model/server_process.h"
+
+using namespace socklab::viz;
+
+namespace {
+
+constexpr std::int64_t ms = 1'000'000;  // nanoseconds
+
+// A loopback listener on a port the kernel picks.
+struct Listener {
+    int socket = -1;
+    std::uint16_t port = 0;
+    Listener() {
+        socket = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(socket, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        ::listen(socket, 16);
+        socklen_t length = sizeof address;
+        ::getsockname(socket, reinterpret_cast<sockaddr*>(&address), &length);
+        port = ntohs(address.sin_port);
+    }
+    ~Listener() {
+        if (socket >= 0) ::close(socket);
+    }
+};
+
+// Echoes every byte of `clients` connections, one thread each, after `delay` per chunk: a minimal line server
+// whose round trip is known to be at least `delay`.
+std::thread echo_server(Listener& listener, int clients, std::chrono::milliseconds delay) {
+    return std::thread([&listener, clients, delay] {
+        std::vector<std::thread> handlers;
+        for (int i = 0; i < clients; ++i) {
+            const int client = ::accept(listener.socket, nullptr, nullptr);
+            handlers.emplace_back([client, delay] {
+                char buffer[4096];
+                for (ssize_t got; (got = ::recv(client, buffer, sizeof buffer, 0)) > 0;) {
+                    if (delay.count()) std::this_thread::sleep_for(delay);
+                    ::send(client, buffer, static_cast<std::size_t>(got), MSG_NOSIGNAL);
+                }
+                ::close(client);
+            });
+        }
+        for (auto& handler : handlers) handler.join();
+    });
+}
+
+template <typename Done>
+bool poll_until(ClientPool& pool, Done done, std::chrono::milliseconds limit = std::chrono::milliseconds(3000)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        pool.poll();
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("nearest rank percentiles return one of the values", "[viz][compare]") {
+    std::vector<std::int64_t> hundred;
+    for (int i = 100; i >= 1; --i) hundred.push_back(i);  // 100 .. 1, out of order on purpose
+    CHECK(nearest_rank_percentile(hundred, 0.50) == 50);   // rank ceil(50) = 50
+    CHECK(nearest_rank_percentile(hundred, 0.99) == 99);   // rank ceil(99) = 99
+    CHECK(nearest_rank_percentile(hundred, 1.00) == 100);
+    CHECK(nearest_rank_percentile(hundred, 0.0) == 1);     // rank 0 is kept at 1: the smallest
+    std::vector<std::int64_t> three{5, 1, 3};
+    CHECK(nearest_rank_percentile(three, 0.50) == 3);  // rank ceil(1.5) = 2 of 1 3 5
+    CHECK(nearest_rank_percentile(three, 0.99) == 5);  // rank ceil(2.97) = 3
+    std::vector<std::int64_t> none;
+    CHECK(nearest_rank_percentile(none, 0.5) == 0);
+}
+
+TEST_CASE("a load series closes 250 ms windows with exact replies per second and latency", "[viz][compare]") {
+    LoadSeries series;
+    series.start(1000 * ms);
+    // First window [1000, 1250) ms: four replies taking 1, 3, 2 and 10 ms.
+    series.add_reply(1010 * ms, 1 * ms);
+    series.add_reply(1100 * ms, 3 * ms);
+    series.add_reply(1200 * ms, 2 * ms);
+    series.add_reply(1250 * ms - 1, 10 * ms);
+    CHECK(series.samples().empty());  // nothing closed yet
+    // Exactly on the window's end: the next window [1250, 1500) ms.
+    series.add_reply(1250 * ms, 4 * ms);
+    REQUIRE(series.samples().size() == 1);
+    // The third window [1500, 1750) ms has no reply; advancing to 1750 closes it.
+    series.advance(1750 * ms);
+    REQUIRE(series.samples().size() == 3);
+    CHECK(series.windows_closed() == 3);
+    CHECK(series.total_replies() == 5);
+
+    const LoadSample& first = series.samples()[0];
+    CHECK(first.end_seconds == 0.25);
+    CHECK(first.replies == 4);
+    CHECK(first.replies_per_second == 16.0);   // 4 replies in a quarter of a second
+    CHECK(first.latency_p50_ns == 2 * ms);     // rank 2 of 1 2 3 10
+    CHECK(first.latency_p99_ns == 10 * ms);    // rank ceil(3.96) = 4
+    CHECK(first.latency_max_ns == 10 * ms);
+    const LoadSample& second = series.samples()[1];
+    CHECK(second.end_seconds == 0.5);
+    CHECK(second.replies == 1);
+    CHECK(second.replies_per_second == 4.0);
+    CHECK(second.latency_p50_ns == 4 * ms);
+    CHECK(second.latency_p99_ns == 4 * ms);
+    const LoadSample& idle = series.samples()[2];
+    CHECK(idle.end_seconds == 0.75);
+    CHECK(idle.replies == 0);  // kept, so a stalled server shows as a drop to zero
+    CHECK(idle.replies_per_second == 0.0);
+}
+
+TEST_CASE("a load series keeps a bounded history and counts what it forgot", "[viz][compare]") {
+    LoadSeries series(1000 * ms, 4);  // one-second windows, four kept
+    series.start(0);
+    series.add_reply(500 * ms, 7 * ms);
+    series.advance(10'000 * ms);
+    CHECK(series.windows_closed() == 10);
+    REQUIRE(series.samples().size() == 4);
+    CHECK(series.samples().front().end_seconds == 7.0);  // windows 7..10 remain
+    CHECK(series.samples().back().end_seconds == 10.0);
+    CHECK(series.total_replies() == 1);
+    // The default: ten minutes of 250 ms windows.
+    CHECK(LoadSeries().capacity() * LoadSeries().window_ns() == 600'000 * ms);
+}
+
+TEST_CASE("a load series summary skips start-up and takes medians of the window percentiles", "[viz][compare]") {
+    LoadSeries series(1000 * ms, 100);
+    series.start(0);
+    // Window 1: nothing (start-up). Window 2: 2 replies. Window 3: nothing. Window 4: 6 replies.
+    series.add_reply(1100 * ms, 4 * ms);
+    series.add_reply(1200 * ms, 8 * ms);
+    for (int i = 0; i < 6; ++i) series.add_reply((3100 + i) * ms, (1 + i) * ms);
+    series.advance(4000 * ms);
+    const LoadSummary summary = summarize(series);
+    CHECK(summary.windows == 3);                          // windows 2, 3 and 4
+    CHECK(summary.mean_replies_per_second == (2.0 + 0.0 + 6.0) / 3);
+    CHECK(summary.last_replies_per_second == 6.0);
+    // Window 2: p50 4 ms (rank 1 of 4 8), p99 8 ms. Window 4: p50 3 ms (rank 3 of 1..6), p99 6 ms.
+    // Medians of two values by nearest rank: the lower one.
+    CHECK(summary.median_p50_ns == 3 * ms);
+    CHECK(summary.median_p99_ns == 6 * ms);
+    CHECK(summarize(series, 1).windows == 1);  // only the newest window
+    CHECK(summarize(LoadSeries()).windows == 0);
+}
+
+TEST_CASE("the compare list names two or more known models", "[viz][compare]") {
+    std::vector<std::string> models;
+    std::string error;
+    CHECK(parse_compare_models("iocp,select", models, error));
+    CHECK(models == std::vector<std::string>{"iocp", "select"});
+    CHECK(parse_compare_models("iocp,iocp", models, error));  // a model against itself: the noise floor
+    CHECK_FALSE(parse_compare_models("iocp", models, error));
+    CHECK(error.find("two or more models") != std::string::npos);
+    CHECK_FALSE(parse_compare_models("iocp,nope", models, error));
+    CHECK(error.find("no model 'nope'") != std::string::npos);
+    CHECK(error.find("iocp-acceptex") != std::string::npos);  // the list of models follows
+    CHECK_FALSE(parse_compare_models("iocp,,select", models, error));
+    CHECK_FALSE(parse_compare_models("", models, error));
+    CHECK(known_models().size() == 8);
+}
+
+TEST_CASE("the compare summary names the runtime and says Wine figures are not Windows ones", "[viz][compare]") {
+    LoadSummary iocp;
+    iocp.windows = 32;
+    iocp.mean_replies_per_second = 7404.4;
+    iocp.median_p50_ns = 1'910'000;
+    iocp.median_p99_ns = 6'480'000;
+    const std::string text = format_compare_summary({{"iocp", "Wine 8.0", iocp}}, "16 clients");
+    CHECK(text.find("socklab-viz compare: 16 clients\n") == 0);
+    CHECK(text.find("these are not Windows figures") != std::string::npos);
+    CHECK(text.find("iocp                 Wine 8.0                       7404       1.91       6.48       32\n") !=
+          std::string::npos);
+    CHECK(format_compare_summary({{"iocp", "Windows 10.0", iocp}}, "x").find("not Windows") == std::string::npos);
+}
+
+TEST_CASE("a started server's ports are read from its listening line", "[viz][compare]") {
+    std::uint16_t port = 0, trace_port = 0;
+    CHECK(parse_listening_line("socklab-server: iocp listening on 127.0.0.1:41234, live trace on 127.0.0.1:41235 (Wine 8.0)",
+                               port, trace_port));
+    CHECK(port == 41234);
+    CHECK(trace_port == 41235);
+    CHECK(parse_listening_line("socklab-server: select listening on 0.0.0.0:5000 (Windows 10.0)", port, trace_port));
+    CHECK(port == 5000);
+    CHECK(trace_port == 0);
+    CHECK_FALSE(parse_listening_line("wine: created the configuration directory", port, trace_port));
+    CHECK_FALSE(parse_listening_line("socklab-server: iocp listening on 127.0.0.1:0", port, trace_port));
+}
+
+TEST_CASE("a port with a listener is seen as in use, and free once closed", "[viz][compare]") {
+    std::uint16_t port = 0;
+    {
+        Listener listener;
+        port = listener.port;
+        CHECK(port_in_use(port));
+    }
+    CHECK_FALSE(port_in_use(port));
+}
+
+TEST_CASE("the client pool times each reply from its own send", "[viz][compare][clients]") {
+    Listener listener;
+    std::thread echo = echo_server(listener, 2, std::chrono::milliseconds(30));
+    ClientPool pool;
+    pool.set_server("127.0.0.1", listener.port);
+    pool.connect(2);
+    REQUIRE(poll_until(pool, [&] { return pool.figures().connected == 2; }));
+    pool.send_to_all("one");
+    REQUIRE(poll_until(pool, [&] { return pool.figures().replies_received == 2; }));
+    CHECK(pool.figures().replies_timed == 2);
+    // Wait for the window holding both replies to close.
+    REQUIRE(poll_until(pool, [&] {
+        for (const auto& sample : pool.series().samples())
+            if (sample.replies) return true;
+        return false;
+    }));
+    const LoadSeries& series = pool.series();
+    std::uint32_t replies = 0;
+    std::int64_t slowest = 0;
+    for (const auto& sample : series.samples()) {
+        replies += sample.replies;
+        slowest = std::max(slowest, sample.latency_max_ns);
+    }
+    CHECK(replies == 2);
+    CHECK(slowest >= 30 * ms);   // the server waited 30 ms before echoing
+    CHECK(slowest < 1000 * ms);
+    pool.disconnect_all();
+    echo.join();
+}
+
+TEST_CASE("a saturating pool keeps exactly one line in flight per client", "[viz][compare][clients]") {
+    Listener listener;
+    std::thread echo = echo_server(listener, 3, std::chrono::milliseconds(0));
+    ClientPool pool;
+    pool.set_server("127.0.0.1", listener.port);
+    pool.connect(3);
+    REQUIRE(poll_until(pool, [&] { return pool.figures().connected == 3; }));
+    pool.set_saturate(true);
+    CHECK(pool.saturating());
+    // The load thread drives the round trips; the frame only reads the figures.
+    REQUIRE(poll_until(pool, [&] { return pool.figures().replies_received >= 300 && pool.series().samples().size() >= 2; }));
+    pool.set_saturate(false);
+    CHECK_FALSE(pool.saturating());
+    // Closed loop: never more than one line per client outstanding, and every reply matched to its line.
+    const auto& figures = pool.figures();
+    CHECK(figures.lines_sent - figures.replies_received <= 3);
+    CHECK(figures.replies_timed == figures.replies_received);
+    CHECK(figures.last_reply.size() == 63);  // a 64-byte line without its '\n'
+    CHECK(figures.last_reply.rfind("saturate ", 0) == 0);
+    bool busy_window = false;
+    for (const auto& sample : pool.series().samples()) busy_window = busy_window || sample.replies > 0;
+    CHECK(busy_window);
+    // After the loop stops, the lines still in flight are answered and nothing new is sent.
+    REQUIRE(poll_until(pool, [&] { return pool.figures().lines_sent == pool.figures().replies_received; }));
+    const auto sent = pool.figures().lines_sent;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    pool.poll();
+    CHECK(pool.figures().lines_sent == sent);
+    pool.disconnect_all();
+    echo.join();
+}

@@ -1,0 +1,64 @@
+// visualizer/model/compare_plan.cpp — see compare_plan.h.
+#include "visualizer/model/compare_plan.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace socklab::viz {
+
+const std::vector<std::string>& known_models() {
+    static const std::vector<std::string> models{"blocking",         "select",             "async-select", "event-select",
+                                                 "overlapped-event", "completion-routine", "iocp",         "iocp-acceptex"};
+    return models;
+}
+
+bool parse_compare_models(const std::string& list, std::vector<std::string>& models, std::string& error) {
+    models.clear();
+    std::size_t begin = 0;
+    for (;;) {
+        const std::size_t comma = list.find(',', begin);
+        const std::string name = list.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+        if (name.empty()) {
+            error = "--compare wants model names separated by commas, such as iocp,select (got '" + list + "')";
+            return false;
+        }
+        const auto& known = known_models();
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+            error = "--compare: no model '" + name + "'; the models are:";
+            for (const auto& model : known) error += " " + model;
+            return false;
+        }
+        models.push_back(name);
+        if (comma == std::string::npos) break;
+        begin = comma + 1;
+    }
+    if (models.size() < 2) {
+        error = "--compare needs two or more models to compare, such as --compare iocp,select (got only '" + list +
+                "'; --start " + list + " watches one)";
+        return false;
+    }
+    return true;
+}
+
+std::string format_compare_summary(const std::vector<CompareRow>& rows, const std::string& load_description) {
+    std::string text = "socklab-viz compare: " + load_description + "\n";
+    bool any_wine = false;
+    for (const auto& row : rows) any_wine = any_wine || row.runtime.find("Wine") != std::string::npos;
+    if (any_wine)
+        text += "Under Wine: compare the models with each other; these are not Windows figures.\n";
+    text += "Latency: median over 250 ms windows of each window's p50 and p99 (nearest rank).\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "%-20s %-22s %12s %10s %10s %8s\n", "model", "runtime", "replies/s", "p50 ms",
+                  "p99 ms", "windows");
+    text += line;
+    for (const auto& row : rows) {
+        std::snprintf(line, sizeof line, "%-20s %-22s %12.0f %10.2f %10.2f %8zu\n", row.model.c_str(),
+                      row.runtime.empty() ? "(not reported)" : row.runtime.c_str(), row.summary.mean_replies_per_second,
+                      double(row.summary.median_p50_ns) / 1e6, double(row.summary.median_p99_ns) / 1e6,
+                      row.summary.windows);
+        text += line;
+    }
+    return text;
+}
+
+}  // namespace socklab::viz
