@@ -12,6 +12,7 @@ int serve_command(const Arguments& arguments);
 int load_command(const Arguments& arguments);
 int demo_command(const Arguments& arguments);
 int compare_command(const Arguments& arguments);
+int report_command(const Arguments& arguments);
 int viz_command(const Arguments& arguments);
 int lesson_command(const Arguments& arguments);
 

@@ -39,6 +39,7 @@ struct ScenarioName {
 };
 constexpr ScenarioName kScenarios[] = {{Scenario::echo, "echo"},
                                        {Scenario::slow_handler, "slow-handler"},
+                                       {Scenario::broadcast, "broadcast"},
                                        {Scenario::capacity, "capacity"},
                                        {Scenario::tracing_overhead, "tracing-overhead"}};
 
@@ -93,31 +94,44 @@ void add_failure_row(Table& table, const Measured& measured) {
 Table load_table(const CompareSettings& settings, const std::vector<LoadMeasurement>& runs,
                  const std::string& runtime) {
     Table table;
-    const bool slow = settings.load.work_every > 0;
-    table.title = std::string(slow ? "Slow handlers" : "Echo") + ": " + load_words(settings.load) + "; " +
-                  measured_under(runtime);
+    const bool slow = settings.load.work_every > 0, broadcast = settings.load.broadcast;
+    table.title = std::string(broadcast ? "Broadcast" : slow ? "Slow handlers" : "Echo") + ": " +
+                  load_words(settings.load) + "; " + measured_under(runtime);
     table.columns = {{"model", "model"},
-                     {"round_trips_per_second", "round trips/s"},
-                     {"p50_ms", slow ? "echo p50 ms" : "p50 ms"},
-                     {"p99_ms", slow ? "echo p99 ms" : "p99 ms"},
-                     {"max_ms", slow ? "echo max ms" : "max ms"},
+                     {"round_trips_per_second", broadcast ? "broadcasts/s" : "round trips/s"}};
+    if (broadcast) table.columns.push_back({"deliveries_per_second", "deliveries/s"});
+    // Whose latency: the plain lines' under a /work mix, the `OK all` replies' in a broadcast.
+    const std::string whose = broadcast ? "reply " : slow ? "echo " : "";
+    table.columns.insert(table.columns.end(),
+                    {{"p50_ms", whose + "p50 ms"},
+                     {"p99_ms", whose + "p99 ms"},
+                     {"max_ms", whose + "max ms"},
                      {"threads", "threads"},
                      {"connections", "connections"},
                      {"peak_working_set_mib", "peak memory MiB"},
                      {"cpu_seconds", "CPU s"},
-                     {"errors", "wrong or lost"}};
+                     {"errors", "wrong or lost"}});
     for (const LoadMeasurement& run : runs) {
         if (!run.ok()) {
             add_failure_row(table, run);
             continue;
         }
+        // Latency of the plain lines (the /all lines in a broadcast): a /work line takes its block time by design.
         const load::Result& r = run.load;
-        table.rows.push_back({run.model, fixed(r.lines_per_second, 0), fixed(r.latency_p50_us / 1000, 2),
-                              fixed(r.latency_p99_us / 1000, 2), fixed(r.latency_max_us / 1000, 2),
-                              std::to_string(run.server.threads_most), std::to_string(run.server.connections_most),
-                              fixed(run.server.peak_working_set_mib, 1), fixed(run.server.cpu_seconds, 2),
-                              std::to_string(r.mismatches + r.errors)});
+        std::vector<std::string> row = {run.model, fixed(r.lines_per_second, 0)};
+        if (broadcast) row.push_back(fixed(r.deliveries_per_second, 0));
+        row.insert(row.end(), {fixed(r.echo_latency_p50_us / 1000, 2), fixed(r.echo_latency_p99_us / 1000, 2),
+                               fixed(r.echo_latency_max_us / 1000, 2), std::to_string(run.server.threads_most),
+                               std::to_string(run.server.connections_most), fixed(run.server.peak_working_set_mib, 1),
+                               fixed(run.server.cpu_seconds, 2), std::to_string(r.mismatches + r.errors)});
+        table.rows.push_back(row);
     }
+    if (broadcast)
+        table.notes.push_back(
+            "Every line is `/all <text>`: the server sends `<id>: <text>` to every other client (and to the /stats "
+            "watcher) and replies `OK all <n>` to the sender. Each delivery is checked byte for byte and in its "
+            "sender's order; deliveries/s counts those the load's clients received. Latency is of the `OK all` "
+            "reply.");
     if (slow)
         table.notes.push_back(
             "Every " + std::to_string(settings.load.work_every) + "th line of each client is `/work " +
@@ -158,7 +172,8 @@ Table capacity_table(const CompareSettings& settings, const std::vector<Capacity
     table.notes.push_back(
         "Each step connects every client before any sends, so all of them are open at once, then each sends " +
         std::to_string(settings.capacity_lines) +
-        " lines and checks every echoed byte. The sweep stops at the first step a model does not hold.");
+        " lines and checks every echoed byte; echoes still missing 10 s after the last line was sent count as "
+        "lost. The sweep stops at the first step a model does not hold.");
     if (is_wine(runtime))
         table.notes.push_back("Measured under Wine: thread and memory figures are the Wine process's own; a "
                               "Windows server's limits (non-paged pool, thread stacks) would differ.");
@@ -232,6 +247,7 @@ Comparison run_comparison(const CompareSettings& settings) {
         switch (settings.scenario) {
         case Scenario::echo:
         case Scenario::slow_handler:
+        case Scenario::broadcast:
             loads.push_back(measure_load(model, settings.load, false, progress));
             note_problems(comparison, model, loads.back().load.problems);
             comparison.correct = comparison.correct && loads.back().correct();
@@ -250,8 +266,6 @@ Comparison run_comparison(const CompareSettings& settings) {
             comparison.correct = comparison.correct && overheads.back().ok() && overheads.back().problem.empty();
             break;
         }
-        case Scenario::broadcast:
-            break;
         }
     }
     if (terminal) std::fprintf(stderr, "\r%100s\r", "");
@@ -263,12 +277,12 @@ Comparison run_comparison(const CompareSettings& settings) {
     comparison.runtime = runtime_of(measured);
     switch (settings.scenario) {
     case Scenario::echo:
-    case Scenario::slow_handler: comparison.table = load_table(settings, loads, comparison.runtime); break;
+    case Scenario::slow_handler:
+    case Scenario::broadcast: comparison.table = load_table(settings, loads, comparison.runtime); break;
     case Scenario::capacity: comparison.table = capacity_table(settings, capacities, comparison.runtime); break;
     case Scenario::tracing_overhead:
         comparison.table = overhead_table(settings, overheads, comparison.runtime);
         break;
-    case Scenario::broadcast: break;
     }
     return comparison;
 }
@@ -295,9 +309,10 @@ int compare_command(const Arguments& arguments) {
         "byte,\nand prints one table. Exits 1 if any model returned a wrong byte or failed.\n\nScenarios:\n"
         "  echo               plain lines echoed, closed loop (--work adds a mix of slow handlers)\n"
         "  slow-handler       every 10th line is /work 0 50 (or --work): which models stall everyone else\n"
+        "  broadcast          every line is /all: fan-out to every other client, each delivery checked\n"
         "  capacity           100, 250, 500, 1000 ... --cap concurrent clients: how many each model holds\n"
         "  tracing-overhead   recording off and on, interleaved in one run: what tracing costs");
-    flags.text("scenario", scenario_text, "echo, slow-handler, capacity or tracing-overhead");
+    flags.text("scenario", scenario_text, "echo, slow-handler, broadcast, capacity or tracing-overhead");
     flags.count("clients", clients, 1, 5000, "concurrent clients");
     flags.count("lines", lines, 0, 1u << 30, "lines per client; 0 = send for --duration");
     flags.count("size", size, 2, 1 << 20, "bytes per line, newline included");
@@ -325,6 +340,9 @@ int compare_command(const Arguments& arguments) {
     settings.capacity_cap = static_cast<unsigned>(cap);
     settings.overhead_pairs = static_cast<unsigned>(pairs);
     if (settings.scenario == Scenario::slow_handler && work.empty()) work = "0,50,10";
+    options.broadcast = settings.scenario == Scenario::broadcast;
+    if (options.broadcast && size < 24)
+        return usage_error("compare", "broadcast lines must be at least 24 bytes (they name their sender)");
     if (!work.empty()) {
         unsigned cpu = 0, block = 0, every = 0;
         if (std::sscanf(work.c_str(), "%u,%u,%u", &cpu, &block, &every) != 3 || every == 0)

@@ -73,7 +73,9 @@ const char* const kHelp =
     "  demo                 the visualizer on a live IOCP server (a terminal rendition without a display)\n"
     "  serve <model>        run a model's server (under Wine on Linux); Ctrl-C stops it gracefully\n"
     "  load                 drive a server with clients; every echoed byte is checked\n"
-    "  compare [model...]   the same load against several models, one table\n"
+    "  compare [model...]   the same load against several models, one table (echo, slow handlers,\n"
+    "                       broadcast, capacity, tracing overhead)\n"
+    "  report [model...]    every comparison, written as the benchmark report in docs/report with plots\n"
     "  viz                  the visualizer (live, replay, reference model, headless screenshots)\n"
     "  models               list the models\n"
     "  lesson [N]           the lessons: list them, read one step by step, --check runs its checks\n"
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
     if (command == "load") return load_command(arguments);
     if (command == "demo") return demo_command(arguments);
     if (command == "compare") return compare_command(arguments);
+    if (command == "report") return report_command(arguments);
     if (command == "viz") return viz_command(arguments);
     if (command == "models") return serve_command({"--list"});
     if (command == "lesson") return lesson_command(arguments);

@@ -2,6 +2,7 @@
 #ifndef _WIN32
 #include "cli/server_run.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -28,8 +29,10 @@ bool ServerRun::start(const std::vector<std::string>& arguments, std::string& er
         error = server + " is not built yet: run ./socklab build (or cmake --preset mingw && cmake --build build/mingw)";
         return false;
     }
+    // Close-on-exec: a second server started later must not inherit this one's pipes — holding a copy of its
+    // standard input would keep request_stop()'s end-of-file from ever reaching it.
     int to_server[2], from_server[2];
-    if (pipe(to_server) != 0 || pipe(from_server) != 0) {
+    if (pipe2(to_server, O_CLOEXEC) != 0 || pipe2(from_server, O_CLOEXEC) != 0) {
         error = "pipe failed";
         return false;
     }

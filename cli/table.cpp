@@ -85,7 +85,13 @@ std::string render(const Table& table, const std::string& format) {
     out << "## " << table.title << "\n\n|";
     for (const auto& column : table.columns) out << " " << column.label << " |";
     out << "\n|";
-    for (std::size_t c = 0; c < table.columns.size(); ++c) out << (c == 0 ? " --- |" : " ---: |");
+    // Numbers right-aligned, so their digits line up; words left-aligned.
+    for (std::size_t c = 0; c < table.columns.size(); ++c) {
+        bool numbers = true;
+        for (const auto& row : table.rows)
+            if (c < row.size() && !row[c].empty() && !reads_as_number(row[c])) numbers = false;
+        out << (numbers ? " ---: |" : " --- |");
+    }
     out << "\n";
     for (const auto& row : table.rows) {
         out << "|";
