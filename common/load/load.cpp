@@ -406,6 +406,10 @@ struct Run {
 }  // namespace
 
 // ---- the loop ---------------------------------------------------------------------------------------------
+// How long one connect may take. On loopback a connect is answered at once unless the server's accept queue is
+// full — then the system retries for minutes, and a capacity sweep must not wait that long.
+constexpr int kConnectTimeoutMs = 5000;
+
 Result run(const Options& options, const std::function<void(const Progress&)>& progress) {
     net::Startup startup;
     std::vector<Client> clients(options.clients);
@@ -421,11 +425,15 @@ Result run(const Options& options, const std::function<void(const Progress&)>& p
         client.id = i + 1;
         client.joined = !options.broadcast;
         std::string error;
-        client.socket = net::connect_tcp(options.host, options.port, error);
+        client.socket = net::connect_tcp(options.host, options.port, error, kConnectTimeoutMs);
         if (!client.socket.valid()) {
-            ++run.result.errors;
-            run.problem("client " + std::to_string(client.id) + ": " + error);
-            continue;
+            // A server that stopped accepting makes every further connect wait just as long: give up on the rest.
+            run.result.errors += options.clients - i;
+            run.problem("client " + std::to_string(client.id) + ": " + error +
+                        (i + 1 < options.clients
+                             ? "; the other " + std::to_string(options.clients - i - 1) + " clients were not tried"
+                             : ""));
+            break;
         }
         net::set_nonblocking(client.socket, true);
         client.open = true;

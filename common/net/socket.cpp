@@ -118,7 +118,7 @@ static bool resolve(const std::string& host, std::uint16_t port, sockaddr_in& ad
     return true;
 }
 
-Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& error) {
+Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& error, int timeout_ms) {
     sockaddr_in address;
     if (!resolve(host, port, address, error)) return Socket();
     Socket socket(static_cast<NativeSocket>(::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)));
@@ -126,9 +126,40 @@ Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& err
         error = "socket: " + error_text(last_error());
         return Socket();
     }
-    if (::connect(as_native(socket), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        error = "connect to " + host + ":" + std::to_string(port) + ": " + error_text(last_error());
-        return Socket();
+    const std::string where = "connect to " + host + ":" + std::to_string(port) + ": ";
+    if (timeout_ms < 0) {
+        if (::connect(as_native(socket), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            error = where + error_text(last_error());
+            return Socket();
+        }
+    } else {
+        // Start the connect without waiting, then wait for it to finish (writable) for at most timeout_ms.
+        set_nonblocking(socket, true);
+        if (::connect(as_native(socket), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            int code = last_error();
+#ifdef _WIN32
+            bool in_progress = code == WSAEWOULDBLOCK;
+#else
+            bool in_progress = code == EINPROGRESS;
+#endif
+            if (!in_progress) {
+                error = where + error_text(code);
+                return Socket();
+            }
+            PollEntry entry{socket.native(), poll_out(), 0};
+            if (poll(&entry, 1, timeout_ms) <= 0) {
+                error = where + "no answer within " + std::to_string(timeout_ms) + " ms";
+                return Socket();
+            }
+            int failure = 0;
+            socklen_t length = sizeof failure;
+            getsockopt(as_native(socket), SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&failure), &length);
+            if (failure != 0) {
+                error = where + error_text(failure);
+                return Socket();
+            }
+        }
+        set_nonblocking(socket, false);
     }
     set_no_delay(socket, true);
     return socket;

@@ -52,8 +52,10 @@ int last_error();
 std::string error_text(int code);
 bool would_block(int code);
 
-// Blocking connect to host:port (numeric IPv4 or a name). On failure returns an invalid socket and sets error.
-Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& error);
+// Connect to host:port (numeric IPv4 or a name), waiting at most timeout_ms (-1: as long as the system does,
+// which can be minutes when a server's accept queue is full). Returns a blocking socket, or an invalid one
+// and sets error.
+Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& error, int timeout_ms = -1);
 // A listening socket on address:port (port 0 = any free port). On failure sets error.
 Socket listen_tcp(const std::string& address, std::uint16_t port, std::string& error, int backlog = 512);
 Socket accept_client(const Socket& listener);
