@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/catch.hpp"
+#include "tests/visualizer/loopback_listener.h"
 #include "tests/visualizer/event_builder.h"
 #include "visualizer/model/client_pool.h"
 #include "visualizer/model/session.h"
@@ -21,24 +22,6 @@ using namespace socklab::viz;
 using socklab::trace::Kind;
 
 namespace {
-
-// A loopback listener on a free port.
-struct Listener {
-    int socket = -1;
-    std::uint16_t port = 0;
-    Listener() {
-        socket = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(socket, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        ::listen(socket, 16);
-        socklen_t length = sizeof address;
-        ::getsockname(socket, reinterpret_cast<sockaddr*>(&address), &length);
-        port = ntohs(address.sin_port);
-    }
-    ~Listener() { ::close(socket); }
-};
 
 // Calls `step` every few milliseconds until `done` is true or two seconds pass.
 template <typename Step, typename Done>
@@ -55,7 +38,7 @@ bool pump_until(Step step, Done done) {
 }  // namespace
 
 TEST_CASE("a session attached to a live trace port builds its model and sends control lines", "[viz][live]") {
-    Listener listener;
+    LoopbackListener listener;
     std::string controls_received;
     std::atomic<bool> controls_done{false};
     std::thread server([&] {
@@ -107,7 +90,7 @@ TEST_CASE("a session attached to a live trace port builds its model and sends co
 }
 
 TEST_CASE("the client pool connects, sends lines and counts the replies", "[viz][live][clients]") {
-    Listener listener;
+    LoopbackListener listener;
     std::atomic<bool> stop{false};
     std::thread echo([&] {
         // Echoes every byte of three clients, one thread each: a minimal line server.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/catch.hpp"
+#include "tests/visualizer/loopback_listener.h"
 #include "visualizer/model/client_pool.h"
 #include "visualizer/model/compare_plan.h"
 #include "visualizer/model/load_series.h"
@@ -23,29 +24,9 @@ namespace {
 
 constexpr std::int64_t ms = 1'000'000;  // nanoseconds
 
-// A loopback listener on a port the kernel picks.
-struct Listener {
-    int socket = -1;
-    std::uint16_t port = 0;
-    Listener() {
-        socket = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(socket, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        ::listen(socket, 16);
-        socklen_t length = sizeof address;
-        ::getsockname(socket, reinterpret_cast<sockaddr*>(&address), &length);
-        port = ntohs(address.sin_port);
-    }
-    ~Listener() {
-        if (socket >= 0) ::close(socket);
-    }
-};
-
 // Echoes every byte of `clients` connections, one thread each, after `delay` per chunk: a minimal line server
 // whose round trip is known to be at least `delay`.
-std::thread echo_server(Listener& listener, int clients, std::chrono::milliseconds delay) {
+std::thread echo_server(LoopbackListener& listener, int clients, std::chrono::milliseconds delay) {
     return std::thread([&listener, clients, delay] {
         std::vector<std::thread> handlers;
         for (int i = 0; i < clients; ++i) {
@@ -207,7 +188,7 @@ TEST_CASE("a started server's ports are read from its listening line", "[viz][co
 TEST_CASE("a port with a listener is seen as in use, and free once closed", "[viz][compare]") {
     std::uint16_t port = 0;
     {
-        Listener listener;
+        LoopbackListener listener;
         port = listener.port;
         CHECK(port_in_use(port));
     }
@@ -215,7 +196,7 @@ TEST_CASE("a port with a listener is seen as in use, and free once closed", "[vi
 }
 
 TEST_CASE("the client pool times each reply from its own send", "[viz][compare][clients]") {
-    Listener listener;
+    LoopbackListener listener;
     std::thread echo = echo_server(listener, 2, std::chrono::milliseconds(30));
     ClientPool pool;
     pool.set_server("127.0.0.1", listener.port);
@@ -245,7 +226,7 @@ TEST_CASE("the client pool times each reply from its own send", "[viz][compare][
 }
 
 TEST_CASE("a saturating pool keeps exactly one line in flight per client", "[viz][compare][clients]") {
-    Listener listener;
+    LoopbackListener listener;
     std::thread echo = echo_server(listener, 3, std::chrono::milliseconds(0));
     ClientPool pool;
     pool.set_server("127.0.0.1", listener.port);
