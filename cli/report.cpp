@@ -135,6 +135,45 @@ std::string today() {
     return text;
 }
 
+// ---- our own machinery -------------------------------------------------------------------------------------
+// The native benchmarks of the tracer and the visualizer, run as they are and quoted whole.
+struct Benchmark {
+    std::string title;
+    std::string program;  // under build/linux
+    std::string output;
+    bool ran = false;
+};
+
+std::vector<Benchmark> run_benchmarks() {
+    std::vector<Benchmark> benchmarks = {
+        {"Recording one trace event (DESIGN.md targets: at most 10 ns recording, 1 ns not recording)",
+         "tests/unit/trace-bench", "", false},
+        {"The visualizer's intake and frame (targets: at least 2 million events/s, frame at most 8 ms, "
+         "40 bytes per event)",
+         "visualizer/viz-bench", "", false}};
+    for (Benchmark& benchmark : benchmarks) {
+        const std::string path = repository_root() + "/build/linux/" + benchmark.program;
+        std::fprintf(stderr, "socklab report: %s\n", benchmark.program.c_str());
+        FILE* output = std::filesystem::exists(path) ? popen((path + " 2>&1").c_str(), "r") : nullptr;
+        if (!output) {
+            benchmark.output = path + " is not built (./socklab build)";
+            continue;
+        }
+        char buffer[4096];
+        for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, output)) > 0;) benchmark.output.append(buffer, got);
+        benchmark.ran = pclose(output) == 0;
+    }
+    return benchmarks;
+}
+
+// The number after `label` in a benchmark's output ("trace event, recording off: 0.26 ns" → 0.26), or -1.
+double figure_after(const std::vector<Benchmark>& benchmarks, const std::string& label) {
+    for (const Benchmark& benchmark : benchmarks)
+        if (auto at = benchmark.output.find(label); at != std::string::npos)
+            return std::atof(benchmark.output.c_str() + at + label.size());
+    return -1;
+}
+
 // ---- plots ------------------------------------------------------------------------------------------------
 // gnuplot draws a clustered bar chart of the given columns, from the table's own cells.
 std::string gnuplot_text(const std::string& text) {
@@ -226,7 +265,7 @@ bool draw_plot(const Section& section, const Plot& plot, const std::string& png_
 }
 
 // ---- the page ---------------------------------------------------------------------------------------------
-std::string headline(const std::vector<Section>& sections) {
+std::string headline(const std::vector<Section>& sections, const std::vector<Benchmark>& benchmarks) {
     std::ostringstream text;
     auto ranked = [](const Table& table, const std::string& key) {
         std::vector<std::pair<double, std::string>> rows;
@@ -273,11 +312,18 @@ std::string headline(const std::vector<Section>& sections) {
             text << " (target: 3% at most).\n";
         }
     }
+    const double on = figure_after(benchmarks, "recording on (file sink):"),
+                 off = figure_after(benchmarks, "recording off:"),
+                 intake = figure_after(benchmarks, "intake (decode + model)");
+    if (on >= 0 && off >= 0 && intake >= 0)
+        text << "- **Our machinery** (native): a trace event costs " << fixed(on, 1) << " ns recording and "
+             << fixed(off, 2) << " ns when nobody records; the visualizer takes in " << fixed(intake, 1)
+             << " million events/s.\n";
     return text.str();
 }
 
-std::string page(const std::vector<Section>& sections, const std::string& command, const std::string& started,
-                 double seconds) {
+std::string page(const std::vector<Section>& sections, const std::vector<Benchmark>& benchmarks,
+                 const std::string& command, const std::string& started, double seconds) {
     std::string runtime = "unknown runtime";
     for (const Section& section : sections)
         if (section.result.runtime != "unknown runtime") runtime = section.result.runtime;
@@ -299,7 +345,7 @@ std::string page(const std::vector<Section>& sections, const std::string& comman
                 "most. Wine wakes completion-port waiters first-in first-out and ignores the concurrency value; "
                 "Windows wakes the most recent waiter and keeps running threads to the concurrency value, which "
                 "helps the IOCP models further. Thread stacks and memory are the Wine process's own.\n\n";
-    text << "## Headline figures\n\n" << headline(sections) << "\n";
+    text << "## Headline figures\n\n" << headline(sections, benchmarks) << "\n";
     text << "## Method\n\n"
             "Each model's server is started fresh for each scenario (`socklab-server <model> --port 0`), watched "
             "through its own `/stats` connection four times a second (threads, connections, working set, CPU time), "
@@ -313,6 +359,12 @@ std::string page(const std::vector<Section>& sections, const std::string& comman
         text << "#" << render(section.result.table, "md") << "\n";  // the table's own "## title", one level down
         text << "Data: [" << section.name << ".csv](" << section.name << ".csv)\n\n";
     }
+    text << "## Our own machinery\n\n*Does the tracer cost nearly nothing, and can the visualizer keep up?* Native "
+            "Linux builds, not Wine: these time our own code, not Winsock.\n\n";
+    for (const Benchmark& benchmark : benchmarks)
+        text << "### " << benchmark.title << "\n\n`build/linux/" << benchmark.program << "`:\n\n```\n"
+             << benchmark.output << (benchmark.output.empty() || benchmark.output.back() != '\n' ? "\n" : "")
+             << "```\n\n";
     return text.str();
 }
 
@@ -370,8 +422,15 @@ int report_command(const Arguments& arguments) {
             ++plots;
         }
     }
+    std::vector<Benchmark> benchmarks = run_benchmarks();
+    for (const Benchmark& benchmark : benchmarks)
+        if (!benchmark.ran) {
+            std::fprintf(stderr, "socklab report: %s did not run: %s\n", benchmark.program.c_str(),
+                         benchmark.output.c_str());
+            correct = false;
+        }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::ofstream(out + "/README.md") << page(sections, command, started, seconds);
+    std::ofstream(out + "/README.md") << page(sections, benchmarks, command, started, seconds);
     std::printf("socklab report: wrote %s/README.md and %zu plots\n", out.c_str(), plots);
     if (!correct) {
         std::fprintf(stderr, "socklab report: FAILED: a model failed or returned a wrong byte (see above)\n");
