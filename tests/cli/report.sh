@@ -23,4 +23,5 @@ fi
 grep -q "^- \*\*Echo throughput\*\* (8 clients): [a-z-]* [0-9]* rt/s" "$page" || fail "no echo headline"
 grep -q "^- \*\*Capacity\*\* (up to 250 clients): .*250" "$page" || fail "no capacity headline"
 grep -q "^- \*\*Tracing cost\*\*" "$page" || fail "no tracing headline"
+grep -q "^- \*\*Our machinery\*\* (native): a trace event costs [0-9.]* ns" "$page" || fail "no trace-bench figures"
 echo "report: page, 5 tables, 6 plots"
