@@ -25,15 +25,6 @@
 // and GetAcceptExSockaddrs are extension functions: their addresses come from WSAIoctl
 // (SIO_GET_EXTENSION_FUNCTION_POINTER), the way Microsoft documents, not from linking mswsock.lib.
 //
-// I/O that needs no packet: each connection's socket is set to FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
-// (SetFileCompletionNotificationModes). A WSASend or WSARecv that finishes at once then queues no packet, and the
-// code its packet would have run runs right after the call: for a send (a reply that fits in the socket's buffer:
-// nearly every one) that saves a packet and a worker's wake-up. The price is in the code: every I/O call now has two
-// outcomes to handle, not one, and a receive done at once must still wait its turn behind other clients' packets
-// (see on_received), or a client that never stops sending keeps a worker to itself. Under Wine 8.0 this measured no
-// faster (64 clients ping-pong, interleaved runs): the receive posted back by hand costs the wineserver round trip
-// that the send's packet saved. Handling those receives in place too was 10-20% faster, by starving clients.
-//
 // Threads: a pool of workers (--workers, default twice the processors) waiting on the port; the run thread only
 // waits for the stop event (and, with --accept-data, checks for silent clients). Wine 8.0 wakes waiters FIFO and
 // ignores the concurrency value; Windows wakes LIFO and enforces it (see 06).
@@ -103,7 +94,6 @@ struct Connection {
     bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
-    bool completes_inline = false;   // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is set: I/O done at once sends no packet
 
     Connection(std::uint32_t connection_id, protocol::SessionHost& host, std::size_t max_line)
         : id(connection_id), session(connection_id, host, max_line) {}
@@ -117,7 +107,6 @@ struct AcceptExServer : protocol::SessionHost {
     LPFN_ACCEPTEX accept_ex = nullptr;
     LPFN_GETACCEPTEXSOCKADDRS get_accept_ex_sockaddrs = nullptr;
     DWORD accept_receive_length = 0;  // 0: AcceptEx completes on connection; > 0: on the first data
-    bool skip_port_on_success = false;  // the provider's sockets may skip the port (see try_skip_port_on_success)
     win::ConnectionTable<Connection> table;
     std::atomic<std::uint32_t> next_io_id{1};
 
@@ -134,7 +123,7 @@ struct AcceptExServer : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("iocp-acceptex"); }
 };
 
-IoRequest* start_receive_locked(AcceptExServer& server, Connection& connection, DWORD& received_at_once);
+bool start_receive_locked(AcceptExServer& server, Connection& connection);
 void queue_send_locked(AcceptExServer& server, Connection& connection, std::string_view bytes);
 void close_locked(Connection& connection, CloseReason reason);
 void finish_io(AcceptExServer& server, Connection& connection, IoRequest* request);
@@ -266,13 +255,6 @@ void on_accepted(AcceptExServer& server, IoRequest* request, DWORD bytes, DWORD 
         accept_finished(server, request);
         return;
     }
-    // LESSON: iocp-acceptex-skip-port
-    if (server.skip_port_on_success) {
-        if (SetFileCompletionNotificationModes(reinterpret_cast<HANDLE>(client), FILE_SKIP_COMPLETION_PORT_ON_SUCCESS))
-            connection->completes_inline = true;
-        else  // this connection's I/O will all come back as packets, like in 06: slower, still correct
-            win::report_error("SetFileCompletionNotificationModes", GetLastError(), connection->id);
-    }
     win::accounting().connections.fetch_add(1);
     connection->socket = client;
     request->accept_socket = INVALID_SOCKET;  // the connection owns the socket now
@@ -300,11 +282,9 @@ void on_accepted(AcceptExServer& server, IoRequest* request, DWORD bytes, DWORD 
         on_received(server, *connection, request, bytes);  // LESSON: iocp-acceptex-first-data
         return;
     }
-    DWORD received = 0;
-    IoRequest* received_at_once = start_receive_locked(server, *connection, received);
+    start_receive_locked(server, *connection);
     lock.unlock();
     finish_io(server, *connection, request);
-    if (received_at_once) on_received(server, *connection, received_at_once, received);
 }
 
 // SECTION: wait
@@ -373,33 +353,7 @@ void dispatch(AcceptExServer& server, Connection& connection, IoRequest* request
 }
 
 // Also called with an accept request whose first bytes (request->data) came with the connection.
-IoRequest* handle_received(AcceptExServer& server, Connection& connection, IoRequest* request, DWORD& bytes);
-
-// A receive started here may complete at once; with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS no packet will then come
-// for it, and handling it right here would be cheapest. But a client whose bytes keep arriving would then keep this
-// worker to itself, and with a worker held by each such client nobody is left to take the other clients' packets
-// (measured: echoes delayed by seconds). So after kReceivesAtOnce receives in a row, the worker posts the
-// receive's completion to the port itself — to the back of the queue — and takes the packet next in line.
-// Measured under Wine 8.0, 64 clients: 1 keeps every client's latency as even as with no skipping at all; 4 gave
-// about 10% more round trips/s, but p90 latency 25 ms instead of 8 ms — a few clients got the workers' time.
-constexpr int kReceivesAtOnce = 1;
-
 void on_received(AcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
-    for (int handled = 0; request; ++handled) {
-        if (handled == kReceivesAtOnce) {
-            TRACE(packet_posted, connection.id, 0, 0, request->id);
-            // LESSON: iocp-acceptex-receive-at-once
-            if (PostQueuedCompletionStatus(server.port, bytes, reinterpret_cast<ULONG_PTR>(&connection),
-                                           &request->overlapped))
-                return;
-            win::report_error("PostQueuedCompletionStatus", GetLastError(), connection.id);  // then go on here
-        }
-        request = handle_received(server, connection, request, bytes);
-    }
-}
-
-// Returns the next receive if it completed at once (bytes: what it received), or nullptr.
-IoRequest* handle_received(AcceptExServer& server, Connection& connection, IoRequest* request, DWORD& bytes) {
     std::string replies;
     protocol::Session::Verdict verdict = protocol::Session::Verdict::keep_open;
     bool draining;
@@ -440,13 +394,9 @@ IoRequest* handle_received(AcceptExServer& server, Connection& connection, IoReq
     }
     // Keep one receive in flight while the client may still send, even when closing: a close with unread
     // bytes resets the connection, and the reset can destroy the last reply before the client reads it.
-    DWORD received = 0;
-    IoRequest* received_at_once = nullptr;
-    if (!connection.peer_finished) received_at_once = start_receive_locked(server, connection, received);
+    if (!connection.peer_finished) start_receive_locked(server, connection);
     lock.unlock();
     finish_io(server, connection, request);
-    bytes = received;
-    return received_at_once;
 }
 
 void on_sent(AcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
@@ -457,8 +407,9 @@ void on_sent(AcceptExServer& server, Connection& connection, IoRequest* request,
         connection.send_queue.insert(0, request->data, bytes);  // LESSON: iocp-acceptex-partial-send
     }
     connection.send_in_flight = false;
-    if (!connection.send_queue.empty()) queue_send_locked(server, connection, {});  // may complete at once
-    if (!connection.send_in_flight && connection.close_when_sent && connection.socket != INVALID_SOCKET) {
+    if (!connection.send_queue.empty()) {
+        queue_send_locked(server, connection, {});
+    } else if (connection.close_when_sent && connection.socket != INVALID_SOCKET) {
         if (connection.peer_finished) {
             close_locked(connection, connection.reason);
         } else if (!connection.draining) {
@@ -473,16 +424,10 @@ void on_sent(AcceptExServer& server, Connection& connection, IoRequest* request,
 // SECTION: send
 //
 // Replies and broadcasts are appended to the connection's send queue; at most one WSASend is in flight, so bytes
-// leave in the order they were queued. WSASend on an overlapped socket returns at once: 0 (done already) or
-// SOCKET_ERROR with WSA_IO_PENDING (in progress). Anything else is a real error.
-// With FILE_SKIP_COMPLETION_PORT_ON_SUCCESS set on the socket (see on_accepted), an I/O that returns 0 sends no
-// packet: it is over, and the code that would have run for its packet runs now. Its byte count is read from its
-// OVERLAPPED with WSAGetOverlappedResult, the documented way (the count WSARecv/WSASend could write is not to be
-// trusted for overlapped I/O).
-//
-// Returns the receive if it completed at once (received_at_once: its bytes): the caller handles it as a packet.
-IoRequest* start_receive_locked(AcceptExServer& server, Connection& connection, DWORD& received_at_once) {
-    if (connection.socket == INVALID_SOCKET) return nullptr;
+// leave in the order they were queued. WSASend on an overlapped socket returns at once: 0 (done already — the
+// packet is queued anyway) or SOCKET_ERROR with WSA_IO_PENDING (in progress). Anything else is a real error.
+bool start_receive_locked(AcceptExServer& server, Connection& connection) {
+    if (connection.socket == INVALID_SOCKET) return false;
     auto* request = new IoRequest;
     request->operation = IoOp::receive;
     request->id = server.next_io_id++;
@@ -493,62 +438,43 @@ IoRequest* start_receive_locked(AcceptExServer& server, Connection& connection, 
     DWORD flags = 0;
     TRACE(io_posted, connection.id, IoOp::receive, request->buffer.len, request->id);
     // LESSON: iocp-acceptex-post-receive
-    int result = WSARecv(connection.socket, &request->buffer, 1, nullptr, &flags, &request->overlapped, nullptr);
-    if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
+    if (WSARecv(connection.socket, &request->buffer, 1, nullptr, &flags, &request->overlapped, nullptr) ==
+            SOCKET_ERROR &&
+        WSAGetLastError() != WSA_IO_PENDING) {
         int error = WSAGetLastError();
         TRACE_ERROR("WSARecv", error, connection.id);
         delete request;
         close_locked(connection, error == WSAECONNRESET ? CloseReason::reset : CloseReason::error);
-        return nullptr;
+        return false;
     }
-    ++connection.io_in_flight;  // until its packet (or, completed at once, its handling by the caller) is done
-    if (result == SOCKET_ERROR || !connection.completes_inline) return nullptr;  // a packet will come
-    // LESSON: iocp-acceptex-receive-completed-at-once
-    if (!WSAGetOverlappedResult(connection.socket, &request->overlapped, &received_at_once, FALSE, &flags))
-        received_at_once = 0;  // cannot happen for an I/O that returned 0; treat as the end of the stream
-    TRACE(io_completed, connection.id, IoOp::receive, received_at_once, 0);
-    return request;
+    ++connection.io_in_flight;
+    return true;
 }
 
 void queue_send_locked(AcceptExServer& server, Connection& connection, std::string_view bytes) {
     if (connection.socket == INVALID_SOCKET) return;
     connection.send_queue.append(bytes);
-    // Sends that complete at once (the usual case: the socket's buffer has room) are finished here, in this loop;
-    // only a send that pends is left in flight, for its packet.
-    while (!connection.send_in_flight && !connection.send_queue.empty()) {
-        auto* request = new IoRequest;
-        request->operation = IoOp::send;
-        request->id = server.next_io_id++;
-        request->connection = &connection;
-        request->data.swap(connection.send_queue);
-        request->buffer.buf = request->data.data();
-        request->buffer.len = static_cast<ULONG>(request->data.size());
-        TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
-        // LESSON: iocp-acceptex-post-send
-        int result = WSASend(connection.socket, &request->buffer, 1, nullptr, 0, &request->overlapped, nullptr);
-        if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
-            int error = WSAGetLastError();
-            TRACE_ERROR("WSASend", error, connection.id);
-            delete request;
-            close_locked(connection, error == WSAECONNRESET ? CloseReason::reset : CloseReason::error);
-            return;
-        }
-        if (result == SOCKET_ERROR || !connection.completes_inline) {  // pending, or done but a packet will come
-            connection.send_in_flight = true;
-            ++connection.io_in_flight;
-            return;
-        }
-        // LESSON: iocp-acceptex-send-completed-at-once
-        DWORD sent = 0;
-        DWORD flags = 0;
-        if (!WSAGetOverlappedResult(connection.socket, &request->overlapped, &sent, FALSE, &flags))
-            sent = static_cast<DWORD>(request->data.size());  // cannot happen for an I/O that returned 0
-        TRACE(io_completed, connection.id, IoOp::send, sent, 0);
-        server.counters.bytes_out.fetch_add(sent, std::memory_order_relaxed);
-        // A partial send: the unsent rest goes back to the front of the queue, and round the loop again.
-        if (sent < request->data.size()) connection.send_queue.insert(0, request->data, sent);
+    if (connection.send_in_flight || connection.send_queue.empty()) return;
+
+    auto* request = new IoRequest;
+    request->operation = IoOp::send;
+    request->id = server.next_io_id++;
+    request->connection = &connection;
+    request->data.swap(connection.send_queue);
+    request->buffer.buf = request->data.data();
+    request->buffer.len = static_cast<ULONG>(request->data.size());
+    TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
+    // LESSON: iocp-acceptex-post-send
+    if (WSASend(connection.socket, &request->buffer, 1, nullptr, 0, &request->overlapped, nullptr) == SOCKET_ERROR &&
+        WSAGetLastError() != WSA_IO_PENDING) {
+        int error = WSAGetLastError();
+        TRACE_ERROR("WSASend", error, connection.id);
         delete request;
+        close_locked(connection, error == WSAECONNRESET ? CloseReason::reset : CloseReason::error);
+        return;
     }
+    connection.send_in_flight = true;
+    ++connection.io_in_flight;
 }
 
 std::size_t AcceptExServer::broadcast(std::uint32_t from, std::string_view message) {
@@ -726,17 +652,6 @@ int run(const ServerOptions& options, ServerControl& control) {
         control.report_failed();
         return 1;
     }
-    // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is safe for sockets only when the provider hands out real kernel handles
-    // (XP1_IFS_HANDLES); a layered provider that does not may still queue a packet for an I/O that completed at
-    // once, and the code below would then handle it twice. So ask the listener's provider first.
-    // LESSON: iocp-acceptex-ifs-handles
-    WSAPROTOCOL_INFOW protocol{};
-    int protocol_length = sizeof protocol;
-    if (getsockopt(server.listener, SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&protocol),
-                   &protocol_length) == SOCKET_ERROR)
-        win::report_error("getsockopt(SO_PROTOCOL_INFOW)", WSAGetLastError());  // then every I/O sends a packet
-    else
-        server.skip_port_on_success = (protocol.dwServiceFlags1 & XP1_IFS_HANDLES) != 0;
     trace::name_thread("run");
     win::announce_server("iocp-acceptex", options.concurrency ? options.concurrency : processors);
 

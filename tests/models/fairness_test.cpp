@@ -66,10 +66,10 @@ TEST_CASE("one chatty client cannot starve the others") {
 }
 
 // The same with more chatty clients than the server has workers. A model that handles an I/O that completed at
-// once right away (iocp-acceptex with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) must not loop on one connection for as
-// long as its data keeps coming: a flooding client's receives always complete at once, and with a worker stuck on
-// each of them, nobody is left to take the other clients' packets. (--workers is ignored by the models without a
-// pool; for them this is the test above with three floods.)
+// once in place (as FILE_SKIP_COMPLETION_PORT_ON_SUCCESS invites) must not loop on one connection for as long as its
+// data keeps coming: a flooding client's receives always complete at once, and with a worker stuck on each of them,
+// nobody is left to take the other clients' packets (a trial iocp-acceptex that did so kept these echoes waiting
+// 3 s). --workers is ignored by the models without a pool; for them this is the test above with three floods.
 TEST_CASE("chatty clients outnumbering the workers cannot starve the others") {
     socklab::win::ServerOptions options;
     options.workers = 2;
