@@ -264,6 +264,13 @@ int run(const ServerOptions& options, ServerControl& control) {
         DWORD send_timeout_ms = 10000;
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, reinterpret_cast<const char*>(&send_timeout_ms),
                    sizeof send_timeout_ms);
+        // Replies are small lines, and a client often gets two in a row (someone's broadcast, then its own reply).
+        // Nagle's algorithm would hold the second until the first is acknowledged, and the client delays that ACK by
+        // up to 40 ms: every such reply would stall. TCP_NODELAY sends each one at once.
+        BOOL no_delay = TRUE;
+        if (setsockopt(client, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay), sizeof no_delay) ==
+            SOCKET_ERROR)
+            win::report_error("setsockopt(TCP_NODELAY)", WSAGetLastError());  // slower replies, still correct: carry on
         auto* connection = new Connection;
         win::accounting().connections.fetch_add(1);
         connection->id = win::next_connection_id();

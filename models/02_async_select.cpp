@@ -130,6 +130,13 @@ void on_listener_message(AsyncSelectServer& server, LPARAM event_and_error) {
             return;
         }
         win::track_socket(client);
+        // Replies are small lines, and a client often gets two in a row (someone's broadcast, then its own reply).
+        // Nagle's algorithm would hold the second until the first is acknowledged, and the client delays that ACK by
+        // up to 40 ms: every such reply would stall. TCP_NODELAY sends each one at once.
+        BOOL no_delay = TRUE;
+        if (setsockopt(client, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay), sizeof no_delay) ==
+            SOCKET_ERROR)
+            win::report_error("setsockopt(TCP_NODELAY)", WSAGetLastError());  // slower replies, still correct: carry on
         auto* connection = new Connection(win::next_connection_id(), server, server.options.max_line);
         win::accounting().connections.fetch_add(1);
         connection->socket = client;

@@ -226,6 +226,16 @@ void on_accepted(AcceptExServer& server, IoRequest* request, DWORD bytes, DWORD 
         accept_finished(server, request);
         return;
     }
+    // Replies are small lines, and a client often gets two in a row (someone's broadcast, then its own reply).
+    // Nagle's algorithm would hold the second until the first is acknowledged, and the client delays that ACK by
+    // up to 40 ms: every such reply would stall. TCP_NODELAY sends each one at once. It is set here, after
+    // SO_UPDATE_ACCEPT_CONTEXT, not on the accept socket before AcceptEx: until that update the socket is only "in
+    // the default state for a connected socket" (AcceptEx's documentation), and under Wine 8.0 an option set before
+    // AcceptEx reads back as 0 after it (measured) — the stall stays.
+    BOOL no_delay = TRUE;
+    if (setsockopt(client, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay), sizeof no_delay) ==
+        SOCKET_ERROR)
+        win::report_error("setsockopt(TCP_NODELAY)", WSAGetLastError());  // slower replies, still correct: carry on
     sockaddr* local = nullptr;
     sockaddr* remote = nullptr;
     int local_length = 0;
