@@ -280,10 +280,11 @@ int run(const ServerOptions& options, ServerControl& control) {
         server.table.add(connection->id, connection);
         forget_finished_threads(server);
         // A thread per client, with the default stack: 1 MiB of address space reserved for each.
-        HANDLE thread = CreateThread(nullptr, 0, client_main, new ClientStart{&server, connection}, 0,
-                                     nullptr);  // LESSON: blocking-thread-per-client
+        auto* start = new ClientStart{&server, connection};  // the new thread owns it, and deletes it
+        HANDLE thread = CreateThread(nullptr, 0, client_main, start, 0, nullptr);  // LESSON: blocking-thread-per-client
         if (thread == nullptr) {
             win::report_error("CreateThread", GetLastError(), connection->id);
+            delete start;  // no thread took it
             server.table.remove(connection->id);
             win::close_socket(connection->socket);
             server.counters.connection_closed();
