@@ -154,7 +154,7 @@ Table capacity_table(const CompareSettings& settings, const std::vector<Capacity
                      {"steps", "steps (clients: held?)"},
                      {"first_problem", "first problem"}};
     for (const CapacityMeasurement& run : runs) {
-        if (!run.ok()) {
+        if (!run.started) {
             add_failure_row(table, run);
             continue;
         }
@@ -166,6 +166,8 @@ Table capacity_table(const CompareSettings& settings, const std::vector<Capacity
             most.threads_most = std::max(most.threads_most, step.server.threads_most);
             most.peak_working_set_mib = std::max(most.peak_working_set_mib, step.server.peak_working_set_mib);
         }
+        // A server that held every step but did not stop cleanly afterwards: the steps still say what it held.
+        if (!run.failure.empty()) problem = (problem.empty() ? "" : problem + "; then ") + run.failure;
         table.rows.push_back({run.model, std::to_string(run.held()), std::to_string(most.threads_most),
                               fixed(most.peak_working_set_mib, 1), steps, problem});
     }
