@@ -87,9 +87,15 @@ std::string render(const Table& table, const std::string& format) {
     out << "\n|";
     // Numbers right-aligned, so their digits line up; words left-aligned.
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
-        bool numbers = true;
+        bool numbers = false;  // at least one number, and nothing else but empty cells
         for (const auto& row : table.rows)
-            if (c < row.size() && !row[c].empty() && !reads_as_number(row[c])) numbers = false;
+            if (c < row.size() && !row[c].empty()) {
+                if (!reads_as_number(row[c])) {
+                    numbers = false;
+                    break;
+                }
+                numbers = true;
+            }
         out << (numbers ? " ---: |" : " --- |");
     }
     out << "\n";
