@@ -17,6 +17,7 @@
 // ones. A client that stops reading makes send() block; the send timeout below bounds how long a broadcaster
 // can be stuck behind it.
 
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -210,6 +211,22 @@ void close_every_connection(BlockingServer& server) {
         win::accounting().threads.fetch_sub(1);
     }
     server.client_threads.clear();
+    // Every client thread has ended, and each removes its connection as it ends — unless it never ran: with
+    // thousands of threads a runtime can create one that dies before its first line. Free what such threads left.
+    std::vector<Connection*> orphans;
+    server.table.for_each_except(0, [&](Connection* connection) {
+        orphans.push_back(connection);
+        return true;
+    });
+    if (!orphans.empty())
+        std::fprintf(stderr, "socklab-server: %zu client thread(s) ended before they ran; freeing their connections\n",
+                     orphans.size());
+    for (Connection* connection : orphans) {
+        server.table.remove(connection->id);
+        server.counters.connection_closed();
+        delete connection;
+        win::accounting().connections.fetch_sub(1);
+    }
 }
 
 // Closes the handles of client threads that have ended (called as each new client arrives).
