@@ -92,7 +92,7 @@ std::vector<Section> plan(const std::vector<std::string>& models, bool quick) {
                                "How many clients, all connected at once, does each model serve correctly?",
                                Scenario::capacity, 0, 0,
                                {{"capacity", {"clients_held"}, "clients held, every echo correct", false, 0, ""}}));
-    sections.back().settings.capacity_cap = quick ? 250 : 2000;
+    sections.back().settings.capacity_cap = quick ? 250 : 4000;
     sections.push_back(section(
         "tracing-overhead", "What tracing costs",
         "How much throughput does a server lose while it records every wait, wake and completion?",
