@@ -376,7 +376,7 @@ int report_command(const Arguments& arguments) {
     bool quick = false;
     Flags flags("report");
     flags.set_synopsis("[model...] [options]\n\nRuns every compare scenario over the models (all eight when none is "
-                       "named) and writes the\nbenchmark report: README.md, a PNG plot and a CSV per table. About 7 "
+                       "named) and writes the\nbenchmark report: README.md, a PNG plot and a CSV per table. About 10 "
                        "minutes in full.\nExits 1 if a model returned a wrong byte or failed, or a plot could not be "
                        "drawn.");
     flags.text("out", out, "the report's folder");
