@@ -219,7 +219,7 @@ void sample_queue_depth(HANDLE port) {
     static std::atomic<std::uint64_t> next_sample_ns{0};
     std::uint64_t now = trace::now_ns();
     std::uint64_t due = next_sample_ns.load(std::memory_order_relaxed);
-    if (now < due || !next_sample_ns.compare_exchange_strong(due, now + 1'000'000, std::memory_order_relaxed)) return;
+    if (now < due || !next_sample_ns.compare_exchange_strong(due, now + 5'000'000, std::memory_order_relaxed)) return;
     TRACE(queue_depth, 0, 0, 0, completion_queue_depth(port));
 }
 

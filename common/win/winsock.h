@@ -151,8 +151,9 @@ std::string process_figures();
 
 // Number of packets queued on a completion port (NtQueryIoCompletion), or -1 where it cannot be read.
 long completion_queue_depth(HANDLE port);
-// While recording: a queue_depth event for the port, at most one a millisecond for the whole process. Reading
-// the depth is a call into the kernel (under Wine, a round trip to wineserver), too dear for every packet.
+// While recording: a queue_depth event for the port, at most one every 5 ms for the whole process. Reading the
+// depth is a call into the kernel; under Wine a round trip to wineserver, 35-40 us measured on our 2-core
+// machine: once a millisecond, that was 4% of a worker's time, enough to show as tracing cost.
 void sample_queue_depth(HANDLE port);
 
 }  // namespace socklab::win
