@@ -182,11 +182,17 @@ Table capacity_table(const CompareSettings& settings, const std::vector<Capacity
     return table;
 }
 
+// The tracing-overhead scenario splits the duration into 2 × pairs equal segments.
+load::Options overhead_segment(const CompareSettings& settings) {
+    load::Options segment = settings.load;
+    segment.duration_seconds = settings.load.duration_seconds / (2.0 * settings.overhead_pairs);
+    return segment;
+}
+
 Table overhead_table(const CompareSettings& settings, const std::vector<OverheadMeasurement>& runs,
                      const std::string& runtime) {
     Table table;
-    load::Options segment = settings.load;
-    segment.duration_seconds = settings.load.duration_seconds / (2.0 * settings.overhead_pairs);
+    const load::Options segment = overhead_segment(settings);
     table.title = "Tracing overhead: " + load_words(segment) + " per segment, " +
                   std::to_string(settings.overhead_pairs) + " off/on pairs interleaved; " + measured_under(runtime);
     table.columns = {{"model", "model"},
@@ -200,14 +206,12 @@ Table overhead_table(const CompareSettings& settings, const std::vector<Overhead
             add_failure_row(table, run);
             continue;
         }
-        auto mean = [](const std::vector<double>& values) {
-            double total = 0;
-            for (double value : values) total += value;
-            return values.empty() ? 0 : total / static_cast<double>(values.size());
-        };
-        table.rows.push_back({run.model, fixed(mean(run.off), 0), fixed(mean(run.on), 0),
-                              fixed(run.cost_percent(), 1),
-                              fixed(run.pair_cost_low(), 1) + ".." + fixed(run.pair_cost_high(), 1),
+        std::vector<double> pairs = run.pair_costs();
+        auto [low, high] = pairs.empty() ? std::pair{0.0, 0.0}
+                                         : std::pair{*std::min_element(pairs.begin(), pairs.end()),
+                                                     *std::max_element(pairs.begin(), pairs.end())};
+        table.rows.push_back({run.model, fixed(run.mean_off(), 0), fixed(run.mean_on(), 0),
+                              fixed(run.cost_percent(), 1), fixed(low, 1) + ".." + fixed(high, 1),
                               run.problem.empty() ? "0" : run.problem});
     }
     table.notes.push_back(
@@ -261,9 +265,7 @@ Comparison run_comparison(const CompareSettings& settings) {
             comparison.correct = comparison.correct && capacities.back().ok();
             break;
         case Scenario::tracing_overhead: {
-            load::Options segment = settings.load;
-            segment.duration_seconds = settings.load.duration_seconds / (2.0 * settings.overhead_pairs);
-            overheads.push_back(measure_overhead(model, segment, settings.overhead_pairs, progress));
+            overheads.push_back(measure_overhead(model, overhead_segment(settings), settings.overhead_pairs, progress));
             if (!overheads.back().problem.empty()) note_problems(comparison, model, {overheads.back().problem});
             comparison.correct = comparison.correct && overheads.back().ok() && overheads.back().problem.empty();
             break;

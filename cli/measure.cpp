@@ -260,28 +260,23 @@ CapacityMeasurement measure_capacity(const std::string& model, const std::vector
 }
 
 // ---- tracing overhead -------------------------------------------------------------------------------------
-static double sum(const std::vector<double>& values) {
+static double mean(const std::vector<double>& values) {
     double total = 0;
     for (double value : values) total += value;
-    return total;
+    return values.empty() ? 0 : total / static_cast<double>(values.size());
 }
 
-double OverheadMeasurement::cost_percent() const {
-    return sum(off) > 0 ? 100.0 * (1.0 - sum(on) / sum(off)) : 0;
-}
+double OverheadMeasurement::mean_off() const { return mean(off); }
+double OverheadMeasurement::mean_on() const { return mean(on); }
 
-double OverheadMeasurement::pair_cost_low() const {
-    double low = 1e9;
+// Segments are of equal length, so the ratio of the means is the ratio of the sums.
+double OverheadMeasurement::cost_percent() const { return mean_off() > 0 ? 100.0 * (1.0 - mean_on() / mean_off()) : 0; }
+
+std::vector<double> OverheadMeasurement::pair_costs() const {
+    std::vector<double> costs;
     for (std::size_t i = 0; i < std::min(off.size(), on.size()); ++i)
-        if (off[i] > 0) low = std::min(low, 100.0 * (1.0 - on[i] / off[i]));
-    return low == 1e9 ? 0 : low;
-}
-
-double OverheadMeasurement::pair_cost_high() const {
-    double high = -1e9;
-    for (std::size_t i = 0; i < std::min(off.size(), on.size()); ++i)
-        if (off[i] > 0) high = std::max(high, 100.0 * (1.0 - on[i] / off[i]));
-    return high == -1e9 ? 0 : high;
+        if (off[i] > 0) costs.push_back(100.0 * (1.0 - on[i] / off[i]));
+    return costs;
 }
 
 OverheadMeasurement measure_overhead(const std::string& model, const load::Options& segment, unsigned pairs,

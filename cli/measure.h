@@ -67,10 +67,11 @@ CapacityMeasurement measure_capacity(const std::string& model, const std::vector
 struct OverheadMeasurement : Measured {
     std::vector<double> off, on;  // round trips per second, segment by segment
     std::string problem;          // a wrong byte in any segment
+    double mean_off() const;
+    double mean_on() const;
     double cost_percent() const;  // 100 × (1 − Σon / Σoff)
-    // The smallest and largest cost of one off/on pair: how much a single pair could be trusted.
-    double pair_cost_low() const;
-    double pair_cost_high() const;
+    // Each off/on pair's own cost, in order: their spread says how much a single pair could be trusted.
+    std::vector<double> pair_costs() const;
 };
 OverheadMeasurement measure_overhead(const std::string& model, const load::Options& segment, unsigned pairs,
                                      const ProgressReport& progress);

@@ -195,7 +195,7 @@ bool draw_plot(const Section& section, const Plot& plot, const std::string& png_
            << "set ylabel " << gnuplot_text(plot.y_label) << "\n"
            << "set style data histograms\nset style histogram "
            << (plot.range_column.empty() ? "clustered gap 1" : "errorbars gap 1 lw 1.5") << "\n"
-           << "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset grid ytics\nset key top left\n"
+           << "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset grid ytics\nset key below\n"
            << "set xtics nomirror rotate by -25\nset ytics nomirror\nset border 3\n"
            << "set xzeroaxis lt -1\n";
     if (plot.log_scale) script << "set logscale y\nset yrange [0.05:*]\n";
@@ -203,43 +203,41 @@ bool draw_plot(const Section& section, const Plot& plot, const std::string& png_
         script << "set arrow from graph 0, first " << plot.target << " to graph 1, first " << plot.target
                << " nohead front dt 2 lw 2 lc rgb '#c0392b'\nset label " << gnuplot_text("target")
                << " at graph 0.99, first " << plot.target << " right offset 0,0.7 tc rgb '#c0392b'\n";
-    // The data, inline: model, then each column (and low, high for an error bar).
-    script << "$data << EOD\n";
-    std::size_t rows = 0;
+    // The bars: for each measured model, each column's value (and low, high for an error bar).
+    struct Bars {
+        std::string model;
+        std::vector<double> values;  // one per plotted column, then low and high with a range column
+    };
+    std::vector<Bars> bars;
     for (std::size_t row = 0; row < table.rows.size(); ++row) {
-        if (table.column(plot.columns[0]) < 0 || table.rows[row][1].rfind("not measured", 0) == 0) continue;
-        script << gnuplot_text(table.rows[row][0]);
-        for (const std::string& key : plot.columns) script << " " << table.number(row, key);
-        if (!plot.range_column.empty()) {
+        if (table.rows[row][1].rfind("not measured", 0) == 0) continue;
+        Bars model{table.rows[row][0], {}};
+        for (const std::string& key : plot.columns) model.values.push_back(table.number(row, key));
+        if (!plot.range_column.empty()) {  // "low..high"
             const std::string& range = table.rows[row][static_cast<std::size_t>(table.column(plot.range_column))];
             auto dots = range.find("..");
-            script << " " << std::atof(range.c_str()) << " "
-                   << (dots == std::string::npos ? 0.0 : std::atof(range.c_str() + dots + 2));
+            model.values.push_back(std::atof(range.c_str()));
+            model.values.push_back(dots == std::string::npos ? 0.0 : std::atof(range.c_str() + dots + 2));
         }
-        script << "\n";
-        ++rows;
+        bars.push_back(model);
     }
-    script << "EOD\n";
-    if (rows == 0) {
+    if (bars.empty()) {
         error = "no model was measured";
         return false;
     }
     if (!plot.log_scale) {  // from zero (or the lowest bar, if below) to above the highest bar and the target
         double low = 0, high = plot.target;
-        for (std::size_t row = 0; row < table.rows.size(); ++row)
-            for (const std::string& key : plot.columns) {
-                low = std::min(low, table.number(row, key));
-                high = std::max(high, table.number(row, key));
-            }
-        if (!plot.range_column.empty())
-            for (const auto& row : table.rows) {
-                const std::string& range = row[static_cast<std::size_t>(table.column(plot.range_column))];
-                auto dots = range.find("..");
-                low = std::min(low, std::atof(range.c_str()));
-                if (dots != std::string::npos) high = std::max(high, std::atof(range.c_str() + dots + 2));
-            }
+        for (const Bars& model : bars)
+            for (double value : model.values) low = std::min(low, value), high = std::max(high, value);
         script << "set yrange [" << low * 1.15 << ":" << (high > 0 ? high * 1.15 : 1) << "]\n";
     }
+    script << "$data << EOD\n";
+    for (const Bars& model : bars) {
+        script << gnuplot_text(model.model);
+        for (double value : model.values) script << " " << value;
+        script << "\n";
+    }
+    script << "EOD\n";
     const char* colours[] = {"#2e86c1", "#e67e22", "#27ae60", "#8e44ad"};
     script << "plot ";
     for (std::size_t i = 0; i < plot.columns.size(); ++i) {
@@ -267,50 +265,39 @@ bool draw_plot(const Section& section, const Plot& plot, const std::string& png_
 // ---- the page ---------------------------------------------------------------------------------------------
 std::string headline(const std::vector<Section>& sections, const std::vector<Benchmark>& benchmarks) {
     std::ostringstream text;
-    auto ranked = [](const Table& table, const std::string& key) {
+    // One line per section: its measured models ranked by one column, "name value unit", best first.
+    auto line = [&](const std::string& intro, const Table& table, const std::string& key, int decimals,
+                    const std::string& unit, const std::string& ending, bool ratio_to_slowest = false) {
         std::vector<std::pair<double, std::string>> rows;
         for (std::size_t row = 0; row < table.rows.size(); ++row)
             if (table.rows[row][1].rfind("not measured", 0) != 0)
                 rows.push_back({table.number(row, key), table.rows[row][0]});
+        if (rows.empty()) return;
         std::sort(rows.rbegin(), rows.rend());
-        return rows;
+        const double slowest = rows.back().first;
+        text << "- " << intro << ": ";
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, decimals) << unit;
+            if (ratio_to_slowest) text << " (" << fixed(slowest > 0 ? rows[i].first / slowest : 0, 1) << "×)";
+        }
+        text << ending << "\n";
     };
     for (const Section& section : sections) {
         const Table& table = section.result.table;
-        if (section.name == "echo") {
-            auto rows = ranked(table, "round_trips_per_second");
-            if (rows.empty()) continue;
-            double slowest = rows.back().first;
-            text << "- **Echo throughput** (" << section.settings.load.clients << " clients): ";
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, 0) << " rt/s ("
-                     << fixed(slowest > 0 ? rows[i].first / slowest : 0, 1) << "×)";
-            text << " — × is each model's throughput over the slowest's.\n";
-        } else if (section.name == "slow-handler") {
-            auto rows = ranked(table, "p99_ms");
-            text << "- **Slow handlers**, echo p99 while one line in ten blocks 50 ms: ";
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, 1) << " ms";
-            text << ".\n";
-        } else if (section.name == "broadcast") {
-            auto rows = ranked(table, "deliveries_per_second");
-            text << "- **Broadcast** deliveries/s (" << section.settings.load.clients << " clients): ";
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, 0);
-            text << ".\n";
-        } else if (section.name == "capacity") {
-            auto rows = ranked(table, "clients_held");
-            text << "- **Capacity** (up to " << section.settings.capacity_cap << " clients): ";
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, 0);
-            text << ".\n";
-        } else if (section.name == "tracing-overhead") {
-            auto rows = ranked(table, "cost_percent");
-            text << "- **Tracing cost** (recording on vs off, interleaved): ";
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, 1) << "%";
-            text << " (target: 3% at most).\n";
-        }
+        const std::string clients = std::to_string(section.settings.load.clients) + " clients";
+        if (section.name == "echo")
+            line("**Echo throughput** (" + clients + ")", table, "round_trips_per_second", 0, " rt/s",
+                 " — × is each model's throughput over the slowest's.", true);
+        else if (section.name == "slow-handler")
+            line("**Slow handlers**, echo p99 while one line in ten blocks 50 ms", table, "p99_ms", 1, " ms", ".");
+        else if (section.name == "broadcast")
+            line("**Broadcast** deliveries/s (" + clients + ")", table, "deliveries_per_second", 0, "", ".");
+        else if (section.name == "capacity")
+            line("**Capacity** (up to " + std::to_string(section.settings.capacity_cap) + " clients)", table,
+                 "clients_held", 0, "", ".");
+        else if (section.name == "tracing-overhead")
+            line("**Tracing cost** (recording on vs off, interleaved)", table, "cost_percent", 1, "%",
+                 " (target: 3% at most).");
     }
     const double on = figure_after(benchmarks, "recording on (file sink):"),
                  off = figure_after(benchmarks, "recording off:"),
