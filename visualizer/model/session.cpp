@@ -51,6 +51,7 @@ std::unique_ptr<Session> Session::attach(const std::string& host, std::uint16_t 
     session->trace_port_ = trace_port;
     session->server_port_ = server_port;
     session->title_ = "trace port " + std::to_string(trace_port);
+    session->model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
     session->install_decoder();
     session->connection_.open(host, trace_port);
     if (server_port) session->clients_.set_server(host, server_port);
@@ -72,6 +73,7 @@ std::unique_ptr<Session> Session::start_server(const std::string& socklab_comman
     session->server_port_ = port;
     session->started_model_ = model;
     session->title_ = port ? model + " :" + std::to_string(port) : model;
+    session->model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
     session->install_decoder();
     session->server_ = std::make_unique<ServerProcess>();
     if (!session->server_->start(socklab_command,
@@ -186,6 +188,8 @@ void Session::update(double wall_seconds) {
         cursor_ns_ = std::min(model_.last_ns(), cursor_ns_ + advance);
         if (cursor_ns_ >= model_.last_ns() && !live()) playing_ = false;  // the end of a replay
     }
+    // A live history discards its oldest events: a paused cursor they left behind moves to where it begins.
+    if (live()) cursor_ns_ = std::max(cursor_ns_, model_.first_ns());
     flush_recording();
 }
 

@@ -6,6 +6,8 @@
 //   started     a server the visualizer started (`socklab serve ...`), then attached to;
 //   reference   the reference model of the completion port (common/kernel_queue), driven by a scenario.
 // Every panel shows the model as it was at cursor_ns(), so live and replay are drawn by the same code.
+// A live session bounds its history (TraceModel::kDefaultLiveHistoryEvents): a class runs for an hour, and
+// the whole-run figures need none of the old events. A replay keeps every event of its file.
 #pragma once
 
 #include <cstdint>

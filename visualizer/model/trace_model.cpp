@@ -7,6 +7,7 @@
 //   4. Ports: packets and queue depth
 //   5. Connections, lines and latency
 //   6. Metadata (sites, threads, info, dropped)
+//   7. History bound: discarding the oldest events, keeping the state they left
 // The questions panels ask are answered in trace_queries.cpp.
 #include "visualizer/model/trace_model.h"
 
@@ -115,8 +116,9 @@ void TraceModel::commit(const trace::Event& event) {
         stored.time_ns = events_.back().time_ns;
         ++counters_.late_events;
     }
+    if (history_limit_ != 0 && events_.size() >= history_limit_) discard_oldest();
     const auto index = static_cast<std::uint32_t>(events_.size());
-    if (events_.empty()) throughput_origin_ns_ = stored.time_ns;
+    if (counters_.events == 0) origin_ns_ = throughput_origin_ns_ = stored.time_ns;
     ++counters_.events;
 
     ThreadLane& lane = lane_for(stored.thread);
@@ -369,6 +371,103 @@ trace::StreamDecoder::Handler TraceModel::decoder_handler() {
     handler.info = [this](const std::string& key, const std::string& value) { take_info(key, value); };
     handler.dropped = [this](std::uint64_t count) { take_dropped(count); };
     return handler;
+}
+
+// ---- 7. History bound ------------------------------------------------------------------------------------
+
+void TraceModel::set_history_limit(std::size_t max_events) {
+    history_limit_ = max_events;
+    // The history never holds more than the limit, so reserving it once means it never grows or moves.
+    if (max_events != 0 && events_.size() < max_events) events_.reserve(max_events);
+}
+
+// The events before `cut` that the kept history still needs to answer questions about the moment just before
+// it: each thread's last state change (its state, and for a waiter the port and its place in the stack),
+// each port's last packet event (its `derived` is the packet count) and last depth sample, and the posts
+// still queued (the queue panel lists them, and a later dequeue finds its post). In history order.
+std::vector<std::uint32_t> TraceModel::anchors_before(std::uint32_t cut) const {
+    std::vector<std::uint32_t> anchors;
+    auto last_before_cut = [cut](const std::vector<std::uint32_t>& list) {
+        auto after = std::lower_bound(list.begin(), list.end(), cut);
+        return after == list.begin() ? kNoEvent : *(after - 1);
+    };
+    for (const auto& lane : lanes_) {
+        const std::uint32_t state = last_before_cut(lane.state_changes);
+        if (state == kNoEvent) continue;
+        anchors.push_back(state);
+        // A waiter the reference model's kernel released (thread_wake) before its wait ended has left the
+        // stack; waiters_at reads that from the thread_wake, so it stays too.
+        for (auto it = std::upper_bound(lane.events.begin(), lane.events.end(), state);
+             it != lane.events.end() && *it < cut; ++it)
+            if (events_[*it].kind == Kind::thread_wake) anchors.push_back(*it);
+    }
+    const std::uint64_t last_discarded_ns = events_[cut - 1].time_ns;
+    for (const auto& port : ports_) {
+        for (const std::uint32_t last : {last_before_cut(port.packets), last_before_cut(port.depth_samples)})
+            if (last != kNoEvent) anchors.push_back(last);
+        for (const std::uint32_t post : packets_waiting_at(port.index, last_discarded_ns)) anchors.push_back(post);
+    }
+    std::sort(anchors.begin(), anchors.end());
+    anchors.erase(std::unique(anchors.begin(), anchors.end()), anchors.end());
+    return anchors;
+}
+
+void TraceModel::discard_oldest() {
+    // Keep the newest three quarters of the limit, so the next discard is a quarter of the limit away: each
+    // event is moved a few times in its life, not once per event taken in.
+    const std::size_t keep = history_limit_ - history_limit_ / 4;
+    if (events_.size() <= keep) return;
+    // Cut where a new moment begins, so "before the cut" is a time as well as an index: the anchors below are
+    // then exactly the state at every moment from the last discarded event on.
+    const std::uint64_t last_discarded_ns = events_[events_.size() - keep - 1].time_ns;
+    const auto cut = static_cast<std::uint32_t>(first_event_at_or_after(last_discarded_ns + 1));
+    if (cut >= events_.size()) return;  // one moment holds the whole history: nothing can be cut cleanly
+
+    last_anchors_ = anchors_before(cut);
+    last_cut_ = cut;
+    // The anchors move to the front (anchor k is at index >= k, so none is overwritten before it is read) and
+    // take the time of the last discarded event: the history then begins with the state everything was in.
+    for (std::size_t k = 0; k < last_anchors_.size(); ++k) {
+        events_[k] = events_[last_anchors_[k]];
+        events_[k].time_ns = last_discarded_ns;
+    }
+    events_.erase(events_.begin() + static_cast<std::ptrdiff_t>(last_anchors_.size()),
+                  events_.begin() + static_cast<std::ptrdiff_t>(cut));
+
+    // Every index names history positions: renumber them, dropping the discarded ones. The wakes list drops
+    // the anchors too: an anchor that was a wake (a thread's last state change) no longer has its own time,
+    // and the recent wakes say when each happened.
+    enum class Anchors { keep, drop };
+    auto renumber = [this](std::vector<std::uint32_t>& list, Anchors anchors) {
+        std::size_t kept = 0;
+        for (const std::uint32_t index : list) {
+            if (anchors == Anchors::drop && index < last_cut_) continue;
+            const std::uint32_t moved = index_after_last_discard(index);
+            if (moved != kNoEvent) list[kept++] = moved;
+        }
+        list.resize(kept);
+    };
+    for (auto& lane : lanes_) {
+        renumber(lane.events, Anchors::keep);
+        renumber(lane.state_changes, Anchors::keep);
+    }
+    for (auto& port : ports_) {
+        renumber(port.depth_samples, Anchors::keep);
+        renumber(port.packets, Anchors::keep);
+        renumber(port.wakes, Anchors::drop);
+        // A waiter's wait_begin is its thread's last state change, so an anchor: it always has a new index.
+        for (auto& waiter : port.waiters) waiter.wait_event = index_after_last_discard(waiter.wait_event);
+    }
+    discarded_events_ += cut - last_anchors_.size();
+    ++discards_;
+}
+
+std::uint32_t TraceModel::index_after_last_discard(std::uint32_t index) const {
+    if (index == kNoEvent) return kNoEvent;
+    if (index >= last_cut_) return static_cast<std::uint32_t>(index - last_cut_ + last_anchors_.size());
+    auto found = std::lower_bound(last_anchors_.begin(), last_anchors_.end(), index);
+    if (found == last_anchors_.end() || *found != index) return kNoEvent;
+    return static_cast<std::uint32_t>(found - last_anchors_.begin());
 }
 
 }  // namespace socklab::viz

@@ -13,6 +13,11 @@
 //
 // Storage, per event: 32 bytes of history + 4 in its thread's index + 4 if it changes the thread's state
 // + 4 if it concerns a port (a wake does both: 44). The benchmark (viz-bench) prints the measured average.
+//
+// A live server runs as long as the class does, so a live session bounds its history (set_history_limit):
+// whole-run figures (counters, conformance, latency, throughput, connections) are tallied at intake and never
+// need the old events; the history keeps the newest events in full detail, plus the few older events that
+// say what state everything was in where it now begins (see "History bound" in TraceModel).
 #pragma once
 
 #include <algorithm>
@@ -175,6 +180,31 @@ public:
     // The decoder handler that feeds this model (for a StreamDecoder).
     trace::StreamDecoder::Handler decoder_handler();
 
+    // ---- History bound ----
+    // With a limit, the history never holds more than `max_events` events: when it is full, the oldest
+    // quarter is discarded in one chunk (one pass over the indexes per quarter, not one per event). The
+    // events that set each thread's state, each port's packet count and queue-depth sample, and the packets
+    // still queued, as they were just before the cut, are kept as "anchors", given the time of the last
+    // discarded event: the history then begins with the state everything was in, and every question about a
+    // moment in it gets the same answer as with everything kept. What is lost is how long a thread (or a
+    // queued packet) had already been in its state at the cut, and the older events themselves.
+    // 0 = keep everything: the default, for replays (a file's size is known before it is opened, and a
+    // student scrubbing a recording expects all of it) and for the reference model (small).
+    // A live session's default: about 3 minutes at the compare view's rate of ~10,000 events a second per
+    // server, and 64 MB of history (+ indexes, see bytes_allocated) however long the class runs.
+    static constexpr std::size_t kDefaultLiveHistoryEvents = 2'000'000;
+    void set_history_limit(std::size_t max_events);
+    std::size_t history_limit() const { return history_limit_; }
+    // Events dropped for the limit so far (anchors are kept, so not counted), and how many discards did it.
+    std::uint64_t discarded_events() const { return discarded_events_; }
+    std::uint64_t discards() const { return discards_; }
+    // Where an event that was at `index` before the last discard is now, or kNoEvent if it was dropped: for a
+    // selection that must follow its event. Holds for the most recent discard only (see discards()).
+    std::uint32_t index_after_last_discard(std::uint32_t index) const;
+    // The time of the first event ever taken in: unlike first_ns(), it stays put when history is discarded,
+    // so "time since start" labels keep their values.
+    std::uint64_t origin_ns() const { return origin_ns_; }
+
     // Events taken in but not yet placed in the history (settle has not reached them).
     const std::vector<trace::Event>& queued_events() const { return queued_; }
 
@@ -245,8 +275,10 @@ public:
     // Conformance.
     const ConformanceFigures& conformance() const { return conformance_; }
 
-    // Bytes held for the history and its indexes, per event (the figure the 40-byte target is about):
-    // `stored` counts the elements kept, `allocated` the vectors' capacity (growth leaves up to half unused).
+    // Bytes held for the history and its indexes: `stored` counts the elements kept, `allocated` the vectors'
+    // capacity (growth leaves up to half unused). Per event, the figure the 40-byte target is about.
+    std::size_t bytes_stored() const;
+    std::size_t bytes_allocated() const;
     double bytes_per_event_stored() const;
     double bytes_per_event_allocated() const;
 
@@ -260,11 +292,22 @@ private:
     ConnectionRecord& connection_for(std::uint32_t id, std::uint64_t time_ns);
     void record_wake(CompletionPort& port, std::uint16_t thread, StoredEvent& stored, std::uint32_t index,
                      bool counts_for_conformance);
+    void discard_oldest();
+    std::vector<std::uint32_t> anchors_before(std::uint32_t cut) const;
 
     std::vector<StoredEvent> events_;
     std::vector<trace::Event> queued_;  // taken in, not yet in time order (see settle)
     std::uint64_t horizon_ns_ = 0;
     std::uint64_t newest_queued_ns_ = 0;
+    std::uint64_t origin_ns_ = 0;
+
+    std::size_t history_limit_ = 0;  // 0 = keep everything
+    std::uint64_t discarded_events_ = 0;
+    std::uint64_t discards_ = 0;
+    // The last discard, for index_after_last_discard: where the cut was, and the anchors kept from before it
+    // (their old indexes, in order; anchor k is now at index k).
+    std::uint32_t last_cut_ = 0;
+    std::vector<std::uint32_t> last_anchors_;
 
     std::map<std::uint16_t, trace::SiteInfo> sites_;
     std::map<std::string, std::string> info_;

@@ -277,24 +277,30 @@ std::size_t TraceModel::connections_open_at(std::uint64_t time_ns) const {
     return open;
 }
 
-double TraceModel::bytes_per_event_stored() const {
-    if (events_.empty()) return 0;
+std::size_t TraceModel::bytes_stored() const {
     std::size_t bytes = events_.size() * sizeof(StoredEvent);
     for (const auto& lane : lanes_) bytes += (lane.events.size() + lane.state_changes.size()) * sizeof(std::uint32_t);
     for (const auto& port : ports_)
         bytes += (port.depth_samples.size() + port.packets.size() + port.wakes.size()) * sizeof(std::uint32_t);
-    return double(bytes) / double(events_.size());
+    return bytes;
 }
 
-double TraceModel::bytes_per_event_allocated() const {
-    if (events_.empty()) return 0;
+std::size_t TraceModel::bytes_allocated() const {
     std::size_t bytes = events_.capacity() * sizeof(StoredEvent);
     for (const auto& lane : lanes_)
         bytes += (lane.events.capacity() + lane.state_changes.capacity()) * sizeof(std::uint32_t);
     for (const auto& port : ports_)
         bytes += (port.depth_samples.capacity() + port.packets.capacity() + port.wakes.capacity()) *
                  sizeof(std::uint32_t);
-    return double(bytes) / double(events_.size());
+    return bytes;
+}
+
+double TraceModel::bytes_per_event_stored() const {
+    return events_.empty() ? 0 : double(bytes_stored()) / double(events_.size());
+}
+
+double TraceModel::bytes_per_event_allocated() const {
+    return events_.empty() ? 0 : double(bytes_allocated()) / double(events_.size());
 }
 
 }  // namespace socklab::viz

@@ -72,9 +72,19 @@ void draw_panels_below(AppState& app, Session& session, SessionView& view, float
     ImGui::EndChild();
 }
 
+// A live model discards its oldest events now and then, renumbering the rest: the selection follows its
+// event, or is cleared when the event is gone (or when two discards passed unseen, which a frame never sees).
+void follow_discards(const TraceModel& model, SessionView& view) {
+    if (view.discards_seen == model.discards()) return;
+    view.selected_event = view.discards_seen + 1 == model.discards() ? model.index_after_last_discard(view.selected_event)
+                                                                     : kNoEvent;
+    view.discards_seen = model.discards();
+}
+
 void draw_session_column(AppState& app, std::size_t index, float width, float height) {
     Session& session = *app.sessions[index];
     SessionView& view = app.views[index];
+    follow_discards(session.model(), view);
     ImGui::PushID(static_cast<int>(index));
     ImGui::BeginChild("column", ImVec2(width, height), false);
     const bool selected = app.selected_session == static_cast<int>(index);
@@ -92,6 +102,14 @@ void draw_session_column(AppState& app, std::size_t index, float width, float he
     ImGui::SameLine();
     ImGui::TextDisabled("  %s   %s events", session.status_text().c_str(),
                         format_count(session.model().event_count()).c_str());
+    if (session.model().discarded_events() > 0) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("  history: last %.1f min kept",
+                            double(session.model().last_ns() - session.model().first_ns()) / 60e9);
+        help_marker("A live session keeps its newest events in full detail and discards the oldest, so its memory "
+                    "stays flat however long the class runs. Counters, conformance, latency and throughput still "
+                    "cover the whole run; the state at the start of the kept history is kept with it.");
+    }
 
     // As tall as the lanes need, between a readable minimum and 55% of the column.
     const float available = height - ImGui::GetCursorPosY();

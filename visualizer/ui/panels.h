@@ -35,6 +35,7 @@ struct SessionView {
     double view_end_ns = 0;
     bool view_fitted = false;          // the range was set once (fit to the trace, or the live window)
     std::uint32_t selected_event = kNoEvent;
+    std::uint64_t discards_seen = 0;   // the model's discards() when selected_event was last renumbered
     bool scroll_source_to_selection = false;
     std::int64_t shown_port = 0;      // which completion port the waiters and queue panels show
     std::string message;               // the last action's outcome ("exported to ...")

@@ -38,7 +38,7 @@ void draw_event_details(const TraceModel& model, const StoredEvent& event, std::
     }
     ImGui::SameLine();
     ImGui::TextDisabled("event #%u", index);
-    ImGui::Text("at %s   on %s", format_duration(double(event.time_ns - model.first_ns())).c_str(),
+    ImGui::Text("at %s   on %s", format_duration(double(event.time_ns - model.origin_ns())).c_str(),
                 thread_name(model, event.thread).c_str());
     ImGui::Text("connection %u   arg0 %lld   arg1 %u", event.connection, static_cast<long long>(event.arg0),
                 event.arg1);

@@ -196,10 +196,10 @@ void draw_timeline(Session& session, SessionView& view) {
     const double ns_per_pixel = geometry.ns_per_pixel();
 
     // ---- 3. Drawing ----
-    // Ruler: times since the trace began.
+    // Ruler: times since the trace began (origin_ns, which stays put when a live history discards events).
     const double step = nice_step(ns_per_pixel * 110);
     draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + kRulerHeight), IM_COL32(36, 38, 44, 255));
-    const double first = double(model.first_ns());
+    const double first = double(model.origin_ns());
     for (double t = std::ceil((geometry.begin - first) / step) * step + first; t < geometry.end; t += step) {
         const float x = geometry.x_of(t);
         draw->AddLine(ImVec2(x, origin.y + kRulerHeight - 6), ImVec2(x, origin.y + height), IM_COL32(60, 63, 70, 255));

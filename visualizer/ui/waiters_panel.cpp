@@ -79,7 +79,7 @@ void draw_waiters(Session& session, SessionView& view) {
         ImGui::PushID(static_cast<int>(wakes[k]));
         char text[160];
         std::snprintf(text, sizeof text, "%s  %s took position %u of %zu%s",
-                      format_duration(double(wake.time_ns - model.first_ns())).c_str(),
+                      format_duration(double(wake.time_ns - model.origin_ns())).c_str(),
                       thread_name(model, wake.thread).c_str(), unsigned(wake.derived), waiting,
                       waiting <= 1 ? "" : (lifo ? "  (LIFO)" : (fifo ? "  (FIFO)" : "")));
         ImGui::PushStyleColor(ImGuiCol_Text, waiting <= 1 ? ImVec4(0.8f, 0.8f, 0.8f, 1)
