@@ -210,8 +210,8 @@ bool open_sessions(const Options& options, ui::AppState& app) {
         auto session = Session::reference(reference.empty() ? std::string() : read_file(reference));
         if (reference.empty()) {
             // The built-in lesson: four workers, packets one at a time (see common/kernel_queue/scenario.h).
-            session = Session::reference("concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\nstep\npost\nstep\n"
-                                         "post\nstep\nblock w4 50\nstep\nunblock w4\ndone w3\n");
+            session = Session::reference("concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\npost\npost\n"
+                                         "block w4 50\nunblock w4\ndone w3\n");
         }
         session->scenario_to_end();
         app.add(std::move(session));

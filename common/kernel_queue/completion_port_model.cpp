@@ -1,10 +1,11 @@
-// common/kernel_queue/completion_port_model.cpp — the documented completion-port rules, one decision at a time.
+// common/kernel_queue/completion_port_model.cpp — the documented completion-port rules, one action at a time.
 //
 // The rules and the events are described in completion_port_model.h. This file is short on purpose: each rule
 // is applied in exactly one place, marked with a LESSON anchor so lessons can quote it, and each trace event
 // names the line that emitted it, so the visualizer's source panel lands on the rule being applied.
 //
-// Sections: setup · explaining · threads call the port · packets · blocking · kernel decisions · queries
+// Sections: setup · explaining · threads call the port · packets · blocking · leaving · the kernel's decision ·
+// queries
 #include "common/kernel_queue/completion_port_model.h"
 
 #include <algorithm>
@@ -39,6 +40,13 @@ const char* kind_label(trace::Kind kind) {
 
 std::string plural(unsigned count, const char* one, const char* many) {
     return std::to_string(count) + " " + (count == 1 ? one : many);
+}
+
+// "packet 3" or "packets 3, 4".
+std::string describe_packets(const std::vector<PacketId>& ids) {
+    std::string text;
+    for (PacketId id : ids) text += (text.empty() ? "" : ", ") + std::to_string(id);
+    return (ids.size() == 1 ? "packet " : "packets ") + text;
 }
 
 }  // namespace
@@ -102,7 +110,11 @@ ThreadIndex CompletionPortModel::add_thread(std::string name, std::string role) 
     // LESSON: reference-add-thread
     // A new thread is not associated with the port until its first GetQueuedCompletionStatus.
     const auto index = static_cast<ThreadIndex>(threads_.size() + 1);
-    threads_.push_back(ModelThread{index, name, role, ThreadState::not_associated, 0});
+    ModelThread thread;
+    thread.index = index;
+    thread.name = name;
+    thread.role = role;
+    threads_.push_back(std::move(thread));
     trace_.threads[index] = trace::ThreadInfo{index, 0, role};
     emit(trace::Kind::thread_start, index, 0, 0, 0, 0, __LINE__);
     return index;
@@ -158,12 +170,9 @@ std::string CompletionPortModel::describe_waiters() const {
 // "packets 1, 2": the queue from the oldest (the next dequeued), or "no packet".
 std::string CompletionPortModel::describe_queue() const {
     if (queue_.empty()) return "no packet";
-    std::string text;
-    for (const Packet& packet : queue_) {
-        if (!text.empty()) text += ", ";
-        text += std::to_string(packet.id);
-    }
-    return (queue_.size() == 1 ? "packet " : "packets ") + text;
+    std::vector<PacketId> ids;
+    for (const Packet& packet : queue_) ids.push_back(packet.id);
+    return describe_packets(ids);
 }
 
 ModelThread& CompletionPortModel::mutable_thread(ThreadIndex index, std::string_view action) {
@@ -172,52 +181,74 @@ ModelThread& CompletionPortModel::mutable_thread(ThreadIndex index, std::string_
     return threads_[index - 1];
 }
 
-// The thread takes the oldest packet and runs with it. Shared by rule 5 (taking a packet at once) and the
-// kernel releasing a waiter, so both report a packet the same way a live server does.
-void CompletionPortModel::hand_packet_to(ModelThread& thread, int source_line) {
-    // LESSON: reference-fifo-dequeue
-    // Rule 1: whoever gets a packet gets the oldest one.
-    const Packet packet = queue_.front();
-    queue_.pop_front();
+void CompletionPortModel::refuse_if_port_closed(std::string_view action) const {
+    if (port_closed_)
+        throw ModelError(std::string(action) +
+                         ": the port's handle is closed; the call fails with ERROR_INVALID_HANDLE (rule 9)");
+}
+
+// The thread takes the oldest packets and runs with them. Shared by rule 5 (taking packets at once) and the
+// kernel releasing a waiter, so both report packets the same way a live server does.
+std::vector<PacketId> CompletionPortModel::hand_packets_to(ModelThread& thread, int source_line) {
+    // LESSON: reference-batch
+    // Rule 7: GetQueuedCompletionStatusEx takes up to ulCount queued packets, all for this one thread;
+    // GetQueuedCompletionStatus takes one.
+    const std::size_t count = std::min<std::size_t>(thread.max_entries, queue_.size());
+    const Packet& first = queue_.front();
     thread.state = ThreadState::running;
-    thread.packet_in_hand = packet.id;
-    emit(trace::Kind::wait_end, thread.index, static_cast<std::uint8_t>(trace::Wake::completion), packet.bytes, 0,
-         packet.connection, source_line);
-    emit(trace::Kind::packet_dequeued, thread.index, 0, options_.port_index, packet.id, packet.connection, __LINE__);
-    emit(trace::Kind::queue_depth, kernel_thread, 0, options_.port_index, static_cast<std::uint32_t>(queue_.size()), 0,
-         __LINE__);
+    thread.last_error = 0;
+    thread.packets_in_hand.clear();
+    emit(trace::Kind::wait_end, thread.index, static_cast<std::uint8_t>(trace::Wake::completion),
+         thread.in_ex_call ? static_cast<std::int64_t>(count) : first.bytes, 0, first.connection, source_line);
+    for (std::size_t taken = 0; taken < count; ++taken) {
+        // LESSON: reference-fifo-dequeue
+        // Rule 1: whoever gets a packet gets the oldest one (FIFO, the one order documented; see rule 1's hedge).
+        const Packet packet = queue_.front();
+        queue_.pop_front();
+        thread.packets_in_hand.push_back(packet.id);
+        emit(trace::Kind::packet_dequeued, thread.index, 0, options_.port_index, packet.id, packet.connection,
+             __LINE__);
+        emit(trace::Kind::queue_depth, kernel_thread, 0, options_.port_index,
+             static_cast<std::uint32_t>(queue_.size()), 0, __LINE__);
+    }
+    return thread.packets_in_hand;
 }
 
 // ---- threads call the port -----------------------------------------------------------------------------------
 
-PacketId CompletionPortModel::thread_calls_get_queued_completion_status(ThreadIndex index) {
-    ModelThread& thread = mutable_thread(index, "GetQueuedCompletionStatus");
+std::vector<PacketId> CompletionPortModel::call_port(ThreadIndex index, unsigned max_entries, bool ex_call) {
+    const std::string api = ex_call ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus";
+    ModelThread& thread = mutable_thread(index, api);
     switch (thread.state) {
-    case ThreadState::waiting:
-        throw ModelError("GetQueuedCompletionStatus: " + thread.name + " is already waiting on the port");
+    case ThreadState::waiting: throw ModelError(api + ": " + thread.name + " is already waiting on the port");
     case ThreadState::blocked:
-        throw ModelError("GetQueuedCompletionStatus: " + thread.name +
+        throw ModelError(api + ": " + thread.name +
                          " is blocked for another reason; it must unblock before it can call anything");
-    case ThreadState::exited: throw ModelError("GetQueuedCompletionStatus: " + thread.name + " has exited");
+    case ThreadState::exited: throw ModelError(api + ": " + thread.name + " has exited");
     case ThreadState::not_associated:
     case ThreadState::running: break;
     }
+    refuse_if_port_closed(api);
+    if (max_entries == 0) throw ModelError(api + ": ulCount must be at least 1");
     begin_action();
 
     std::string who = thread.name;
     if (thread.state == ThreadState::not_associated)
-        who += " calls GetQueuedCompletionStatus for the first time (now associated with the port)";
-    else if (thread.packet_in_hand != 0)
-        who += " is done with packet " + std::to_string(thread.packet_in_hand) +
-               " and calls GetQueuedCompletionStatus again";
+        who += " calls " + api + " for the first time (now associated with the port)";
+    else if (!thread.packets_in_hand.empty())
+        who += " is done with " + describe_packets(thread.packets_in_hand) + " and calls " + api + " again";
     else
-        who += " calls GetQueuedCompletionStatus again";
+        who += " calls " + api + " again";
+    if (ex_call) who += " for up to " + std::to_string(max_entries) + " packets";
 
     // LESSON: reference-returns-to-port
     // Calling the port ends the thread's turn as a running thread: it is not counted while the kernel looks at the
     // queue on its behalf, so a thread coming back never counts twice.
     thread.state = ThreadState::waiting;
-    thread.packet_in_hand = 0;
+    thread.packets_in_hand.clear();
+    thread.last_error = 0;
+    thread.max_entries = max_entries;
+    thread.in_ex_call = ex_call;
     emit(trace::Kind::wait_begin, index, static_cast<std::uint8_t>(trace::WaitOn::completion_port), options_.port_index,
          0, 0, __LINE__);
     const unsigned running_without_it = running_count();
@@ -225,12 +256,12 @@ PacketId CompletionPortModel::thread_calls_get_queued_completion_status(ThreadIn
     // Rule 5: a packet is queued and the port has room for one more running thread: take it without blocking.
     // (Rule 4's limit still applies: if a resumed thread pushed the count to the value, this thread waits.)
     if (!queue_.empty() && running_without_it < concurrency_value()) {
-        const PacketId taken = queue_.front().id;
-        hand_packet_to(thread, __LINE__);
-        explain(who + ": packet " + std::to_string(taken) + " is queued and " +
+        const std::vector<PacketId> taken = hand_packets_to(thread, __LINE__);
+        explain(who + ": " + describe_packets(taken) + (taken.size() == 1 ? " is" : " are") + " queued and " +
                 plural(running_without_it, "other thread runs", "other threads run") + " < concurrency " +
-                std::to_string(concurrency_value()) + ", so it takes packet " + std::to_string(taken) +
-                " at once without blocking (rule 5: no context switch)");
+                std::to_string(concurrency_value()) + ", so it takes " + (taken.size() == 1 ? "it" : "them") +
+                " at once without blocking (rule 5: no context switch" +
+                (taken.size() > 1 ? "; rule 7: several packets for one thread)" : ")"));
         return taken;
     }
 
@@ -249,20 +280,68 @@ PacketId CompletionPortModel::thread_calls_get_queued_completion_status(ThreadIn
               " (rule 4: no new running thread until fewer run)";
     explain(who + ": " + why + ", so it waits on top of the stack (rule 2); stack from the top: " +
             describe_waiters());
-    return 0;
+    return {};
 }
 
-PacketId CompletionPortModel::thread_finishes_packet(ThreadIndex index) {
-    const ModelThread& thread = mutable_thread(index, "done");
+PacketId CompletionPortModel::thread_calls_get_queued_completion_status(ThreadIndex index) {
+    const std::vector<PacketId> taken = call_port(index, 1, false);
+    return taken.empty() ? 0 : taken.front();
+}
+
+std::vector<PacketId> CompletionPortModel::thread_calls_get_queued_completion_status_ex(ThreadIndex index,
+                                                                                      unsigned max_entries) {
+    return call_port(index, max_entries, true);
+}
+
+namespace {
+
+void require_running_to_finish(const ModelThread& thread) {
     if (thread.state != ThreadState::running)
         throw ModelError("done: " + thread.name + " is " + std::string(to_string(thread.state)) +
                          "; only a running thread can finish a packet and go back to the port");
+}
+
+}  // namespace
+
+PacketId CompletionPortModel::thread_finishes_packet(ThreadIndex index) {
+    require_running_to_finish(mutable_thread(index, "done"));
     return thread_calls_get_queued_completion_status(index);
+}
+
+std::vector<PacketId> CompletionPortModel::thread_finishes_packets_ex(ThreadIndex index, unsigned max_entries) {
+    require_running_to_finish(mutable_thread(index, "done"));
+    return thread_calls_get_queued_completion_status_ex(index, max_entries);
+}
+
+// Rule 8: the wait's dwMilliseconds elapsed with no packet for this thread.
+void CompletionPortModel::thread_wait_times_out(ThreadIndex index) {
+    ModelThread& thread = mutable_thread(index, "timeout");
+    if (thread.state != ThreadState::waiting)
+        throw ModelError("timeout: " + thread.name + " is " + std::string(to_string(thread.state)) +
+                         "; only a thread waiting on the port can time out");
+    begin_action();
+    // LESSON: reference-timeout
+    // Rule 8: the call returns FALSE with no packet (GetLastError: WAIT_TIMEOUT). The thread leaves the stack and
+    // runs its own code again, so it counts as running: the port cannot hold back a thread that is past it.
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), index));
+    thread.state = ThreadState::running;
+    thread.last_error = wait_timeout_error;
+    emit(trace::Kind::wait_end, index, static_cast<std::uint8_t>(trace::Wake::timeout), 0, wait_timeout_error, 0,
+         __LINE__);
+    // A waiter exists only while no packet could be released (the kernel releases at once), so no packet is
+    // lost here: the queue is empty, or the port is at its concurrency value.
+    const unsigned running = running_count();
+    explain(thread.name + "'s wait times out: " +
+            (thread.in_ex_call ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus") +
+            " returns FALSE without a packet, GetLastError WAIT_TIMEOUT (rule 8); it leaves the stack and runs, now " +
+            std::to_string(running) + " running" +
+            (running > concurrency_value() ? " > concurrency " + std::to_string(concurrency_value()) : std::string()));
 }
 
 // ---- packets -------------------------------------------------------------------------------------------------
 
 PacketId CompletionPortModel::post_packet(std::uint32_t bytes, std::uint32_t connection) {
+    refuse_if_port_closed("post");
     begin_action();
     // LESSON: reference-fifo-queue
     // Rule 1: a new packet joins the back of the queue, behind every packet posted before it.
@@ -274,7 +353,10 @@ PacketId CompletionPortModel::post_packet(std::uint32_t bytes, std::uint32_t con
     emit(trace::Kind::queue_depth, kernel_thread, 0, options_.port_index, static_cast<std::uint32_t>(queue_.size()), 0,
          __LINE__);
     explain("packet " + std::to_string(packet.id) + " (" + std::to_string(bytes) + " bytes) " + where +
-            " (rule 1: FIFO)" + (decision_pending() ? "; the kernel can release a waiter for it (step)" : ""));
+            " (rule 1: FIFO)");
+    // Rule 3: "When a completion packet is queued ..., the system first checks how many threads ... are running":
+    // the kernel decides now, inside the post, not at some later moment.
+    release_waiters_now();
     return packet.id;
 }
 
@@ -287,13 +369,14 @@ void CompletionPortModel::thread_blocks(ThreadIndex index, std::uint32_t millise
                          "; only a running thread can block for another reason");
     begin_action();
     // LESSON: reference-block
-    // Rule 4: a thread blocked outside the port is not runnable, so the port stops counting it.
+    // Rule 4: a thread blocked outside the port is not runnable, so the port stops counting it, and a waiter may
+    // take its place at once ("if another running thread ... enters a wait state for other reasons").
     thread.state = ThreadState::blocked;
     emit(trace::Kind::block_begin, index, 0, milliseconds, 0, 0, __LINE__);
     explain(thread.name + " blocks for another reason" +
             (milliseconds != 0 ? " (Sleep " + std::to_string(milliseconds) + " ms)" : std::string()) +
-            ": it no longer counts as running, now " + std::to_string(running_count()) + " running (rule 4)" +
-            (decision_pending() ? "; a waiter can be released in its place (step)" : ""));
+            ": it no longer counts as running, now " + std::to_string(running_count()) + " running (rule 4)");
+    release_waiters_now();
 }
 
 void CompletionPortModel::thread_unblocks(ThreadIndex index) {
@@ -315,40 +398,99 @@ void CompletionPortModel::thread_unblocks(ThreadIndex index) {
     explain(text);
 }
 
+// ---- leaving: a thread exits, the port is closed -------------------------------------------------------------------
+
 void CompletionPortModel::thread_exits(ThreadIndex index) {
     ModelThread& thread = mutable_thread(index, "exit");
-    if (thread.state == ThreadState::exited) throw ModelError("exit: " + thread.name + " has already exited");
-    begin_action();
     // LESSON: reference-exit
-    const bool was_waiting = thread.state == ThreadState::waiting;
-    if (was_waiting) {
-        // A waiter that ends leaves the stack; its wait ends without a packet.
-        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), index));
-        emit(trace::Kind::wait_end, index, static_cast<std::uint8_t>(trace::Wake::stop), 0, 0, 0, __LINE__);
+    // Rule 10: only a thread that runs its own code can end itself. A thread inside GetQueuedCompletionStatus (or
+    // blocked in another call) must first return from it: with a packet, a time-out, or the port's closing.
+    switch (thread.state) {
+    case ThreadState::exited: throw ModelError("exit: " + thread.name + " has already exited");
+    case ThreadState::waiting:
+        throw ModelError("exit: " + thread.name +
+                         " is waiting inside GetQueuedCompletionStatus and runs no code until the call returns "
+                         "(rule 10); it returns with a packet (post), when its wait times out (timeout " +
+                         thread.name + ") or when the port is closed (close)");
+    case ThreadState::blocked:
+        throw ModelError("exit: " + thread.name +
+                         " is blocked in another call and runs no code until it returns (rule 10); unblock " +
+                         thread.name + " first");
+    case ThreadState::not_associated:
+    case ThreadState::running: break;
     }
+    begin_action();
     const bool was_running = thread.state == ThreadState::running;
     thread.state = ThreadState::exited;
-    thread.packet_in_hand = 0;
+    thread.packets_in_hand.clear();
     emit(trace::Kind::thread_exit, index, 0, 0, 0, 0, __LINE__);
     explain(thread.name + " exits and is no longer associated with the port" +
-            (was_waiting ? "; it leaves the waiters stack" : std::string()) +
-            (was_running ? ", now " + std::to_string(running_count()) + " running" : std::string()) +
-            (decision_pending() ? "; a waiter can be released (step)" : ""));
+            (was_running ? ", now " + std::to_string(running_count()) + " running" : std::string()));
+    // A running thread that ends makes room under the value, like one that blocks: the kernel may release a
+    // waiter now ("the running thread never gets put in a wait state by some other mechanism, terminates, ...").
+    if (was_running) release_waiters_now();
 }
 
-// ---- kernel decisions ------------------------------------------------------------------------------------------
+void CompletionPortModel::close_port() {
+    refuse_if_port_closed("close");
+    begin_action();
+    const std::string were_waiting = describe_waiters();
+    // LESSON: reference-close-port
+    // Rule 9: CloseHandle on the port ends every wait on it, the top of the stack first: each call returns FALSE
+    // with no packet, GetLastError ERROR_ABANDONED_WAIT_0, and its thread runs again.
+    while (!waiters_.empty()) {
+        ModelThread& thread = mutable_thread(waiters_.back(), "close");
+        waiters_.pop_back();
+        thread.state = ThreadState::running;
+        thread.last_error = abandoned_wait_error;
+        emit(trace::Kind::wait_end, thread.index, static_cast<std::uint8_t>(trace::Wake::error), 0,
+             abandoned_wait_error, 0, __LINE__);
+    }
+    port_closed_ = true;
+    std::string text = "the port's handle is closed (rule 9): ";
+    text += were_waiting == "none" ? std::string("no thread was waiting on it")
+                                   : "the waits of " + were_waiting +
+                                         " return FALSE with ERROR_ABANDONED_WAIT_0, and those threads run again";
+    if (!queue_.empty()) text += "; " + describe_queue() + " will never be dequeued";
+    explain(text + "; calling or posting to the port now fails");
+}
 
-bool CompletionPortModel::decision_pending() const {
+// ---- the kernel's decision ------------------------------------------------------------------------------------
+
+// Called by the actions that can make a release possible (a post; a running thread blocking or exiting), inside
+// the action, so the decision happens at the kernel's moment. Explains each release, and why any packet left
+// stays queued.
+void CompletionPortModel::release_waiters_now() {
     // LESSON: reference-concurrency-check
     // Rule 3: a packet goes to a waiter only while fewer threads run than the concurrency value.
-    return !queue_.empty() && !waiters_.empty() && running_count() < concurrency_value();
+    while (!queue_.empty() && !waiters_.empty() && running_count() < concurrency_value()) {
+        const unsigned running_before = running_count();
+        // LESSON: reference-lifo-release
+        // Rule 2: the most recent waiter (the top of the stack) is released, with the oldest packet (rule 1).
+        const ThreadIndex chosen = waiters_.back();
+        waiters_.pop_back();
+        const std::string still_waiting = waiters_.empty() ? std::string("no other waiter") : describe_waiters();
+        ModelThread& thread = mutable_thread(chosen, "release");
+        emit(trace::Kind::thread_wake, chosen, 0, options_.port_index, 0, queue_.front().connection, __LINE__);
+        const std::vector<PacketId> packets = hand_packets_to(thread, __LINE__);
+
+        Release release{chosen, packets,
+                        "the kernel releases " + thread.name + " at once with " + describe_packets(packets) + ": " +
+                            thread.name + " is the most recent waiter, on top of " + still_waiting +
+                            " (rule 2: LIFO); " + describe_packets(packets) +
+                            (packets.size() == 1 ? " is the oldest queued" : " are the oldest queued") +
+                            " (rule 1: FIFO)" +
+                            (packets.size() > 1 ? ", all for this one GetQueuedCompletionStatusEx (rule 7)" : "") +
+                            "; " + std::to_string(running_before) + " running < concurrency " +
+                            std::to_string(concurrency_value()) + " (rule 3), now " +
+                            std::to_string(running_before + 1) + " running"};
+        explain(release.explanation);
+        releases_.push_back(std::move(release));
+    }
+    if (!queue_.empty()) explain(why_no_release());
 }
 
 std::string CompletionPortModel::why_no_release() const {
-    if (queue_.empty())
-        return waiters_.empty() ? "nothing to decide: no packet is queued and no thread waits"
-                                : "nothing to decide: no packet is queued; waiting, from the top: " +
-                                      describe_waiters();
     const std::string packet = "packet " + std::to_string(queue_.front().id) + " stays queued: ";
     if (waiters_.empty())
         return packet + "no thread waits on the port (the next thread to call GetQueuedCompletionStatus takes it)";
@@ -356,51 +498,10 @@ std::string CompletionPortModel::why_no_release() const {
     const std::string limit = "concurrency " + std::to_string(concurrency_value());
     if (running == concurrency_value())
         return packet + std::to_string(running) + " running = " + limit +
-               " (rule 3); it waits for a running thread to come back to the port or block";
+               " (rule 3); it waits for a running thread to come back to the port, block or exit";
     return packet + std::to_string(running) + " running > " + limit +
            " (rule 4: a blocked thread resumed; no new thread runs until fewer than " +
            std::to_string(concurrency_value()) + " run)";
-}
-
-Decision CompletionPortModel::step() {
-    if (!decision_pending()) {
-        last_decision_ = Decision{false, 0, 0, why_no_release()};
-        explain(last_decision_.explanation);
-        return last_decision_;
-    }
-    begin_action();
-    const unsigned running_before = running_count();
-
-    // LESSON: reference-lifo-release
-    // Rule 2: the most recent waiter (the top of the stack) is released, with the oldest packet (rule 1).
-    const ThreadIndex chosen = waiters_.back();
-    waiters_.pop_back();
-    const std::string still_waiting = waiters_.empty() ? std::string("no other waiter") : describe_waiters();
-    const Packet packet = queue_.front();
-    ModelThread& thread = mutable_thread(chosen, "step");
-    emit(trace::Kind::thread_wake, chosen, 0, options_.port_index, 0, packet.connection, __LINE__);
-    hand_packet_to(thread, __LINE__);
-
-    last_decision_ = Decision{
-        true, chosen, packet.id,
-        "released " + thread.name + " with packet " + std::to_string(packet.id) + " (" + std::to_string(packet.bytes) +
-            " bytes): " + thread.name + " is the most recent waiter, on top of " +
-            still_waiting + " (rule 2: LIFO); packet " +
-            std::to_string(packet.id) + " is the oldest queued (rule 1: FIFO); " +
-            std::to_string(running_before) + " running < concurrency " + std::to_string(concurrency_value()) +
-            " (rule 3), now " + std::to_string(running_before + 1) + " running"};
-    explain(last_decision_.explanation);
-    return last_decision_;
-}
-
-std::vector<Decision> CompletionPortModel::settle() {
-    std::vector<Decision> taken;
-    while (decision_pending()) taken.push_back(step());
-    if (taken.empty())
-        step();  // records and explains why there was nothing to do
-    else if (!queue_.empty())
-        explain(why_no_release());  // why the packets left over stay queued
-    return taken;
 }
 
 // ---- queries ---------------------------------------------------------------------------------------------------

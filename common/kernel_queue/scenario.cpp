@@ -91,11 +91,19 @@ bool ScenarioPlayer::play_next_line() {
     // A line that starts the model (the first thread or action) also owns the model's opening sentence.
     const std::size_t explanations_before = model_started_ ? run_.model.explanations().size() : 0;
     const std::size_t failures_before = run_.failed_expectations.size();
+    const std::size_t releases_before = model_started_ ? run_.model.releases().size() : 0;
     const std::vector<std::string> words = scenario_words(line.text);
+    const bool is_action = words.front() != "expect" && words.front() != "processors" && words.front() != "concurrency";
     try {
         apply(line, words);
     } catch (const ModelError& error) {
         run_.error = "line " + std::to_string(line.number) + ": " + error.what();
+    }
+    if (is_action) {  // `expect released` checks the releases of the most recent action line
+        released_by_last_action_.clear();
+        const auto& releases = run_.model.releases();
+        for (std::size_t i = releases_before; i < releases.size(); ++i)
+            released_by_last_action_.push_back(run_.model.thread(releases[i].thread).name);
     }
     ScenarioLineOutcome outcome{line, {}, false, false};
     if (words.front() == "expect") {
@@ -159,14 +167,33 @@ void ScenarioPlayer::apply(const ScenarioLine& line, const std::vector<std::stri
 
     // ---- actions ----
     if (command == "wait" || command == "done") {
-        require_word_count(words, 2, words.size() + 1, command + " NAME...");
+        // `count=N`: the threads call GetQueuedCompletionStatusEx with ulCount N instead (rule 7).
+        std::vector<ThreadIndex> threads;
+        unsigned max_entries = 0;
         for (std::size_t i = 1; i < words.size(); ++i) {
-            const ThreadIndex thread = model.thread_named(words[i]);
-            if (command == "wait")
-                model.thread_calls_get_queued_completion_status(thread);
-            else
-                model.thread_finishes_packet(thread);
+            if (parse_option(words[i], "count", max_entries)) {
+                if (max_entries == 0) throw ModelError(command + ": count=0: ulCount must be at least 1");
+                continue;
+            }
+            threads.push_back(model.thread_named(words[i]));
         }
+        if (threads.empty()) throw ModelError("usage: " + command + " NAME... [count=N]");
+        for (const ThreadIndex thread : threads) {
+            if (command == "wait" && max_entries == 0) model.thread_calls_get_queued_completion_status(thread);
+            else if (command == "wait") model.thread_calls_get_queued_completion_status_ex(thread, max_entries);
+            else if (max_entries == 0) model.thread_finishes_packet(thread);
+            else model.thread_finishes_packets_ex(thread, max_entries);
+        }
+        return;
+    }
+    if (command == "timeout") {
+        require_word_count(words, 2, words.size() + 1, "timeout NAME...");
+        for (std::size_t i = 1; i < words.size(); ++i) model.thread_wait_times_out(model.thread_named(words[i]));
+        return;
+    }
+    if (command == "close") {
+        require_word_count(words, 1, 1, "close");
+        model.close_port();
         return;
     }
     if (command == "post") {
@@ -200,21 +227,14 @@ void ScenarioPlayer::apply(const ScenarioLine& line, const std::vector<std::stri
         return;
     }
 
-    // ---- kernel decisions ----
-    if (command == "step") {
-        require_word_count(words, 1, 2, "step [COUNT]");
-        const unsigned count = words.size() == 2 ? parse_number(words[1], "step") : 1;
-        for (unsigned stepped = 0; stepped < count; ++stepped) model.step();
-        return;
-    }
-    if (command == "settle") {
-        require_word_count(words, 1, 1, "settle");
-        model.settle();
-        return;
-    }
+    // The kernel takes each decision inside the action that causes it (completion_port_model.h, "How the model
+    // moves"): there is nothing left for a separate step to decide. Scenarios written for the old model say so.
+    if (command == "step" || command == "settle")
+        throw ModelError(command + ": the kernel now decides inside the action itself (post, block, exit, ...), "
+                                   "as Windows does; remove this line and put `expect released` after the action");
     throw ModelError("unknown command '" + command +
-                     "' (known: processors, concurrency, threads, thread, wait, done, post, block, unblock, exit, "
-                     "step, settle, expect)");
+                     "' (known: processors, concurrency, threads, thread, wait, done, post, block, unblock, timeout, "
+                     "exit, close, expect)");
 }
 
 // ---- setup -----------------------------------------------------------------------------------------------------
@@ -239,7 +259,7 @@ void ScenarioPlayer::apply_expectation(const ScenarioLine& line, const std::vect
     start_model_if_needed();
     const CompletionPortModel& model = run_.model;
     if (words.size() < 3)
-        throw ModelError("usage: expect running|concurrency|queued|queue|waiters|state|holding|released ...");
+        throw ModelError("usage: expect running|concurrency|queued|queue|waiters|state|holding|released|error ...");
     const std::string& what = words[1];
     const std::vector<std::string> wanted(words.begin() + 2, words.end());
 
@@ -286,23 +306,40 @@ void ScenarioPlayer::apply_expectation(const ScenarioLine& line, const std::vect
         return;
     }
     if (what == "holding") {
-        require_word_count(words, 4, 4, "expect holding NAME ID|none");
+        require_word_count(words, 4, words.size() + 1, "expect holding NAME ID...|none");
         const ModelThread& thread = model.thread(model.thread_named(words[2]));
-        const PacketId wanted_packet = words[3] == "none" ? 0 : parse_number(words[3], "expect holding");
-        fail_unless(thread.packet_in_hand == wanted_packet,
-                    words[2] + " " + (thread.packet_in_hand == 0 ? "none" : std::to_string(thread.packet_in_hand)));
+        const std::vector<std::string> wanted_packets(words.begin() + 3, words.end());
+        std::vector<std::string> actual;
+        for (PacketId id : thread.packets_in_hand) actual.push_back(std::to_string(id));
+        const bool wants_none = wanted_packets.size() == 1 && wanted_packets[0] == "none";
+        if (!wants_none)
+            for (const std::string& id : wanted_packets) parse_number(id, "expect holding");
+        fail_unless(wants_none ? actual.empty() : actual == wanted_packets, words[2] + " " + join(actual, "none"));
         return;
     }
     if (what == "released") {
-        require_word_count(words, 3, 3, "expect released NAME|none");
-        const Decision& decision = model.last_decision();
-        const std::string actual = decision.released ? model.thread(decision.thread).name : "none";
-        if (words[2] != "none") model.thread_named(words[2]);
-        fail_unless(actual == words[2], actual);
+        for (const std::string& name : wanted)
+            if (name != "none") model.thread_named(name);  // a misspelt name is an error, not a failed check
+        const bool wants_none = wanted.size() == 1 && wanted[0] == "none";
+        fail_unless(wants_none ? released_by_last_action_.empty() : released_by_last_action_ == wanted,
+                    join(released_by_last_action_, "none"));
+        return;
+    }
+    if (what == "error") {
+        require_word_count(words, 4, 4, "expect error NAME WAIT_TIMEOUT|ERROR_ABANDONED_WAIT_0|none");
+        const ModelThread& thread = model.thread(model.thread_named(words[2]));
+        const std::string& error = words[3];
+        if (error != "WAIT_TIMEOUT" && error != "ERROR_ABANDONED_WAIT_0" && error != "none")
+            throw ModelError("expect error: '" + error + "' is not one the model reports (WAIT_TIMEOUT, "
+                             "ERROR_ABANDONED_WAIT_0, none)");
+        const std::string actual = thread.last_error == wait_timeout_error     ? "WAIT_TIMEOUT"
+                                   : thread.last_error == abandoned_wait_error ? "ERROR_ABANDONED_WAIT_0"
+                                                                               : "none";
+        fail_unless(actual == error, words[2] + " " + actual);
         return;
     }
     throw ModelError("expect: unknown check '" + what +
-                     "' (known: running, concurrency, queued, queue, waiters, state, holding, released)");
+                     "' (known: running, concurrency, queued, queue, waiters, state, holding, released, error)");
 }
 
 }  // namespace socklab::kernel_queue

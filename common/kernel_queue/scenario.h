@@ -11,20 +11,27 @@
 // ---- Threads ----------------------------------------------------------------------------------------------------
 //   threads N               adds N workers named w1, w2, ... (continuing after any added before)
 //   thread NAME [ROLE]      adds one thread with that name (role "worker" unless given)
-// ---- Actions: what threads and the I/O system do; each takes effect at once -----------------------------------
-//   wait NAME...            each thread calls GetQueuedCompletionStatus, in the order given (so `wait w1 w2 w3`
+// ---- Actions: what threads and the I/O system do; each takes effect at once, the kernel's decision included --
+//   wait NAME... [count=N]  each thread calls GetQueuedCompletionStatus, in the order given (so `wait w1 w2 w3`
 //                           leaves w3 on top of the stack). A thread coming back while a packet is queued and
-//                           the port has room takes it at once.
-//   done NAME...            each running thread finishes its packet and calls GetQueuedCompletionStatus again
+//                           the port has room takes it at once. With count=N they call
+//                           GetQueuedCompletionStatusEx with ulCount N: up to N packets for one thread.
+//   done NAME... [count=N]  each running thread finishes its packets and calls the port again (the same way)
 //   post [COUNT] [bytes=N] [connection=N]
 //                           COUNT packets (default 1) join the back of the queue: I/O completions or
-//                           PostQueuedCompletionStatus. Packets are numbered 1, 2, 3, ... in posting order.
-//   block NAME [MS]         a running thread blocks for another reason (Sleep MS milliseconds in a handler)
+//                           PostQueuedCompletionStatus. Packets are numbered 1, 2, 3, ... in posting order. The
+//                           kernel releases the most recent waiter for each at once, if the concurrency value
+//                           allows.
+//   block NAME [MS]         a running thread blocks for another reason (Sleep MS milliseconds in a handler); a
+//                           waiter is released in its place at once if a packet is queued
 //   unblock NAME            its blocking call returns; it counts as running again
-//   exit NAME               the thread ends
-// ---- Kernel decisions ---------------------------------------------------------------------------------------
-//   step [COUNT]            the kernel takes its next decision (COUNT times, default 1), or says why it can't
-//   settle                  the kernel takes every decision it can
+//   timeout NAME...         each waiting thread's wait times out: FALSE, WAIT_TIMEOUT, no packet; it runs again
+//   exit NAME               the thread ends. Refused for a thread inside a call (waiting, or blocked): it runs
+//                           no code until the call returns
+//   close                   CloseHandle on the port: every waiter returns FALSE with ERROR_ABANDONED_WAIT_0;
+//                           afterwards wait, done and post are refused
+// There is no `step`: the kernel never leaves a decision for later (completion_port_model.h explains why). To
+// let a class guess who wakes, pause before the action line; the visualizer plays one line at a time.
 // ---- Checks: recorded as failures, never stop the scenario ------------------------------------------------------
 //   expect running N                    threads counted as running
 //   expect concurrency N                the concurrency value in force (0 already replaced by processors)
@@ -32,16 +39,17 @@
 //   expect queue ID... | expect queue empty         the queue, oldest packet first
 //   expect waiters NAME... | expect waiters none    the waiters stack, most recent (next released) first
 //   expect state NAME STATE             not-associated | waiting | running | blocked | exited
-//   expect holding NAME ID | expect holding NAME none   the packet NAME took and has not finished
-//   expect released NAME | expect released none     whom the most recent step released
+//   expect holding NAME ID... | expect holding NAME none   the packets NAME took and has not finished
+//   expect released NAME... | expect released none  whom the kernel released during the most recent action
+//                                       line, in order (a thread that took a packet at once is not released)
+//   expect error NAME WAIT_TIMEOUT|ERROR_ABANDONED_WAIT_0|none   what GetLastError says after NAME's last wait
 //
 // An example, the LIFO lesson:
 //
 //   concurrency 2
 //   threads 4
 //   wait w1 w2 w3 w4        # w4 waited last: it is on top of the stack
-//   post                    # packet 1
-//   step                    # "released w4 with packet 1: w4 is the most recent waiter (rule 2: LIFO ..."
+//   post                    # packet 1: "the kernel releases w4 at once with packet 1: w4 is the most recent ..."
 //   expect released w4
 //   expect waiters w3 w2 w1
 //
@@ -112,6 +120,7 @@ private:
     std::vector<ScenarioLine> lines_;
     std::size_t next_ = 0;
     bool model_started_ = false;
+    std::vector<std::string> released_by_last_action_;  // names, in release order; what `expect released` checks
     unsigned next_worker_number_ = 1;
     CompletionPortModel::Options options_;
     ScenarioRun run_;

@@ -162,14 +162,14 @@ TEST_CASE("the reference steps of every lesson pass", "[lessons]") {
 TEST_CASE("a reference step whose expectation is wrong is not met", "[lessons]") {
     const lessons::Lesson lesson = lessons::parse_lesson(
         "# LIFO\n\n## Step 1: Who wakes\n\n```socklab\nrun reference\nexpect lifo-share >= 1\n```\n\n```scenario\n"
-        "threads 2\nwait w1 w2\npost\nstep\nexpect released w1\n```\n",
+        "threads 2\nwait w1 w2\npost\nexpect released w1\n```\n",
         "lessons/43-wrong.md");
     REQUIRE(lesson.parsed());
     const lessons::StepResult result = lessons::run_reference_step(lesson.steps[0]);
     REQUIRE(result.checks.size() == 2);
     CHECK(result.checks[0].met);        // lifo-share, from the model's trace
     CHECK_FALSE(result.checks[1].met);  // the model released w2, not w1
-    CHECK(result.checks[1].line == 15);
+    CHECK(result.checks[1].line == 14);  // the expect line, in the lesson file
     CHECK_FALSE(result.passed());
 }
 

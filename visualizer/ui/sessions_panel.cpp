@@ -17,14 +17,10 @@ const char* const kDefaultScenario =
     "concurrency 2\n"
     "threads 4\n"
     "wait w1 w2 w3 w4        # w4 waited last: it is on top of the stack\n"
-    "post                    # packet 1\n"
-    "step                    # the kernel releases the most recent waiter\n"
+    "post                    # packet 1: the kernel releases the most recent waiter at once\n"
     "post\n"
-    "step\n"
     "post                    # two run = the concurrency value: this one waits\n"
-    "step\n"
-    "block w4 50             # w4 sleeps: a waiter may run\n"
-    "step\n"
+    "block w4 50             # w4 sleeps: a waiter runs in its place\n"
     "unblock w4              # three run at once, as the rules allow\n"
     "done w3\n";
 
