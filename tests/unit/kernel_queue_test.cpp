@@ -721,11 +721,12 @@ TEST_CASE("kernel queue forbidden actions are refused naming thread and state", 
 // ---- every rule at once, over many random runs ----------------------------------------------------------------------
 
 // Every rule at once, after every action: only an unblock or a time-out can push the running count over the value
-// (rule 4); a release happens only under the value (rule 3), inside the action that allowed it, takes the top of
-// the stack (rule 2) and the oldest packets (rule 1), at most ulCount of them (rule 7); no packet is ever left
-// queued while a waiter could take it (the kernel's moment).
+// (rule 4); a release happens only under the value (rule 3), inside the action that allowed it (a post, a block,
+// an exit), takes the top of the stack (rule 2) and the oldest packets (rule 1), at most ulCount of them (rule 7);
+// no packet is ever left queued while a waiter could take it (the kernel's moment); closing ends every wait.
 TEST_CASE("kernel queue random runs keep every rule after every action", "[kernel_queue]") {
     std::mt19937 random(20261127);  // fixed seed: the same runs everywhere (mt19937's output is standardised)
+    int exits = 0, time_outs = 0, batches_released = 0;  // the runs must reach the new rules, not just pass
     for (int run = 0; run < 200; ++run) {
         const unsigned processors = 1 + random() % 4;
         CompletionPortModel port = make_port(random() % 4, processors);
@@ -741,7 +742,7 @@ TEST_CASE("kernel queue random runs keep every rule after every action", "[kerne
             const bool may_call = state == ThreadState::running || state == ThreadState::not_associated;
             bool may_exceed = false;  // an unblock or a time-out adds a running thread whatever the count
             std::vector<kq::PacketId> taken;
-            switch (random() % 6) {
+            switch (random() % 7) {
             case 0:
                 if (may_call) {
                     const kq::PacketId packet = port.thread_calls_get_queued_completion_status(thread);
@@ -765,6 +766,13 @@ TEST_CASE("kernel queue random runs keep every rule after every action", "[kerne
                 if (state == ThreadState::waiting) {
                     port.thread_wait_times_out(thread);
                     may_exceed = true;
+                    ++time_outs;
+                }
+                break;
+            case 6:
+                if (state == ThreadState::running && random() % 4 == 0) {  // now and then: the pool must last
+                    port.thread_exits(thread);
+                    ++exits;
                 }
                 break;
             }
@@ -776,11 +784,21 @@ TEST_CASE("kernel queue random runs keep every rule after every action", "[kerne
                 REQUIRE(port.running_count() <= port.concurrency_value());
                 REQUIRE(port.thread(releases.back().thread).max_entries >= releases.back().packets.size());
                 taken = releases.back().packets;
+                batches_released += taken.size() > 1;
             }
             for (const kq::PacketId packet : taken) REQUIRE(packet == expected_next_packet++);
             if (!may_exceed) REQUIRE(port.running_count() <= std::max(running_before, port.concurrency_value()));
             REQUIRE_FALSE(packet_left_for_a_waiter(port));
         }
+        // Closing the port ends every wait still open, and only those (rule 9).
+        const auto waiting = port.waiters_most_recent_first();
+        port.close_port();
+        for (const kq::ThreadIndex thread : waiting)
+            REQUIRE(port.thread(thread).last_error == kq::abandoned_wait_error);
+        REQUIRE(port.waiters_most_recent_first().empty());
         REQUIRE(trace_problem(port).empty());
     }
+    CHECK(exits > 0);
+    CHECK(time_outs > 0);
+    CHECK(batches_released > 0);
 }
