@@ -45,7 +45,9 @@
 //        call, one or more queued requests complete the call for that thread only."
 //  8. A wait can time out: the thread leaves the stack without a packet.
 //       "If a completion packet does not appear within the specified time, the function times out, returns
-//        FALSE, and sets *lpOverlapped to NULL." (GetLastError then says WAIT_TIMEOUT.)
+//        FALSE, and sets *lpOverlapped to NULL." GetLastError then says WAIT_TIMEOUT: the current page no longer
+//     says so, earlier versions of it did ("If the function did not dequeue a completion packet because the wait
+//     timed out, GetLastError returns WAIT_TIMEOUT.").
 //  9. Closing the port's handle ends every wait on it.
 //       "If a call to GetQueuedCompletionStatus fails because the completion port handle associated with it
 //        is closed while the call is outstanding, the function returns FALSE, *lpOverlapped will be NULL, and
