@@ -99,6 +99,11 @@ void Session::handle_line(std::string_view line, std::string& replies) {
         do_work(connection_, cpu_ms, block_ms);
         reply(replies, "OK work " + std::to_string(cpu_ms) + " " + std::to_string(block_ms));
     } else if (command == "/all") {
+        // "/all" and "/all " alone would send every other client an empty "<id>: " line: a mistake, not a message.
+        if (rest.empty()) {
+            reply(replies, "ERR usage: /all <text>");
+            return;
+        }
         std::string message = std::to_string(connection_) + ": " + std::string(rest) + "\n";
         std::size_t recipients = host_.broadcast(connection_, message);
         reply(replies, "OK all " + std::to_string(recipients));

@@ -128,6 +128,17 @@ TEST_CASE("/all broadcasts '<id>: <text>' to the others and replies with the cou
     CHECK(replies == "OK all 3\n");
 }
 
+TEST_CASE("/all with no text gets a usage error and reaches nobody") {
+    for (std::string line : {"/all\n", "/all \n"}) {
+        FakeHost host;
+        Session session(7, host);
+        std::string replies;
+        session.on_receive(line.data(), line.size(), replies);
+        CHECK(host.broadcasts.empty());
+        CHECK(replies == "ERR usage: /all <text>\n");
+    }
+}
+
 TEST_CASE("/work replies after doing its work; bad arguments get a usage error") {
     CHECK(replies_for("/work 0 0\n", {}) == "OK work 0 0\n");
     CHECK(replies_for("/work 1 1\n", {}) == "OK work 1 1\n");
