@@ -17,7 +17,8 @@
 //
 // Limits, honestly:
 // - FD_SETSIZE is 64 by default on Windows, and FD_SET silently ignores a 65th socket: a server that forgets
-//   this serves the first 63 clients and leaves the rest hanging without an error. The Windows select() itself
+//   this serves the first 62 clients (the listener and the doorbell below are always in the read set) and
+//   leaves the rest hanging without an error. The Windows select() itself
 //   has no such limit — it reads fd_count entries — so this file defines FD_SETSIZE as 4096 before including
 //   winsock2.h, which is the documented way. Past kMaxConnections the listening socket simply leaves the read
 //   set: new clients wait in the listen backlog until someone leaves, instead of being silently dropped.
@@ -54,7 +55,6 @@ using trace::Wake;
 
 constexpr std::size_t kReceiveBufferSize = 4096;
 constexpr std::size_t kMaxDrainBytes = 64 * 1024;     // what we read and discard while closing politely
-constexpr std::size_t kMaxQueuedBytes = 256 * 1024;   // past this, stop reading from a client until it reads
 // Every fd_set must hold every socket we may ask about: the clients, the listening socket and the doorbell.
 constexpr std::size_t kMaxConnections = FD_SETSIZE - 2;
 
@@ -110,8 +110,7 @@ void accept_clients(SelectServer& server) {
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (client == INVALID_SOCKET) {
             int error = WSAGetLastError();
-            // A client that reset before we got to it is gone (Wine says WSAENOTCONN): not an error, next.
-            if (error == WSAECONNRESET || error == WSAENOTCONN || error == WSAECONNABORTED) continue;
+            if (win::client_left_before_accept(error)) continue;  // it reset before we got to it: next
             if (error != WSAEWOULDBLOCK) win::report_error("accept", error);  // e.g. out of sockets: try later
             return;
         }

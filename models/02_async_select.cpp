@@ -6,8 +6,10 @@
 // Winsock to post `message` to `window` whenever one of `events` happens on the socket; wParam is the socket,
 // lParam the event (FD_ACCEPT, FD_READ, FD_WRITE, FD_CLOSE) and an error code. The thread that owns the window
 // sits in the ordinary message loop — GetMessage, DispatchMessage — and the window procedure handles one
-// network event per message. The window is message-only (its parent is HWND_MESSAGE): never shown, needing no
-// desktop, which is why this model runs in a service or under Wine without a display.
+// network event per message. The window is message-only (its parent is HWND_MESSAGE): Microsoft's "Window
+// Features" page, under "Message-Only Windows", says such a window "is not visible, has no z-order, cannot be
+// enumerated, and does not receive broadcast messages" — all this model needs is its message queue. (Its tests
+// run it under Wine 8.0 with no display at all: `./socklab test` starts no X server for the models.)
 //
 // The messages are edges, not levels, and each kind is re-enabled only by the call that consumes it:
 // - FD_READ is posted once, and again only after a recv(); if bytes remain after that recv(), Winsock posts
@@ -50,7 +52,6 @@ using trace::Wake;
 
 constexpr std::size_t kReceiveBufferSize = 4096;
 constexpr std::size_t kMaxDrainBytes = 64 * 1024;    // what we read and discard while closing politely
-constexpr std::size_t kMaxQueuedBytes = 256 * 1024;  // past this, stop reading from a client until it reads
 
 // The messages of our window. WM_APP and above are free for an application's own use.
 constexpr UINT kListenerMessage = WM_APP + 1;  // FD_ACCEPT on the listening socket
@@ -114,8 +115,7 @@ void on_listener_message(AsyncSelectServer& server, LPARAM event_and_error) {
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (client == INVALID_SOCKET) {
             int error = WSAGetLastError();
-            // A client that reset before we got to it is gone (Wine says WSAENOTCONN): not an error, next.
-            if (error == WSAECONNRESET || error == WSAENOTCONN || error == WSAECONNABORTED) continue;
+            if (win::client_left_before_accept(error)) continue;  // it reset before we got to it: next
             if (error != WSAEWOULDBLOCK) {
                 win::report_error("accept", error);  // e.g. out of sockets: the next FD_ACCEPT tries again
                 return;

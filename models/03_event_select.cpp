@@ -2,12 +2,14 @@
 
 // SECTION: abstract
 //
-// How the network reaches the code: as event objects. WSAEventSelect(socket, event, FD_READ | FD_WRITE |
-// FD_CLOSE) makes Winsock record each network event on the socket and signal `event`. A thread waits for any of
-// its events with WSAWaitForMultipleEvents, then asks WSAEnumNetworkEvents what happened on that socket (which
-// also resets the event). Like WSAAsyncSelect, the records are re-armed by the calls that consume them: FD_READ
-// by recv(), FD_WRITE only by a send() that failed with WSAEWOULDBLOCK — so the code sends whenever it has bytes
-// and waits for FD_WRITE only after a WSAEWOULDBLOCK.
+// How the network reaches the code: as event objects. WSAEventSelect(socket, event, FD_READ | FD_WRITE | FD_CLOSE)
+// makes Winsock record each network event on the socket and signal `event`. A thread waits for any of its events
+// with WSAWaitForMultipleEvents, then resets that event (WSAResetEvent) and asks WSAEnumNetworkEvents what
+// happened on that socket. (WSAEnumNetworkEvents resets the event itself only when it is given the event handle;
+// this file passes none and resets first, so a network event recorded meanwhile signals it again.) Like
+// WSAAsyncSelect, the records are re-armed by the calls that consume them: FD_READ by recv(), FD_WRITE only by a
+// send() that failed with WSAEWOULDBLOCK — so the code sends whenever it has bytes and waits for FD_WRITE only
+// after a WSAEWOULDBLOCK.
 //
 // Where state lives: a Connection per client (socket, its event, protocol session, send queue), found from the
 // index WSAWaitForMultipleEvents returns: a group keeps its connections in the same order as its events.
@@ -16,9 +18,11 @@
 // dealt out to groups; each group is a thread waiting on the stop event, its mailbox event (the acceptor signals
 // it when it hands over a new connection) and up to 62 sockets' events: 64 handles. A thousand clients take 17
 // group threads. The main thread accepts in a blocking accept(), as the blocking and iocp models do. (It could
-// wait on the listening socket's event too, and on Windows that works; but under Wine 8.0 a socket accepted from
-// a listener registered with WSAEventSelect inherits the listener's event, and we measured clients that were
-// never accepted or never served. A blocking accept() leaves the listener unregistered.)
+// register the listening socket with WSAEventSelect too. But an accepted socket inherits its listener's
+// registration — documented Windows behaviour: "Any WSAEventSelect association and network events selection set
+// for the listening socket apply to the accepted socket" (WSAEventSelect) — so each accepted socket would first
+// have to be moved to its own event; and when we tried it under Wine 8.0 we measured clients that were never
+// accepted or never served. A blocking accept() leaves the listener unregistered, and nothing is inherited.)
 // Consequences: a /work that blocks stalls the clients of its own group (up to 62), not the others; and a
 // broadcast crosses threads, so each connection's send queue has a lock, and the broadcaster signals the
 // recipient's event so that the recipient's own thread does the sending.
@@ -53,7 +57,6 @@ using trace::Wake;
 
 constexpr std::size_t kReceiveBufferSize = 4096;
 constexpr std::size_t kMaxDrainBytes = 64 * 1024;    // what we read and discard while closing politely
-constexpr std::size_t kMaxQueuedBytes = 256 * 1024;  // past this, stop reading from a client until it reads
 // A group's wait: the stop event, its mailbox, and one event per socket — WSA_MAXIMUM_WAIT_EVENTS in all.
 constexpr DWORD kStopIndex = 0;
 constexpr DWORD kMailboxIndex = 1;
@@ -152,11 +155,11 @@ Group* group_with_room(EventSelectServer& server) {
     return server.groups.back().get();
 }
 
-// The thread pool runs this when the stop event is signalled: closing the listening socket makes the
-// acceptor's blocking accept() fail, which is how it learns to stop.
+// The thread pool runs this when the stop event is signalled: a connection to our own listener wakes the
+// acceptor's blocking accept(), and the acceptor, seeing the stop, returns (as in the blocking model, 00).
 VOID CALLBACK on_stop_requested(PVOID context, BOOLEAN /*timed_out*/) {
     auto* server = static_cast<EventSelectServer*>(context);
-    closesocket(server->listener);
+    win::wake_blocked_accept(server->listener);  // accept() returns; the acceptor sees the stop
 }
 
 void accept_clients(EventSelectServer& server) {
@@ -165,15 +168,15 @@ void accept_clients(EventSelectServer& server) {
         int peer_length = sizeof peer;
         TRACE(wait_begin, 0, WaitOn::accept, 0, 0);
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        int error = client == INVALID_SOCKET ? WSAGetLastError() : 0;
+        if (server.control.stop_requested()) {  // woken by on_stop_requested (or a client that came just too late)
+            TRACE(wait_end, 0, Wake::stop, 0, error);
+            if (client != INVALID_SOCKET) closesocket(client);
+            return;
+        }
         if (client == INVALID_SOCKET) {
-            int error = WSAGetLastError();
-            TRACE(wait_end, 0, server.control.stop_requested() ? Wake::stop : Wake::error, 0, error);
-            if (server.control.stop_requested()) return;
-            // A client that reset before we got to it is gone (Wine says WSAENOTCONN): not an error, next.
-            if (error != WSAECONNRESET && error != WSAENOTCONN && error != WSAECONNABORTED) {
-                win::report_error("accept", error);
-                Sleep(10);  // e.g. out of sockets: do not spin
-            }
+            TRACE(wait_end, 0, Wake::error, 0, error);
+            win::after_failed_accept(error);  // a client that left before accept(): next at once; else report, pause
             continue;
         }
         TRACE(wait_end, 0, Wake::ready, 0, 0);
@@ -276,8 +279,10 @@ void adopt_arrivals(Group& group) {
     for (Connection* connection : group.arrivals) {
         group.members.push_back(connection);
         group.events.push_back(connection->event);
-        // Bytes may have arrived before WSAEventSelect() took over from the listener's registration: signal the
-        // event by hand, so that the connection gets a first visit (which reads) whatever was recorded.
+        // Bytes may have arrived before WSAEventSelect() was called on this socket. Windows then records FD_READ at
+        // the call (WSAEventSelect: "If a network event has already happened when the application calls
+        // WSAEventSelect ... a network event is recorded"); signalling the event by hand as well costs one visit
+        // and does not depend on it.
         WSASetEvent(connection->event);
     }
     group.arrivals.clear();
@@ -526,6 +531,7 @@ int run(const ServerOptions& options, ServerControl& control) {
     accept_clients(server);
 
     UnregisterWaitEx(stop_wait, INVALID_HANDLE_VALUE);  // waits for the callback if it is running
+    closesocket(server.listener);  // the acceptor has returned and the callback has finished: nobody uses it
     shut_down(server);
     trace::thread_exiting();
     return 0;

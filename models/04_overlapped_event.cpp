@@ -82,6 +82,7 @@ struct Connection {
     bool close_when_sent = false;    // the session asked to close once its replies are out
     bool peer_finished = false;      // the client closed its side (recv returned 0)
     bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool receive_paused = false;     // back-pressure: replies wait for a client that does not read them
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -132,7 +133,7 @@ DWORD WINAPI group_main(LPVOID parameter);
 // with room; when every group is full, a new group (and its thread) is started.
 VOID CALLBACK on_stop_requested(PVOID context, BOOLEAN /*timed_out*/) {
     auto* server = static_cast<OverlappedEventServer*>(context);
-    closesocket(server->listener);  // makes the acceptor's accept() fail: time to stop
+    win::wake_blocked_accept(server->listener);  // accept() returns; the acceptor sees the stop
 }
 
 Group* start_group(OverlappedEventServer& server) {
@@ -178,12 +179,15 @@ void accept_clients(OverlappedEventServer& server) {
         int peer_length = sizeof peer;
         TRACE(wait_begin, 0, WaitOn::accept, 0, 0);
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        int error = client == INVALID_SOCKET ? WSAGetLastError() : 0;
+        if (server.control.stop_requested()) {  // woken by on_stop_requested (or a client that came just too late)
+            TRACE(wait_end, 0, Wake::stop, 0, error);
+            if (client != INVALID_SOCKET) closesocket(client);
+            return;
+        }
         if (client == INVALID_SOCKET) {
-            int error = WSAGetLastError();
-            TRACE(wait_end, 0, server.control.stop_requested() ? Wake::stop : Wake::error, 0, error);
-            if (server.control.stop_requested()) return;
-            win::report_error("accept", error);
-            Sleep(10);
+            TRACE(wait_end, 0, Wake::error, 0, error);
+            win::after_failed_accept(error);  // a client that left before accept(): next at once; else report, pause
             continue;
         }
         TRACE(wait_end, 0, Wake::ready, 0, 0);
@@ -401,8 +405,11 @@ void on_received(OverlappedEventServer& server, Connection& connection, const st
         }
     }
     // Keep one receive in flight while the client may still send, even when closing: a close with unread
-    // bytes resets the connection, and the reset can destroy the last reply before the client reads it.
-    if (!connection.peer_finished) start_receive_locked(server, connection);
+    // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
+    // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
+    // again once they have gone.
+    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.receive_paused = true;
+    else if (!connection.peer_finished) start_receive_locked(server, connection);
 }
 
 void on_sent(OverlappedEventServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
@@ -422,6 +429,10 @@ void on_sent(OverlappedEventServer& server, Connection& connection, IoRequest* r
             shutdown(connection.socket, SD_SEND);  // goodbye said; read until the client closes too
             connection.draining = true;
         }
+    }
+    if (connection.receive_paused && connection.send_queue.size() < kMaxQueuedBytes) {
+        connection.receive_paused = false;  // the replies have gone: read from this client again
+        start_receive_locked(server, connection);
     }
 }
 
@@ -598,6 +609,7 @@ int run(const ServerOptions& options, ServerControl& control) {
     accept_clients(server);
 
     UnregisterWaitEx(stop_wait, INVALID_HANDLE_VALUE);  // waits for the callback if it is running
+    closesocket(server.listener);  // the acceptor has returned and the callback has finished: nobody uses it
     wait_for_groups(server);
     trace::thread_exiting();
     return 0;

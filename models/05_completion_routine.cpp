@@ -73,6 +73,7 @@ struct Connection {
     bool close_when_sent = false;    // the session asked to close once its replies are out
     bool peer_finished = false;      // the client closed its side (recv returned 0)
     bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool receive_paused = false;     // back-pressure: replies wait for a client that does not read them
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -109,7 +110,7 @@ void finish_io(CompletionRoutineServer& server, Connection& connection, IoReques
 // instead, carrying the new Connection; the APC runs there, in the alertable wait, and starts the receive.
 VOID CALLBACK on_stop_requested(PVOID context, BOOLEAN /*timed_out*/) {
     auto* server = static_cast<CompletionRoutineServer*>(context);
-    closesocket(server->listener);  // makes the acceptor's accept() fail: time to stop
+    win::wake_blocked_accept(server->listener);  // accept() returns; the acceptor sees the stop
 }
 
 // Runs on the I/O thread, as an APC: a connection handed over by the acceptor.
@@ -131,12 +132,15 @@ void accept_clients(CompletionRoutineServer& server) {
         int peer_length = sizeof peer;
         TRACE(wait_begin, 0, WaitOn::accept, 0, 0);
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        int error = client == INVALID_SOCKET ? WSAGetLastError() : 0;
+        if (server.control.stop_requested()) {  // woken by on_stop_requested (or a client that came just too late)
+            TRACE(wait_end, 0, Wake::stop, 0, error);
+            if (client != INVALID_SOCKET) closesocket(client);
+            return;
+        }
         if (client == INVALID_SOCKET) {
-            int error = WSAGetLastError();
-            TRACE(wait_end, 0, server.control.stop_requested() ? Wake::stop : Wake::error, 0, error);
-            if (server.control.stop_requested()) return;
-            win::report_error("accept", error);
-            Sleep(10);
+            TRACE(wait_end, 0, Wake::error, 0, error);
+            win::after_failed_accept(error);  // a client that left before accept(): next at once; else report, pause
             continue;
         }
         TRACE(wait_end, 0, Wake::ready, 0, 0);
@@ -250,8 +254,11 @@ void on_received(CompletionRoutineServer& server, Connection& connection, IoRequ
         }
     }
     // Keep one receive in flight while the client may still send, even when closing: a close with unread
-    // bytes resets the connection, and the reset can destroy the last reply before the client reads it.
-    if (!connection.peer_finished) start_receive(server, connection);
+    // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
+    // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
+    // again once they have gone.
+    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.receive_paused = true;
+    else if (!connection.peer_finished) start_receive(server, connection);
     finish_io(server, connection, request);
 }
 
@@ -271,6 +278,10 @@ void on_sent(CompletionRoutineServer& server, Connection& connection, IoRequest*
             shutdown(connection.socket, SD_SEND);
             connection.draining = true;
         }
+    }
+    if (connection.receive_paused && connection.send_queue.size() < kMaxQueuedBytes) {
+        connection.receive_paused = false;  // the replies have gone: read from this client again
+        start_receive(server, connection);
     }
     finish_io(server, connection, request);
 }
@@ -408,6 +419,7 @@ int run(const ServerOptions& options, ServerControl& control) {
     accept_clients(server);
 
     UnregisterWaitEx(stop_wait, INVALID_HANDLE_VALUE);  // waits for the callback if it is running
+    closesocket(server.listener);  // the acceptor has returned and the callback has finished: nobody uses it
     // Every hand-over APC was queued before this one, and APCs run in order: the stop order comes last.
     if (QueueUserAPC(on_stop, server.io_thread, reinterpret_cast<ULONG_PTR>(&server)) == 0)
         win::report_error("QueueUserAPC", GetLastError());  // cannot happen while the thread lives

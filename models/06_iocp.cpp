@@ -14,8 +14,10 @@
 //
 // Threads: one acceptor blocked in accept(); a pool of workers (--workers, default twice the processors) waiting
 // on the port. Windows wakes the most recently waiting worker first (LIFO: its stack and cache are warm) and
-// lets only as many run at once as the concurrency value (--concurrency, default the number of processors);
-// a worker that blocks (the Sleep of /work) no longer counts, so the port releases another. Wine 8.0 does
+// releases a waiting worker only while fewer are running than the concurrency value (--concurrency, default the
+// number of processors); a worker that blocks (the Sleep of /work) no longer counts, so the port releases
+// another. The value limits releases, not running: when the blocked worker wakes, both run, and "there may be a
+// brief period when the number of active threads exceeds the concurrency value" ("I/O Completion Ports"). Wine 8.0 does
 // neither — it wakes waiters in FIFO order and ignores the concurrency value — so watch what the trace shows.
 //
 // Limits, honestly: accept() is still a blocking call on one thread, so connection set-up is serial (the
@@ -71,6 +73,7 @@ struct Connection {
     bool close_when_sent = false;    // the session asked to close once its replies are out
     bool peer_finished = false;      // the client closed its side (recv returned 0)
     bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool receive_paused = false;     // back-pressure: replies wait for a client that does not read them
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -107,7 +110,7 @@ void finish_io(IocpServer& server, Connection& connection, IoRequest* request);
 // Connection as the completion key, and gets its first overlapped receive.
 VOID CALLBACK on_stop_requested(PVOID context, BOOLEAN /*timed_out*/) {
     auto* server = static_cast<IocpServer*>(context);
-    closesocket(server->listener);  // makes the acceptor's accept() fail: time to stop
+    win::wake_blocked_accept(server->listener);  // accept() returns; the acceptor sees the stop
 }
 
 void accept_clients(IocpServer& server) {
@@ -116,12 +119,15 @@ void accept_clients(IocpServer& server) {
         int peer_length = sizeof peer;
         TRACE(wait_begin, 0, WaitOn::accept, 0, 0);
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        int error = client == INVALID_SOCKET ? WSAGetLastError() : 0;
+        if (server.control.stop_requested()) {  // woken by on_stop_requested (or a client that came just too late)
+            TRACE(wait_end, 0, Wake::stop, 0, error);
+            if (client != INVALID_SOCKET) closesocket(client);
+            return;
+        }
         if (client == INVALID_SOCKET) {
-            int error = WSAGetLastError();
-            TRACE(wait_end, 0, server.control.stop_requested() ? Wake::stop : Wake::error, 0, error);
-            if (server.control.stop_requested()) return;
-            win::report_error("accept", error);
-            Sleep(10);
+            TRACE(wait_end, 0, Wake::error, 0, error);
+            win::after_failed_accept(error);  // a client that left before accept(): next at once; else report, pause
             continue;
         }
         TRACE(wait_end, 0, Wake::ready, 0, 0);
@@ -262,8 +268,11 @@ void on_received(IocpServer& server, Connection& connection, IoRequest* request,
         }
     }
     // Keep one receive in flight while the client may still send, even when closing: a close with unread
-    // bytes resets the connection, and the reset can destroy the last reply before the client reads it.
-    if (!connection.peer_finished) start_receive_locked(server, connection);
+    // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
+    // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
+    // again once they have gone.
+    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.receive_paused = true;
+    else if (!connection.peer_finished) start_receive_locked(server, connection);
     lock.unlock();
     finish_io(server, connection, request);
 }
@@ -285,6 +294,10 @@ void on_sent(IocpServer& server, Connection& connection, IoRequest* request, DWO
             shutdown(connection.socket, SD_SEND);
             connection.draining = true;
         }
+    }
+    if (connection.receive_paused && connection.send_queue.size() < kMaxQueuedBytes) {
+        connection.receive_paused = false;  // the replies have gone: read from this client again
+        start_receive_locked(server, connection);
     }
     lock.unlock();
     finish_io(server, connection, request);
@@ -408,9 +421,7 @@ void shut_down(IocpServer& server, std::vector<HANDLE>& workers) {
     // Every connection is gone; the workers are idle on the port. One empty packet (key 0, no OVERLAPPED) each.
     for (std::size_t i = 0; i < workers.size(); ++i)
         PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: iocp-shutdown-packets
-    WaitForMultipleObjects(static_cast<DWORD>(workers.size()), workers.data(), TRUE, INFINITE);
-    for (HANDLE worker : workers) CloseHandle(worker);
-    win::accounting().threads.fetch_sub(static_cast<long>(workers.size()));
+    win::join_threads(workers);  // in chunks: one WaitForMultipleObjects takes at most 64 handles
     CloseHandle(server.port);
 }
 
@@ -454,6 +465,7 @@ int run(const ServerOptions& options, ServerControl& control) {
     accept_clients(server);
 
     UnregisterWaitEx(stop_wait, INVALID_HANDLE_VALUE);
+    closesocket(server.listener);  // the acceptor has returned and the callback has finished: nobody uses it
     shut_down(server, workers);
     trace::thread_exiting();
     return 0;

@@ -27,7 +27,7 @@
 //
 // Threads: a pool of workers (--workers, default twice the processors) waiting on the port; the run thread only
 // waits for the stop event (and, with --accept-data, checks for silent clients). Wine 8.0 wakes waiters FIFO and
-// ignores the concurrency value; Windows wakes LIFO and enforces it (see 06).
+// ignores the concurrency value; Windows wakes LIFO and releases waiters only below it (see 06).
 //
 // Limits, honestly: there is no 64 limit — a completion port takes any number of sockets, and no thread waits on
 // a handle per client. More clients than posted accepts may arrive at once; the rest wait in the listen backlog
@@ -39,6 +39,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <list>
 #include <mutex>
 #include <string>
@@ -92,6 +93,7 @@ struct Connection {
     bool close_when_sent = false;    // the session asked to close once its replies are out
     bool peer_finished = false;      // the client closed its side (recv returned 0)
     bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool receive_paused = false;     // back-pressure: replies wait for a client that does not read them
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -115,9 +117,15 @@ struct AcceptExServer : protocol::SessionHost {
     std::list<IoRequest*> pending_accepts;  // guarded by lifetime_lock: AcceptEx posted, packet not yet taken
     unsigned accepts_outstanding = 0;       // guarded by lifetime_lock: AcceptEx posted, packet not yet handled
     unsigned connections_alive = 0;         // guarded by lifetime_lock
+    unsigned accepts_wanted = 0;            // guarded by lifetime_lock: the pool's size (--accepts, grown by the
+                                            // silent-client check); the run thread refills it up to this
     bool stopping = false;                  // guarded by lifetime_lock: post no more accepts
+    HANDLE post_failed = nullptr;           // auto-reset event: a worker's post failed; wakes the run thread
+    bool said_pool_empty = false;           // run thread only: "no AcceptEx is posted" was said, "again" not yet
 
-    AcceptExServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    AcceptExServer(const ServerOptions& o, ServerControl& c)
+        : options(o), control(c), post_failed(CreateEventW(nullptr, FALSE, FALSE, nullptr)) {}
+    ~AcceptExServer() { CloseHandle(post_failed); }
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("iocp-acceptex"); }
@@ -153,9 +161,13 @@ bool load_extension_functions(AcceptExServer& server) {
     return true;
 }
 
-// Posts one AcceptEx. False if it could not be posted (or the server is stopping).
+// Posts one AcceptEx. False if it could not be posted (or the server is stopping). A failed post is the server's
+// problem, not a client's: the pool is one short, and the run thread refills it (refill_accepts).
 bool post_accept(AcceptExServer& server) {
-    SOCKET accept_socket = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
+    // (Tests make this call fail on purpose, as a process out of sockets would: win::arm_failures.)
+    SOCKET accept_socket = win::take_armed_failure(win::InjectedFailure::accept_socket, WSAEMFILE)
+                               ? INVALID_SOCKET
+                               : WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
     if (accept_socket == INVALID_SOCKET) {
         win::report_error("WSASocketW", WSAGetLastError());
         return false;
@@ -211,9 +223,11 @@ void on_accepted(AcceptExServer& server, IoRequest* request, DWORD bytes, DWORD 
         server.pending_accepts.remove(request);  // out of the idle check's reach: this worker owns it now
         closed_as_idle = request->accept_socket == INVALID_SOCKET;  // the idle check closed it meanwhile
     }
-    // Replace it first: the next client should not wait for this one's set-up.
-    post_accept(server);  // LESSON: iocp-acceptex-replenish
+    // Replace it first: the next client should not wait for this one's set-up. If that fails, the run thread is
+    // told, and it refills the pool; this worker goes on with its client.
+    if (!post_accept(server)) SetEvent(server.post_failed);  // LESSON: iocp-acceptex-replenish
     if (error != 0 || closed_as_idle) {
+        // A failed accept is that client's problem: it is gone, and its accept has just been replaced.
         // ERROR_OPERATION_ABORTED: teardown closed the listener, or the idle check closed the accept socket.
         accept_finished(server, request);
         return;
@@ -393,8 +407,11 @@ void on_received(AcceptExServer& server, Connection& connection, IoRequest* requ
         }
     }
     // Keep one receive in flight while the client may still send, even when closing: a close with unread
-    // bytes resets the connection, and the reset can destroy the last reply before the client reads it.
-    if (!connection.peer_finished) start_receive_locked(server, connection);
+    // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
+    // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
+    // again once they have gone.
+    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.receive_paused = true;
+    else if (!connection.peer_finished) start_receive_locked(server, connection);
     lock.unlock();
     finish_io(server, connection, request);
 }
@@ -416,6 +433,10 @@ void on_sent(AcceptExServer& server, Connection& connection, IoRequest* request,
             shutdown(connection.socket, SD_SEND);
             connection.draining = true;
         }
+    }
+    if (connection.receive_paused && connection.send_queue.size() < kMaxQueuedBytes) {
+        connection.receive_paused = false;  // the replies have gone: read from this client again
+        start_receive_locked(server, connection);
     }
     lock.unlock();
     finish_io(server, connection, request);
@@ -559,29 +580,66 @@ void close_silent_clients(AcceptExServer& server) {
             win::close_socket(request->accept_socket);  // LESSON: iocp-acceptex-close-idle
         }
     }
-    unsigned most = kAcceptPoolLimitFactor * std::max(1u, server.options.accepts);
     if (posted > 0 && holding_a_client == posted) {
-        for (unsigned i = 0; i < posted && posted + i < most; ++i) post_accept(server);  // LESSON: iocp-acceptex-grow
+        unsigned most = kAcceptPoolLimitFactor * std::max(1u, server.options.accepts);
+        std::lock_guard lock(server.lifetime_lock);
+        server.accepts_wanted = std::min(most, server.accepts_wanted + posted);  // LESSON: iocp-acceptex-grow
     }
 }
 
-// The run thread's wait: for the stop event, waking every half second to look for silent clients when AcceptEx
-// waits for data.
-void wait_for_stop(AcceptExServer& server) {
-    DWORD timeout = server.accept_receive_length > 0 ? kIdleCheckMilliseconds : INFINITE;
+// Posts accepts until the pool holds accepts_wanted; true if it is still short because a post failed. The
+// pool running dry would be silent — the server would look ready and accept nobody — so that is said, once,
+// and so is the moment accepting resumes.
+bool refill_accepts(AcceptExServer& server) {
+    bool short_of_accepts = false;
     for (;;) {
+        {
+            std::lock_guard lock(server.lifetime_lock);
+            if (server.stopping || server.pending_accepts.size() >= server.accepts_wanted) break;
+        }
+        if (!post_accept(server)) {
+            short_of_accepts = true;
+            break;
+        }
+    }
+    bool pool_empty;
+    {
+        std::lock_guard lock(server.lifetime_lock);
+        pool_empty = server.pending_accepts.empty() && !server.stopping;
+    }
+    if (pool_empty && !server.said_pool_empty) {
+        std::fprintf(stderr, "socklab-server: no AcceptEx is posted: new clients wait in the listen backlog; "
+                             "trying again every %lu ms\n", static_cast<unsigned long>(kIdleCheckMilliseconds));
+        TRACE_ERROR("no AcceptEx posted", WSAEMFILE, 0);
+        server.said_pool_empty = true;
+    } else if (!pool_empty && server.said_pool_empty) {
+        std::fprintf(stderr, "socklab-server: AcceptEx posted again: accepting\n");
+        server.said_pool_empty = false;
+    }
+    return short_of_accepts;
+}
+
+// The run thread's wait: for the stop event and for a failed post. It keeps the pool of posted accepts full —
+// a post that failed is tried again every half second — and, when AcceptEx waits for data, wakes every half
+// second to look for silent clients.
+void wait_for_stop(AcceptExServer& server) {
+    HANDLE events[] = {server.control.stop_event(), server.post_failed};
+    for (;;) {
+        bool short_of_accepts = refill_accepts(server);
+        DWORD timeout = server.accept_receive_length > 0 || short_of_accepts ? kIdleCheckMilliseconds : INFINITE;
         TRACE(wait_begin, 0, WaitOn::stop, 0, 0);
-        DWORD result = WaitForSingleObject(server.control.stop_event(), timeout);
+        DWORD result = WaitForMultipleObjects(2, events, FALSE, timeout);
         if (result == WAIT_OBJECT_0) {
             TRACE(wait_end, 0, Wake::stop, 0, 0);
             return;
         }
-        TRACE(wait_end, 0, result == WAIT_TIMEOUT ? Wake::timeout : Wake::error, 0, 0);
-        if (result != WAIT_TIMEOUT) {
-            win::report_error("WaitForSingleObject", GetLastError());
+        if (result == WAIT_FAILED) {
+            TRACE(wait_end, 0, Wake::error, 0, GetLastError());
+            win::report_error("WaitForMultipleObjects", GetLastError());
             return;
         }
-        close_silent_clients(server);
+        TRACE(wait_end, 0, result == WAIT_TIMEOUT ? Wake::timeout : Wake::event, 0, 0);
+        if (server.accept_receive_length > 0) close_silent_clients(server);
     }
 }
 
@@ -615,9 +673,7 @@ void shut_down(AcceptExServer& server, std::vector<HANDLE>& workers) {
     // Every accept and connection is gone; the workers are idle on the port. One empty packet each.
     for (std::size_t i = 0; i < workers.size(); ++i)
         PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: iocp-acceptex-shutdown-packets
-    WaitForMultipleObjects(static_cast<DWORD>(workers.size()), workers.data(), TRUE, INFINITE);
-    for (HANDLE worker : workers) CloseHandle(worker);
-    win::accounting().threads.fetch_sub(static_cast<long>(workers.size()));
+    win::join_threads(workers);  // in chunks: one WaitForMultipleObjects takes at most 64 handles
     CloseHandle(server.port);
 }
 
@@ -627,6 +683,11 @@ int run(const ServerOptions& options, ServerControl& control) {
     unsigned processors = win::processor_count();
     unsigned worker_count = options.workers ? options.workers : 2 * processors;
     server.accept_receive_length = options.accept_data ? kReceiveBufferSize - 2 * kAddressSlot : 0;
+    if (server.post_failed == nullptr) {
+        win::report_error("CreateEventW", GetLastError());
+        control.report_failed();
+        return 1;
+    }
     server.port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, options.concurrency);
     if (server.port == nullptr) {
         win::report_error("CreateIoCompletionPort", GetLastError());
@@ -665,9 +726,11 @@ int run(const ServerOptions& options, ServerControl& control) {
         workers.push_back(worker);
         win::accounting().threads.fetch_add(1);
     }
+    server.accepts_wanted = std::max(1u, options.accepts);
     unsigned posted = 0;
-    for (unsigned i = 0; i < std::max(1u, options.accepts); ++i) posted += post_accept(server) ? 1 : 0;
+    for (unsigned i = 0; i < server.accepts_wanted; ++i) posted += post_accept(server) ? 1 : 0;
     if (posted == 0 || workers.empty()) {
+        // Not one accept could be posted at start: a server that would accept nobody does not claim to be ready.
         shut_down(server, workers);
         control.report_failed();
         trace::thread_exiting();

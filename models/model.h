@@ -14,6 +14,7 @@
 //   run        the entry point that ties it together
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,12 @@ namespace socklab::models {
 
 using win::ServerControl;
 using win::ServerOptions;
+
+// Back-pressure, the same in every model: once this many bytes of replies wait for a client, the model stops
+// reading from that client until the queue drains. The client's own writes then wait in its socket buffer, as
+// TCP intends, so a client that writes without reading cannot make the server buffer without end — and the
+// server, with nothing to read and nothing it can send, simply waits.
+constexpr std::size_t kMaxQueuedBytes = 256 * 1024;
 
 using ModelMain = int (*)(const ServerOptions& options, ServerControl& control);
 

@@ -1,6 +1,7 @@
 // common/win/winsock.cpp — the shared scaffolding of the models (see winsock.h).
 #include "common/win/winsock.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <psapi.h>
@@ -111,6 +112,66 @@ SOCKET create_listener(const ServerOptions& options, std::uint16_t& bound_port) 
     getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
     bound_port = ntohs(address.sin_port);
     return listener;
+}
+
+// ---- the acceptor ------------------------------------------------------------------------------------------
+bool client_left_before_accept(int error) {
+    return error == WSAECONNRESET || error == WSAENOTCONN || error == WSAECONNABORTED;
+}
+
+void after_failed_accept(int error) {
+    if (client_left_before_accept(error)) return;
+    report_error("accept", error);
+    Sleep(10);
+}
+
+void wake_blocked_accept(SOCKET listener) {
+    sockaddr_in address{};
+    int length = sizeof address;
+    if (getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == SOCKET_ERROR) {
+        report_error("getsockname", WSAGetLastError());
+        return;
+    }
+    // A listener on every address (--listen 0.0.0.0) is reached on loopback.
+    if (address.sin_addr.s_addr == htonl(INADDR_ANY)) address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    SOCKET wake = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (wake == INVALID_SOCKET) {
+        report_error("socket", WSAGetLastError());
+        return;
+    }
+    // The connection completes in the listener's backlog without waiting for accept(); closing it at once is
+    // fine: accept() returns it (or reports that it left), either way the acceptor wakes and sees the stop.
+    if (connect(wake, reinterpret_cast<sockaddr*>(&address), sizeof address) == SOCKET_ERROR)
+        report_error("connect (waking the acceptor)", WSAGetLastError());
+    closesocket(wake);
+}
+
+// ---- threads ----------------------------------------------------------------------------------------------
+void join_threads(std::vector<HANDLE>& threads) {
+    for (std::size_t first = 0; first < threads.size(); first += MAXIMUM_WAIT_OBJECTS) {
+        DWORD count = static_cast<DWORD>(std::min<std::size_t>(MAXIMUM_WAIT_OBJECTS, threads.size() - first));
+        if (WaitForMultipleObjects(count, threads.data() + first, TRUE, INFINITE) == WAIT_FAILED) {
+            report_error("WaitForMultipleObjects", GetLastError());
+            for (DWORD i = 0; i < count; ++i) WaitForSingleObject(threads[first + i], INFINITE);
+        }
+    }
+    for (HANDLE thread : threads) CloseHandle(thread);
+    accounting().threads.fetch_sub(static_cast<long>(threads.size()));
+    threads.clear();
+}
+
+// ---- failures on purpose (tests) --------------------------------------------------------------------------
+static std::atomic<int> g_armed_accept_socket_failures{0};
+
+void arm_failures(InjectedFailure, int count) { g_armed_accept_socket_failures = count; }
+
+bool take_armed_failure(InjectedFailure, int error) {
+    int armed = g_armed_accept_socket_failures.load();
+    while (armed > 0 && !g_armed_accept_socket_failures.compare_exchange_weak(armed, armed - 1)) {
+    }
+    if (armed <= 0) return false;
+    WSASetLastError(error);
+    return true;
 }
 
 // ---- accounting -------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/protocol/session.h"
 
@@ -75,6 +76,39 @@ void report_error(const char* api, DWORD code, std::uint32_t connection = 0);
 // WSASocketW (overlapped-capable), SO_EXCLUSIVEADDRUSE, bind and listen on options.listen_address:port.
 // Returns INVALID_SOCKET after reporting which call failed. The actual port is written to `bound_port`.
 SOCKET create_listener(const ServerOptions& options, std::uint16_t& bound_port);
+
+// ---- the acceptor ------------------------------------------------------------------------------------------
+// accept() failed because the client had already gone: it connected and reset (or aborted) before accept() took
+// it. Windows reports WSAECONNRESET; Wine 8.0 reports WSAENOTCONN (measured) or WSAECONNABORTED. Nothing is wrong
+// with the server and the next client may already be waiting, so every model simply accepts the next one — no
+// message, no pause: a burst of such clients must delay nobody.
+bool client_left_before_accept(int error);
+
+// What a blocking acceptor does when accept() failed and the server is not stopping: nothing for a client that
+// left (above); anything else (out of sockets or memory) is reported, then a 10 ms pause keeps the loop from
+// spinning while the system recovers.
+void after_failed_accept(int error);
+
+// Wakes a thread blocked in accept() on `listener` by connecting to it once. The acceptor, seeing the stop event
+// signalled when accept() returns, closes what it got and the listener itself. This is how a blocking acceptor is
+// stopped within the documented contract: closing the listener under it instead "works" but is not allowed —
+// closesocket's documentation: "an application should never issue closesocket on s concurrently with another
+// Winsock function call" on the same socket.
+void wake_blocked_accept(SOCKET listener);
+
+// ---- threads ----------------------------------------------------------------------------------------------
+// Waits for every thread in `threads` to end, then closes the handles and lowers accounting().threads. One
+// WaitForMultipleObjects takes at most MAXIMUM_WAIT_OBJECTS (64) handles, so a larger pool is waited for in
+// chunks of 64; a failed wait is reported and the rest waited for one by one, so this never returns early.
+void join_threads(std::vector<HANDLE>& threads);
+
+// ---- failures on purpose (tests) --------------------------------------------------------------------------
+// A test arms a number of failures of one kind; the call site asks before making the real call and, while one
+// is armed, fails the way the real call would (WSAGetLastError() says `error`). Only tests arm them, so that a
+// failure that is rare on a healthy machine (out of sockets) can be shown to be reported and survived.
+enum class InjectedFailure { accept_socket };
+void arm_failures(InjectedFailure kind, int count);
+bool take_armed_failure(InjectedFailure kind, int error);
 
 // ---- accounting -------------------------------------------------------------------------------------------
 // Every socket a model accepts and every per-I/O object it allocates is counted, so a test can prove that a

@@ -54,6 +54,9 @@ TEST_CASE("a slow reader loses nothing, and the server waits for it without spin
     CHECK(received.size() == lines.size());
     CHECK(received == lines);  // (on a mismatch Catch prints both: long, but it names the first difference)
 
+    // A server spinning on a full socket would use a whole processor; one without back-pressure keeps reading
+    // (and queueing) the client's 20 MB through the stall: 80-250 ms of CPU measured under Wine 8.0, 560-620 ms on
+    // a fresh machine. A server that waits as it should uses next to nothing (0-10 ms measured).
     INFO("the process used " << cpu_ms << " ms of CPU in " << stall_ms << " ms of stall");
-    CHECK(cpu_ms < 0.2 * stall_ms);  // a server spinning on a full socket would use a whole processor
+    CHECK(cpu_ms < 0.04 * stall_ms);
 }

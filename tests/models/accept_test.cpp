@@ -1,0 +1,138 @@
+// How a model takes new clients when things go wrong on the way in, and how a worker pool stops.
+//
+// [accept] runs for every model: clients that reset before the server accepted them must not delay the
+// clients behind them. [pool] runs for the models with a worker pool (iocp, iocp-acceptex): more workers than
+// one WaitForMultipleObjects can wait for. [accept-pool] runs for iocp-acceptex: posts of AcceptEx that fail.
+// tests/models/CMakeLists.txt gives each model only the tags that apply to it.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/trace/reader.h"
+#include "common/trace/recorder.h"
+#include "tests/models/model_test_client.h"
+
+using namespace model_tests;
+namespace trace = socklab::trace;
+namespace win = socklab::win;
+
+namespace {
+
+// Connects `count` clients, then resets them all at once (SO_LINGER 0: an RST, not a FIN), before the server
+// has had much chance to accept them: most are still in the listen backlog when their reset arrives.
+void connect_and_reset(const RunningModel& server, int count) {
+    std::vector<net::Socket> clients;
+    for (int i = 0; i < count; ++i) {
+        std::string error;
+        net::Socket client = net::connect_tcp("127.0.0.1", server.port(), error, 5000);
+        if (client.valid()) clients.push_back(std::move(client));
+    }
+    for (auto& client : clients) net::close_with_reset(client);
+}
+
+// Connects `count` clients, each sends a numbered line, and the time until every echo arrived is returned
+// (or -1 if one did not arrive within the timeout).
+double seconds_to_serve(const RunningModel& server, int count, int timeout_ms) {
+    auto started = Clock::now();
+    std::vector<net::Socket> clients;
+    for (int i = 0; i < count; ++i) {
+        clients.push_back(connect_to(server));
+        std::string line = "fresh client " + std::to_string(i) + "\n";
+        send_text(clients.back(), line);
+    }
+    for (int i = 0; i < count; ++i) {
+        std::string expected = "fresh client " + std::to_string(i) + "\n";
+        auto left = timeout_ms - std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+        if (left <= 0 || receive_line(clients[i], static_cast<int>(left)) != expected) return -1;
+    }
+    return std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+}  // namespace
+
+TEST_CASE("clients that reset before they are accepted do not delay the clients behind them", "[accept]") {
+    RunningModel server;
+    // Three rounds of 300: under Wine each one that the server reaches too late makes accept() fail
+    // (WSAENOTCONN); a server that pauses 10 ms per failure would need seconds to get through them.
+    for (int round = 0; round < 3; ++round) connect_and_reset(server, 300);
+    const double seconds = seconds_to_serve(server, 50, 10000);
+    INFO("50 fresh clients after 900 resets: " << seconds << " s to serve all (-1: not all served in 10 s)");
+    CHECK(seconds >= 0);
+    CHECK(seconds < 3.0);
+    CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a pool of more than 64 workers stops cleanly, every worker joined", "[pool]") {
+    // One WaitForMultipleObjects takes at most 64 handles; with 100 workers a single call fails at once, and a
+    // server that did not check would return from run() with workers still running and tear the port down
+    // under them. Counting threads: every worker is counted from CreateThread until it has been joined.
+    win::ServerOptions options;
+    options.workers = 100;
+    const long threads_before = win::accounting().threads.load();
+    {
+        RunningModel server(options);
+        CHECK(win::accounting().threads.load() - threads_before >= 100);
+        net::Socket client = connect_to(server);
+        send_text(client, "hello from a big pool\n");
+        CHECK(receive_line(client) == "hello from a big pool\n");
+        CHECK(server.stop() == 0);
+        // run() has returned: each worker must have ended, not merely been told to.
+        CHECK(win::accounting().threads.load() == threads_before);
+    }
+    CHECK(win::accounting().sockets.load() == 0);
+    CHECK(win::accounting().io_objects.load() == 0);
+}
+
+TEST_CASE("when posting AcceptEx fails, the server says so, retries without spinning, and accepts again",
+          "[accept-pool]") {
+    std::string bytes;
+    trace::RecorderOptions recorder;
+    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
+    trace::start(std::move(recorder));
+    double seconds_after_recovery = -1;
+    {
+        win::ServerOptions options;
+        options.accepts = 2;
+        RunningModel server(options);
+        // From now on no accept socket can be created, as in a process out of sockets. The two clients below use
+        // up the two posted accepts; each replacement fails, and the pool is empty.
+        win::arm_failures(win::InjectedFailure::accept_socket, 1000);
+        for (int i = 0; i < 2; ++i) {
+            net::Socket client = connect_to(server);
+            send_text(client, "using up an accept\n");
+            CHECK(receive_line(client) == "using up an accept\n");
+        }
+        // A third client connects into the listen backlog and waits there while posts keep failing.
+        net::Socket waiting = connect_to(server);
+        send_text(waiting, "still there?\n");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        // The machine recovers: the next retry (every half second) posts, and the waiting client is served.
+        win::arm_failures(win::InjectedFailure::accept_socket, 0);
+        auto recovered = Clock::now();
+        if (receive_line(waiting, 5000) == "still there?\n")
+            seconds_after_recovery = std::chrono::duration<double>(Clock::now() - recovered).count();
+        CHECK(server.stop() == 0);
+    }
+    trace::stop();
+    INFO("the waiting client was served " << seconds_after_recovery << " s after posts could succeed again");
+    CHECK(seconds_after_recovery >= 0);
+    CHECK(seconds_after_recovery < 2.0);
+
+    trace::Trace recorded;
+    trace::StreamDecoder decoder(trace::collect_into(recorded));
+    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+    // The server said so: each failed post is an error event with its error (stderr says the same), and the pool
+    // running dry is one more. And it retried at its pace, not in a loop: in about 1.5 s of failures, the two
+    // workers' replacements and a retry every half second — a handful of attempts, not hundreds.
+    int failed_posts = 0;
+    int pool_empty = 0;
+    for (const auto& event : recorded.events) {
+        if (event.kind != trace::Kind::error) continue;
+        const std::string& label = recorded.sites[event.site].label;
+        failed_posts += label == "report_error" && event.arg0 == WSAEMFILE;
+        pool_empty += label == "no AcceptEx posted";
+    }
+    CHECK(failed_posts >= 3);
+    CHECK(failed_posts <= 10);
+    CHECK(pool_empty == 1);
+}
