@@ -8,11 +8,14 @@
 //   socklab-viz --lesson 7                        lesson 7 step by step (lessons/), its runs and checks
 //   socklab-viz --replay run.sltrace --frames 5 --screenshot out.png --size 1600x900    headless, for tests
 //   socklab-viz --replay run.sltrace --dump-model | --export-chrome out.json           no window at all
+//   socklab-viz --start iocp --gate --step 3 --slow 200 --scale 1.5    the keys' actions as flags (keys.h)
 //
 // Phases, as in the Dear ImGui examples: setup (options, sessions, window, ImGui), main loop (events,
 // sessions, headless bookkeeping), render (ImGui frame, OpenGL, screenshot), cleanup.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <deque>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -72,7 +75,12 @@ struct Options {
     std::string record;           // live: record the first live session to this file
     std::string select_kind;      // select the last event of this kind before each cursor (wait_end, ...)
     int lesson = -1;              // --lesson N
-    int lesson_step = 1;          // --step K: the step the lesson opens at
+    int lesson_step = 1;          // --lesson N --step K (or --lesson-step K): the step the lesson opens at
+    // The keys' actions as flags (visualizer/ui/keys.h), applied to the selected session (the last opened):
+    int steps = -1;               // --step N: N steps (live: releases; reference: scenario lines from the start)
+    int slow_ms = -1;             // --slow MS: slow motion on every live session once connected
+    std::vector<ui::Action> actions;  // --do a,b,c: any actions by name, in order, before the --step ones
+    float scale = 0;              // --scale S; 0 = from the monitor's DPI
 };
 
 const char* const kUsage =
@@ -87,8 +95,8 @@ const char* const kUsage =
     "                           --pace N) and plot their replies/s and latency together; prints a summary at exit\n"
     "  --reference [FILE]       the reference model running a scenario (default: the LIFO lesson)\n"
     "  --synthetic, --synthetic-fifo   a made-up IOCP-like trace, LIFO or FIFO (not a measurement)\n"
-    "  --lesson N [--step K]    lesson N of lessons/ step by step (socklab lesson lists them); each step\n"
-    "                           starts what it runs (reference model or a live model) and shows its checks\n"
+    "  --lesson N [--step K]    lesson N of lessons/ step by step (socklab lesson lists them), opened at step K\n"
+    "                           (also --lesson-step K); each step starts what it runs and shows its checks\n"
     "options:\n"
     "  --repo DIR               repository root, for source lines and the socklab command\n"
     "  --frames N               render N frames, then exit\n"
@@ -107,7 +115,14 @@ const char* const kUsage =
     "                           cursor, so the event and source panels show it (for screenshots)\n"
     "  --socklab PATH           the socklab command that --start runs (default: REPO/socklab)\n"
     "  --dump-model             print the first session's derived figures as text and exit\n"
-    "  --export-chrome OUT.json write the first session as Chrome trace JSON (Perfetto) and exit\n";
+    "  --export-chrome OUT.json write the first session as Chrome trace JSON (Perfetto) and exit\n"
+    "  --scale S                text and sizes S times larger (0.75..3; default: the monitor's DPI); Ctrl +/-\n"
+    "the keys as flags (F1 in the window lists the keys; they act on the selected session, the last opened):\n"
+    "  --step N                 N steps: live, turn the gate on if needed and release N held workers one by one\n"
+    "                           (the timeline zooms on each); reference, play N scenario lines from the start\n"
+    "  --slow MS                live: every worker pauses MS milliseconds after each wait (slow motion)\n"
+    "  --do A,B,...             actions by name: pause, step, run, slow-up, slow-down, next-step, previous-step,\n"
+    "                           zoom-last-step, larger, smaller, default-size, help\n";
 
 bool parse_options(int argc, char** argv, Options& options) {
     for (int i = 1; i < argc; ++i) {
@@ -126,7 +141,16 @@ bool parse_options(int argc, char** argv, Options& options) {
             else if (arg == "--reference")
                 options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");
             else if (arg == "--lesson") options.lesson = std::stoi(value());
-            else if (arg == "--step") options.lesson_step = std::stoi(value());
+            // Right after --lesson N, --step K is the lesson's step (as it always was); anywhere else, gate steps.
+            else if (arg == "--step" && i >= 3 && std::string(argv[i - 2]) == "--lesson") options.lesson_step = std::stoi(value());
+            else if (arg == "--lesson-step") options.lesson_step = std::stoi(value());
+            else if (arg == "--step") options.steps = std::stoi(value());
+            else if (arg == "--slow") options.slow_ms = std::stoi(value());
+            else if (arg == "--scale") options.scale = std::stof(value());
+            else if (arg == "--do") {
+                std::string error;
+                if (!ui::parse_actions(value(), options.actions, error)) throw std::runtime_error("--do: " + error);
+            }
             else if (arg == "--synthetic") ++options.synthetic_lifo;
             else if (arg == "--synthetic-fifo") ++options.synthetic_fifo;
             else if (arg == "--repo") options.repo_root = value();
@@ -175,6 +199,9 @@ bool parse_options(int argc, char** argv, Options& options) {
         return refuse("--saturate (closed loop) and --pace N (open loop) are two different loads: choose one");
     if (options.connect_clients < 0 || options.pace < 0 || options.seconds < 0)
         return refuse("--connect, --pace and --seconds take numbers of zero or more");
+    if (options.scale != 0 && !(options.scale >= ui::kMinScale && options.scale <= ui::kMaxScale))
+        return refuse("--scale takes a number from 0.75 to 3");
+    if (options.slow_ms > 5000) return refuse("--slow takes 0 to 5000 milliseconds");
     if (!options.compare.empty()) {
         if (options.connect_clients == 0) options.connect_clients = 16;
         if (options.pace == 0) options.saturate = true;  // the comparison is throughput unless a pace is asked for
@@ -273,6 +300,97 @@ void select_last_of_kind(ui::AppState& app, const std::string& kind_name) {
     }
 }
 
+// ---- text size and contrast --------------------------------------------------------------------------------
+
+const char* const kFontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+// Colours that survive a projector: the dark theme's disabled grey (0.50) and its translucent panels wash out.
+void projector_colours(ImGuiStyle& style) {
+    ImVec4* colours = style.Colors;
+    colours[ImGuiCol_Text] = ImVec4(0.97f, 0.97f, 0.97f, 1.0f);
+    colours[ImGuiCol_TextDisabled] = ImVec4(0.76f, 0.77f, 0.80f, 1.0f);
+    colours[ImGuiCol_WindowBg] = ImVec4(0.05f, 0.05f, 0.06f, 1.0f);
+    colours[ImGuiCol_PopupBg] = ImVec4(0.09f, 0.09f, 0.11f, 0.98f);
+    colours[ImGuiCol_Border] = ImVec4(0.42f, 0.42f, 0.50f, 0.70f);
+    colours[ImGuiCol_Separator] = colours[ImGuiCol_Border];
+}
+
+// Builds the font atlas at the app's scale (the TrueType font rasterized at that size, not a stretched bitmap)
+// and the style's sizes with it. `upload`: replace the OpenGL font texture too (once the backend made one).
+void build_fonts_and_style(ui::AppState& app, bool upload) {
+    ImGuiIO& io = ImGui::GetIO();
+    const float pixels = ui::font_pixels(app.ui_scale);
+    io.Fonts->Clear();
+    if (std::ifstream(kFontFile).good()) {
+        io.Fonts->AddFontFromFileTTF(kFontFile, pixels);
+        // A larger size for the figures a class reads from the back of the room (the compare plots).
+        app.large_font = io.Fonts->AddFontFromFileTTF(kFontFile, std::round(pixels * 20.0f / ui::kBaseFontPixels));
+    } else {
+        ImFontConfig config;
+        config.SizePixels = std::round(13.0f * pixels / ui::kBaseFontPixels);
+        io.Fonts->AddFontDefault(&config);
+        app.large_font = nullptr;
+    }
+    io.Fonts->Build();
+    if (upload) {
+        ImGui_ImplOpenGL3_DestroyFontsTexture();
+        ImGui_ImplOpenGL3_CreateFontsTexture();
+    }
+    ImGuiStyle& style = ImGui::GetStyle();
+    style = ImGuiStyle();
+    ImGui::StyleColorsDark(&style);
+    projector_colours(style);
+    style.ScaleAllSizes(pixels / ui::kBaseFontPixels);
+    app.fonts_scale = app.ui_scale;
+}
+
+// ---- the keys' actions as flags -----------------------------------------------------------------------------
+
+bool acts_on_session(ui::Action action) {
+    switch (action) {
+    case ui::Action::pause:
+    case ui::Action::step:
+    case ui::Action::run:
+    case ui::Action::slow_up:
+    case ui::Action::slow_down:
+    case ui::Action::zoom_last_step: return true;
+    default: return false;
+    }
+}
+
+std::size_t held_count(const Session& session) {
+    std::size_t held = 0;
+    for (const auto& lane : session.model().lanes())
+        if (lane.state == LaneState::held) ++held;
+    return held;
+}
+
+// Applies the script's actions that can go now; those on a live session wait for it: until its trace connection
+// is up, and a step until a worker is held (a step with nobody held releases nothing), one a frame at most every
+// 150 ms so each release arrives and is zoomed on before the next.
+void run_script(ui::AppState& app, std::deque<ui::Action>& script, double now_seconds, double& last_live_action) {
+    while (!script.empty()) {
+        const ui::Action action = script.front();
+        Session* session = app.sessions.empty() ? nullptr : app.sessions[static_cast<std::size_t>(app.selected_session)].get();
+        if (acts_on_session(action) && session && session->live()) {
+            if (session->connection().status() != LiveConnection::Status::connected) return;
+            if (now_seconds - last_live_action < 0.15) return;
+            if (action == ui::Action::step && !session->gate_on()) {
+                session->set_gate(true);  // a step needs the gate on: on first, and the step waits for a hold
+                last_live_action = now_seconds;
+                return;
+            }
+            if (action == ui::Action::step && held_count(*session) == 0) return;
+            last_live_action = now_seconds;
+            ui::apply_action(app, action);
+            script.pop_front();
+            return;
+        }
+        ui::apply_action(app, action);
+        script.pop_front();
+    }
+}
+
 double thread_cpu_ms() {
     timespec now{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
@@ -301,6 +419,14 @@ int main(int argc, char** argv) {
         }
         app.lesson->go_to(static_cast<std::size_t>(std::max(1, options.lesson_step) - 1));
     }
+    // The keys' actions as flags: --do's, then --step N; a reference session stepped from its start.
+    std::deque<ui::Action> script(options.actions.begin(), options.actions.end());
+    for (int i = 0; i < options.steps; ++i) script.push_back(ui::Action::step);
+    if (options.steps >= 0 && !app.sessions.empty()) {
+        Session& selected = *app.sessions[static_cast<std::size_t>(app.selected_session)];
+        if (selected.scenario()) selected.scenario_restart();
+    }
+    double last_live_action = -1;
 
     // No window needed: print or export, then leave.
     const bool window_needed = options.frames > 0 || options.seconds > 0 || (!options.dump_model && options.export_chrome.empty());
@@ -321,7 +447,10 @@ int main(int argc, char** argv) {
         }
         return 0;
     };
-    if (!window_needed) return report_first_session();
+    if (!window_needed) {
+        run_script(app, script, 0, last_live_action);  // a replay or the reference model: all at once
+        return report_first_session();
+    }
 
     // ---- setup: window and Dear ImGui ----
     glfwSetErrorCallback([](int code, const char* text) { std::fprintf(stderr, "GLFW error %d: %s\n", code, text); });
@@ -338,6 +467,11 @@ int main(int argc, char** argv) {
         return 1;
     }
     glfwMakeContextCurrent(window);
+    // Text size: --scale, else the monitor's content scale (its DPI over 96), so a 4K laptop is not 15 px.
+    float content_scale_x = 1, content_scale_y = 1;
+    glfwGetWindowContentScale(window, &content_scale_x, &content_scale_y);
+    app.default_ui_scale = options.scale > 0 ? options.scale : ui::default_scale(content_scale_x);
+    app.ui_scale = app.default_ui_scale;
     const bool headless = options.frames > 0 || options.seconds > 0;
     glfwSwapInterval(headless ? 0 : 1);  // headless frames need not wait for a display
 
@@ -345,13 +479,7 @@ int main(int argc, char** argv) {
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // the layout is computed every frame; nothing to remember
-    ImGui::StyleColorsDark();
-    const char* const font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    if (std::ifstream(font).good()) {
-        io.Fonts->AddFontFromFileTTF(font, 15.0f);
-        // A larger size for the figures a class reads from the back of the room (the compare plots).
-        app.large_font = io.Fonts->AddFontFromFileTTF(font, 20.0f);
-    }
+    build_fonts_and_style(app, false);  // the backend uploads this atlas on its first frame
     if (headless) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
@@ -364,9 +492,9 @@ int main(int argc, char** argv) {
     }();
     auto last = std::chrono::steady_clock::now();
     const auto started = last;
-    int frames_drawn = 0;
+    int frames_drawn = 0, frames_rendered = 0;
     bool clients_started = false, lines_sent = false, gate_set = false, recording_started = false;
-    bool start_failure_reported = false;
+    bool start_failure_reported = false, slow_set = false;
     double load_seconds = 0;  // wall time since the clients started (--seconds counts it)
     double cpu_total_ms = 0, cpu_worst_ms = 0;
     int exit_code = 0;
@@ -439,11 +567,20 @@ int main(int argc, char** argv) {
         }
 
         if (!options.select_kind.empty()) select_last_of_kind(app, options.select_kind);
+        if (live_connected && options.slow_ms >= 0 && !slow_set) {
+            for (auto& session : app.sessions)
+                if (session->live()) session->set_slow_motion(static_cast<unsigned>(options.slow_ms));
+            slow_set = true;
+        }
+        if (!options.gate || gate_set) run_script(app, script, waited, last_live_action);
 
         // ---- render ----
+        // Ctrl +/- (or --do larger) changed the scale last frame: rebuild the fonts between frames.
+        if (app.ui_scale != app.fonts_scale) build_fonts_and_style(app, frames_rendered > 0);
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         ImGui::NewFrame();
+        ++frames_rendered;
         ui::draw_app(app);
         ImGui::Render();
         int width = 0, height = 0;
@@ -486,6 +623,9 @@ int main(int argc, char** argv) {
     if (headless) {
         std::fprintf(stderr, "socklab-viz: %d frames, CPU per frame after the first two: mean %.2f ms, worst %.2f ms\n", frames_drawn,
                      frames_drawn > 2 ? cpu_total_ms / (frames_drawn - 2) : 0.0, cpu_worst_ms);
+        std::fprintf(stderr, "socklab-viz: text %.0f px (scale %.3g)\n", ImGui::GetFontSize(), app.ui_scale);
+        if (!script.empty())
+            std::fprintf(stderr, "socklab-viz: %zu scripted actions not applied (nothing to step?)\n", script.size());
         if (options.dump_model || !options.export_chrome.empty()) {
             const int code = report_first_session();
             exit_code = exit_code ? exit_code : code;

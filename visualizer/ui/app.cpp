@@ -1,5 +1,6 @@
 // visualizer/ui/app.cpp — the window's layout: a sidebar (sessions, then the selected session's controls)
-// and the sessions side by side, each a column with its timeline on top and its panels below.
+// and the sessions side by side, each a column with its timeline on top and its panels below; the keyboard
+// (keys.h) and the actions it and the flags apply.
 #include <algorithm>
 
 #include "visualizer/ui/panels.h"
@@ -22,12 +23,12 @@ void AppState::remove(int index) {
 
 namespace {
 
-constexpr float kSidebarWidth = 330.0f;
+constexpr float kSidebarWidth = 330.0f;  // at scale 1 (scaled())
 
 // The panels under the timeline. Wide columns show three side by side; narrow ones (several sessions) use tabs.
 void draw_panels_below(AppState& app, Session& session, SessionView& view, float height) {
     const float width = ImGui::GetContentRegionAvail().x;
-    if (width >= 960.0f) {
+    if (width >= scaled(960.0f)) {
         const float third = (width - 2 * ImGui::GetStyle().ItemSpacing.x) / 3;
         ImGui::BeginChild("waiters+queue", ImVec2(third, height), true);
         draw_waiters(session, view);
@@ -113,13 +114,42 @@ void draw_session_column(AppState& app, std::size_t index, float width, float he
 
     // As tall as the lanes need, between a readable minimum and 55% of the column.
     const float available = height - ImGui::GetCursorPosY();
-    const float timeline_height = std::clamp(timeline_height_wanted(session), 140.0f, std::max(140.0f, available * 0.55f));
+    const float least = scaled(140.0f);
+    const float timeline_height = std::clamp(timeline_height_wanted(session), least, std::max(least, available * 0.55f));
     ImGui::BeginChild("timeline", ImVec2(0, timeline_height), true, ImGuiWindowFlags_NoScrollWithMouse);
     draw_timeline(session, view);
     ImGui::EndChild();
     draw_panels_below(app, session, view, ImGui::GetContentRegionAvail().y);
     ImGui::EndChild();
     ImGui::PopID();
+}
+
+// The keys window (F1 or ?): every binding, from the same table the key map is tested against.
+void draw_key_help(AppState& app) {
+    if (!app.show_help) return;
+    const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(ImVec2(viewport->WorkPos.x + viewport->WorkSize.x * 0.5f, viewport->WorkPos.y + viewport->WorkSize.y * 0.5f),
+                            ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSize(ImVec2(std::min(viewport->WorkSize.x * 0.9f, scaled(760.0f)), 0));
+    if (ImGui::Begin("Keys (F1 or ? closes)", &app.show_help,
+                     ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings)) {
+        if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) {
+            ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed);
+            ImGui::TableSetupColumn("what", ImGuiTableColumnFlags_WidthStretch);
+            for (const KeyHelp& row : key_help()) {
+                ImGui::TableNextRow();
+                ImGui::TableSetColumnIndex(0);
+                ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "%s", row.keys);
+                ImGui::TableSetColumnIndex(1);
+                ImGui::TextWrapped("%s", row.what);
+            }
+            ImGui::EndTable();
+        }
+        ImGui::TextWrapped("The same actions as flags, for headless runs: --step N, --slow MS, --scale S, --do "
+                           "step,run,slow-up,zoom-last-step,... Keys act on the selected session (its title in "
+                           "yellow; click a title to select it) and are ignored while typing in a text box.");
+    }
+    ImGui::End();
 }
 
 }  // namespace
@@ -133,7 +163,8 @@ void draw_app(AppState& app) {
                      ImGuiWindowFlags_NoSavedSettings);
     const float height = ImGui::GetContentRegionAvail().y;
 
-    ImGui::BeginChild("sidebar", ImVec2(kSidebarWidth, height), true);
+    handle_keys(app);
+    ImGui::BeginChild("sidebar", ImVec2(scaled(kSidebarWidth), height), true);
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "socklab-viz");
     help_marker("Watch a server's threads wait, wake and take completion packets. Hover any (?) for what an "
                 "element shows. DESIGN.md section 7 describes the whole program.");
@@ -148,11 +179,14 @@ void draw_app(AppState& app) {
         draw_controls(app, *app.sessions[selected], app.views[selected]);
     }
     if (!app.status.empty()) ImGui::TextWrapped("%s", app.status.c_str());
+    ImGui::Separator();
+    ImGui::TextWrapped("Keys: S step, R run, Space pause, ] [ slow motion, PageDown/PageUp lesson, Z zoom, "
+                       "Ctrl +/- text (F1: all)");
     ImGui::EndChild();
 
     ImGui::SameLine();
     if (app.lesson) {
-        ImGui::BeginChild("lesson", ImVec2(std::min(620.0f, ImGui::GetContentRegionAvail().x * 0.45f), height), true);
+        ImGui::BeginChild("lesson", ImVec2(std::min(scaled(620.0f), ImGui::GetContentRegionAvail().x * 0.45f), height), true);
         draw_lesson(app);
         ImGui::EndChild();
         ImGui::SameLine();
@@ -165,7 +199,7 @@ void draw_app(AppState& app) {
     } else {
         // With the compare view on, the columns share the height with the compare strip below them.
         ImGui::BeginGroup();
-        const float compare_height = app.compare_view ? std::max(300.0f, height * 0.42f) : 0.0f;
+        const float compare_height = app.compare_view ? std::max(scaled(300.0f), height * 0.42f) : 0.0f;
         const float columns_height = height - (app.compare_view ? compare_height + ImGui::GetStyle().ItemSpacing.y : 0.0f);
         const float spacing = ImGui::GetStyle().ItemSpacing.x;
         const float area = ImGui::GetContentRegionAvail().x;
@@ -183,6 +217,74 @@ void draw_app(AppState& app) {
         ImGui::EndGroup();
     }
     ImGui::End();
+    draw_key_help(app);
+}
+
+void handle_keys(AppState& app) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput) return;  // typing a line for the clients, not commands
+    // ImGui 1.86 keeps GLFW's key codes in KeysDown (the GLFW backend writes them there).
+    for (int key = 32; key < IM_ARRAYSIZE(io.KeysDown); ++key) {
+        if (!ImGui::IsKeyPressed(key, false)) continue;
+        const Action action = action_for_key(key, io.KeyCtrl, io.KeyShift);
+        if (action != Action::none) apply_action(app, action);
+    }
+}
+
+void apply_action(AppState& app, Action action) {
+    switch (action) {
+    case Action::font_larger: app.ui_scale = next_scale(app.ui_scale, true); return;
+    case Action::font_smaller: app.ui_scale = next_scale(app.ui_scale, false); return;
+    case Action::font_reset: app.ui_scale = app.default_ui_scale; return;
+    case Action::help: app.show_help = !app.show_help; return;
+    case Action::lesson_next:
+        if (app.lesson && app.lesson->step_index() + 1 < app.lesson->lesson().steps.size())
+            app.lesson->go_to(app.lesson->step_index() + 1);
+        return;
+    case Action::lesson_previous:
+        if (app.lesson && app.lesson->step_index() > 0) app.lesson->go_to(app.lesson->step_index() - 1);
+        return;
+    default: break;
+    }
+    if (app.sessions.empty()) return;
+    const auto index = static_cast<std::size_t>(app.selected_session);
+    Session& session = *app.sessions[index];
+    SessionView& view = app.views[index];
+    const TraceModel& model = session.model();
+    switch (action) {
+    case Action::pause:
+        if (session.live()) session.set_gate(!session.gate_on());
+        else if (!session.scenario()) session.set_playing(!session.playing());
+        break;
+    case Action::step:
+        if (session.live()) {
+            if (!session.gate_on()) session.set_gate(true);  // the first step holds everyone; the next release one
+            else session.step();
+            // Zoom on the worker it releases once its release arrives: in a two-second window a step is a pixel.
+            view.zoom_to_release_pending = true;
+            view.step_asked_ns = model.horizon_ns();
+            view.step_asked_at = ImGui::GetTime();
+        } else if (session.scenario()) {
+            session.scenario_next();
+            zoom_to_last_step(session, view);
+        } else if (model.event_count() > 0) {
+            const std::size_t next = model.first_event_at_or_after(session.cursor_ns() + 1);
+            if (next < model.event_count()) session.seek(model.events()[next].time_ns);
+            session.set_playing(false);
+        }
+        break;
+    case Action::run:
+        if (session.live()) session.run();
+        else if (session.scenario()) session.scenario_to_end();
+        else session.set_playing(true);
+        break;
+    case Action::slow_up:
+    case Action::slow_down:
+        if (session.live()) session.set_slow_motion(next_slow_motion(session.slow_motion_ms(), action == Action::slow_up));
+        break;
+    case Action::zoom_last_step: zoom_to_last_step(session, view); break;
+    default: break;
+    }
 }
 
 }  // namespace socklab::viz::ui

@@ -4,7 +4,7 @@
 //
 // Sections:
 //   1. Playback          scrubber, play/pause, speed
-//   2. Step gate         gate on/off, Step, Run, slow motion
+//   2. Step gate         gate on/off, Step, Run, slow motion (each with its key: keys.h)
 //   3. Clients           connect N, send a line, burst, /work, /all, disconnect
 //   4. The reference model   next line of the scenario
 //   5. Files             record, export Chrome trace JSON, screenshot
@@ -40,7 +40,7 @@ void draw_playback(Session& session) {
                     "To stop the server's workers, use the step gate below.");
         return;
     }
-    if (ImGui::Button(session.playing() ? "Pause" : "Play")) session.set_playing(!session.playing());
+    if (ImGui::Button(session.playing() ? "Pause (Space)" : "Play (Space)")) session.set_playing(!session.playing());
     ImGui::SameLine();
     if (ImGui::Button("|<")) session.seek(model.first_ns());
     ImGui::SameLine();
@@ -51,7 +51,7 @@ void draw_playback(Session& session) {
     int chosen = 2;
     for (int i = 0; i < 5; ++i)
         if (session.speed() == speeds[i]) chosen = i;
-    ImGui::SetNextItemWidth(90);
+    ImGui::SetNextItemWidth(scaled(90));
     if (ImGui::Combo("speed", &chosen, speed_names, 5)) session.set_speed(speeds[chosen]);
     help_marker("Trace time per second of wall time. A server's events are microseconds apart: 1/1000 shows "
                 "one millisecond of the server per second.");
@@ -59,7 +59,7 @@ void draw_playback(Session& session) {
 
 // ---- 2. Step gate ---------------------------------------------------------------------------------------
 
-void draw_gate(Session& session) {
+void draw_gate(AppState& app, Session& session) {
     if (!session.live()) return;
     section_heading("Step gate",
                     "Gate on: every worker stops right after its wait returns, before it handles what woke it, "
@@ -67,12 +67,12 @@ void draw_gate(Session& session) {
                     "gate stays on). A held thread is running as far as the kernel knows, so it counts against "
                     "the port's concurrency value.");
     bool gate = session.gate_on();
-    if (ImGui::Checkbox("gate on", &gate)) session.set_gate(gate);
+    if (ImGui::Checkbox("gate on (Space)", &gate)) session.set_gate(gate);
     ImGui::SameLine();
     ImGui::BeginDisabled(!session.gate_on());
-    if (ImGui::Button("Step")) session.step();
+    if (ImGui::Button("Step (S)")) apply_action(app, Action::step);
     ImGui::SameLine();
-    if (ImGui::Button("Run")) session.run();
+    if (ImGui::Button("Run (R)")) session.run();
     ImGui::EndDisabled();
 
     std::size_t held = 0;
@@ -83,11 +83,13 @@ void draw_gate(Session& session) {
 
     static int slow_ms = 0;
     slow_ms = static_cast<int>(session.slow_motion_ms());
-    ImGui::SetNextItemWidth(160);
-    ImGui::SliderInt("slow motion (ms)", &slow_ms, 0, 2000);
+    ImGui::SetNextItemWidth(scaled(160));
+    ImGui::SliderInt("slow motion ms", &slow_ms, 0, 2000);
     if (ImGui::IsItemDeactivatedAfterEdit()) session.set_slow_motion(static_cast<unsigned>(slow_ms));
     help_marker("Every worker pauses this long after each wait returns: the whole server in slow motion, "
-                "without stopping it.");
+                "without stopping it. Keys ] and [ step it up and down. The pause shows as running on the "
+                "timeline: the server records no event for it.");
+    ImGui::TextDisabled("Space: gate on/off   S: step   R: run   ] [: slower/faster");
 }
 
 // ---- 3. Clients -----------------------------------------------------------------------------------------
@@ -100,14 +102,14 @@ void draw_clients(Session& session) {
     ClientPool& clients = session.clients();
     static int port = 0;
     if (clients.server_port() == 0) {
-        ImGui::SetNextItemWidth(100);
+        ImGui::SetNextItemWidth(scaled(100));
         ImGui::InputInt("server port", &port);
         ImGui::SameLine();
         if (ImGui::Button("Set")) clients.set_server("127.0.0.1", static_cast<std::uint16_t>(port));
         return;
     }
     static int count = 4;
-    ImGui::SetNextItemWidth(90);
+    ImGui::SetNextItemWidth(scaled(90));
     ImGui::InputInt("##count", &count);
     count = std::clamp(count, 1, 2000);
     ImGui::SameLine();
@@ -125,7 +127,7 @@ void draw_clients(Session& session) {
     if (ImGui::Button("Burst x10")) clients.burst(10, line);
     help_marker("Burst: every client sends ten lines at once, so packets queue faster than workers take them.");
     float pace = static_cast<float>(clients.pace());
-    ImGui::SetNextItemWidth(140);
+    ImGui::SetNextItemWidth(scaled(140));
     if (ImGui::SliderFloat("steady lines/s", &pace, 0.0f, 200.0f, "%.0f")) clients.set_pace(pace);
     help_marker("Steady traffic: the clients take turns sending one line each, this many per second in all. "
                 "Slow enough to follow each wake on the timeline; 0 stops it.");
@@ -192,7 +194,7 @@ void draw_files(AppState& app, Session& session, SessionView& view) {
     static char record_path[256] = "session.sltrace";
     static char export_path[256] = "session.json";
     if (session.live()) {
-        ImGui::SetNextItemWidth(170);
+        ImGui::SetNextItemWidth(scaled(170));
         ImGui::InputText("##record", record_path, sizeof record_path);
         ImGui::SameLine();
         if (!session.recording()) {
@@ -206,7 +208,7 @@ void draw_files(AppState& app, Session& session, SessionView& view) {
             view.message = "recorded " + session.recording_path();
         }
     }
-    ImGui::SetNextItemWidth(170);
+    ImGui::SetNextItemWidth(scaled(170));
     ImGui::InputText("##export", export_path, sizeof export_path);
     ImGui::SameLine();
     if (ImGui::Button("Export JSON")) {
@@ -233,7 +235,7 @@ void draw_controls(AppState& app, Session& session, SessionView& view) {
     ImGui::Separator();
     draw_playback(session);
     ImGui::Separator();
-    draw_gate(session);
+    draw_gate(app, session);
     draw_clients(session);
     draw_scenario(session);
     ImGui::Separator();

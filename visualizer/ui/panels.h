@@ -15,6 +15,7 @@
 //   lesson_panel.cpp        a lesson step by step: prose, the anchored source, the step's run and its checks
 //   compare_panel.cpp       every live session's replies/s and latency over time, overlaid (--compare)
 //   widgets.cpp             the "(?)" marker, state colours, number formatting
+//   keys.h/.cpp             the key map and action names (pure); app.cpp applies them (apply_action)
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include "imgui.h"
 #include "visualizer/model/lesson_session.h"
 #include "visualizer/model/session.h"
+#include "visualizer/ui/keys.h"
 
 namespace socklab::viz::ui {
 
@@ -39,6 +41,11 @@ struct SessionView {
     bool scroll_source_to_selection = false;
     std::int64_t shown_port = 0;      // which completion port the waiters and queue panels show
     std::string message;               // the last action's outcome ("exported to ...")
+    // A Step asked the timeline to zoom on the worker it releases: the first gate release (or wake) at or
+    // after this trace time, once it arrives.
+    bool zoom_to_release_pending = false;
+    std::uint64_t step_asked_ns = 0;
+    double step_asked_at = 0;          // ImGui::GetTime() then: a release that never comes is given up after 2 s
 };
 
 // Everything the program shows: the sessions side by side, and which one the sidebar controls.
@@ -54,6 +61,12 @@ struct AppState {
     const Session* lesson_session = nullptr;  // the session the lesson's current step started, if any
     bool compare_view = false;       // the compare panel under the session columns (--compare, or the sidebar)
     ImFont* large_font = nullptr;    // a larger size of the UI font, for figures read on a projector
+    // Text and sizes: --scale S, Ctrl +/-, default from the monitor's DPI. main rebuilds the font atlas at
+    // font_pixels(ui_scale) (not a bitmap stretch) whenever it differs from fonts_scale, between frames.
+    float ui_scale = 1.0f;
+    float default_ui_scale = 1.0f;   // what Ctrl 0 returns to: --scale, or the monitor's
+    float fonts_scale = 0.0f;        // the scale the font atlas and style were last built at
+    bool show_help = false;          // the keys window (F1 or ?)
 
     void add(std::unique_ptr<Session> session);
     void remove(int index);
@@ -73,6 +86,15 @@ void draw_lesson(AppState& app);  // the lesson column (when app.lesson is open)
 void draw_compare(AppState& app);  // the compare strip: every live session's load series together
 // The whole window: sidebar, then the sessions side by side.
 void draw_app(AppState& app);
+// The keyboard (keys.h), read once a frame inside it; and one action applied to the selected session (and the
+// lesson, the text size), as a key or a flag (--step, --do) does.
+void handle_keys(AppState& app);
+void apply_action(AppState& app, Action action);
+// The timeline's zoom on the last step: the last gate release in the session (or its last wake), selected and
+// shown across a window a few milliseconds wide. False when the session has no such event yet.
+bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_before_ns = 0);
+// Sizes fixed in pixels at scale 1, at the current UI scale (the font's size over its size at scale 1).
+inline float scaled(float pixels) { return pixels * ImGui::GetFontSize() / kBaseFontPixels; }
 
 // ---- widgets.cpp ----
 // A "(?)" after the previous item; hovering it shows `text` (the Dear ImGui demo's HelpMarker).

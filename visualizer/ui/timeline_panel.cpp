@@ -1,7 +1,7 @@
 // visualizer/ui/timeline_panel.cpp — one lane per thread, coloured by what the thread is doing.
 //
 // Sections:
-//   1. Geometry: time <-> pixels, the visible range (fit, follow live)
+//   1. Geometry: time <-> pixels, the visible range (fit, follow live, zoom on the last step)
 //   2. Input: wheel zooms around the mouse, drag pans, a click selects an event or moves the cursor
 //   3. Drawing: ruler, lanes, event marks, wake positions, the queue strip, the cursor, the selection
 //
@@ -17,11 +17,19 @@ namespace socklab::viz::ui {
 
 namespace {
 
-constexpr float kLabelWidth = 118.0f;
-constexpr float kRulerHeight = 20.0f;
-constexpr float kLaneHeight = 18.0f;
-constexpr float kLaneGap = 4.0f;
-constexpr float kQueueStripHeight = 34.0f;
+// Sizes at scale 1; each function takes them at the UI scale (scaled(), so lanes grow with the text).
+constexpr float kLabelWidthBase = 118.0f;
+constexpr float kRulerHeightBase = 20.0f;
+constexpr float kLaneHeightBase = 18.0f;
+constexpr float kLaneGapBase = 4.0f;
+constexpr float kQueueStripHeightBase = 34.0f;
+#define SOCKLAB_TIMELINE_SIZES                                              \
+    const float kLabelWidth = scaled(kLabelWidthBase);                      \
+    const float kRulerHeight = scaled(kRulerHeightBase);                    \
+    const float kLaneHeight = scaled(kLaneHeightBase);                      \
+    const float kLaneGap = scaled(kLaneGapBase);                            \
+    const float kQueueStripHeight = scaled(kQueueStripHeightBase);          \
+    (void)kLabelWidth, (void)kRulerHeight, (void)kLaneHeight, (void)kLaneGap, (void)kQueueStripHeight
 constexpr double kLiveWindowNs = 2e9;  // what "follow live" shows: the last two seconds
 
 // ---- 1. Geometry ----------------------------------------------------------------------------------------
@@ -57,6 +65,13 @@ void update_range(Session& session, SessionView& view) {
             view.view_end_ns = double(model.last_ns()) + margin;
         }
     }
+    // A Step asked to see the worker it releases: zoom on the release once it has arrived (given up after 2 s).
+    if (view.zoom_to_release_pending) {
+        if (zoom_to_last_step(session, view, std::max<std::uint64_t>(1, view.step_asked_ns)))
+            view.zoom_to_release_pending = false;
+        else if (ImGui::GetTime() - view.step_asked_at > 2.0)
+            view.zoom_to_release_pending = false;
+    }
     // Following: the right edge stays on the cursor (the newest event live, the play head in a replay).
     const double cursor = double(session.cursor_ns());
     if (session.following() || (session.playing() && cursor > view.view_end_ns)) {
@@ -72,6 +87,51 @@ void update_range(Session& session, SessionView& view) {
         }
     }
     keep_range_sensible(view);
+}
+
+// The lane colours and the marks, always in view (a class cannot hover a tooltip): swatches with their names,
+// wrapped to the width.
+void draw_legend() {
+    struct Item {
+        ImU32 colour;
+        const char* text;
+        bool mark;
+    };
+    const Item items[] = {
+        {state_colour(LaneState::running), "running", false},
+        {state_colour(LaneState::waiting), "waiting", false},
+        {state_colour(LaneState::blocked), "blocked", false},
+        {state_colour(LaneState::held), "held (gate)", false},
+        {state_colour(LaneState::running, true), "many changes", false},
+        {IM_COL32(255, 255, 255, 255), "packet taken", true},
+        {IM_COL32(90, 200, 255, 255), "posted", true},
+        {IM_COL32(255, 60, 60, 255), "error", true},
+        {IM_COL32(255, 220, 80, 255), "connection", true},
+    };
+    const float line = ImGui::GetTextLineHeight();
+    const float side = std::floor(line * 0.75f);
+    const float gap = ImGui::GetStyle().ItemInnerSpacing.x;
+    const float right_edge = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    bool first = true;
+    for (const Item& item : items) {
+        const float width = side + gap + ImGui::CalcTextSize(item.text).x;
+        if (!first) {
+            ImGui::SameLine(0, gap * 4);
+            if (ImGui::GetCursorScreenPos().x + width > right_edge) ImGui::NewLine();
+        }
+        first = false;
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        const float top = at.y + (line - side) / 2;
+        if (item.mark)
+            draw->AddTriangleFilled(ImVec2(at.x, top + side), ImVec2(at.x + side, top + side), ImVec2(at.x + side / 2, top),
+                                    item.colour);
+        else
+            draw->AddRectFilled(ImVec2(at.x, top), ImVec2(at.x + side, top + side), item.colour);
+        ImGui::Dummy(ImVec2(side, line));
+        ImGui::SameLine(0, gap);
+        ImGui::TextUnformatted(item.text);
+    }
 }
 
 double nice_step(double raw) {
@@ -116,15 +176,59 @@ std::uint32_t nearest_event(const TraceModel& model, const ThreadLane& lane, dou
 
 }  // namespace
 
+bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_before_ns) {
+    const TraceModel& model = session.model();
+    const auto& events = model.events();
+    // The newest gate release; without one (a replay, the reference model), the newest wake, else the newest
+    // event. Asked after a Step (not_before_ns), only a release at or after the step counts.
+    std::size_t release = events.size(), wake = events.size();
+    for (std::size_t i = events.size(), looked = 0; i-- > 0 && looked < 500'000; ++looked) {
+        const StoredEvent& event = events[i];
+        if (event.time_ns < not_before_ns) break;
+        if (event.kind == Kind::gate_release) {
+            release = i;
+            break;
+        }
+        if (wake == events.size() && (event.kind == Kind::wait_end || event.kind == Kind::thread_wake)) wake = i;
+    }
+    std::size_t chosen = release;
+    if (chosen == events.size() && not_before_ns == 0) chosen = wake != events.size() ? wake : events.size() - 1;
+    if (events.empty() || chosen >= events.size()) return false;
+
+    // Wide enough to see the released worker run to its next wait when that is known (a few milliseconds
+    // live), and never so wide that the step is a pixel again.
+    const StoredEvent& step = events[chosen];
+    double until = 0;
+    for (std::size_t i = chosen + 1; i < events.size() && i < chosen + 100'000; ++i)
+        if (events[i].thread == step.thread && events[i].kind == Kind::wait_begin) {
+            until = double(events[i].time_ns);
+            break;
+        }
+    const double whole = double(model.horizon_ns() - model.first_ns());
+    double window = until > 0 ? (until - double(step.time_ns)) * 2.5 : 20e6;
+    window = std::clamp(window, std::min(2e6, whole / 4 + 1000.0), std::max(2e3, std::min(50e6, whole / 3)));
+    view.view_begin_ns = double(step.time_ns) - window * 0.25;
+    view.view_end_ns = view.view_begin_ns + window;
+    view.view_fitted = true;
+    view.selected_event = static_cast<std::uint32_t>(chosen);
+    view.scroll_source_to_selection = true;
+    session.set_following(false);
+    return true;
+}
+
 float timeline_height_wanted(const Session& session) {
+    SOCKLAB_TIMELINE_SIZES;
     std::size_t lanes = 0;
     for (const auto& lane : session.model().lanes())
         if (!lane.events.empty()) ++lanes;
-    return ImGui::GetFrameHeightWithSpacing() + kRulerHeight + float(lanes) * (kLaneHeight + kLaneGap) +
+    // The toolbar, the legend (two lines when the column is narrow), the lanes.
+    return ImGui::GetFrameHeightWithSpacing() + 2 * ImGui::GetTextLineHeightWithSpacing() + kRulerHeight +
+           float(lanes) * (kLaneHeight + kLaneGap) +
            (session.model().ports().empty() ? 0 : kQueueStripHeight + 6) + 24;
 }
 
 void draw_timeline(Session& session, SessionView& view) {
+    SOCKLAB_TIMELINE_SIZES;
     const TraceModel& model = session.model();
     update_range(session, view);
 
@@ -147,6 +251,7 @@ void draw_timeline(Session& session, SessionView& view) {
                 "one pixel: zoom in to see them. Marks: white = packet taken, cyan = packet posted, "
                 "red = error, yellow = connection, grey = line. The number above a wake is the stack position "
                 "the thread woke from (0 = most recent waiter, LIFO). The strip below is the completion queue.");
+    draw_legend();
 
     // Canvas.
     std::size_t lane_count = 0;
@@ -197,7 +302,7 @@ void draw_timeline(Session& session, SessionView& view) {
 
     // ---- 3. Drawing ----
     // Ruler: times since the trace began (origin_ns, which stays put when a live history discards events).
-    const double step = nice_step(ns_per_pixel * 110);
+    const double step = nice_step(ns_per_pixel * scaled(110));
     draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + kRulerHeight), IM_COL32(36, 38, 44, 255));
     const double first = double(model.origin_ns());
     for (double t = std::ceil((geometry.begin - first) / step) * step + first; t < geometry.end; t += step) {
@@ -237,7 +342,7 @@ void draw_timeline(Session& session, SessionView& view) {
             const float x = geometry.x_of(double(event.time_ns));
             const bool is_wake = (event.kind == Kind::wait_end || event.kind == Kind::thread_wake) &&
                                  event.derived != kNoDerived;
-            if (is_wake && x - last_label_x > 14.0f) {
+            if (is_wake && x - last_label_x > scaled(14.0f)) {
                 char position[8];
                 std::snprintf(position, sizeof position, "%u", unsigned(event.derived));
                 draw->AddText(ImVec2(x + 1, top - 3), event.derived == 0 ? IM_COL32(160, 255, 160, 255)
@@ -260,7 +365,7 @@ void draw_timeline(Session& session, SessionView& view) {
     if (has_port) {
         const float top = y + 4, bottom = y + kQueueStripHeight;
         draw->AddText(ImVec2(origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), "queue (port)");
-        draw->AddText(ImVec2(origin.x + 4, top + 16), IM_COL32(150, 150, 150, 255),
+        draw->AddText(ImVec2(origin.x + 4, top + 2 + ImGui::GetFontSize()), IM_COL32(150, 150, 150, 255),
                       ("#" + std::to_string(view.shown_port)).c_str());
         static std::vector<std::uint32_t> depths;
         depths.clear();
@@ -282,7 +387,7 @@ void draw_timeline(Session& session, SessionView& view) {
         }
         char scale[32];
         std::snprintf(scale, sizeof scale, "max %u", most);
-        draw->AddText(ImVec2(geometry.right - 60, top), IM_COL32(150, 150, 150, 255), scale);
+        draw->AddText(ImVec2(geometry.right - ImGui::CalcTextSize(scale).x - 4, top), IM_COL32(150, 150, 150, 255), scale);
     }
 
     // The cursor: what the other panels show. Later events are dimmed (replay).

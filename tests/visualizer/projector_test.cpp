@@ -1,0 +1,159 @@
+// tests/visualizer/projector_test.cpp — socklab-viz for a room: --scale draws larger text (the font rebuilt, the
+// window's title measured in the PNG), and the keys' actions as flags do what they say (--step on the reference
+// model plays that many scenario lines; a bad --do is refused). The window tests need a display: without
+// DISPLAY they go through `xvfb-run -a`; with neither they say so and pass without checking.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <stb/stb_image.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/catch.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int run(const std::string& command, std::string& output) {
+    output.clear();
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return -1;
+    char chunk[4096];
+    for (std::size_t got; (got = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, got);
+    const int status = ::pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool display_prefix(std::string& prefix) {
+    if (std::getenv("DISPLAY") && *std::getenv("DISPLAY")) {
+        prefix = "";
+        return true;
+    }
+    std::string ignored;
+    if (run("command -v xvfb-run >/dev/null 2>&1", ignored) == 0) {
+        prefix = "xvfb-run -a -s '-screen 0 1920x1200x24' ";
+        return true;
+    }
+    return false;
+}
+
+fs::path scratch(const std::string& name) {
+    fs::path folder = fs::temp_directory_path() / ("socklab-viz-projector-" + std::to_string(::getpid()));
+    fs::create_directories(folder);
+    return folder / name;
+}
+
+// The sidebar's title, "socklab-viz" in yellow, is the only yellow in the window's top-left corner: its
+// bounding box there measures the text size as drawn.
+struct Box {
+    int left = 1 << 30, top = 1 << 30, right = -1, bottom = -1;
+    int width() const { return right - left + 1; }
+    int height() const { return bottom - top + 1; }
+};
+
+Box title_box(const std::string& png, int& width, int& height) {
+    int channels = 0;
+    unsigned char* pixels = stbi_load(png.c_str(), &width, &height, &channels, 4);
+    Box box;
+    if (!pixels) return box;
+    for (int y = 0; y < std::min(height, 90); ++y)
+        for (int x = 0; x < std::min(width, 260); ++x) {
+            const unsigned char* p = pixels + (static_cast<std::size_t>(y) * width + x) * 4;
+            if (p[0] > 200 && p[1] > 170 && p[2] < 140 && p[0] > p[2] + 90) {
+                box.left = std::min(box.left, x), box.right = std::max(box.right, x);
+                box.top = std::min(box.top, y), box.bottom = std::max(box.bottom, y);
+            }
+        }
+    stbi_image_free(pixels);
+    return box;
+}
+
+std::map<std::string, std::string> dump_lines(const std::string& text) {
+    std::map<std::string, std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        const std::size_t space = line.find(' ');
+        if (space != std::string::npos) lines[line.substr(0, space)] = line.substr(space + 1);
+    }
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("--scale 1.5 draws the text half as large again, rebuilt from the font", "[viz][headless][xvfb][scale]") {
+    std::string prefix;
+    if (!display_prefix(prefix)) {
+        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
+        return;
+    }
+    Box boxes[2];
+    const char* const scales[] = {"1", "1.5"};
+    for (int i = 0; i < 2; ++i) {
+        const std::string png = scratch(std::string("scale-") + scales[i] + ".png").string();
+        std::string output;
+        const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 1280x720 --scale " +
+                                    scales[i] + " --screenshot " + png + " 2>&1";
+        INFO(command);
+        REQUIRE(run(command, output) == 0);
+        INFO(output);
+        CHECK(output.find(i == 0 ? "text 15 px" : "text 23 px") != std::string::npos);
+        int width = 0, height = 0;
+        boxes[i] = title_box(png, width, height);
+        CHECK(width == 1280);
+        CHECK(height == 720);
+        REQUIRE(boxes[i].right >= 0);
+    }
+    INFO("title at scale 1: " << boxes[0].width() << "x" << boxes[0].height() << ", at 1.5: " << boxes[1].width()
+                              << "x" << boxes[1].height());
+    // Rasterized at 23 px instead of 15 (a bitmap stretch would be exactly 1.5 and blurred; we check the size).
+    CHECK(boxes[1].width() > boxes[0].width() * 1.35);
+    CHECK(boxes[1].width() < boxes[0].width() * 1.75);
+    CHECK(boxes[1].height() > boxes[0].height() * 1.3);
+}
+
+TEST_CASE("--do larger grows the text as Ctrl + does; --do smaller shrinks it", "[viz][headless][xvfb][scale]") {
+    std::string prefix;
+    if (!display_prefix(prefix)) {
+        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
+        return;
+    }
+    std::string output;
+    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 --do larger,larger 2>&1",
+                output) == 0);
+    CHECK(output.find("text 19 px (scale 1.25)") != std::string::npos);  // 1 -> 1.125 -> 1.25
+    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 --do smaller 2>&1",
+                output) == 0);
+    CHECK(output.find("text 13 px (scale 0.875)") != std::string::npos);
+}
+
+TEST_CASE("--step N on the reference model plays N scenario lines from the start", "[viz][headless][keys]") {
+    // The built-in scenario: concurrency 2, threads 4, wait w1 w2 w3 w4, post, post, post, block w4 50, ...
+    // Each post releases a waiter: after 4 lines one wake, after 5 two; played to the end (no --step) three.
+    std::string output;
+    std::map<std::string, std::string> wakes;
+    for (const char* steps : {"3", "4", "5", ""}) {
+        const std::string command = std::string(SOCKLAB_VIZ_EXECUTABLE) + " --reference" +
+                                    (*steps ? std::string(" --step ") + steps : std::string()) + " --dump-model";
+        INFO(command);
+        REQUIRE(run(command, output) == 0);
+        INFO(output);
+        wakes[steps] = dump_lines(output)["wakes"];
+    }
+    CHECK(wakes["3"] == "0");
+    CHECK(wakes["4"] == "1");
+    CHECK(wakes["5"] == "2");
+    CHECK(wakes[""] == "3");  // block w4 lets a third waiter take the queued packet
+}
+
+TEST_CASE("a bad --do or --scale is refused with exit 2, naming it", "[viz][headless][keys]") {
+    std::string output;
+    CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --reference --do step,jump --dump-model 2>&1", output) == 2);
+    CHECK(output.find("'jump'") != std::string::npos);
+    CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --reference --scale 9 --dump-model 2>&1", output) == 2);
+    CHECK(output.find("--scale") != std::string::npos);
+}
