@@ -372,7 +372,8 @@ void run_script(ui::AppState& app, std::deque<ui::Action>& script, double now_se
     while (!script.empty()) {
         const ui::Action action = script.front();
         Session* session = app.sessions.empty() ? nullptr : app.sessions[static_cast<std::size_t>(app.selected_session)].get();
-        if (acts_on_session(action) && session && session->live()) {
+        if (acts_on_session(action) && !session) return;  // a lesson's step adds its session on its first frame
+        if (acts_on_session(action) && session->live()) {
             if (session->connection().status() != LiveConnection::Status::connected) return;
             if (now_seconds - last_live_action < 0.15) return;
             if (action == ui::Action::step && !session->gate_on()) {
@@ -624,6 +625,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "socklab-viz: %d frames, CPU per frame after the first two: mean %.2f ms, worst %.2f ms\n", frames_drawn,
                      frames_drawn > 2 ? cpu_total_ms / (frames_drawn - 2) : 0.0, cpu_worst_ms);
         std::fprintf(stderr, "socklab-viz: text %.0f px (scale %.3g)\n", ImGui::GetFontSize(), app.ui_scale);
+        if (app.lesson)
+            std::fprintf(stderr, "socklab-viz: lesson %d step %zu\n", app.lesson->lesson().number, app.lesson->step_index() + 1);
         if (!script.empty())
             std::fprintf(stderr, "socklab-viz: %zu scripted actions not applied (nothing to step?)\n", script.size());
         if (options.dump_model || !options.export_chrome.empty()) {

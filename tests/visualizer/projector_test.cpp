@@ -150,6 +150,22 @@ TEST_CASE("--step N on the reference model plays N scenario lines from the start
     CHECK(wakes[""] == "3");  // block w4 lets a third waiter take the queued packet
 }
 
+TEST_CASE("next-step and previous-step move through a lesson as PageDown and PageUp do", "[viz][headless][xvfb][keys]") {
+    std::string prefix;
+    if (!display_prefix(prefix)) {
+        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
+        return;
+    }
+    // Lesson 7's first steps are prose (nothing started); --lesson N --step K still opens the lesson at step K.
+    std::string output;
+    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --lesson 7 --do next-step,next-step,previous-step --frames 2 2>&1",
+                output) == 0);
+    CHECK(output.find("lesson 7 step 2") != std::string::npos);
+    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --lesson 7 --step 2 --do previous-step,previous-step --frames 2 2>&1",
+                output) == 0);
+    CHECK(output.find("lesson 7 step 1") != std::string::npos);  // no step 0
+}
+
 TEST_CASE("a bad --do or --scale is refused with exit 2, naming it", "[viz][headless][keys]") {
     std::string output;
     CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --reference --do step,jump --dump-model 2>&1", output) == 2);

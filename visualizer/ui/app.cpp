@@ -164,7 +164,8 @@ void draw_app(AppState& app) {
     const float height = ImGui::GetContentRegionAvail().y;
 
     handle_keys(app);
-    ImGui::BeginChild("sidebar", ImVec2(scaled(kSidebarWidth), height), true);
+    // Larger text widens the sidebar, but never past 30% of the window (1280 px at scale 1.5 still has room).
+    ImGui::BeginChild("sidebar", ImVec2(std::min(scaled(kSidebarWidth), std::max(kSidebarWidth, viewport->WorkSize.x * 0.3f)), height), true);
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "socklab-viz");
     help_marker("Watch a server's threads wait, wake and take completion packets. Hover any (?) for what an "
                 "element shows. DESIGN.md section 7 describes the whole program.");
@@ -186,9 +187,21 @@ void draw_app(AppState& app) {
 
     ImGui::SameLine();
     if (app.lesson) {
-        ImGui::BeginChild("lesson", ImVec2(std::min(scaled(620.0f), ImGui::GetContentRegionAvail().x * 0.45f), height), true);
+        // Beside sessions, at most 45% of what is left; alone (a step with nothing to run yet), all of it.
+        const float lesson_width = app.sessions.empty() ? 0.0f
+                                                        : std::min(scaled(620.0f), ImGui::GetContentRegionAvail().x * 0.45f);
+        ImGui::BeginChild("lesson", ImVec2(lesson_width, height), true);
+        // The lesson is read by a class: its secondary text (the introduction, line numbers, check details) in
+        // near-white rather than the theme's dim grey, which a projector washes out.
+        ImGui::PushStyleColor(ImGuiCol_TextDisabled, ImVec4(0.90f, 0.90f, 0.92f, 1.0f));
         draw_lesson(app);
+        ImGui::PopStyleColor();
         ImGui::EndChild();
+        if (app.sessions.empty()) {
+            ImGui::End();
+            draw_key_help(app);
+            return;
+        }
         ImGui::SameLine();
     }
     if (app.sessions.empty()) {

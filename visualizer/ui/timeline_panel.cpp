@@ -207,7 +207,9 @@ bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_be
     const double whole = double(model.horizon_ns() - model.first_ns());
     double window = until > 0 ? (until - double(step.time_ns)) * 2.5 : 20e6;
     window = std::clamp(window, std::min(2e6, whole / 4 + 1000.0), std::max(2e3, std::min(50e6, whole / 3)));
-    view.view_begin_ns = double(step.time_ns) - window * 0.25;
+    // Live, the released worker runs after the release: most of the window after it. A scenario line or a replay
+    // has nothing after it yet: most of the window before it.
+    view.view_begin_ns = double(step.time_ns) - window * (session.live() ? 0.25 : 0.7);
     view.view_end_ns = view.view_begin_ns + window;
     view.view_fitted = true;
     view.selected_event = static_cast<std::uint32_t>(chosen);
