@@ -336,6 +336,27 @@ TEST_CASE("a batch taken at once (GetQueuedCompletionStatusEx) is handled in one
     CHECK(handling_slices == 1);
 }
 
+TEST_CASE("a completion routine's arrow runs from its I/O's post to the routine", "[viz][export][flow]") {
+    EventBuilder b;
+    const auto receive = static_cast<std::uint8_t>(socklab::trace::IoOp::receive);
+    b.start(1);
+    b.add(Kind::io_posted, 1, receive, 4096, 9, 2);
+    b.add(Kind::wait_begin, 1, static_cast<std::uint8_t>(socklab::trace::WaitOn::alertable));
+    b.add(Kind::apc_run, 1, receive, 12, 9, 2);
+    b.add(Kind::wait_end, 1, static_cast<std::uint8_t>(socklab::trace::Wake::apc));
+    const JsonValue root = export_json(b.model());
+    REQUIRE(check_every_flow(root) == 1);
+    for (const auto& event : root.get("traceEvents")->items) {
+        if (text_of(event, "name") != "io_posted") continue;
+        const auto steps = flow_steps(root, number_of(event, "bind_id"));
+        REQUIRE(steps.size() == 2);
+        CHECK(text_of(*steps[1], "name") == "apc_run");
+        CHECK(number_of(args_of(*steps[1]), "io_id") == 9);
+        CHECK(number_of(args_of(*steps[1]), "bytes") == 12);
+        CHECK(text_of(args_of(*steps[1]), "operation") == "receive");
+    }
+}
+
 TEST_CASE("a synthetic IOCP trace exports well-formed arrows and moving counters", "[viz][export][flow]") {
     SyntheticOptions options;
     options.lines = 300;

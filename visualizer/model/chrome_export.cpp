@@ -187,8 +187,10 @@ Journeys find_journeys(const TraceModel& model) {
     Journeys found;
     const auto& events = model.events();
     std::unordered_map<std::uint32_t, std::uint32_t> unmatched_io_posts;  // I/O id -> its latest io_posted
-    std::map<std::pair<std::int64_t, std::uint32_t>, std::size_t> queued;  // (port, I/O id) -> journey
-    std::map<std::int64_t, std::deque<std::size_t>> queued_by_hand;        // port -> journeys, oldest first
+    // Packets on a port, not yet taken: by (port, I/O id), and by port for those posted by hand (I/O id 0).
+    // Oldest first, as the port hands them out, should one id be queued twice.
+    std::map<std::pair<std::int64_t, std::uint32_t>, std::deque<std::size_t>> queued;
+    std::map<std::int64_t, std::deque<std::size_t>> queued_by_hand;
 
     auto start = [&found](std::uint32_t index) {
         found.all.push_back({{index}, false, 0});
@@ -221,25 +223,18 @@ Journeys find_journeys(const TraceModel& model) {
             if (from_post) extend(journey = *from_post, i);
             else journey = start(i);
             if (event.arg1 == 0) queued_by_hand[event.arg0].push_back(journey);
-            else queued[{event.arg0, event.arg1}] = journey;
+            else queued[{event.arg0, event.arg1}].push_back(journey);
             break;
         }
         case Kind::packet_dequeued: {
-            if (event.arg1 == 0) {
-                auto& waiting = queued_by_hand[event.arg0];
-                if (waiting.empty()) break;  // posted before the trace began
+            auto& waiting = event.arg1 == 0 ? queued_by_hand[event.arg0] : queued[{event.arg0, event.arg1}];
+            if (!waiting.empty()) {
                 extend(waiting.front(), i);
                 waiting.pop_front();
-                break;
-            }
-            auto packet = queued.find({event.arg0, event.arg1});
-            if (packet != queued.end()) {
-                extend(packet->second, i);
-                queued.erase(packet);
-                break;
-            }
-            // No packet_posted: a live server, whose kernel queues the packet unseen. The I/O's post is the start.
-            if (const auto from_post = from_io_post(event.arg1)) extend(*from_post, i);
+            } else if (const auto from_post = from_io_post(event.arg1)) {
+                // No packet_posted: a live server, whose kernel queues the packet unseen. The I/O's post starts it.
+                extend(*from_post, i);
+            }  // else the packet was posted before the trace began: nothing to link it to
             break;
         }
         case Kind::apc_run:
