@@ -18,6 +18,22 @@ namespace socklab::viz::ui {
 
 namespace {
 
+// SameLine() when an item `label` wide (plus `extra`, a framed button's padding included) still fits the
+// sidebar; a new line when it does not, so larger text wraps a row instead of cutting it off.
+void next_beside(const char* label, float extra = 0) {
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float width = ImGui::CalcTextSize(label, nullptr, true).x + style.FramePadding.x * 2 + extra;
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    ImGui::SameLine();
+    if (ImGui::GetCursorScreenPos().x + width > right) ImGui::NewLine();
+}
+
+// A slider or combo as wide as the row allows, leaving its label and a "(?)" beside it.
+void fill_width_beside(const char* label) {
+    ImGui::SetNextItemWidth(-(ImGui::CalcTextSize(label, nullptr, true).x + ImGui::CalcTextSize("(?)").x +
+                              ImGui::GetStyle().ItemInnerSpacing.x + ImGui::GetStyle().ItemSpacing.x * 2));
+}
+
 // ---- 1. Playback ----------------------------------------------------------------------------------------
 
 void draw_playback(Session& session) {
@@ -41,11 +57,11 @@ void draw_playback(Session& session) {
         return;
     }
     if (ImGui::Button(session.playing() ? "Pause (Space)" : "Play (Space)")) session.set_playing(!session.playing());
-    ImGui::SameLine();
+    next_beside("|<");
     if (ImGui::Button("|<")) session.seek(model.first_ns());
-    ImGui::SameLine();
+    next_beside(">|");
     if (ImGui::Button(">|")) session.seek(model.last_ns());
-    ImGui::SameLine();
+    next_beside("speed (?)", scaled(90));
     static const double speeds[] = {0.0001, 0.001, 0.01, 0.1, 1.0};
     static const char* const speed_names[] = {"1/10000", "1/1000", "1/100", "1/10", "1x"};
     int chosen = 2;
@@ -68,28 +84,30 @@ void draw_gate(AppState& app, Session& session) {
                     "the port's concurrency value.");
     bool gate = session.gate_on();
     if (ImGui::Checkbox("gate on (Space)", &gate)) session.set_gate(gate);
-    ImGui::SameLine();
+    next_beside("Step (S)");
     ImGui::BeginDisabled(!session.gate_on());
     if (ImGui::Button("Step (S)")) apply_action(app, Action::step);
-    ImGui::SameLine();
+    next_beside("Run (R)");
     if (ImGui::Button("Run (R)")) session.run();
     ImGui::EndDisabled();
 
     std::size_t held = 0;
     for (const auto& lane : session.model().lanes())
         if (lane.state == LaneState::held) ++held;
-    ImGui::SameLine();
+    next_beside("00 held");
     ImGui::TextDisabled("%zu held", held);
 
     static int slow_ms = 0;
     slow_ms = static_cast<int>(session.slow_motion_ms());
-    ImGui::SetNextItemWidth(scaled(160));
+    fill_width_beside("slow motion ms");
     ImGui::SliderInt("slow motion ms", &slow_ms, 0, 2000);
     if (ImGui::IsItemDeactivatedAfterEdit()) session.set_slow_motion(static_cast<unsigned>(slow_ms));
     help_marker("Every worker pauses this long after each wait returns: the whole server in slow motion, "
                 "without stopping it. Keys ] and [ step it up and down. The pause shows as running on the "
                 "timeline: the server records no event for it.");
-    ImGui::TextDisabled("Space: gate on/off   S: step   R: run   ] [: slower/faster");
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("Space: gate on/off   S: step   R: run   ] [: slower/faster");
+    ImGui::PopStyleColor();
 }
 
 // ---- 3. Clients -----------------------------------------------------------------------------------------
@@ -104,7 +122,7 @@ void draw_clients(Session& session) {
     if (clients.server_port() == 0) {
         ImGui::SetNextItemWidth(scaled(100));
         ImGui::InputInt("server port", &port);
-        ImGui::SameLine();
+        next_beside("Set");
         if (ImGui::Button("Set")) clients.set_server("127.0.0.1", static_cast<std::uint16_t>(port));
         return;
     }
@@ -112,22 +130,22 @@ void draw_clients(Session& session) {
     ImGui::SetNextItemWidth(scaled(90));
     ImGui::InputInt("##count", &count);
     count = std::clamp(count, 1, 2000);
-    ImGui::SameLine();
+    next_beside("Connect");
     if (ImGui::Button("Connect")) clients.connect(static_cast<std::size_t>(count));
-    ImGui::SameLine();
+    next_beside("Disconnect all");
     if (ImGui::Button("Disconnect all")) clients.disconnect_all();
 
     static char line[256] = "hello";
     ImGui::SetNextItemWidth(-1);
     ImGui::InputText("##line", line, sizeof line);
     if (ImGui::Button("Send to one")) clients.send_to_one(line);
-    ImGui::SameLine();
+    next_beside("Send to all");
     if (ImGui::Button("Send to all")) clients.send_to_all(line);
-    ImGui::SameLine();
+    next_beside("Burst x10");
     if (ImGui::Button("Burst x10")) clients.burst(10, line);
     help_marker("Burst: every client sends ten lines at once, so packets queue faster than workers take them.");
     float pace = static_cast<float>(clients.pace());
-    ImGui::SetNextItemWidth(scaled(140));
+    fill_width_beside("steady lines/s");
     if (ImGui::SliderFloat("steady lines/s", &pace, 0.0f, 200.0f, "%.0f")) clients.set_pace(pace);
     help_marker("Steady traffic: the clients take turns sending one line each, this many per second in all. "
                 "Slow enough to follow each wake on the timeline; 0 stops it.");
@@ -139,9 +157,9 @@ void draw_clients(Session& session) {
     if (ImGui::Button("/work 20 50")) clients.send_to_all("/work 20 50");
     help_marker("Each client asks for 20 ms of CPU then 50 ms of Sleep: watch a blocked worker let another "
                 "waiter run.");
-    ImGui::SameLine();
+    next_beside("/all hi");
     if (ImGui::Button("/all hi")) clients.send_to_one("/all hi");
-    ImGui::SameLine();
+    next_beside("/stats");
     if (ImGui::Button("/stats")) clients.send_to_one("/stats");
 
     const auto& figures = clients.figures();
@@ -167,9 +185,9 @@ void draw_scenario(Session& session) {
     section_heading("Scenario", "The reference model applies the documented Windows rules one line at a time. "
                                 "Next applies the next line; the explanation says which rule decided.");
     if (ImGui::Button("Next line")) session.scenario_next();
-    ImGui::SameLine();
+    next_beside("Restart");
     if (ImGui::Button("Restart")) session.scenario_restart();
-    ImGui::SameLine();
+    next_beside("To the end");
     if (ImGui::Button("To the end")) session.scenario_to_end();
     const auto& run = player->run();
     if (const auto* next = player->next_line()) ImGui::TextDisabled("next: %s", next->text.c_str());
@@ -210,7 +228,7 @@ void draw_files(AppState& app, Session& session, SessionView& view) {
     }
     ImGui::SetNextItemWidth(scaled(170));
     ImGui::InputText("##export", export_path, sizeof export_path);
-    ImGui::SameLine();
+    next_beside("Export JSON");
     if (ImGui::Button("Export JSON")) {
         std::string error;
         view.message = export_chrome_trace(session.model(), export_path, error)

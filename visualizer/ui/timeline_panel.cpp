@@ -367,8 +367,8 @@ void draw_timeline(Session& session, SessionView& view) {
     if (has_port) {
         const float top = y + 4, bottom = y + kQueueStripHeight;
         draw->AddText(ImVec2(origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), "queue (port)");
-        draw->AddText(ImVec2(origin.x + 4, top + 2 + ImGui::GetFontSize()), IM_COL32(150, 150, 150, 255),
-                      ("#" + std::to_string(view.shown_port)).c_str());
+        // The port and the strip's scale in the label column, never over the bars.
+        std::string port_label = "#" + std::to_string(view.shown_port) + "  max ";
         static std::vector<std::uint32_t> depths;
         depths.clear();
         std::uint32_t most = 1;
@@ -387,9 +387,8 @@ void draw_timeline(Session& session, SessionView& view) {
             const float h = (bottom - top) * float(depths[i]) / float(most);
             draw->AddRectFilled(ImVec2(x, bottom - h), ImVec2(x + 2, bottom), IM_COL32(90, 200, 255, 200));
         }
-        char scale[32];
-        std::snprintf(scale, sizeof scale, "max %u", most);
-        draw->AddText(ImVec2(geometry.right - ImGui::CalcTextSize(scale).x - 4, top), IM_COL32(150, 150, 150, 255), scale);
+        port_label += std::to_string(most);
+        draw->AddText(ImVec2(origin.x + 4, top + 2 + ImGui::GetFontSize()), IM_COL32(170, 170, 170, 255), port_label.c_str());
     }
 
     // The cursor: what the other panels show. Later events are dimmed (replay).
