@@ -15,10 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
-
-#ifndef _WIN32
-#include <unistd.h>
-#endif
+#include "cli/terminal.h"
 
 namespace socklab::cli {
 
@@ -235,7 +232,8 @@ void note_problems(Comparison& comparison, const std::string& model, const std::
 
 // ---- the comparison ---------------------------------------------------------------------------------------
 Comparison run_comparison(const CompareSettings& settings) {
-    const bool terminal = isatty(STDERR_FILENO);
+    const bool terminal = is_terminal(stderr);
+    const std::size_t width = static_cast<std::size_t>(terminal_width());
     Comparison comparison;
     std::vector<LoadMeasurement> loads;
     std::vector<CapacityMeasurement> capacities;
@@ -243,11 +241,10 @@ Comparison run_comparison(const CompareSettings& settings) {
     std::vector<const Measured*> measured;
     for (std::size_t index = 0; index < settings.models.size(); ++index) {
         const std::string& model = settings.models[index];
+        // One line, redrawn in place (cli/terminal.h): it fits the terminal, so an update never starts a new line.
         ProgressReport progress = [&](const std::string& what, double fraction) {
             if (!terminal) return;
-            int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 30);
-            std::fprintf(stderr, "\r[%-30s] %zu/%zu %-18s %-32.32s", std::string(std::max(0, filled), '#').c_str(),
-                         index + 1, settings.models.size(), model.c_str(), what.c_str());
+            std::fputs(progress_redraw(fraction, index, settings.models.size(), model, what, width).c_str(), stderr);
             std::fflush(stderr);
         };
         switch (settings.scenario) {
@@ -272,7 +269,7 @@ Comparison run_comparison(const CompareSettings& settings) {
         }
         }
     }
-    if (terminal) std::fprintf(stderr, "\r%100s\r", "");
+    if (terminal) std::fputs(progress_clear(width).c_str(), stderr);
     for (const auto& run : loads) measured.push_back(&run);
     for (const auto& run : capacities) measured.push_back(&run);
     for (const auto& run : overheads) measured.push_back(&run);
@@ -310,7 +307,8 @@ int compare_command(const Arguments& arguments) {
     Flags flags("compare");
     flags.set_synopsis(
         "[model...] [options]\n\nRuns each model (all eight when none is named) under the same load, checks every "
-        "byte,\nand prints one table. Exits 1 if any model returned a wrong byte or failed.\n\nScenarios:\n"
+        "byte,\nand prints one table (one block a row on a terminal too narrow for it). Exits 1 if any\nmodel returned a "
+        "wrong byte or failed.\n\nScenarios:\n"
         "  echo               plain lines echoed, closed loop (--work adds a mix of slow handlers)\n"
         "  slow-handler       every 10th line is /work 0 50 (or --work): which models stall everyone else\n"
         "  broadcast          every line is /all: fan-out to every other client, each delivery checked\n"
@@ -359,7 +357,10 @@ int compare_command(const Arguments& arguments) {
 
     Comparison comparison = run_comparison(settings);
     const std::string table = render(comparison.table, format);
-    std::fputs(table.c_str(), stdout);
+    // On a terminal, a Markdown table wider than it is shown one block a row; a pipe or --out gets the Markdown.
+    const bool on_terminal = format == "md" && is_terminal(stdout);
+    std::fputs(on_terminal ? fit_table(comparison.table, static_cast<std::size_t>(terminal_width())).c_str() : table.c_str(),
+               stdout);
     if (!out_path.empty()) {
         std::ofstream out(out_path);
         out << table;

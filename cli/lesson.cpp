@@ -7,14 +7,16 @@
 //
 // The lesson format, anchors and checks are visualizer/model/lesson.h and lesson_run.h; this file only prints
 // and, for live steps, starts the server (cli/server_run.h).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/terminal.h"
 
 #ifdef SOCKLAB_HAVE_LESSONS
 #include "visualizer/model/lesson.h"
@@ -35,13 +37,8 @@ using lessons::AnchorIndex;
 using lessons::Lesson;
 using lessons::Step;
 
-bool interactive() {
-#ifdef _WIN32
-    return false;
-#else
-    return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-#endif
-}
+// Someone at a terminal reads the lesson: it is paged and waits for them. Piped, it is printed straight through.
+bool interactive() { return is_terminal(stdin) && is_terminal(stdout); }
 
 #ifndef _WIN32
 // A live step's server: socklab-server under Wine, via the same ServerRun as `socklab serve`.
@@ -88,49 +85,74 @@ private:
 };
 #endif
 
-void print_anchor(const AnchorIndex& anchors, const std::string& name) {
-    const lessons::AnchorSite* site = anchors.find(name);
-    if (!site) {
-        std::printf("  [%s]\n", anchors.problem(name).c_str());
-        return;
-    }
-    std::printf("  -- %s  (%s:%d)\n", name.c_str(), site->file.c_str(), site->first_line);
-    for (const std::string& line : anchors.quote(*site)) std::printf("  %s\n", line.c_str());
+std::string wrapped(const std::string& text, std::size_t width, const std::string& first_indent = "",
+                    const std::string& next_indent = "") {
+    std::string out;
+    for (const std::string& line : wrap_words(text, width, first_indent, next_indent)) out += line + "\n";
+    return out;
 }
 
-void print_step(const Lesson& lesson, const Step& step, const AnchorIndex& anchors) {
-    std::printf("\n== Lesson %d, step %d of %zu: %s ==\n\n", lesson.number, step.number, lesson.steps.size(),
-                step.title.c_str());
-    if (!step.prose.empty()) std::printf("%s\n", step.prose.c_str());
-    if (!step.anchors.empty()) std::printf("\nRead:\n");
-    for (const std::string& name : step.anchors) print_anchor(anchors, name);
+// The code an anchor names, as it is in the source: code lines are never wrapped (a wrapped line of C++ reads
+// as two), so they are the only lines that may be wider than the terminal.
+std::string anchor_text(const AnchorIndex& anchors, const std::string& name, std::size_t width) {
+    const lessons::AnchorSite* site = anchors.find(name);
+    if (!site) return "  [" + anchors.problem(name) + "]\n";
+    std::string text = wrapped(name + "  (" + site->file + ":" + std::to_string(site->first_line) + ")", width, "  -- ",
+                               "     ");
+    for (const std::string& line : anchors.quote(*site)) text += "  " + line + "\n";
+    return text;
+}
+
+// One step as it reads in a terminal of this width: its prose re-flowed, the code its anchors quote, what to
+// run and what to check.
+std::string step_text(const Lesson& lesson, const Step& step, const AnchorIndex& anchors, std::size_t width) {
+    std::string text = "\n" + wrapped("== Lesson " + std::to_string(lesson.number) + ", step " +
+                                          std::to_string(step.number) + " of " + std::to_string(lesson.steps.size()) +
+                                          ": " + step.title + " ==",
+                                      width, "", "   ");
+    if (!step.prose.empty()) text += "\n" + reflow_markdown(step.prose, width);
+    if (!step.anchors.empty()) text += "\nRead:\n";
+    for (const std::string& name : step.anchors) text += anchor_text(anchors, name, width);
     const std::string run = lessons::describe_run(step);
     if (!run.empty()) {
-        std::printf("\nRun, %s", run.c_str());
-        if (run.back() != '\n') std::printf("\n");
+        // Its first line says what runs; the lines after it are the scenario's commands, kept as written.
+        const std::size_t first_end = run.find('\n');
+        text += "\n" + wrapped("Run, " + run.substr(0, first_end), width, "", "  ");
+        if (first_end != std::string::npos) text += run.substr(first_end + 1);
+        if (text.back() != '\n') text += "\n";
     }
-    if (!step.checks.empty()) {
-        std::printf("\nChecks:\n");
-        for (const auto& check : step.checks) std::printf("  %s\n", check.text.c_str());
-    }
+    if (!step.checks.empty()) text += "\nChecks:\n";
+    for (const auto& check : step.checks) text += wrapped(check.text, width, "  ", "    ");
+    return text;
 }
 
-void print_check(bool met, const std::string& text, const std::string& detail) {
-    std::printf("  %-8s %-42s %s\n", met ? "met" : "NOT MET", text.c_str(), detail.c_str());
+// "  met      show iocp-wait              models/06_iocp.cpp:120-131": the detail goes on lines of its own,
+// indented, when the three do not fit on one.
+void print_check(bool met, const std::string& text, const std::string& detail, std::size_t width) {
+    char line[512];
+    std::snprintf(line, sizeof line, "  %-8s %-42s", met ? "met" : "NOT MET", text.c_str());
+    std::string shown = line;
+    if (display_width(shown) + 1 + display_width(detail) <= width) {
+        std::printf("%s %s\n", shown.c_str(), detail.c_str());
+        return;
+    }
+    std::fputs(wrapped(std::string(met ? "met" : "NOT MET") + "  " + text, width, "  ", "           ").c_str(), stdout);
+    if (!detail.empty()) std::fputs(wrapped(detail, width, "           ", "           ").c_str(), stdout);
 }
 
 // Runs one step; prints its checks. True when every check is met.
-bool check_step(const Lesson& lesson, const Step& step, const AnchorIndex& anchors, bool runs) {
+bool check_step(const Lesson& lesson, const Step& step, const AnchorIndex& anchors, bool runs, std::size_t width) {
     const std::string kind = step.runs_reference() ? "  [reference model]"
                              : step.runs_live()    ? "  [live: " + step.live_model() + "]"
                                                    : "";
-    std::printf("Step %d: %s%s\n", step.number, step.title.c_str(), kind.c_str());
+    std::fputs(wrapped("Step " + std::to_string(step.number) + ": " + step.title + kind, width, "", "  ").c_str(), stdout);
     bool passed = true;
     for (const std::string& name : step.anchors) {
         const lessons::AnchorSite* site = anchors.find(name);
         print_check(site != nullptr, "show " + name,
                     site ? site->file + ":" + std::to_string(site->first_line) + "-" + std::to_string(site->last_line)
-                         : anchors.problem(name));
+                         : anchors.problem(name),
+                    width);
         passed = passed && site;
     }
     if (!runs || step.run.words.empty()) return passed;
@@ -142,32 +164,59 @@ bool check_step(const Lesson& lesson, const Step& step, const AnchorIndex& ancho
         result.error = "live steps run from Linux for now (the server is started under Wine)";
 #else
         CliServer server;
-        const bool terminal = isatty(STDERR_FILENO);
+        const bool terminal = is_terminal(stderr);
         result = lessons::run_live_step(step, server, [&](const std::string& line) {
             if (terminal) std::fprintf(stderr, "    ... %s\n", line.c_str());
         });
 #endif
     }
     if (!result.trace_file.empty()) std::filesystem::remove(result.trace_file);  // the checks have read it
-    if (!result.error.empty()) print_check(false, step.run.text, result.error);
-    for (const lessons::CheckResult& check : result.checks) print_check(check.met, check.text, check.detail);
+    if (!result.error.empty()) print_check(false, step.run.text, result.error, width);
+    for (const lessons::CheckResult& check : result.checks) print_check(check.met, check.text, check.detail, width);
     (void)lesson;
     return passed && result.passed();
 }
 
-int list_lessons(const std::string& root) {
+int list_lessons(const std::string& root, std::size_t width) {
     std::string error;
     const auto files = lessons::lesson_files(root + "/lessons", error);
     if (!error.empty()) {
         std::fprintf(stderr, "socklab lesson: %s\n", error.c_str());
         return 1;
     }
-    std::printf("The lessons, in reading order (socklab lesson N reads one; --check runs its checks):\n\n");
+    std::fputs(wrapped("The lessons, in reading order (socklab lesson N reads one; --check runs its checks):", width)
+                   .c_str(),
+               stdout);
+    std::printf("\n");
+    struct Row {
+        std::string number, title, steps, where, problem;
+    };
+    std::vector<Row> rows;
+    std::size_t title_columns = 0, where_columns = 0;
     for (const std::string& file : files) {
         const Lesson lesson = lessons::load_lesson(file);
-        std::printf("  %2d  %-52s %2zu steps   lessons/%s%s\n", lesson.number, lesson.title.c_str(),
-                    lesson.steps.size(), file.substr(file.rfind('/') + 1).c_str(),
-                    lesson.parsed() ? "" : "   (does not parse: socklab lesson N --check says why)");
+        char number[16];
+        std::snprintf(number, sizeof number, "%4d  ", lesson.number);
+        rows.push_back({number, lesson.title, std::to_string(lesson.steps.size()) + " steps",
+                        "lessons/" + file.substr(file.rfind('/') + 1),
+                        lesson.parsed() ? "" : "(does not parse: socklab lesson N --check says why)"});
+        title_columns = std::max(title_columns, display_width(lesson.title));
+        where_columns = std::max(where_columns, rows.back().where.size());
+    }
+    // One line a lesson, in columns, when that fits the width ("   7  I/O completion ports    9 steps  lessons/
+    // 07-iocp.md"); otherwise two: the title, and under it the steps and the file.
+    const bool one_line = 6 + title_columns + 2 + 9 + 2 + where_columns <= width;
+    for (const Row& row : rows) {
+        if (one_line) {
+            char steps[16];
+            std::snprintf(steps, sizeof steps, "%9s", row.steps.c_str());
+            std::printf("%s%s%s  %s  %s\n", row.number.c_str(), row.title.c_str(),
+                        std::string(title_columns - display_width(row.title), ' ').c_str(), steps, row.where.c_str());
+        } else {
+            std::fputs(wrapped(row.title, width, row.number, "      ").c_str(), stdout);
+            std::printf("      %s, %s\n", row.steps.c_str(), row.where.c_str());
+        }
+        if (!row.problem.empty()) std::fputs(wrapped(row.problem, width, "      ", "      ").c_str(), stdout);
     }
     return 0;
 }
@@ -178,16 +227,17 @@ int list_lessons(const std::string& root) {
 int lesson_command(const Arguments& arguments) {
     bool check = false, static_only = false;
     std::string root;
-    std::uint64_t only_step = 0;
+    std::uint64_t only_step = 0, width_flag = 0;
     Flags flags("lesson");
     flags.set_synopsis("[N] [options]\n\nWithout N: the lessons in reading order. With N: lesson N step by step — the "
                        "prose, the code\nits anchors quote (file:line), what to run and what to observe; it waits "
                        "for Enter between\nsteps in a terminal (r + Enter runs the step, q quits). With --check: every "
                        "step run headless\n(live steps start the model under Wine), each check printed met or not; "
-                       "exit code 1 when\none is not met.");
+                       "exit code 1 when\none is not met.\n\nThe prose is re-flowed to the width: --width, else $COLUMNS, else the terminal's,\nelse 80 (socklab lesson 7 --width 80). In a terminal, a step longer than the\nscreen is shown a screenful at a time (Enter: more); piped, the lesson is printed\nstraight through.");
     flags.toggle("check", check, "run every step and decide its checks");
     flags.toggle("static", static_only, "with --check: only parse the lesson and resolve its anchors (no runs)");
     flags.count("step", only_step, 0, 100, "only this step (0 = every step)");
+    flags.count("width", width_flag, 0, 1000, "columns to lay the text out in; 0 = the terminal's width");
     flags.text("root", root, "the tree to read lessons/ and the anchored sources from (default: this checkout)");
     std::vector<std::string> positional;
     if (!flags.parse(arguments, &positional)) return flags.exit_code();
@@ -196,8 +246,9 @@ int lesson_command(const Arguments& arguments) {
     return 1;
 #else
     if (root.empty()) root = repository_root();
+    const std::size_t width = width_flag ? width_flag : static_cast<std::size_t>(terminal_width());
     if (positional.size() > 1) return usage_error("lesson", "one lesson number at a time");
-    if (positional.empty()) return list_lessons(root);
+    if (positional.empty()) return list_lessons(root, width);
     int number = -1;
     try {
         std::size_t used = 0;
@@ -234,7 +285,7 @@ int lesson_command(const Arguments& arguments) {
         for (const Step& step : lesson.steps) {
             if (only_step && step.number != static_cast<int>(only_step)) continue;
             ++steps;
-            const bool ok = check_step(lesson, step, anchors, !static_only);
+            const bool ok = check_step(lesson, step, anchors, !static_only, width);
             steps_passed += ok;
             passed = passed && ok;
             std::fflush(stdout);
@@ -244,23 +295,37 @@ int lesson_command(const Arguments& arguments) {
         return passed ? 0 : 1;
     }
 
-    std::printf("Lesson %d: %s\n", lesson.number, lesson.title.c_str());
-    if (!lesson.introduction.empty()) std::printf("\n%s\n", lesson.introduction.c_str());
-    for (const Step& step : lesson.steps) {
-        if (only_step && step.number != static_cast<int>(only_step)) continue;
-        print_step(lesson, step, anchors);
-        if (!interactive()) continue;
-        for (;;) {
-            std::printf("\n[Enter: next step%s   q: quit] ", step.run.words.empty() ? "" : "   r: run this step's checks");
-            std::fflush(stdout);
-            std::string answer;
-            if (!std::getline(std::cin, answer) || answer == "q") return 0;
-            if (answer != "r" || step.run.words.empty()) break;
-            check_step(lesson, step, anchors, true);
+    std::string introduction = wrapped("Lesson " + std::to_string(lesson.number) + ": " + lesson.title, width);
+    if (!lesson.introduction.empty()) introduction += "\n" + reflow_markdown(lesson.introduction, width);
+    if (!interactive()) {
+        std::fputs(introduction.c_str(), stdout);
+        for (const Step& step : lesson.steps)
+            if (!only_step || step.number == static_cast<int>(only_step))
+                std::fputs(step_text(lesson, step, anchors, width).c_str(), stdout);
+    } else {
+        // A screenful at a time, and a question after each step: Enter for the next, r to run it, q to quit.
+        Pager pager(width, static_cast<std::size_t>(terminal_height()));
+        if (!pager.show(introduction)) return 0;
+        for (const Step& step : lesson.steps) {
+            if (only_step && step.number != static_cast<int>(only_step)) continue;
+            if (!pager.show(step_text(lesson, step, anchors, width) + "\n")) return 0;
+            for (;;) {
+                const std::string answer = pager.ask(step.run.words.empty()
+                                                         ? "[Enter: next step   q: quit] "
+                                                         : "[Enter: next step   r: run this step's checks   q: quit] ");
+                if (answer == "q") return 0;
+                if (answer != "r" || step.run.words.empty()) break;
+                check_step(lesson, step, anchors, true, width);
+                pager.show("\n");
+            }
         }
     }
-    std::printf("\nEnd of lesson %d. socklab lesson %d --check runs every step; socklab viz --lesson %d shows it.\n",
-                lesson.number, lesson.number, lesson.number);
+    const std::string n = std::to_string(lesson.number);
+    std::fputs(("\n" + wrapped("End of lesson " + n + ". socklab lesson " + n + " --check runs every step; socklab viz "
+                                "--lesson " + n + " shows it.",
+                                width))
+                   .c_str(),
+               stdout);
     return 0;
 #endif
 }
