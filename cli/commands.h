@@ -15,6 +15,7 @@ int compare_command(const Arguments& arguments);
 int report_command(const Arguments& arguments);
 int viz_command(const Arguments& arguments);
 int lesson_command(const Arguments& arguments);
+int connect_command(const Arguments& arguments);
 
 // The checkout the CLI belongs to: $SOCKLAB_ROOT, else three folders above the executable (build/<preset>/cli).
 std::string repository_root();

@@ -1,4 +1,4 @@
-// cli/main.cpp — socklab: serve, load, demo and the visualizer from a terminal.
+// cli/main.cpp — socklab: serve, connect, load, demo and the visualizer from a terminal.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -72,6 +72,7 @@ const char* const kHelp =
     "commands:\n"
     "  demo                 the visualizer on a live IOCP server (a terminal rendition without a display)\n"
     "  serve <model>        run a model's server (under Wine on Linux); Ctrl-C stops it gracefully\n"
+    "  connect [host:]port  type lines to a server and see its replies and broadcasts (like nc)\n"
     "  load                 drive a server with clients; every echoed byte is checked\n"
     "  compare [model...]   the same load against several models, one table (echo, slow handlers,\n"
     "                       broadcast, capacity, tracing overhead)\n"
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (command == "serve") return serve_command(arguments);
+    if (command == "connect") return connect_command(arguments);
     if (command == "load") return load_command(arguments);
     if (command == "demo") return demo_command(arguments);
     if (command == "compare") return compare_command(arguments);
