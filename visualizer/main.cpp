@@ -392,6 +392,25 @@ void run_script(ui::AppState& app, std::deque<ui::Action>& script, double now_se
     }
 }
 
+// Key presses as GLFW reports them, applied between frames. Not ImGui's key state: a presenter's clicker (and
+// xdotool) presses and releases within one frame, which a per-frame "is it down" never sees.
+struct KeyPress {
+    int key, mods;
+};
+std::vector<KeyPress> pending_keys;
+
+void on_key(GLFWwindow*, int key, int, int action, int mods) {
+    if (action == GLFW_PRESS) pending_keys.push_back({key, mods});
+}
+
+void apply_pending_keys(ui::AppState& app) {
+    // Typing a line for the clients is not a command (ImGui says so from the last frame).
+    if (!ImGui::GetIO().WantTextInput)
+        for (const KeyPress& press : pending_keys)
+            ui::apply_action(app, ui::action_for_key(press.key, press.mods & GLFW_MOD_CONTROL, press.mods & GLFW_MOD_SHIFT));
+    pending_keys.clear();
+}
+
 double thread_cpu_ms() {
     timespec now{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
@@ -482,6 +501,7 @@ int main(int argc, char** argv) {
     io.IniFilename = nullptr;  // the layout is computed every frame; nothing to remember
     build_fonts_and_style(app, false);  // the backend uploads this atlas on its first frame
     if (headless) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
+    glfwSetKeyCallback(window, on_key);  // before the backend's: it calls this one after its own
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
 
@@ -501,6 +521,7 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     while (!glfwWindowShouldClose(window)) {
         glfwPollEvents();
+        apply_pending_keys(app);
         const auto now = std::chrono::steady_clock::now();
         const double elapsed = std::chrono::duration<double>(now - last).count();
         last = now;

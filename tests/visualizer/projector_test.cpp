@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -164,6 +165,39 @@ TEST_CASE("next-step and previous-step move through a lesson as PageDown and Pag
     REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --lesson 7 --step 2 --do previous-step,previous-step --frames 2 2>&1",
                 output) == 0);
     CHECK(output.find("lesson 7 step 1") != std::string::npos);  // no step 0
+}
+
+TEST_CASE("Ctrl + pressed on the window's keyboard rebuilds the text larger (xdotool)", "[viz][headless][xvfb][keys]") {
+    std::string ignored;
+    if (run("command -v xvfb-run >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1", ignored) != 0) {
+        WARN("no xvfb-run or no xdotool: the keyboard test cannot run here");
+        return;
+    }
+    // Quick presses, as a presenter's clicker sends them: press and release inside one frame.
+    const fs::path script = scratch("keys.sh");
+    const fs::path log = scratch("keys.log");
+    {
+        std::ofstream out(script);
+        out << "#!/bin/sh\n"
+            << SOCKLAB_VIZ_EXECUTABLE << " --reference --seconds 4 --size 800x600 --scale 1 > " << log.string()
+            << " 2>&1 &\n"
+            << "pid=$!\n"
+            << "for i in 1 2 3 4 5 6 7 8 9 10; do w=$(xdotool search --name socklab-viz | head -1); "
+               "[ -n \"$w\" ] && break; sleep 0.3; done\n"
+            << "sleep 0.5\n"
+            << "xdotool key --window $w ctrl+equal; sleep 0.3\n"
+            << "xdotool key --window $w ctrl+shift+equal; sleep 0.3\n"
+            << "xdotool key --window $w ctrl+KP_Add; sleep 0.3\n"
+            << "wait $pid\n";
+    }
+    fs::permissions(script, fs::perms::owner_all);
+    std::string output;
+    REQUIRE(run("xvfb-run -a -s '-screen 0 1280x1024x24' " + script.string() + " 2>&1", output) == 0);
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    INFO(text.str());
+    CHECK(text.str().find("text 23 px (scale 1.5)") != std::string::npos);  // 1 -> 1.125 -> 1.25 -> 1.5
 }
 
 TEST_CASE("a bad --do or --scale is refused with exit 2, naming it", "[viz][headless][keys]") {

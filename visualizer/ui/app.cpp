@@ -163,7 +163,6 @@ void draw_app(AppState& app) {
                      ImGuiWindowFlags_NoSavedSettings);
     const float height = ImGui::GetContentRegionAvail().y;
 
-    handle_keys(app);
     // Larger text widens the sidebar, but never past 30% of the window (1280 px at scale 1.5 still has room).
     ImGui::BeginChild("sidebar", ImVec2(std::min(scaled(kSidebarWidth), std::max(kSidebarWidth, viewport->WorkSize.x * 0.3f)), height), true);
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "socklab-viz");
@@ -233,19 +232,9 @@ void draw_app(AppState& app) {
     draw_key_help(app);
 }
 
-void handle_keys(AppState& app) {
-    const ImGuiIO& io = ImGui::GetIO();
-    if (io.WantTextInput) return;  // typing a line for the clients, not commands
-    // ImGui 1.86 keeps GLFW's key codes in KeysDown (the GLFW backend writes them there).
-    for (int key = 32; key < IM_ARRAYSIZE(io.KeysDown); ++key) {
-        if (!ImGui::IsKeyPressed(key, false)) continue;
-        const Action action = action_for_key(key, io.KeyCtrl, io.KeyShift);
-        if (action != Action::none) apply_action(app, action);
-    }
-}
-
 void apply_action(AppState& app, Action action) {
     switch (action) {
+    case Action::none: return;
     case Action::font_larger: app.ui_scale = next_scale(app.ui_scale, true); return;
     case Action::font_smaller: app.ui_scale = next_scale(app.ui_scale, false); return;
     case Action::font_reset: app.ui_scale = app.default_ui_scale; return;

@@ -86,9 +86,8 @@ void draw_lesson(AppState& app);  // the lesson column (when app.lesson is open)
 void draw_compare(AppState& app);  // the compare strip: every live session's load series together
 // The whole window: sidebar, then the sessions side by side.
 void draw_app(AppState& app);
-// The keyboard (keys.h), read once a frame inside it; and one action applied to the selected session (and the
-// lesson, the text size), as a key or a flag (--step, --do) does.
-void handle_keys(AppState& app);
+// One action applied to the selected session (and the lesson, the text size), as a key (main.cpp reads the
+// keyboard between frames, keys.h maps it) or a flag (--step, --do) does.
 void apply_action(AppState& app, Action action);
 // The timeline's zoom on the last step: the last gate release in the session (or its last wake), selected and
 // shown across a window a few milliseconds wide. False when the session has no such event yet.
