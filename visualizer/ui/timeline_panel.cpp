@@ -91,13 +91,14 @@ void update_range(Session& session, SessionView& view) {
 
 // The lane colours and the marks, always in view (a class cannot hover a tooltip): swatches with their names,
 // wrapped to the width.
-void draw_legend() {
-    struct Item {
-        ImU32 colour;
-        const char* text;
-        bool mark;
-    };
-    const Item items[] = {
+struct LegendItem {
+    ImU32 colour;
+    const char* text;
+    bool mark;
+};
+
+std::vector<LegendItem> legend_items() {
+    return {
         {state_colour(LaneState::running), "running", false},
         {state_colour(LaneState::waiting), "waiting", false},
         {state_colour(LaneState::blocked), "blocked", false},
@@ -108,13 +109,36 @@ void draw_legend() {
         {IM_COL32(255, 60, 60, 255), "error", true},
         {IM_COL32(255, 220, 80, 255), "connection", true},
     };
+}
+
+// How many rows the legend wraps to across `width` (the same arithmetic draw_legend lays it out by).
+int legend_rows(float width) {
+    const float side = std::floor(ImGui::GetTextLineHeight() * 0.75f);
+    const float gap = ImGui::GetStyle().ItemInnerSpacing.x;
+    int rows = 1;
+    float x = 0;
+    bool first = true;
+    for (const LegendItem& item : legend_items()) {
+        const float item_width = side + gap + ImGui::CalcTextSize(item.text).x;
+        if (!first && x + gap * 4 + item_width > width) {
+            ++rows;
+            x = item_width;
+        } else {
+            x += (first ? 0 : gap * 4) + item_width;
+        }
+        first = false;
+    }
+    return rows;
+}
+
+void draw_legend() {
     const float line = ImGui::GetTextLineHeight();
     const float side = std::floor(line * 0.75f);
     const float gap = ImGui::GetStyle().ItemInnerSpacing.x;
     const float right_edge = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
     ImDrawList* draw = ImGui::GetWindowDrawList();
     bool first = true;
-    for (const Item& item : items) {
+    for (const LegendItem& item : legend_items()) {
         const float width = side + gap + ImGui::CalcTextSize(item.text).x;
         if (!first) {
             ImGui::SameLine(0, gap * 4);
@@ -209,8 +233,14 @@ bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_be
     window = std::clamp(window, std::min(2e6, whole / 4 + 1000.0), std::max(2e3, std::min(50e6, whole / 3)));
     // Live, the released worker runs after the release: most of the window after it. A scenario line or a replay
     // has nothing after it yet: most of the window before it.
-    view.view_begin_ns = double(step.time_ns) - window * (session.live() ? 0.25 : 0.7);
-    view.view_end_ns = view.view_begin_ns + window;
+    if (session.live()) {
+        view.view_begin_ns = double(step.time_ns) - window * 0.25;
+        view.view_end_ns = view.view_begin_ns + window;
+    } else {
+        // The newest event in view too (a scenario line that released nobody, a post, still shows).
+        view.view_end_ns = std::max(double(step.time_ns), double(model.last_ns())) + window * 0.15;
+        view.view_begin_ns = view.view_end_ns - window;
+    }
     view.view_fitted = true;
     view.selected_event = static_cast<std::uint32_t>(chosen);
     view.scroll_source_to_selection = true;
@@ -223,8 +253,10 @@ float timeline_height_wanted(const Session& session) {
     std::size_t lanes = 0;
     for (const auto& lane : session.model().lanes())
         if (!lane.events.empty()) ++lanes;
-    // The toolbar, the legend (two lines when the column is narrow), the lanes.
-    return ImGui::GetFrameHeightWithSpacing() + 2 * ImGui::GetTextLineHeightWithSpacing() + kRulerHeight +
+    // The toolbar, the legend (wrapped to the column: this is asked from inside it), the lanes.
+    const float inner_width = ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().WindowPadding.x;
+    return ImGui::GetFrameHeightWithSpacing() + float(legend_rows(inner_width)) * ImGui::GetTextLineHeightWithSpacing() +
+           kRulerHeight +
            float(lanes) * (kLaneHeight + kLaneGap) +
            (session.model().ports().empty() ? 0 : kQueueStripHeight + 6) + 24;
 }
