@@ -74,6 +74,13 @@ Box title_box(const std::string& png, int& width, int& height) {
     return box;
 }
 
+// "socklab-viz: text 23 px (scale 1.5)" -> 23 (the UI font's size; 0 when the line is missing). The sizes are
+// DejaVu Sans's (15 px at scale 1); without that font the built-in one is used, so tests compare sizes.
+int text_pixels(const std::string& output) {
+    const std::size_t at = output.find("socklab-viz: text ");
+    return at == std::string::npos ? 0 : std::atoi(output.c_str() + at + 18);
+}
+
 std::map<std::string, std::string> dump_lines(const std::string& text) {
     std::map<std::string, std::string> lines;
     std::istringstream in(text);
@@ -93,6 +100,7 @@ TEST_CASE("--scale 1.5 draws the text half as large again, rebuilt from the font
         return;
     }
     Box boxes[2];
+    int pixels[2] = {0, 0};
     const char* const scales[] = {"1", "1.5"};
     for (int i = 0; i < 2; ++i) {
         const std::string png = scratch(std::string("scale-") + scales[i] + ".png").string();
@@ -102,13 +110,15 @@ TEST_CASE("--scale 1.5 draws the text half as large again, rebuilt from the font
         INFO(command);
         REQUIRE(run(command, output) == 0);
         INFO(output);
-        CHECK(output.find(i == 0 ? "text 15 px" : "text 23 px") != std::string::npos);
+        pixels[i] = text_pixels(output);
+        CHECK(output.find(i == 0 ? "(scale 1)" : "(scale 1.5)") != std::string::npos);
         int width = 0, height = 0;
         boxes[i] = title_box(png, width, height);
         CHECK(width == 1280);
         CHECK(height == 720);
         REQUIRE(boxes[i].right >= 0);
     }
+    CHECK(pixels[1] >= pixels[0] * 1.4);  // 23 px against 15 with DejaVu Sans
     INFO("title at scale 1: " << boxes[0].width() << "x" << boxes[0].height() << ", at 1.5: " << boxes[1].width()
                               << "x" << boxes[1].height());
     // Rasterized at 23 px instead of 15 (a bitmap stretch would be exactly 1.5 and blurred; we check the size).
@@ -126,10 +136,16 @@ TEST_CASE("--do larger grows the text as Ctrl + does; --do smaller shrinks it", 
     std::string output;
     REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 --do larger,larger 2>&1",
                 output) == 0);
-    CHECK(output.find("text 19 px (scale 1.25)") != std::string::npos);  // 1 -> 1.125 -> 1.25
+    CHECK(output.find("(scale 1.25)") != std::string::npos);  // 1 -> 1.125 -> 1.25
+    const int larger = text_pixels(output);
     REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 --do smaller 2>&1",
                 output) == 0);
-    CHECK(output.find("text 13 px (scale 0.875)") != std::string::npos);
+    CHECK(output.find("(scale 0.875)") != std::string::npos);
+    const int smaller = text_pixels(output);
+    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 2>&1", output) == 0);
+    const int normal = text_pixels(output);
+    CHECK(smaller < normal);
+    CHECK(normal < larger);
 }
 
 TEST_CASE("--step N on the reference model plays N scenario lines from the start", "[viz][headless][keys]") {
@@ -197,7 +213,8 @@ TEST_CASE("Ctrl + pressed on the window's keyboard rebuilds the text larger (xdo
     std::stringstream text;
     text << in.rdbuf();
     INFO(text.str());
-    CHECK(text.str().find("text 23 px (scale 1.5)") != std::string::npos);  // 1 -> 1.125 -> 1.25 -> 1.5
+    CHECK(text.str().find("(scale 1.5)") != std::string::npos);  // 1 -> 1.125 -> 1.25 -> 1.5
+    CHECK(text_pixels(text.str()) >= 19);  // 23 with DejaVu Sans, 20 with the built-in font
 }
 
 TEST_CASE("a bad --do or --scale is refused with exit 2, naming it", "[viz][headless][keys]") {
