@@ -27,7 +27,7 @@ TEST_CASE("each key the keys window lists maps to its action", "[viz][keys]") {
     CHECK(action_for_key(GLFW_KEY_SLASH, false, true) == Action::help);  // '?'
 }
 
-TEST_CASE("Ctrl +, Ctrl - and Ctrl 0 size the text; without Ctrl they are not font keys", "[viz][keys]") {
+TEST_CASE("Ctrl + and Ctrl - and Ctrl 0 size the text and without Ctrl they are not font keys", "[viz][keys]") {
     // Ctrl + is Ctrl Shift = on a US layout; Ctrl = and the keypad's + work too.
     CHECK(action_for_key(GLFW_KEY_EQUAL, true, true) == Action::font_larger);
     CHECK(action_for_key(GLFW_KEY_EQUAL, true, false) == Action::font_larger);
@@ -43,7 +43,7 @@ TEST_CASE("Ctrl +, Ctrl - and Ctrl 0 size the text; without Ctrl they are not fo
     CHECK(action_for_key(GLFW_KEY_A, false, false) == Action::none);
 }
 
-TEST_CASE("--do names every action, and refuses an unknown one by name", "[viz][keys]") {
+TEST_CASE("the action names of --do cover every action and an unknown one is refused by name", "[viz][keys]") {
     for (Action action : {Action::pause, Action::step, Action::run, Action::slow_up, Action::slow_down,
                           Action::lesson_next, Action::lesson_previous, Action::zoom_last_step, Action::font_larger,
                           Action::font_smaller, Action::font_reset, Action::help})
@@ -69,7 +69,7 @@ TEST_CASE("slow motion climbs and descends its ladder and stays within it", "[vi
     CHECK(next_slow_motion(0, false) == 0);
 }
 
-TEST_CASE("the text scale steps within 0.75..3, defaults to the monitor's, and sizes the font", "[viz][keys]") {
+TEST_CASE("the text scale steps within 0.75 to 3 and defaults to the monitor's and sizes the font", "[viz][keys]") {
     CHECK(next_scale(1.0f, true) == Approx(1.125f));
     CHECK(next_scale(1.25f, true) == Approx(1.5f));
     CHECK(next_scale(1.5f, false) == Approx(1.25f));

@@ -93,7 +93,7 @@ std::map<std::string, std::string> dump_lines(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("--scale 1.5 draws the text half as large again, rebuilt from the font", "[viz][headless][xvfb][scale]") {
+TEST_CASE("scale 1.5 draws the text half as large again (the font rebuilt)", "[viz][headless][xvfb][scale]") {
     std::string prefix;
     if (!display_prefix(prefix)) {
         WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
@@ -127,7 +127,7 @@ TEST_CASE("--scale 1.5 draws the text half as large again, rebuilt from the font
     CHECK(boxes[1].height() > boxes[0].height() * 1.3);
 }
 
-TEST_CASE("--do larger grows the text as Ctrl + does; --do smaller shrinks it", "[viz][headless][xvfb][scale]") {
+TEST_CASE("the actions larger and smaller grow and shrink the text as Ctrl + and Ctrl - do", "[viz][headless][xvfb][scale]") {
     std::string prefix;
     if (!display_prefix(prefix)) {
         WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
@@ -148,7 +148,7 @@ TEST_CASE("--do larger grows the text as Ctrl + does; --do smaller shrinks it", 
     CHECK(normal < larger);
 }
 
-TEST_CASE("--step N on the reference model plays N scenario lines from the start", "[viz][headless][keys]") {
+TEST_CASE("stepping N times on the reference model plays N scenario lines from the start", "[viz][headless][keys]") {
     // The built-in scenario: concurrency 2, threads 4, wait w1 w2 w3 w4, post, post, post, block w4 50, ...
     // Each post releases a waiter: after 4 lines one wake, after 5 two; played to the end (no --step) three.
     std::string output;
@@ -217,7 +217,7 @@ TEST_CASE("Ctrl + pressed on the window's keyboard rebuilds the text larger (xdo
     CHECK(text_pixels(text.str()) >= 19);  // 23 with DejaVu Sans, 20 with the built-in font
 }
 
-TEST_CASE("a bad --do or --scale is refused with exit 2, naming it", "[viz][headless][keys]") {
+TEST_CASE("a bad --do or --scale is refused with exit 2 and named", "[viz][headless][keys]") {
     std::string output;
     CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --reference --do step,jump --dump-model 2>&1", output) == 2);
     CHECK(output.find("'jump'") != std::string::npos);

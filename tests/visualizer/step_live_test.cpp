@@ -35,7 +35,7 @@ int run(const std::string& command, std::string& output) {
 
 }  // namespace
 
-TEST_CASE("--step 3 on a gated live IOCP server releases three workers, and each runs", "[viz][keys][wine][xvfb]") {
+TEST_CASE("stepping 3 times on a gated live IOCP server releases three workers and each runs", "[viz][keys][wine][xvfb]") {
     const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/models/socklab-server.exe";
     if (!fs::exists(server)) {
         WARN("the models are not built (" << server.string() << "): ./socklab build makes them");
