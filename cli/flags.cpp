@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "cli/terminal.h"
+
 namespace socklab::cli {
 
 namespace {
@@ -124,7 +126,7 @@ std::string Flags::help() const {
         text += "\n";
     }
     text += "  --help                this help\n";
-    return text;
+    return fit_help(text, static_cast<std::size_t>(terminal_width()));  // a help read on a projector fits it too
 }
 
 }  // namespace socklab::cli

@@ -126,17 +126,19 @@ std::string step_text(const Lesson& lesson, const Step& step, const AnchorIndex&
     return text;
 }
 
-// "  met      show iocp-wait              models/06_iocp.cpp:120-131": the detail goes on lines of its own,
-// indented, when the three do not fit on one.
+// "  met      show iocp-wait              models/06_iocp.cpp:120-131". On a terminal the detail goes on lines
+// of its own, indented, when the three do not fit on one; piped, a check stays one line, for grep.
 void print_check(bool met, const std::string& text, const std::string& detail, std::size_t width) {
     char line[512];
     std::snprintf(line, sizeof line, "  %-8s %-42s", met ? "met" : "NOT MET", text.c_str());
     std::string shown = line;
-    if (display_width(shown) + 1 + display_width(detail) <= width) {
+    if (!is_terminal(stdout) || display_width(shown) + 1 + display_width(detail) <= width) {
         std::printf("%s %s\n", shown.c_str(), detail.c_str());
         return;
     }
-    std::fputs(wrapped(std::string(met ? "met" : "NOT MET") + "  " + text, width, "  ", "           ").c_str(), stdout);
+    char status[16];
+    std::snprintf(status, sizeof status, "  %-8s ", met ? "met" : "NOT MET");
+    std::fputs(wrapped(text, width, status, "           ").c_str(), stdout);
     if (!detail.empty()) std::fputs(wrapped(detail, width, "           ", "           ").c_str(), stdout);
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/terminal.h"
 
 #ifndef _WIN32
 #include <sys/resource.h>
@@ -83,6 +84,9 @@ const char* const kHelp =
     "\n"
     "`socklab <command> --help` tells more. From a checkout, ./socklab also has `build` and `test`.\n";
 
+// The help, laid out for the terminal it is read in.
+std::string help_text() { return socklab::cli::fit_help(kHelp, static_cast<std::size_t>(socklab::cli::terminal_width())); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,13 +100,13 @@ int main(int argc, char** argv) {
     }
 #endif
     if (argc < 2) {
-        std::fputs(kHelp, stderr);
+        std::fputs(help_text().c_str(), stderr);
         return 2;
     }
     std::string command = argv[1];
     Arguments arguments(argv + 2, argv + argc);
     if (command == "--help" || command == "-h" || command == "help") {
-        std::fputs(kHelp, stdout);
+        std::fputs(help_text().c_str(), stdout);
         return 0;
     }
     if (command == "serve") return serve_command(arguments);
@@ -114,6 +118,6 @@ int main(int argc, char** argv) {
     if (command == "viz") return viz_command(arguments);
     if (command == "models") return serve_command({"--list"});
     if (command == "lesson") return lesson_command(arguments);
-    std::fprintf(stderr, "socklab: unknown command '%s'\n\n%s", command.c_str(), kHelp);
+    std::fprintf(stderr, "socklab: unknown command '%s'\n\n%s", command.c_str(), help_text().c_str());
     return 2;
 }

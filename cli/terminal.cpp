@@ -188,6 +188,57 @@ std::string reflow_markdown(const std::string& markdown, std::size_t width) {
     return out;
 }
 
+std::string fit_help(const std::string& help, std::size_t width) {
+    std::string out;
+    std::string paragraph;  // prose lines gathered
+    std::string entry;      // an entry's description gathered
+    std::string entry_head;  // what comes before its description: indentation, name, spaces
+    std::size_t entry_column = 0;  // where its description starts in the help as written
+    auto flush = [&] {
+        if (!paragraph.empty())
+            for (const std::string& line : wrap_words(paragraph, width)) out += line + "\n";
+        if (!entry_head.empty())
+            for (const std::string& line : wrap_words(entry, width, entry_head, std::string(display_width(entry_head), ' ')))
+                out += line + "\n";
+        paragraph.clear();
+        entry.clear();
+        entry_head.clear();
+    };
+    std::istringstream in(help);
+    for (std::string line; std::getline(in, line);) {
+        if (is_blank(line)) {
+            flush();
+            out += "\n";
+            continue;
+        }
+        const std::size_t text_at = line.find_first_not_of(' ');
+        if (text_at == 0) {  // prose
+            if (!entry_head.empty()) flush();
+            paragraph += (paragraph.empty() ? "" : " ") + line;
+            continue;
+        }
+        if (!entry_head.empty() && text_at == entry_column) {  // the entry's description goes on
+            entry += " " + line.substr(text_at);
+            continue;
+        }
+        flush();
+        // The description starts after the first gap of two spaces that follows the name; an entry without one
+        // is all description.
+        const std::size_t gap = line.find("  ", text_at);
+        const std::size_t description_at = gap == std::string::npos ? text_at : line.find_first_not_of(' ', gap);
+        entry_head = line.substr(0, description_at);
+        entry_column = description_at;
+        entry = line.substr(description_at);
+        if (display_width(entry_head) > width / 2) {  // too little room beside it: the description goes below
+            out += entry_head.substr(0, entry_head.find_last_not_of(' ') + 1) + "\n";
+            entry_head = std::string(text_at + 4, ' ');
+        }
+    }
+    flush();
+    if (!help.empty() && help.back() != '\n' && !out.empty()) out.pop_back();
+    return out;
+}
+
 std::string progress_redraw(double fraction, std::size_t index, std::size_t count, const std::string& model,
                             const std::string& what, std::size_t width) {
     const std::size_t columns = width > 20 ? width - 1 : 19;  // never the last column: see terminal.h

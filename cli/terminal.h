@@ -37,6 +37,12 @@ std::vector<std::string> wrap_words(const std::string& text, std::size_t width, 
 // lines between blocks become one (as Markdown renders them), and every line ends with a newline.
 std::string reflow_markdown(const std::string& markdown, std::size_t width);
 
+// A command's --help laid out for width: its prose paragraphs (lines that start at the margin, up to a blank
+// line) re-flowed; an indented entry ("  --port VALUE        the port to listen on", "  serve <model>   run a
+// model") wrapped with its further lines under its description, where the lines that continued it are joined
+// to it first.
+std::string fit_help(const std::string& help, std::size_t width);
+
 // The progress of `socklab compare` as it is redrawn on a terminal: "\r" and then one line, padded with spaces
 // to width - 1 columns so that it covers the previous one, and never longer (a line that reached the last
 // column would wrap on some terminals, and every update would become a new line). For example, at 80:

@@ -158,3 +158,20 @@ TEST_CASE("socklab lesson at 80 columns: only code is wider, and piped output ha
     REQUIRE(list.find("I/O completion ports") != std::string::npos);
     require_fits(list, 80, {});
 }
+
+TEST_CASE("--help fits 80 columns, for socklab and every command it answers itself") {
+    // (socklab serve --help is socklab-server's own, under Wine: not laid out here.)
+    for (const char* command : {"", "connect", "load", "demo", "compare", "report", "lesson"}) {
+        const std::string help = output_of("COLUMNS=80 " + socklab_program() + " " + command + " --help");
+        INFO("socklab " << command << " --help");
+        REQUIRE(help.find("usage: socklab") == 0);
+        require_fits(help, 80, {});
+    }
+    const std::string help = cli::fit_help("usage: x\n\nA paragraph that was broken by hand\nat no particular width.\n\n"
+                                           "  --name VALUE        what it does, at a length that does not fit in forty\n"
+                                           "                      columns, continued\n",
+                                           50);
+    REQUIRE(help == "usage: x\n\nA paragraph that was broken by hand at no\nparticular width.\n\n"
+                    "  --name VALUE        what it does, at a length\n                      that does not fit in forty\n"
+                    "                      columns, continued\n");
+}
