@@ -235,9 +235,12 @@ void draw_app(AppState& app) {
 void apply_action(AppState& app, Action action) {
     switch (action) {
     case Action::none: return;
-    case Action::font_larger: app.ui_scale = next_scale(app.ui_scale, true); return;
-    case Action::font_smaller: app.ui_scale = next_scale(app.ui_scale, false); return;
-    case Action::font_reset: app.ui_scale = app.default_ui_scale; return;
+    case Action::font_larger:
+    case Action::font_smaller:
+    case Action::font_reset:
+        app.ui_scale = action == Action::font_reset ? app.default_ui_scale : next_scale(app.ui_scale, action == Action::font_larger);
+        app.status = "text " + std::to_string(static_cast<int>(font_pixels(app.ui_scale))) + " px (Ctrl 0: the default)";
+        return;
     case Action::help: app.show_help = !app.show_help; return;
     case Action::lesson_next:
         if (app.lesson && app.lesson->step_index() + 1 < app.lesson->lesson().steps.size())
@@ -255,17 +258,27 @@ void apply_action(AppState& app, Action action) {
     const TraceModel& model = session.model();
     switch (action) {
     case Action::pause:
-        if (session.live()) session.set_gate(!session.gate_on());
-        else if (!session.scenario()) session.set_playing(!session.playing());
+        if (session.live()) {
+            session.set_gate(!session.gate_on());
+            app.status = session.gate_on() ? "gate on: each worker stops after its wait returns (S releases one)"
+                                           : "gate off: the workers run";
+        } else if (!session.scenario()) {
+            session.set_playing(!session.playing());
+        }
         break;
     case Action::step:
         if (session.live()) {
-            if (!session.gate_on()) session.set_gate(true);  // the first step holds everyone; the next release one
-            else session.step();
-            // Zoom on the worker it releases once its release arrives: in a two-second window a step is a pixel.
-            view.zoom_to_release_pending = true;
-            view.step_asked_ns = model.horizon_ns();
-            view.step_asked_at = ImGui::GetTime();
+            if (!session.gate_on()) {  // the first step holds everyone; the next releases one
+                session.set_gate(true);
+                app.status = "gate on: each worker stops after its wait returns (S again releases one)";
+            } else {
+                session.step();
+                app.status = "step: the worker held longest released";
+                // Zoom on the worker it releases once its release arrives: in a two-second window a step is a pixel.
+                view.zoom_to_release_pending = true;
+                view.step_asked_ns = model.horizon_ns();
+                view.step_asked_at = ImGui::GetTime();
+            }
         } else if (session.scenario()) {
             session.scenario_next();
             zoom_to_last_step(session, view);
@@ -276,13 +289,18 @@ void apply_action(AppState& app, Action action) {
         }
         break;
     case Action::run:
-        if (session.live()) session.run();
-        else if (session.scenario()) session.scenario_to_end();
+        if (session.live()) {
+            session.run();
+            app.status = "run: every held worker released (the gate stays on; Space turns it off)";
+        } else if (session.scenario()) session.scenario_to_end();
         else session.set_playing(true);
         break;
     case Action::slow_up:
     case Action::slow_down:
-        if (session.live()) session.set_slow_motion(next_slow_motion(session.slow_motion_ms(), action == Action::slow_up));
+        if (session.live()) {
+            session.set_slow_motion(next_slow_motion(session.slow_motion_ms(), action == Action::slow_up));
+            app.status = "slow motion: " + std::to_string(session.slow_motion_ms()) + " ms after each wait";
+        }
         break;
     case Action::zoom_last_step: zoom_to_last_step(session, view); break;
     default: break;
