@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/server_run.h"
+#include "cli/terminal.h"
 #include "common/load/load.h"
 #include "common/trace/reader.h"
 
@@ -55,8 +56,15 @@ void tell_what_the_threads_did(const std::string& trace_path) {
 
     const viz::ConformanceFigures& figures = model.conformance();
     std::printf("\nWhat the threads did (from the server's own trace, %zu events)\n", recorded.events.size());
-    std::printf("  runtime        %s, %s processors, concurrency value %s\n", model.runtime().c_str(),
-                model.info_value("processors").c_str(), model.info_value("concurrency").c_str());
+    const std::size_t width = static_cast<std::size_t>(terminal_width());
+    // "  wakes          ...": the label in a column, its text wrapped under itself to the terminal's width.
+    auto print_entry = [width](const std::string& label, const std::string& text) {
+        std::string head = "  " + label;
+        head.resize(17, ' ');
+        for (const std::string& line : wrap_words(text, width, head, std::string(17, ' '))) std::printf("%s\n", line.c_str());
+    };
+    print_entry("runtime", model.runtime() + ", " + model.info_value("processors") + " processors, concurrency value " +
+                               model.info_value("concurrency"));
     std::map<std::uint16_t, unsigned> wakes_by_thread;
     for (const trace::Event& event : recorded.events)
         if (event.kind == trace::Kind::packet_dequeued) ++wakes_by_thread[event.thread];
@@ -67,17 +75,20 @@ void tell_what_the_threads_did(const std::string& trace_path) {
         std::printf("%s\n", std::string(bar, '#').c_str());
     }
     if (figures.wakes_with_choice > 0) {
-        std::printf("  wakes          %llu with two or more waiters: %llu took the most recent (LIFO), "
-                    "%llu the oldest (FIFO): LIFO share %.0f%%\n",
-                    static_cast<unsigned long long>(figures.wakes_with_choice),
-                    static_cast<unsigned long long>(figures.lifo_wakes),
-                    static_cast<unsigned long long>(figures.fifo_wakes), 100.0 * figures.lifo_share());
+        char text[256];
+        std::snprintf(text, sizeof text,
+                      "%llu with two or more waiters: %llu took the most recent (LIFO), %llu the oldest (FIFO): "
+                      "LIFO share %.0f%%",
+                      static_cast<unsigned long long>(figures.wakes_with_choice),
+                      static_cast<unsigned long long>(figures.lifo_wakes),
+                      static_cast<unsigned long long>(figures.fifo_wakes), 100.0 * figures.lifo_share());
+        print_entry("wakes", text);
     }
-    std::printf("  running        at most %u workers at once, against a concurrency value of %u\n",
-                figures.most_running, figures.concurrency);
+    print_entry("running", "at most " + std::to_string(figures.most_running) +
+                               " workers at once, against a concurrency value of " + std::to_string(figures.concurrency));
     std::string note = viz::runtime_note(model);
-    if (!note.empty()) std::printf("  note           %s\n", note.c_str());
-    std::printf("\nOpen the trace in the visualizer: ./socklab viz --replay %s\n", trace_path.c_str());
+    if (!note.empty()) print_entry("note", note);
+    std::printf("\nOpen the trace in the visualizer:\n  ./socklab viz --replay %s\n", trace_path.c_str());
 }
 #endif
 
@@ -85,8 +96,14 @@ void tell_what_the_threads_did(const std::string& trace_path) {
 int terminal_demo(const std::string& model, unsigned clients, double seconds) {
     std::string trace_path =
         (std::filesystem::temp_directory_path() / ("socklab-demo-" + model + ".sltrace")).string();
-    std::printf("socklab demo: a live '%s' server under Wine, %u clients for %.0f s, every byte checked\n\n",
-                model.c_str(), clients, seconds);
+    char seconds_text[32];
+    std::snprintf(seconds_text, sizeof seconds_text, "%.0f", seconds);
+    for (const std::string& line : wrap_words("socklab demo: a live '" + model + "' server under Wine, " +
+                                                  std::to_string(clients) + " clients for " + seconds_text +
+                                                  " s, every byte checked",
+                                              static_cast<std::size_t>(terminal_width())))
+        std::printf("%s\n", line.c_str());
+    std::printf("\n");
     ServerRun server;
     std::string error;
     if (!server.start({model, "--port", "0", "--workers", "4", "--trace-file", trace_path}, error)) {
