@@ -304,9 +304,12 @@ std::string Pager::ask(const std::string& prompt) {
     std::fflush(stdout);
     std::string answer;
     if (!std::getline(std::cin, answer)) return "q";
-    // Up one row to the prompt and erase it (VT100, which every terminal the pager runs on understands): the
-    // page goes on where the prompt was, and the scrollback holds the text without the prompts between.
+#ifndef _WIN32
+    // Up one row to the prompt and erase it (VT100 sequences, which terminals on Linux understand): the page
+    // goes on where the prompt was, and the scrollback holds the text without the prompts between. Not on
+    // Windows, whose console prints them as text unless a program turns its VT mode on: there the prompt stays.
     std::fputs("\x1b[A\r\x1b[K", stdout);
+#endif
     rows_shown_ = 0;
     return answer;
 }
