@@ -96,8 +96,7 @@ std::map<std::string, std::string> dump_lines(const std::string& text) {
 TEST_CASE("scale 1.5 draws the text half as large again (the font rebuilt)", "[viz][headless][xvfb][scale]") {
     std::string prefix;
     if (!display_prefix(prefix)) {
-        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
-        return;
+        FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
     }
     Box boxes[2];
     int pixels[2] = {0, 0};
@@ -130,8 +129,7 @@ TEST_CASE("scale 1.5 draws the text half as large again (the font rebuilt)", "[v
 TEST_CASE("the actions larger and smaller grow and shrink the text as Ctrl + and Ctrl - do", "[viz][headless][xvfb][scale]") {
     std::string prefix;
     if (!display_prefix(prefix)) {
-        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
-        return;
+        FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
     }
     std::string output;
     REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 --do larger,larger 2>&1",
@@ -170,8 +168,7 @@ TEST_CASE("stepping N times on the reference model plays N scenario lines from t
 TEST_CASE("next-step and previous-step move through a lesson as PageDown and PageUp do", "[viz][headless][xvfb][keys]") {
     std::string prefix;
     if (!display_prefix(prefix)) {
-        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
-        return;
+        FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
     }
     // Lesson 7's first steps are prose (nothing started); --lesson N --step K still opens the lesson at step K.
     std::string output;
@@ -186,8 +183,7 @@ TEST_CASE("next-step and previous-step move through a lesson as PageDown and Pag
 TEST_CASE("Ctrl + pressed on the window's keyboard rebuilds the text larger (xdotool)", "[viz][headless][xvfb][keys]") {
     std::string ignored;
     if (run("command -v xvfb-run >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1", ignored) != 0) {
-        WARN("no xvfb-run or no xdotool: the keyboard test cannot run here");
-        return;
+        FAIL("no xvfb-run or no xdotool: ./socklab test installs both");
     }
     // Quick presses, as a presenter's clicker sends them: press and release inside one frame.
     const fs::path script = scratch("keys.sh");
