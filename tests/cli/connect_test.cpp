@@ -36,7 +36,7 @@ std::string file_text(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("socklab connect: exact bytes back, a broadcast while nobody types, a half-close at the end of input") {
+TEST_CASE("socklab connect echoes exact bytes and prints a broadcast while nobody types and half-closes at the end of input") {
     net::Startup startup;
     std::string error;
     net::Socket listener = net::listen_tcp("127.0.0.1", 0, error);
@@ -82,7 +82,7 @@ TEST_CASE("socklab connect: exact bytes back, a broadcast while nobody types, a 
     REQUIRE(WEXITSTATUS(status) == 0);
 }
 
-TEST_CASE("socklab connect: nobody listening is exit code 1 with a message") {
+TEST_CASE("socklab connect with nobody listening is exit code 1 with a message") {
     net::Startup startup;
     std::string error;
     std::uint16_t port = 0;

@@ -74,13 +74,13 @@ std::string socklab_program() { return std::string("'") + SOCKLAB_CLI + "'"; }
 
 }  // namespace
 
-TEST_CASE("wrap_words: lines fit the width, words stay whole, indents as asked") {
+TEST_CASE("wrap_words fits lines to the width and keeps words whole and indents as asked") {
     const auto lines = cli::wrap_words("one two three — four five six seven", 12, "- ", "  ");
     REQUIRE(lines == std::vector<std::string>{"- one two", "  three —", "  four five", "  six seven"});
     REQUIRE(cli::wrap_words("a_word_longer_than_the_line", 10) == std::vector<std::string>{"a_word_longer_than_the_line"});
 }
 
-TEST_CASE("reflow_markdown: paragraphs and list items re-flowed, code and tables kept exactly") {
+TEST_CASE("reflow_markdown re-flows paragraphs and list items and keeps code and tables exactly") {
     const std::string markdown =
         "A paragraph that was wrapped at a wide column by its author, so that at a narrow width every line\n"
         "would break in the middle of a word.\n"
@@ -108,7 +108,7 @@ TEST_CASE("reflow_markdown: paragraphs and list items re-flowed, code and tables
     REQUIRE(flowed.find("every line would") != std::string::npos);  // the author's line break is gone
 }
 
-TEST_CASE("progress line: fits 80 columns and redraws in place") {
+TEST_CASE("the progress line fits 80 columns and redraws in place") {
     for (std::size_t width : {40u, 80u, 200u}) {
         const std::string redraw = cli::progress_redraw(0.5, 6, 8, "completion-routine",
                                                         "1000 clients, 123456 lines echoed, 0 errors so far — steady", width);
@@ -122,7 +122,7 @@ TEST_CASE("progress line: fits 80 columns and redraws in place") {
     REQUIRE(cli::progress_clear(80) == "\r" + std::string(79, ' ') + "\r");
 }
 
-TEST_CASE("a table fits the terminal, or switches to one block a row") {
+TEST_CASE("a table fits the terminal or switches to one block a row") {
     cli::Table table;
     table.title = "Echo: 64 clients closed loop, 64-byte lines, 5 s each; measured under Wine 8.0";
     table.columns = {{"model", "model"}, {"rt", "round trips/s"}, {"p50", "p50 ms"}, {"p99", "p99 ms"},
@@ -142,7 +142,7 @@ TEST_CASE("a table fits the terminal, or switches to one block a row") {
     REQUIRE(cli::fit_table(table, 400) == cli::render(table, "md"));
 }
 
-TEST_CASE("socklab lesson at 80 columns: only code is wider, and piped output has no pager prompt") {
+TEST_CASE("socklab lesson at 80 columns has only code wider and no pager prompt when piped") {
     const std::set<std::string> code = source_lines();
     for (int lesson = 0; lesson <= 9; ++lesson) {
         const std::string output = output_of(socklab_program() + " lesson " + std::to_string(lesson) + " --width 80 </dev/null");
@@ -159,7 +159,7 @@ TEST_CASE("socklab lesson at 80 columns: only code is wider, and piped output ha
     require_fits(list, 80, {});
 }
 
-TEST_CASE("--help fits 80 columns, for socklab and every command it answers itself") {
+TEST_CASE("the help of socklab and of every command it answers itself fits 80 columns") {
     // (socklab serve --help is socklab-server's own, under Wine: not laid out here.)
     for (const char* command : {"", "connect", "load", "demo", "compare", "report", "lesson"}) {
         const std::string help = output_of("COLUMNS=80 " + socklab_program() + " " + command + " --help");
