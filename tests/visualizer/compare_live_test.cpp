@@ -15,20 +15,13 @@
 #include <unistd.h>
 
 #include "tests/catch.hpp"
+#include "tests/visualizer/run_command.h"
 
 namespace {
 
-namespace fs = std::filesystem;
+using viz_tests::run;
 
-int run(const std::string& command, std::string& output) {
-    output.clear();
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return -1;
-    char chunk[4096];
-    for (std::size_t got; (got = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, got);
-    const int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+namespace fs = std::filesystem;
 
 // The summary line of one model: "iocp  Wine 8.0  7404  1.91  6.48  32" -> its last four numbers.
 bool summary_row(const std::string& output, const std::string& model, std::vector<double>& numbers) {

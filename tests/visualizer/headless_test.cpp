@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tests/catch.hpp"
+#include "tests/visualizer/run_command.h"
 #include "tests/visualizer/event_builder.h"
 #include "tests/visualizer/json_check.h"
 #include "visualizer/model/trace_writer.h"
@@ -26,6 +27,9 @@ using namespace socklab::viz;
 using socklab::trace::Kind;
 
 namespace {
+
+using viz_tests::display_prefix;
+using viz_tests::run;
 
 namespace fs = std::filesystem;
 
@@ -68,31 +72,6 @@ std::string write_sample_trace() {
     const fs::path path = scratch_folder() / "sample.sltrace";
     std::ofstream(path, std::ios::binary) << writer.bytes();
     return path.string();
-}
-
-// Runs a command; returns its exit status and fills `output` with its standard output.
-int run(const std::string& command, std::string& output) {
-    output.clear();
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return -1;
-    char chunk[4096];
-    for (std::size_t got; (got = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, got);
-    const int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// The prefix that gives socklab-viz a display: none when one exists, xvfb-run otherwise, "" when impossible.
-bool display_prefix(std::string& prefix) {
-    if (std::getenv("DISPLAY") && *std::getenv("DISPLAY")) {
-        prefix = "";
-        return true;
-    }
-    std::string ignored;
-    if (run("command -v xvfb-run >/dev/null 2>&1", ignored) == 0) {
-        prefix = "xvfb-run -a -s '-screen 0 1920x1200x24' ";
-        return true;
-    }
-    return false;
 }
 
 std::map<std::string, std::string> dump_lines(const std::string& text) {

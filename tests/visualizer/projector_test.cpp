@@ -15,33 +15,14 @@
 #include <unistd.h>
 
 #include "tests/catch.hpp"
+#include "tests/visualizer/run_command.h"
 
 namespace {
 
+using viz_tests::display_prefix;
+using viz_tests::run;
+
 namespace fs = std::filesystem;
-
-int run(const std::string& command, std::string& output) {
-    output.clear();
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return -1;
-    char chunk[4096];
-    for (std::size_t got; (got = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, got);
-    const int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-bool display_prefix(std::string& prefix) {
-    if (std::getenv("DISPLAY") && *std::getenv("DISPLAY")) {
-        prefix = "";
-        return true;
-    }
-    std::string ignored;
-    if (run("command -v xvfb-run >/dev/null 2>&1", ignored) == 0) {
-        prefix = "xvfb-run -a -s '-screen 0 1920x1200x24' ";
-        return true;
-    }
-    return false;
-}
 
 fs::path scratch(const std::string& name) {
     fs::path folder = fs::temp_directory_path() / ("socklab-viz-projector-" + std::to_string(::getpid()));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/catch.hpp"
+#include "tests/visualizer/run_command.h"
 #include "visualizer/model/session.h"
 
 using namespace socklab::viz;
@@ -21,17 +22,9 @@ using socklab::trace::Kind;
 
 namespace {
 
-namespace fs = std::filesystem;
+using viz_tests::run;
 
-int run(const std::string& command, std::string& output) {
-    output.clear();
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return -1;
-    char chunk[4096];
-    for (std::size_t got; (got = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, got);
-    const int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+namespace fs = std::filesystem;
 
 }  // namespace
 
