@@ -256,3 +256,34 @@ TEST_CASE("a saturating pool keeps exactly one line in flight per client", "[viz
     pool.disconnect_all();
     echo.join();
 }
+
+TEST_CASE("replies are timed at the socket, not by the frame that reads them", "[viz][compare][clients]") {
+    // The visualizer's frames can be 50 ms apart (headless) or 16 ms: a pool that read its sockets once per
+    // frame would time every reply at the next frame, a p50 of about half a frame. Here the "frame" comes
+    // every 50 ms and the echo answers at once over loopback: the p50 must be far below the frame interval.
+    LoopbackListener listener;
+    std::thread echo = echo_server(listener, 4, std::chrono::milliseconds(0));
+    ClientPool pool;
+    pool.set_server("127.0.0.1", listener.port);
+    pool.connect(4);
+    // Nothing is shown before it is measured: no window with replies yet, so no latency figure.
+    pool.poll();
+    CHECK(pool.figures().replies_timed == 0);
+    CHECK(summarize(pool.series()).windows == 0);
+    pool.set_pace(40);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        pool.poll();  // the only call the frame makes
+    }
+    pool.set_pace(0);
+    const LoadSummary summary = summarize(pool.series());
+    REQUIRE(pool.figures().replies_timed >= 40);  // ~80 lines in 2 s at 40 a second
+    REQUIRE(summary.windows >= 4);
+    INFO("median of window p50s " << double(summary.median_p50_ns) / 1e6 << " ms, p99 "
+                                  << double(summary.median_p99_ns) / 1e6 << " ms");
+    CHECK(summary.median_p50_ns < 5 * ms);   // per-frame reading: about 25 ms
+    CHECK(summary.median_p99_ns < 25 * ms);  // per-frame reading: up to 50 ms
+    pool.disconnect_all();
+    echo.join();
+}

@@ -2,8 +2,8 @@
 //
 // Sections:
 //   1. Connecting and queueing lines (the owning thread)
-//   2. The socket work: poll, send, receive, match replies to send times (either thread, under the mutex)
-//   3. The load thread of the closed-loop mode
+//   2. The socket work: poll, send, receive, match replies to send times (the I/O thread, under the mutex)
+//   3. The I/O thread
 #include "visualizer/model/client_pool.h"
 
 #include <algorithm>
@@ -32,7 +32,7 @@ constexpr std::size_t kSaturateLineSize = 64;
 // ---- 1. Connecting and queueing lines ---------------------------------------------------------------------
 
 ClientPool::~ClientPool() {
-    set_saturate(false);  // the load thread goes first: it must not touch sockets being closed
+    stop_io_thread();  // the I/O thread goes first: it must not touch sockets being closed
     disconnect_all();
 }
 
@@ -48,6 +48,11 @@ void ClientPool::set_server(std::string host, std::uint16_t port) {
 }
 
 void ClientPool::connect(std::size_t count) {
+    connect_locked(count);
+    start_io_thread();  // its sockets are read, and their replies timed, on a thread of their own from now on
+}
+
+void ClientPool::connect_locked(std::size_t count) {
     std::lock_guard lock(mutex_);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -95,8 +100,11 @@ void ClientPool::send_to_all(const std::string& line) {
     {
         std::lock_guard lock(mutex_);
         const std::int64_t now = now_ns();
-        for (auto& client : clients_)
-            if (client.connected) queue_line(client, line, now);
+        for (auto& client : clients_) {
+            if (!client.connected) continue;
+            queue_line(client, line, now);
+            flush(client);
+        }
     }
     poll();
 }
@@ -126,6 +134,7 @@ void ClientPool::burst(std::size_t lines_each, const std::string& line) {
         for (auto& client : clients_) {
             if (!client.connected) continue;
             for (std::size_t i = 0; i < lines_each; ++i) queue_line(client, line, now);
+            flush(client);
         }
     }
     poll();
@@ -155,22 +164,19 @@ void ClientPool::set_pace(double lines_per_second) {
 }
 
 void ClientPool::poll() {
+    // The sockets are the I/O thread's business: the frame only takes the figures it measured. A reply is
+    // timed when that thread reads it, however long the frame is.
     std::lock_guard lock(mutex_);
-    const std::int64_t now = now_ns();
-    if (pace_ > 0 && !clients_.empty()) {
-        if (pace_last_ns_ != 0) pace_credit_ += pace_ * static_cast<double>(now - pace_last_ns_) / 1e9;
-        pace_last_ns_ = now;
-        pace_credit_ = std::min(pace_credit_, pace_);  // after a stall, no more than a second's worth at once
-        for (; pace_credit_ >= 1; pace_credit_ -= 1) queue_to_next("steady " + std::to_string(++paced_lines_), now);
-    }
-    // With the load thread running, the sockets are its business; the frame only reads the figures.
-    if (!load_thread_.joinable() && !clients_.empty()) {
-        std::vector<pollfd> polled;
-        build_poll_set(polled);
-        if (::poll(polled.data(), polled.size(), 0) > 0) handle_ready(polled);
-    }
     series_.advance(now_ns());
     publish();
+}
+
+void ClientPool::send_paced(std::int64_t now) {
+    if (pace_ <= 0 || clients_.empty()) return;
+    if (pace_last_ns_ != 0) pace_credit_ += pace_ * static_cast<double>(now - pace_last_ns_) / 1e9;
+    pace_last_ns_ = now;
+    pace_credit_ = std::min(pace_credit_, pace_);  // after a stall, no more than a second's worth at once
+    for (; pace_credit_ >= 1; pace_credit_ -= 1) queue_to_next("steady " + std::to_string(++paced_lines_), now);
 }
 
 void ClientPool::publish() {
@@ -268,33 +274,40 @@ void ClientPool::count_figures() {
     figures_.connecting = clients_.size() - figures_.connected;
 }
 
-// ---- 3. The load thread -----------------------------------------------------------------------------------
+// ---- 3. The I/O thread ------------------------------------------------------------------------------------
 
 void ClientPool::set_saturate(bool on) {
-    if (on == load_thread_.joinable()) return;
-    if (on) {
-        {
-            std::lock_guard lock(mutex_);
-            saturate_ = true;
-            top_up_saturating(now_ns());
-        }
-        load_thread_stop_ = false;
-        load_thread_ = std::thread([this] { load_loop(); });
-        return;
+    if (on == saturating_view_) return;
+    saturating_view_ = on;
+    {
+        std::lock_guard lock(mutex_);
+        saturate_ = on;  // off: the lines in flight are still answered and timed; no new ones follow
+        if (on) top_up_saturating(now_ns());
     }
-    load_thread_stop_ = true;
-    load_thread_.join();
-    std::lock_guard lock(mutex_);
-    saturate_ = false;  // the lines in flight are still answered and timed by poll(); no new ones follow
+    if (on) start_io_thread();
 }
 
-void ClientPool::load_loop() {
+void ClientPool::start_io_thread() {
+    if (io_thread_.joinable()) return;
+    io_thread_stop_ = false;
+    io_thread_ = std::thread([this] { io_loop(); });
+}
+
+void ClientPool::stop_io_thread() {
+    if (!io_thread_.joinable()) return;
+    io_thread_stop_ = true;
+    io_thread_.join();
+}
+
+void ClientPool::io_loop() {
     std::vector<pollfd> polled;
-    while (!load_thread_stop_) {
+    while (!io_thread_stop_) {
         std::uint64_t generation;
         {
             std::lock_guard lock(mutex_);
-            top_up_saturating(now_ns());  // clients that just connected get their first line
+            const std::int64_t now = now_ns();
+            send_paced(now);
+            top_up_saturating(now);  // clients that just connected get their first line
             build_poll_set(polled);
             generation = clients_generation_;
         }

@@ -8,16 +8,19 @@
 // LoadSeries (load_series.h) sampled every 250 ms.
 //
 // Two ways to make traffic:
-//   paced (set_pace)         open loop: N lines a second in all, the clients taking turns; sent from poll(),
-//                            once per frame, which is plenty for the slow rates a class can follow by eye;
+//   paced (set_pace)         open loop: N lines a second in all, the clients taking turns;
 //   saturating (set_saturate) closed loop: every connected client keeps exactly one line in flight and sends
 //                            the next the moment its reply arrives. With the same number of clients, "the same
 //                            load" for two servers means the same number of requests outstanding, so their
-//                            throughput is the comparison. Replies would wait up to a frame (16 ms) for
-//                            poll() — a limit of the viewer, not the server — so this mode runs the sockets on
-//                            a load thread of its own and the frame only reads the figures.
+//                            throughput is the comparison.
 //
-// Threads: every public function is for the one thread that owns the pool (the UI's). The load thread is
+// Latency is timed at the socket, never by the frame: from the first connect, the sockets belong to an I/O
+// thread of the pool's own that waits in poll() on all of them and reads each reply the moment it arrives, so a
+// reply is timed when it arrives, not when the next frame (16 ms, or 50 ms headless) gets round to it. Lines are
+// timed when they are handed to the kernel (the buttons' on the UI thread, paced and closed-loop lines on the
+// I/O thread). Finished samples go into the LoadSeries under the mutex; the UI only reads copies.
+//
+// Threads: every public function is for the one thread that owns the pool (the UI's). The I/O thread is
 // internal; a mutex guards what both touch, and the UI reads copies (figures(), series()) refreshed by poll().
 // This is the one file to replace when the load generator in common/load/ takes over.
 #pragma once
@@ -71,9 +74,9 @@ public:
     // Closed loop (see the top of this file): each connected client keeps one 64-byte line in flight, like
     // `socklab load` and `socklab compare` do by default. Lines are "saturate <n>" padded with dots.
     void set_saturate(bool on);
-    bool saturating() const { return load_thread_.joinable(); }
-    // Completes connects, sends what is queued, reads replies (unless the load thread does), and refreshes
-    // figures() and series(). Never blocks for long. Call once per frame.
+    bool saturating() const { return saturating_view_; }
+    // Refreshes figures() and series() from what the I/O thread measured; no socket work. Never blocks for
+    // long. Call once per frame.
     void poll();
     const Figures& figures() const { return figures_view_; }
     // Replies per second and round-trip latency over time, one sample per 250 ms since the first connect.
@@ -97,9 +100,13 @@ private:
     void handle_ready(const std::vector<::pollfd>& polled);
     void count_figures();
     void publish();  // copies the figures and, when a window closed, the series, for the UI
-    void load_loop();
+    void connect_locked(std::size_t count);
+    void send_paced(std::int64_t now);  // the paced lines due by now (I/O thread)
+    void start_io_thread();
+    void stop_io_thread();
+    void io_loop();
 
-    // Guarded by mutex_ while the load thread runs (and touched by the owning thread only otherwise).
+    // Guarded by mutex_ while the I/O thread runs (and touched by the owning thread only otherwise).
     std::mutex mutex_;
     std::string host_ = "127.0.0.1";
     std::uint16_t port_ = 0;
@@ -118,9 +125,10 @@ private:
     // The owning thread's copies.
     Figures figures_view_;
     LoadSeries series_view_;
+    bool saturating_view_ = false;
 
-    std::thread load_thread_;
-    std::atomic<bool> load_thread_stop_{false};
+    std::thread io_thread_;
+    std::atomic<bool> io_thread_stop_{false};
 };
 
 }  // namespace socklab::viz
