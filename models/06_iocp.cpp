@@ -201,6 +201,7 @@ DWORD WINAPI worker_main(LPVOID parameter) {
         win::sample_queue_depth(server.port);
         trace::gate_point(connection->id);
         dispatch(server, *connection, request, bytes, error);
+        win::sample_queue_depth_going_idle(server.port);
     }
     trace::thread_exiting();
     return 0;

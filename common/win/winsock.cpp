@@ -275,13 +275,35 @@ long completion_queue_depth(HANDLE port) {
     return information.depth;
 }
 
+// Workers that took a packet while recording and have not gone back to the port yet; whether a sample was
+// skipped (rate limit) since the last one recorded. One completion port per process: a server runs one model.
+static std::atomic<int> g_busy_workers{0};
+static std::atomic<bool> g_sample_skipped{false};
+static thread_local bool t_counted_busy = false;  // this worker is in g_busy_workers
+
 void sample_queue_depth(HANDLE port) {
     if (!trace::recording()) return;
+    if (!t_counted_busy) {
+        t_counted_busy = true;
+        g_busy_workers.fetch_add(1, std::memory_order_relaxed);
+    }
     static std::atomic<std::uint64_t> next_sample_ns{0};
     std::uint64_t now = trace::now_ns();
     std::uint64_t due = next_sample_ns.load(std::memory_order_relaxed);
-    if (now < due || !next_sample_ns.compare_exchange_strong(due, now + 5'000'000, std::memory_order_relaxed)) return;
+    if (now < due || !next_sample_ns.compare_exchange_strong(due, now + 5'000'000, std::memory_order_relaxed)) {
+        g_sample_skipped.store(true, std::memory_order_relaxed);
+        return;
+    }
+    g_sample_skipped.store(false, std::memory_order_relaxed);
     TRACE(queue_depth, 0, 0, 0, completion_queue_depth(port));
+}
+
+void sample_queue_depth_going_idle(HANDLE port) {
+    if (!t_counted_busy) return;  // not counted: recording started while this worker was busy, or an accept
+    t_counted_busy = false;
+    const bool last_busy = g_busy_workers.fetch_sub(1, std::memory_order_relaxed) == 1;
+    if (last_busy && g_sample_skipped.exchange(false, std::memory_order_relaxed) && trace::recording())
+        TRACE(queue_depth, 0, 0, 0, completion_queue_depth(port));
 }
 
 }  // namespace socklab::win

@@ -189,5 +189,10 @@ long completion_queue_depth(HANDLE port);
 // depth is a call into the kernel; under Wine a round trip to wineserver, 35-40 us measured on our 2-core
 // machine: once a millisecond, that was 4% of a worker's time, enough to show as tracing cost.
 void sample_queue_depth(HANDLE port);
+// While recording: called by a worker that has handled its packet and goes back to the port. When it is the last
+// busy worker and a sample was skipped since the last one recorded, it records one now, so a port that goes
+// quiet shows its real depth (0: every worker waits, so any packet would have released one), not the depth of
+// its last busy moment for as long as it stays quiet. Busy load rarely leaves no worker busy: this costs little.
+void sample_queue_depth_going_idle(HANDLE port);
 
 }  // namespace socklab::win

@@ -1,0 +1,64 @@
+// What the completion-port models (iocp, iocp-acceptex) record about their port's queue: the depth the visualizer
+// draws. Run for those two models only ([port], see CMakeLists.txt).
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/trace/reader.h"
+#include "common/trace/recorder.h"
+#include "tests/models/model_test_client.h"
+
+using namespace model_tests;
+namespace trace = socklab::trace;
+
+TEST_CASE("after a burst the recorded queue depth is back to 0 within 50 ms of the last dequeue", "[port]") {
+    std::string bytes;
+    trace::RecorderOptions recorder;
+    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
+    trace::start(std::move(recorder));
+    std::uint64_t quiet_until_ns = 0;
+    {
+        RunningModel server;
+        // A burst: 16 clients send 20 lines each at once, so packets queue while the workers are busy and most
+        // dequeues fall inside the 5 ms between two samples.
+        std::vector<net::Socket> clients;
+        std::string burst;
+        for (int line = 0; line < 20; ++line) burst += "burst line " + std::to_string(line) + "\n";
+        for (int i = 0; i < 16; ++i) clients.push_back(connect_to(server));
+        for (auto& client : clients) send_text(client, burst);
+        for (auto& client : clients) CHECK(receive_bytes(client, burst.size()) == burst);
+        // Then the port goes quiet.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        quiet_until_ns = trace::now_ns();
+        CHECK(server.stop() == 0);
+    }
+    trace::stop();
+    trace::Trace recorded;
+    trace::StreamDecoder decoder(trace::collect_into(recorded));
+    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+
+    // Before the stop: the last packet taken, and the depth samples from then on.
+    std::uint64_t last_dequeue_ns = 0;
+    for (const auto& event : recorded.events)
+        if (event.kind == trace::Kind::packet_dequeued && event.time_ns < quiet_until_ns)
+            last_dequeue_ns = std::max(last_dequeue_ns, event.time_ns);
+    REQUIRE(last_dequeue_ns > 0);
+    bool zero_soon_after = false;
+    long last_depth_before_quiet = -1;
+    std::uint64_t last_depth_ns = 0;
+    for (const auto& event : recorded.events) {
+        if (event.kind != trace::Kind::queue_depth || event.time_ns >= quiet_until_ns) continue;
+        if (event.time_ns >= last_depth_ns) {
+            last_depth_ns = event.time_ns;
+            last_depth_before_quiet = static_cast<long>(event.arg1);
+        }
+        if (event.time_ns >= last_dequeue_ns && event.time_ns - last_dequeue_ns <= 50'000'000 && event.arg1 == 0)
+            zero_soon_after = true;
+    }
+    // A viewer would show the last sample for the whole quiet period: it must be 0, and come soon after the last
+    // packet was taken (not 5 ms of rate limit and then never).
+    INFO("last depth recorded before the quiet end: " << last_depth_before_quiet);
+    CHECK(last_depth_before_quiet == 0);
+    CHECK(zero_soon_after);
+}
