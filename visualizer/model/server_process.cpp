@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -31,6 +32,7 @@ bool ServerProcess::start(const std::string& program, const std::vector<std::str
     for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
 
+    const pid_t viewer = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         error = std::string("fork: ") + std::strerror(errno);
@@ -41,6 +43,12 @@ bool ServerProcess::start(const std::string& program, const std::vector<std::str
     if (pid == 0) {
         // The child: its own process group, so stop() reaches Wine's processes too; output into the pipe.
         ::setpgid(0, 0);
+        // No orphans: when the viewer dies, however it dies (SIGKILL, a crash), the kernel sends this process
+        // SIGTERM, and `socklab serve` (the `socklab` script execs it, keeping this pid and this setting) then
+        // stops its Wine server as on Ctrl-C. The setting survives exec; a viewer already gone before it was
+        // made (getppid() no longer the viewer) is handled here.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != viewer) ::_exit(1);
         ::dup2(pipe_ends[1], STDOUT_FILENO);
         ::dup2(pipe_ends[1], STDERR_FILENO);
         ::execv(program.c_str(), argv.data());

@@ -19,6 +19,8 @@ public:
     ServerProcess& operator=(const ServerProcess&) = delete;
 
     // Runs `program args...` in its own process group, its output captured. False with a message on failure.
+    // The process gets SIGTERM when the thread that called start() ends, and so when the viewer dies however it
+    // dies (Linux's parent-death signal): call it from a thread that outlives the server, or stop() first.
     bool start(const std::string& program, const std::vector<std::string>& args, std::string& error);
     // Reads new output and notices an exit. Never blocks. Call once per frame.
     void poll();

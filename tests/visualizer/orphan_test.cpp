@@ -1,0 +1,94 @@
+// tests/visualizer/orphan_test.cpp — no orphans: the servers a viewer started stop when it dies, however it
+// dies. socklab-viz starts a live IOCP server under Wine (`socklab serve iocp` and socklab-server.exe under it),
+// the test SIGKILLs the viewer once the server listens, then requires that no process of that server (the CLI
+// or the Wine server, found by their unique --port) remains within 20 s, and that nothing listens on the port.
+//
+// Needs the mingw build of the models and a display or xvfb-run.
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/catch.hpp"
+#include "tests/visualizer/run_command.h"
+#include "visualizer/model/server_process.h"
+
+namespace {
+
+using viz_tests::run;
+namespace fs = std::filesystem;
+
+// A loopback port free now (the kernel's choice), for the server to take.
+std::uint16_t free_loopback_port() {
+    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t size = sizeof address;
+    ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size);
+    ::close(probe);
+    return ntohs(address.sin_port);
+}
+
+// The processes whose command line matches `pattern` (pgrep -f), one "pid command" a line; empty when none.
+std::string processes(const std::string& pattern) {
+    std::string output;
+    run("pgrep -af -- '" + pattern + "' 2>/dev/null", output);
+    return output;
+}
+
+}  // namespace
+
+TEST_CASE("a viewer killed with SIGKILL leaves no server running", "[viz][wine][xvfb][orphans]") {
+    const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/models/socklab-server.exe";
+    if (!fs::exists(server)) FAIL("the models are not built (" << server.string() << "): ./socklab build makes them");
+    std::string prefix;
+    if (!viz_tests::display_prefix(prefix)) FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
+
+    const std::uint16_t port = free_loopback_port();
+    REQUIRE(port != 0);
+    const std::string port_text = std::to_string(port);
+    const std::string viewer_pattern = "^[^ ]*socklab-viz --start iocp --port " + port_text + " ";
+    const std::string server_pattern = "(socklab serve|socklab-server.exe) iocp --port " + port_text + " ";
+    std::string ignored;
+    // In the background; --seconds bounds it should the kill below never come.
+    const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --start iocp --port " + port_text +
+                                " --seconds 90 --size 1280x720 >/dev/null 2>&1 &";
+    INFO(command);
+    REQUIRE(std::system(command.c_str()) == 0);
+
+    // The server listens (Wine starts in a few seconds; the first run creates the prefix): at most 60 s.
+    bool listening = false;
+    for (int tries = 0; tries < 240 && !listening; ++tries) {
+        listening = socklab::viz::port_in_use(port);
+        if (!listening) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    INFO(processes(server_pattern));
+    REQUIRE(listening);
+    const std::string viewer = processes(viewer_pattern);
+    INFO("viewer: " << viewer);
+    REQUIRE(!viewer.empty());
+    CHECK(!processes("socklab-server.exe iocp --port " + port_text + " ").empty());
+
+    const pid_t viewer_pid = static_cast<pid_t>(std::atol(viewer.c_str()));
+    REQUIRE(viewer_pid > 0);
+    REQUIRE(::kill(viewer_pid, SIGKILL) == 0);
+
+    // Within 20 s: no `socklab serve`, no socklab-server.exe for this port, and nothing listening on it.
+    std::string left = processes(server_pattern);
+    for (int tries = 0; tries < 80 && (!left.empty() || socklab::viz::port_in_use(port)); ++tries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        left = processes(server_pattern);
+    }
+    INFO("left running: " << left);
+    CHECK(left.empty());
+    CHECK(!socklab::viz::port_in_use(port));
+    if (!left.empty()) run("pkill -KILL -f -- '" + server_pattern + "'", ignored);  // this test's own leftovers
+}
