@@ -67,6 +67,7 @@ struct Options {
     double pace = 0;  // steady lines per second from the connected clients
     bool saturate = false;             // closed loop: each client keeps one line in flight
     std::vector<std::string> compare;  // --compare A,B,...: the models, each started as a session
+    std::string compare_ports;         // --compare-ports P,Q,...: their listening ports (default: free ones)
     double seconds = 0;                // headless: run this long after the clients start, then exit
     std::vector<std::string> client_lines;
     double wait_live_seconds = 30;
@@ -93,6 +94,7 @@ const char* const kUsage =
     "  --compare A,B[,...]      start each model (the servers pick free ports, so none clash), drive the same\n"
     "                           load on each (--connect N clients, default 16; --saturate, the default, or\n"
     "                           --pace N) and plot their replies/s and latency together; prints a summary at exit\n"
+    "  --compare-ports P,Q[,...]  the compared servers' ports, one per model in order (default: free ones)\n"
     "  --reference [FILE]       the reference model running a scenario (default: the LIFO lesson)\n"
     "  --synthetic, --synthetic-fifo   a made-up IOCP-like trace, LIFO or FIFO (not a measurement)\n"
     "  --lesson N [--step K]    lesson N of lessons/ step by step (socklab lesson lists them), opened at step K\n"
@@ -174,6 +176,7 @@ bool parse_options(int argc, char** argv, Options& options) {
                 std::string error;
                 if (!parse_compare_models(value(), options.compare, error)) throw std::runtime_error(error);
             }
+            else if (arg == "--compare-ports") options.compare_ports = value();
             else if (arg == "--wait-live") options.wait_live_seconds = std::stod(value());
             else if (arg == "--gate") options.gate = true;
             else if (arg == "--record") options.record = value();
@@ -202,10 +205,18 @@ bool parse_options(int argc, char** argv, Options& options) {
     if (options.scale != 0 && !(options.scale >= ui::kMinScale && options.scale <= ui::kMaxScale))
         return refuse("--scale takes a number from 0.75 to 3");
     if (options.slow_ms > 5000) return refuse("--slow takes 0 to 5000 milliseconds");
+    if (!options.compare_ports.empty() && options.compare.empty())
+        return refuse("--compare-ports goes with --compare (--start MODEL --port P for one server)");
     if (!options.compare.empty()) {
         if (options.connect_clients == 0) options.connect_clients = 16;
         if (options.pace == 0) options.saturate = true;  // the comparison is throughput unless a pace is asked for
-        for (const auto& model : options.compare) options.starts.push_back({model, 0, 0});
+        std::vector<std::uint16_t> ports(options.compare.size(), 0);
+        std::string error;
+        if (!options.compare_ports.empty() &&
+            !parse_compare_ports(options.compare_ports, options.compare.size(), ports, error))
+            return refuse(error);
+        for (std::size_t i = 0; i < options.compare.size(); ++i)
+            options.starts.push_back({options.compare[i], ports[i], 0});
     }
     return true;
 }

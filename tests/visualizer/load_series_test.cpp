@@ -167,7 +167,7 @@ TEST_CASE("the compare summary names the runtime and says Wine figures are not W
     const std::string text = format_compare_summary({{"iocp", "Wine 8.0", iocp}}, "16 clients");
     CHECK(text.find("socklab-viz compare: 16 clients\n") == 0);
     CHECK(text.find("these are not Windows figures") != std::string::npos);
-    CHECK(text.find("iocp                 Wine 8.0                       7404       1.91       6.48       32\n") !=
+    CHECK(text.find("iocp                 Wine 8.0                       7404       1.91       6.48       32  0-0\n") !=
           std::string::npos);
     CHECK(format_compare_summary({{"iocp", "Windows 10.0", iocp}}, "x").find("not Windows") == std::string::npos);
 }
@@ -286,4 +286,46 @@ TEST_CASE("replies are timed at the socket, not by the frame that reads them", "
     CHECK(summary.median_p99_ns < 25 * ms);  // per-frame reading: up to 50 ms
     pool.disconnect_all();
     echo.join();
+}
+
+TEST_CASE("a run's spread is the p10-p90 of its windows and overlapping spreads are not a ranking", "[viz][compare]") {
+    // Ten 250 ms windows after the first reply with 1, 2, ... 10 replies: 4, 8, ... 40 replies/s. Nearest rank:
+    // p10 is the 1st (4/s), p90 the 9th (36/s).
+    LoadSeries series;
+    series.start(0);
+    for (int window = 0; window < 10; ++window)
+        for (int reply = 0; reply <= window; ++reply) series.add_reply(window * 250 * ms + 1 + reply, 1 * ms);
+    series.advance(10 * 250 * ms);
+    const LoadSummary a = summarize(series);
+    REQUIRE(a.windows == 10);
+    CHECK(a.low_replies_per_second == 4.0);
+    CHECK(a.high_replies_per_second == 36.0);
+    LoadSummary b;
+    b.windows = 10;
+    b.low_replies_per_second = 30;  // overlaps 4-36
+    b.high_replies_per_second = 50;
+    CHECK(within_spread(a, b));
+    b.low_replies_per_second = 37;  // above 36: told apart
+    CHECK_FALSE(within_spread(a, b));
+    CHECK_FALSE(within_spread(a, LoadSummary{}));  // no windows: nothing measured, nothing to say
+    b.low_replies_per_second = 30;
+    const auto notes = spread_notes({{"iocp", "Wine 8.0", a}, {"select", "Wine 8.0", b}});
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0] == "iocp and select: within the run's spread (p10-p90 of 250 ms windows): not a ranking");
+    CHECK(format_compare_summary({{"iocp", "Wine 8.0", a}, {"select", "Wine 8.0", b}}, "x").find(notes[0]) !=
+          std::string::npos);
+}
+
+TEST_CASE("the compared servers' ports can be chosen, one per model", "[viz][compare]") {
+    std::vector<std::uint16_t> ports;
+    std::string error;
+    CHECK(parse_compare_ports("5000,5001", 2, ports, error));
+    CHECK(ports == std::vector<std::uint16_t>{5000, 5001});
+    CHECK_FALSE(parse_compare_ports("5000", 2, ports, error));
+    CHECK(error.find("one port per compared model") != std::string::npos);
+    CHECK_FALSE(parse_compare_ports("5000,5000", 2, ports, error));
+    CHECK(error.find("twice") != std::string::npos);
+    CHECK_FALSE(parse_compare_ports("5000,70000", 2, ports, error));
+    CHECK_FALSE(parse_compare_ports("5000,x", 2, ports, error));
+    CHECK_FALSE(parse_compare_ports("5000,", 2, ports, error));
 }

@@ -6,6 +6,7 @@
 // session's replies per second and round-trip latency together (visualizer/ui/compare_panel.cpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ const std::vector<std::string>& known_models();
 // shows how much two runs of one model differ, which is the noise every other difference must exceed.
 bool parse_compare_models(const std::string& list, std::vector<std::string>& models, std::string& error);
 
+// Splits "5000,5001" into the ports the compared servers listen on, one per model in the same order (a room's
+// firewall may allow only some). False with a message when a port is not 1-65535, is named twice, or the count
+// differs from `model_count`.
+bool parse_compare_ports(const std::string& list, std::size_t model_count, std::vector<std::uint16_t>& ports,
+                         std::string& error);
+
 // One row of the summary printed when a compare run ends.
 struct CompareRow {
     std::string model;
@@ -29,6 +36,10 @@ struct CompareRow {
 };
 // The summary as text: a heading that says what the load was and where it ran (a Wine figure is never a
 // Windows figure), then one line per model: "iocp  Wine 8.0  5,123  2.94  7.10  32".
+// Each row ends with the run's spread of replies/s (p10-p90 of its 250 ms windows); after the rows, one line per
+// pair of models whose spreads overlap (spread_notes).
 std::string format_compare_summary(const std::vector<CompareRow>& rows, const std::string& load_description);
+// "iocp and select: within the run's spread: not a ranking", one per pair of rows whose spreads overlap.
+std::vector<std::string> spread_notes(const std::vector<CompareRow>& rows);
 
 }  // namespace socklab::viz

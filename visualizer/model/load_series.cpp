@@ -69,10 +69,12 @@ LoadSummary summarize(const LoadSeries& series, std::size_t newest) {
     while (begin < samples.size() && samples[begin].replies == 0) ++begin;  // before the first reply: start-up
     if (begin == samples.size()) return summary;
     std::vector<std::int64_t> p50s, p99s;
+    std::vector<double> rates;
     double replies = 0;
     for (std::size_t i = begin; i < samples.size(); ++i) {
         const LoadSample& sample = samples[i];
         replies += sample.replies_per_second;
+        rates.push_back(sample.replies_per_second);
         if (sample.replies == 0) continue;
         p50s.push_back(sample.latency_p50_ns);
         p99s.push_back(sample.latency_p99_ns);
@@ -82,7 +84,19 @@ LoadSummary summarize(const LoadSeries& series, std::size_t newest) {
     summary.last_replies_per_second = samples.back().replies_per_second;
     summary.median_p50_ns = nearest_rank_percentile(p50s, 0.5);
     summary.median_p99_ns = nearest_rank_percentile(p99s, 0.5);
+    std::sort(rates.begin(), rates.end());
+    const auto rank = [&](double fraction) {  // nearest rank, 1-based ceil(fraction * n)
+        const auto at = static_cast<std::size_t>(std::ceil(fraction * double(rates.size()) - 1e-9));
+        return rates[std::clamp<std::size_t>(at, 1, rates.size()) - 1];
+    };
+    summary.low_replies_per_second = rank(0.1);
+    summary.high_replies_per_second = rank(0.9);
     return summary;
+}
+
+bool within_spread(const LoadSummary& a, const LoadSummary& b) {
+    if (a.windows == 0 || b.windows == 0) return false;
+    return a.low_replies_per_second <= b.high_replies_per_second && b.low_replies_per_second <= a.high_replies_per_second;
 }
 
 }  // namespace socklab::viz

@@ -78,8 +78,15 @@ struct LoadSummary {
     // slow window cannot move (the plots show the slow windows).
     std::int64_t median_p50_ns = 0;
     std::int64_t median_p99_ns = 0;
+    // The run's spread of replies per second: the 10th and 90th percentiles (nearest rank) over the same
+    // windows. Two models whose spreads overlap were not told apart by this run (see within_spread).
+    double low_replies_per_second = 0;
+    double high_replies_per_second = 0;
 };
 // Sums up the last `newest` samples (0 = all kept), skipping those before the first reply (start-up).
 LoadSummary summarize(const LoadSeries& series, std::size_t newest = 0);
+// True when both summaries have windows and their p10-p90 spreads of replies per second overlap: the
+// difference between their means is inside this run's noise, not a ranking.
+bool within_spread(const LoadSummary& a, const LoadSummary& b);
 
 }  // namespace socklab::viz

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "visualizer/model/compare_plan.h"
 #include "visualizer/model/load_series.h"
 #include "visualizer/ui/panels.h"
 
@@ -210,14 +211,16 @@ void draw_compare(AppState& app) {
                 "Untick p99 to scale the latency plot to the p50 lines.");
 
     bool any_wine = false;
+    std::vector<CompareRow> rows;  // for the spread notes under the table
     if (app.large_font) ImGui::PushFont(app.large_font);
     const ImGuiTableFlags table_flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV;
-    if (ImGui::BeginTable("figures", 7, table_flags)) {
+    if (ImGui::BeginTable("figures", 8, table_flags)) {
         ImGui::TableSetupColumn("model");
         ImGui::TableSetupColumn("runtime");
         ImGui::TableSetupColumn("clients");
         ImGui::TableSetupColumn("replies/s now");
         ImGui::TableSetupColumn("mean");
+        ImGui::TableSetupColumn("spread p10-p90");
         ImGui::TableSetupColumn("p50 now");
         ImGui::TableSetupColumn("p99 now");
         ImGui::TableHeadersRow();
@@ -251,6 +254,15 @@ void draw_compare(AppState& app) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(summary.mean_replies_per_second + 0.5)).c_str());
             ImGui::TableNextColumn();
+            if (summary.windows) {
+                ImGui::TextUnformatted((format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)) + " - " +
+                                        format_count(static_cast<std::uint64_t>(summary.high_replies_per_second + 0.5)))
+                                           .c_str());
+                rows.push_back({model_label(session), {}, summary});
+            } else {
+                ImGui::TextDisabled("-");
+            }
+            ImGui::TableNextColumn();
             if (last.replies) ImGui::TextUnformatted(milliseconds(last.latency_p50_ns).c_str());
             else ImGui::TextDisabled("-");
             ImGui::TableNextColumn();
@@ -264,7 +276,10 @@ void draw_compare(AppState& app) {
         ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f),
                            "Measured under Wine on this machine, all servers at once: compare the models with each "
                            "other; these are not Windows figures.");
-    ImGui::TextDisabled("'now' is the newest 250 ms window; 'mean' is over every window since the first reply.");
+    for (const auto& note : spread_notes(rows))
+        ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.3f, 1.0f), "%s", note.c_str());
+    ImGui::TextDisabled("'now' is the newest 250 ms window; 'mean' and 'spread' (the 10th to 90th percentile of the "
+                        "windows' replies/s) are over every window since the first reply.");
 
     // ---- the plots: the visible time range, then the lines ----
     double newest = 0;
