@@ -111,6 +111,13 @@ std::unique_ptr<Session> Session::reference(std::string scenario_text) {
     session->title_ = "reference model (Windows rules)";
     session->scenario_text_ = std::move(scenario_text);
     session->scenario_restart();
+    // Opened at its first step, not at line 0: the setup lines (concurrency, threads) draw nothing and leave
+    // no port, so the views would say "No completion port" and the timeline would span a nanosecond. Play up
+    // to the first line that starts the model (the port and its first waiters), and no further: the class
+    // steps the rest (Next line).
+    while (session->model_.ports().empty() && !session->scenario_->finished()) {
+        if (!session->scenario_next()) break;
+    }
     return session;
 }
 

@@ -61,7 +61,8 @@ void update_range(Session& session, SessionView& view) {
             view.view_begin_ns = view.view_end_ns - kLiveWindowNs;
         } else {
             const double margin = double(model.last_ns() - model.first_ns()) * 0.01 + 1000.0;
-            view.view_begin_ns = double(model.first_ns()) - margin;
+            // Never before time 0: the reference model's trace starts there, and "-41 us" reads as a mistake.
+            view.view_begin_ns = std::max(0.0, double(model.first_ns()) - margin);
             view.view_end_ns = double(model.last_ns()) + margin;
         }
     }
