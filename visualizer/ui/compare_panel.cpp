@@ -214,13 +214,12 @@ void draw_compare(AppState& app) {
     std::vector<CompareRow> rows;  // for the spread notes under the table
     if (app.large_font) ImGui::PushFont(app.large_font);
     const ImGuiTableFlags table_flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV;
-    if (ImGui::BeginTable("figures", 8, table_flags)) {
+    if (ImGui::BeginTable("figures", 7, table_flags)) {
         ImGui::TableSetupColumn("model");
         ImGui::TableSetupColumn("runtime");
         ImGui::TableSetupColumn("clients");
-        ImGui::TableSetupColumn("replies/s now");
-        ImGui::TableSetupColumn("mean");
-        ImGui::TableSetupColumn("spread p10-p90");
+        ImGui::TableSetupColumn("now /s");
+        ImGui::TableSetupColumn("mean /s (spread)");
         ImGui::TableSetupColumn("p50 now");
         ImGui::TableSetupColumn("p99 now");
         ImGui::TableHeadersRow();
@@ -252,12 +251,12 @@ void draw_compare(AppState& app) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(last.replies_per_second)).c_str());
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(summary.mean_replies_per_second + 0.5)).c_str());
-            ImGui::TableNextColumn();
+            // The mean with the run's spread beside it, so a difference inside the noise reads as one.
             if (summary.windows) {
-                ImGui::TextUnformatted((format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)) + " - " +
-                                        format_count(static_cast<std::uint64_t>(summary.high_replies_per_second + 0.5)))
-                                           .c_str());
+                ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(summary.mean_replies_per_second + 0.5)).c_str());
+                ImGui::SameLine();
+                ImGui::TextDisabled("(%s-%s)", format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)).c_str(),
+                                    format_count(static_cast<std::uint64_t>(summary.high_replies_per_second + 0.5)).c_str());
                 rows.push_back({model_label(session), {}, summary});
             } else {
                 ImGui::TextDisabled("-");
@@ -276,10 +275,14 @@ void draw_compare(AppState& app) {
         ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f),
                            "Measured under Wine on this machine, all servers at once: compare the models with each "
                            "other; these are not Windows figures.");
-    for (const auto& note : spread_notes(rows))
-        ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.3f, 1.0f), "%s", note.c_str());
-    ImGui::TextDisabled("'now' is the newest 250 ms window; 'mean' and 'spread' (the 10th to 90th percentile of the "
-                        "windows' replies/s) are over every window since the first reply.");
+    for (const auto& note : spread_notes(rows)) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.3f, 1.0f));
+        ImGui::TextWrapped("%s", note.c_str());
+        ImGui::PopStyleColor();
+    }
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("'now': the newest 250 ms window; 'mean' (spread: p10-p90 of the windows): since the first reply.");
+    ImGui::PopStyleColor();
 
     // ---- the plots: the visible time range, then the lines ----
     double newest = 0;
