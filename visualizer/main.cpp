@@ -251,8 +251,7 @@ bool open_sessions(const Options& options, ui::AppState& app) {
             session = Session::reference("concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\npost\npost\n"
                                          "block w4 50\nunblock w4\ndone w3\n");
         }
-        session->scenario_to_end();
-        app.add(std::move(session));
+        app.add(std::move(session));  // opened at its first step (Session::reference): the class plays the rest
     }
     for (int i = 0; i < options.synthetic_lifo + options.synthetic_fifo; ++i) {
         SyntheticOptions synthetic;

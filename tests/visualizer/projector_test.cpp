@@ -129,12 +129,15 @@ TEST_CASE("the actions larger and smaller grow and shrink the text as Ctrl + and
 
 TEST_CASE("stepping N times on the reference model plays N scenario lines from the start", "[viz][headless][keys]") {
     // The built-in scenario: concurrency 2, threads 4, wait w1 w2 w3 w4, post, post, post, block w4 50, ...
-    // Each post releases a waiter: after 4 lines one wake, after 5 two; played to the end (no --step) three.
+    // Each post releases a waiter: after 4 lines one wake, after 5 two. Without --step it opens at its first step
+    // (the port and its four waiters, nothing posted yet): no wake; R (run) plays it to the end: three.
     std::string output;
     std::map<std::string, std::string> wakes;
-    for (const char* steps : {"3", "4", "5", ""}) {
-        const std::string command = std::string(SOCKLAB_VIZ_EXECUTABLE) + " --reference" +
-                                    (*steps ? std::string(" --step ") + steps : std::string()) + " --dump-model";
+    for (const char* steps : {"3", "4", "5", "", "run"}) {
+        const std::string how = std::string(steps) == "run" ? " --do run"
+                                : *steps                    ? std::string(" --step ") + steps
+                                                            : std::string();
+        const std::string command = std::string(SOCKLAB_VIZ_EXECUTABLE) + " --reference" + how + " --dump-model";
         INFO(command);
         REQUIRE(run(command, output) == 0);
         INFO(output);
@@ -143,7 +146,8 @@ TEST_CASE("stepping N times on the reference model plays N scenario lines from t
     CHECK(wakes["3"] == "0");
     CHECK(wakes["4"] == "1");
     CHECK(wakes["5"] == "2");
-    CHECK(wakes[""] == "3");  // block w4 lets a third waiter take the queued packet
+    CHECK(wakes[""] == "0");
+    CHECK(wakes["run"] == "3");  // block w4 lets a third waiter take the queued packet
 }
 
 TEST_CASE("next-step and previous-step move through a lesson as PageDown and PageUp do", "[viz][headless][xvfb][keys]") {

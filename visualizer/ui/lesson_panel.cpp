@@ -203,14 +203,9 @@ void draw_lesson(AppState& app) {
                                "rules (the session on the right; Next line steps it). Live steps start the model "
                                "(under Wine on Linux), drive the clients as written, then replay the server's trace.");
         if (step.runs_reference()) {
+            // The scenario's buttons (Next line, Restart, To the end) are the controls panel's, once, beside the
+            // session; keys S and R do the same. Here: what the last line did.
             Session* session = lesson_session(app);
-            const kernel_queue::ScenarioLine* next = session && session->scenario() ? session->scenario()->next_line() : nullptr;
-            if (ImGui::Button("Next line") && session) session->scenario_next();
-            ImGui::SameLine();
-            if (ImGui::Button("To the end") && session) session->scenario_to_end();
-            ImGui::SameLine();
-            if (ImGui::Button("Restart") && session) session->scenario_restart();
-            ImGui::TextDisabled("next: %s", next ? next->text.c_str() : "(played to the end)");
             if (session && session->scenario()) {
                 const auto& lines = session->scenario()->run().lines;
                 if (!lines.empty() && !lines.back().explanations.empty()) {
