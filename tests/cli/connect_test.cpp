@@ -10,6 +10,7 @@
 
 #include "common/net/socket.h"
 #include "tests/catch.hpp"
+#include "tests/cli/output_of.h"
 
 #include <sys/wait.h>
 
@@ -17,17 +18,9 @@ using namespace socklab;
 
 namespace {
 
-std::string socklab_program() { return std::string("'") + SOCKLAB_CLI + "'"; }
+using cli_tests::output_of;
 
-std::string output_of(const std::string& command) {
-    std::string output;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, got);
-    pclose(pipe);
-    return output;
-}
+std::string socklab_program() { return std::string("'") + SOCKLAB_CLI + "'"; }
 
 std::string file_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -13,22 +13,14 @@
 #include "cli/table.h"
 #include "cli/terminal.h"
 #include "tests/catch.hpp"
+#include "tests/cli/output_of.h"
 
 namespace cli = socklab::cli;
 using cli::display_width;
 
 namespace {
 
-// Runs a shell command and returns its standard output.
-std::string output_of(const std::string& command) {
-    std::string output;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, got);
-    pclose(pipe);
-    return output;
-}
+using cli_tests::output_of;
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;

@@ -51,10 +51,7 @@ double seconds_to_serve(const RunningModel& server, int count, int timeout_ms) {
 }  // namespace
 
 TEST_CASE("clients that reset before they are accepted do not delay the clients behind them", "[accept]") {
-    std::string bytes;
-    trace::RecorderOptions recorder;
-    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
-    trace::start(std::move(recorder));
+    TraceRecording recording;
     double seconds = -1;
     {
         RunningModel server;
@@ -67,15 +64,12 @@ TEST_CASE("clients that reset before they are accepted do not delay the clients 
         seconds = seconds_to_serve(server, 50, 15000);
         CHECK(server.stop() == 0);
     }
-    trace::stop();
     // A server that paused 10 ms for each client that left needed over 9 s for 900 of them.
     INFO("50 fresh clients after 900 resets: " << seconds << " s to serve all (-1: not all served in 15 s)");
     CHECK(seconds >= 0);
     CHECK(seconds < 8.0);
 
-    trace::Trace recorded;
-    trace::StreamDecoder decoder(trace::collect_into(recorded));
-    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+    trace::Trace recorded = recording.finish();
     auto client_left = [](std::int64_t code) {
         return code == WSAECONNRESET || code == WSAENOTCONN || code == WSAECONNABORTED;
     };
@@ -101,10 +95,7 @@ TEST_CASE("a pool of more than 64 workers stops cleanly, every worker joined", "
     // server that did not check would return from run() with workers still running and close the port under
     // them. The trace tells: every worker records its exit (thread_exit) as its last act, so all 100 exits must
     // come before the moment run() has returned.
-    std::string bytes;
-    trace::RecorderOptions recorder;
-    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
-    trace::start(std::move(recorder));
+    TraceRecording recording;
     std::uint64_t returned_ns = 0;
     {
         win::ServerOptions options;
@@ -117,14 +108,11 @@ TEST_CASE("a pool of more than 64 workers stops cleanly, every worker joined", "
         returned_ns = trace::now_ns();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a late exit, if any, is recorded too
-    trace::stop();
     CHECK(win::accounting().threads.load() == 0);
     CHECK(win::accounting().sockets.load() == 0);
     CHECK(win::accounting().io_objects.load() == 0);
 
-    trace::Trace recorded;
-    trace::StreamDecoder decoder(trace::collect_into(recorded));
-    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+    trace::Trace recorded = recording.finish();
     int workers = 0;
     for (const auto& [index, thread] : recorded.threads) workers += thread.role == "worker";
     int exited_before_return = 0;
@@ -141,10 +129,7 @@ TEST_CASE("a pool of more than 64 workers stops cleanly, every worker joined", "
 
 TEST_CASE("when posting AcceptEx fails, the server says so, retries without spinning, and accepts again",
           "[accept-pool]") {
-    std::string bytes;
-    trace::RecorderOptions recorder;
-    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
-    trace::start(std::move(recorder));
+    TraceRecording recording;
     double seconds_after_recovery = -1;
     {
         win::ServerOptions options;
@@ -169,14 +154,11 @@ TEST_CASE("when posting AcceptEx fails, the server says so, retries without spin
             seconds_after_recovery = std::chrono::duration<double>(Clock::now() - recovered).count();
         CHECK(server.stop() == 0);
     }
-    trace::stop();
     INFO("the waiting client was served " << seconds_after_recovery << " s after posts could succeed again");
     CHECK(seconds_after_recovery >= 0);
     CHECK(seconds_after_recovery < 2.0);
 
-    trace::Trace recorded;
-    trace::StreamDecoder decoder(trace::collect_into(recorded));
-    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+    trace::Trace recorded = recording.finish();
     // The server said so: each failed post is an error event with its error (stderr says the same), and the pool
     // running dry is one more. And it retried at its pace, not in a loop: in about 1.5 s of failures, the two
     // workers' replacements and a retry every half second — a handful of attempts, not hundreds.

@@ -225,10 +225,7 @@ TEST_CASE("shutdown with clients connected leaves zero sockets, per-I/O objects 
 // ---- the trace ----------------------------------------------------------------------------------------------
 
 TEST_CASE("the trace of one request shows the wait, the wake, the line and the reply going out") {
-    std::string bytes;
-    trace::RecorderOptions recorder;
-    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
-    trace::start(std::move(recorder));
+    TraceRecording recording;
     std::uint32_t connection_id = 0;
     {
         RunningModel server;
@@ -239,11 +236,8 @@ TEST_CASE("the trace of one request shows the wait, the wake, the line and the r
         connection_id = 1;  // the first connection of a server run
         server.stop();
     }
-    trace::stop();
 
-    trace::Trace recorded;
-    trace::StreamDecoder decoder(trace::collect_into(recorded));
-    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+    trace::Trace recorded = recording.finish();
     CHECK(recorded.info["model"] == model_under_test().id);
     CHECK(!recorded.info["runtime"].empty());
 

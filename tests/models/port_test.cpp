@@ -13,10 +13,7 @@ using namespace model_tests;
 namespace trace = socklab::trace;
 
 TEST_CASE("after a burst the recorded queue depth is back to 0 within 50 ms of the last dequeue", "[port]") {
-    std::string bytes;
-    trace::RecorderOptions recorder;
-    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
-    trace::start(std::move(recorder));
+    TraceRecording recording;
     std::uint64_t quiet_until_ns = 0;
     {
         RunningModel server;
@@ -33,10 +30,7 @@ TEST_CASE("after a burst the recorded queue depth is back to 0 within 50 ms of t
         quiet_until_ns = trace::now_ns();
         CHECK(server.stop() == 0);
     }
-    trace::stop();
-    trace::Trace recorded;
-    trace::StreamDecoder decoder(trace::collect_into(recorded));
-    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+    trace::Trace recorded = recording.finish();
 
     // Before the stop: the last packet taken, and the depth samples from then on.
     std::uint64_t last_dequeue_ns = 0;

@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "common/trace/reader.h"
 #include "common/trace/recorder.h"
 #include "models/model.h"
 #include "tests/catch.hpp"
@@ -52,4 +53,33 @@ public:
 
 private:
     std::string& bytes_;
+};
+
+// Records what the model traces, in memory, from construction until finish(), which stops the recorder and
+// decodes the stream (nothing may be corrupt).
+class TraceRecording {
+public:
+    TraceRecording() {
+        socklab::trace::RecorderOptions recorder;
+        recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes_));
+        socklab::trace::start(std::move(recorder));
+    }
+    ~TraceRecording() {
+        if (!finished_) socklab::trace::stop();  // a failed REQUIRE left early: leave no recorder running
+    }
+    TraceRecording(const TraceRecording&) = delete;
+    TraceRecording& operator=(const TraceRecording&) = delete;
+
+    socklab::trace::Trace finish() {
+        socklab::trace::stop();
+        finished_ = true;
+        socklab::trace::Trace recorded;
+        socklab::trace::StreamDecoder decoder(socklab::trace::collect_into(recorded));
+        REQUIRE(decoder.feed(bytes_.data(), bytes_.size()));
+        return recorded;
+    }
+
+private:
+    std::string bytes_;
+    bool finished_ = false;
 };

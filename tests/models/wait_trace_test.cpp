@@ -46,10 +46,7 @@ std::string read_line(const net::Socket& socket) {
 // Runs the model with a recorder: two clients, an echo each, a broadcast, then a graceful stop with both still
 // connected (so the trace holds completions of cancelled I/O too).
 trace::Trace record_a_short_session() {
-    std::string bytes;
-    trace::RecorderOptions recorder;
-    recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes));
-    trace::start(std::move(recorder));
+    TraceRecording recording;
     {
         RunningModel server;
         std::string error;
@@ -67,10 +64,7 @@ trace::Trace record_a_short_session() {
         CHECK(read_line(second).find(": hi\n") != std::string::npos);
         CHECK(server.stop() == 0);
     }
-    trace::stop();
-    trace::Trace recorded;
-    trace::StreamDecoder decoder(trace::collect_into(recorded));
-    REQUIRE(decoder.feed(bytes.data(), bytes.size()));
+    trace::Trace recorded = recording.finish();
     REQUIRE(recorded.dropped == 0);
     return recorded;
 }

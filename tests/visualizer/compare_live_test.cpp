@@ -25,6 +25,8 @@
 
 namespace {
 
+using viz_tests::free_port;
+
 using viz_tests::run;
 
 namespace fs = std::filesystem;
@@ -50,19 +52,6 @@ bool summary_row(const std::string& output, const std::string& model, std::vecto
         return true;
     }
     return false;
-}
-
-// A port nobody listens on now: the kernel picks one for a socket bound to port 0, which is then closed.
-std::uint16_t free_port() {
-    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(probe);
-    return ntohs(address.sin_port);
 }
 
 // True when a connect to 127.0.0.1:port succeeds (the connection is closed at once).

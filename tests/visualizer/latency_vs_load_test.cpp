@@ -27,17 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint16_t free_port() {
-    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(probe);
-    return ntohs(address.sin_port);
-}
+using viz_tests::free_port;
 
 // "latency   p50 786 us, p90 ..." -> 786e3 ns; the unit may be us or ms. -1 when absent.
 double load_p50_ns(const std::string& output) {

@@ -21,21 +21,10 @@
 
 namespace {
 
+using viz_tests::free_port;
+
 using viz_tests::run;
 namespace fs = std::filesystem;
-
-// A loopback port free now (the kernel's choice), for the server to take.
-std::uint16_t free_loopback_port() {
-    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t size = sizeof address;
-    ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size);
-    ::close(probe);
-    return ntohs(address.sin_port);
-}
 
 // The processes whose command line matches `pattern` (pgrep -f), one "pid command" a line; empty when none.
 std::string processes(const std::string& pattern) {
@@ -52,7 +41,7 @@ TEST_CASE("a viewer killed with SIGKILL leaves no server running", "[viz][wine][
     std::string prefix;
     if (!viz_tests::display_prefix(prefix)) FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
 
-    const std::uint16_t port = free_loopback_port();
+    const std::uint16_t port = free_port();
     REQUIRE(port != 0);
     const std::string port_text = std::to_string(port);
     const std::string viewer_pattern = "^[^ ]*socklab-viz --start iocp --port " + port_text + " ";

@@ -1,9 +1,14 @@
-// What the visualizer's process tests share: running a command through the shell, and finding a display for
-// socklab-viz (the machine's own, or Xvfb's).
+// What the visualizer's process tests share: running a command through the shell, finding a display for
+// socklab-viz (the machine's own, or Xvfb's), and a free loopback port for a server they start.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -33,6 +38,19 @@ inline bool display_prefix(std::string& prefix) {
         return true;
     }
     return false;
+}
+
+// A loopback port nobody listens on now: the kernel picks one for a socket bound to port 0, which is then closed.
+inline std::uint16_t free_port() {
+    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(probe);
+    return ntohs(address.sin_port);
 }
 
 }  // namespace viz_tests
