@@ -100,7 +100,7 @@ TEST_CASE("socklab-viz dumps the model figures the trace holds (--dump-model)", 
     // The conformance panel's sentence: under Wine it says plainly how Wine differs from Windows.
     CHECK(lines["runtime_note"].find("wakes completion-port waiters FIFO and ignores the concurrency value") !=
           std::string::npos);
-    CHECK(lines["runtime_note"].find("Windows releases LIFO and enforces it") != std::string::npos);
+    CHECK(lines["runtime_note"].find("Windows releases the most recent waiter first") != std::string::npos);
     CHECK(lines["port 0 waiters"] == "2 3 (oldest first)");
     CHECK(lines["port 0 wake_positions"] == "0 2");
     CHECK(lines["port 0 counted_depth"] == "1 sampled_depth 1 depth 1");
