@@ -73,7 +73,7 @@ struct Connection {
     bool close_when_sent = false;    // the session asked to close once its replies are out
     bool peer_finished = false;      // the client closed its side (recv returned 0)
     bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
-    bool receive_paused = false;     // back-pressure: replies wait for a client that does not read them
+    bool reading_paused = false;     // no receive posted because the send queue is full (back-pressure)
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -257,7 +257,7 @@ void on_received(CompletionRoutineServer& server, Connection& connection, IoRequ
     // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
     // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
     // again once they have gone.
-    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.receive_paused = true;
+    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.reading_paused = true;
     else if (!connection.peer_finished) start_receive(server, connection);
     finish_io(server, connection, request);
 }
@@ -279,8 +279,8 @@ void on_sent(CompletionRoutineServer& server, Connection& connection, IoRequest*
             connection.draining = true;
         }
     }
-    if (connection.receive_paused && connection.send_queue.size() < kMaxQueuedBytes) {
-        connection.receive_paused = false;  // the replies have gone: read from this client again
+    if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes) {
+        connection.reading_paused = false;  // the replies have gone: read from this client again
         start_receive(server, connection);
     }
     finish_io(server, connection, request);
