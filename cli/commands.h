@@ -19,7 +19,7 @@ int connect_command(const Arguments& arguments);
 
 // The checkout the CLI belongs to: $SOCKLAB_ROOT, else three folders above the executable (build/<preset>/cli).
 std::string repository_root();
-// Where the Windows build puts its programs (build/mingw/...), or next to this program on Windows.
+// Where the Windows build puts its programs (build/mingw/bin/...), or next to this program on Windows.
 std::string windows_program(const std::string& relative_path);
 
 // Exit code 2 and a message naming the command, for every wrong use.

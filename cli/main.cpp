@@ -28,7 +28,7 @@ std::string windows_program(const std::string& relative_path) {
 #ifdef _WIN32
     return (std::filesystem::path(relative_path).filename()).string();
 #else
-    return repository_root() + "/build/mingw/" + relative_path;
+    return repository_root() + "/build/mingw/bin/" + relative_path;
 #endif
 }
 

@@ -32,7 +32,7 @@ void on_stop_signal(int) { g_stop_requested = 1; }
 
 #ifdef _WIN32
 int serve_command(const Arguments& arguments) {
-    std::string server = windows_program("models/socklab-server.exe");
+    std::string server = windows_program("socklab-server.exe");
     std::vector<const char*> argv{server.c_str()};
     for (const std::string& argument : arguments) argv.push_back(argument.c_str());
     argv.push_back(nullptr);

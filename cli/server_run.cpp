@@ -23,7 +23,7 @@ ServerRun::~ServerRun() {
 }
 
 bool ServerRun::start(const std::vector<std::string>& arguments, std::string& error) {
-    const std::string server = windows_program("models/socklab-server.exe");
+    const std::string server = windows_program("socklab-server.exe");
     const std::string wine_run = repository_root() + "/cmake/wine-run";
     if (!std::filesystem::exists(server)) {
         error = server + " is not built yet: run ./socklab build (or cmake --preset mingw && cmake --build build/mingw)";

@@ -69,7 +69,7 @@ bool answers(std::uint16_t port) {
 }  // namespace
 
 TEST_CASE("compare mode runs iocp and select under Wine and both series count replies", "[viz][compare][wine][xvfb]") {
-    const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/models/socklab-server.exe";
+    const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/bin/socklab-server.exe";
     if (!fs::exists(server)) {
         WARN("the models are not built (" << server.string() << "): ./socklab build makes them");
         return;

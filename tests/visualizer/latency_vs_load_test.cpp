@@ -47,7 +47,7 @@ double load_p50_ns(const std::string& output) {
 
 TEST_CASE("the visualizer's p50 is within a factor of 3 of socklab load's on the same server", "[viz][clients][wine]") {
     const fs::path root(SOCKLAB_SOURCE_ROOT);
-    if (!fs::exists(root / "build/mingw/models/socklab-server.exe")) {
+    if (!fs::exists(root / "build/mingw/bin/socklab-server.exe")) {
         WARN("the models are not built: ./socklab build makes them");
         return;
     }

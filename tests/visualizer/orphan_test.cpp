@@ -36,7 +36,7 @@ std::string processes(const std::string& pattern) {
 }  // namespace
 
 TEST_CASE("a viewer killed with SIGKILL leaves no server running", "[viz][wine][xvfb][orphans]") {
-    const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/models/socklab-server.exe";
+    const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/bin/socklab-server.exe";
     if (!fs::exists(server)) FAIL("the models are not built (" << server.string() << "): ./socklab build makes them");
     std::string prefix;
     if (!viz_tests::display_prefix(prefix)) FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
