@@ -17,10 +17,9 @@ int viz_command(const Arguments& arguments);
 int lesson_command(const Arguments& arguments);
 int connect_command(const Arguments& arguments);
 
-// The checkout the CLI belongs to: $SOCKLAB_ROOT, else three folders above the executable (build/<preset>/cli).
+// The tree the CLI reads lessons/ and the model sources from: $SOCKLAB_ROOT, else the nearest folder above the
+// program that has lessons/ (the checkout, or the unpacked Windows zip), else the current folder.
 std::string repository_root();
-// Where the Windows build puts its programs (build/mingw/bin/...), or next to this program on Windows.
-std::string windows_program(const std::string& relative_path);
 
 // Exit code 2 and a message naming the command, for every wrong use.
 int usage_error(const std::string& command, const std::string& message);

@@ -1,7 +1,7 @@
 // cli/demo.cpp — `socklab demo`: the suite's main job on its defaults.
 //
 // With a display: the visualizer on the IOCP lesson, beside a live IOCP server (under Wine on Linux) with clients.
-// Without one (or with --terminal): the same run told in the terminal — a live IOCP server under Wine, driven
+// Without one (or with --terminal): the same run told in the terminal — a live IOCP server (under Wine on Linux), driven
 // by the load generator with every byte checked, then what its worker threads did, read from its trace: which
 // waiter each packet woke (most recent = what Windows does, oldest = what Wine 8.0 does), how many ran at once.
 #include <chrono>
@@ -16,6 +16,7 @@
 #include "cli/server_run.h"
 #include "cli/terminal.h"
 #include "common/load/load.h"
+#include "common/process/child_process.h"
 #include "common/trace/reader.h"
 
 #ifdef SOCKLAB_HAVE_VIZ_MODEL
@@ -23,15 +24,14 @@
 #include "visualizer/model/trace_model.h"
 #endif
 
-#ifndef _WIN32
-#include <unistd.h>
-#endif
-
 namespace socklab::cli {
 
 namespace {
 
 bool have_display() {
+#ifdef _WIN32
+    return true;  // a Windows session always has a desktop to open a window on
+#endif
     const char* x = std::getenv("DISPLAY");
     const char* wayland = std::getenv("WAYLAND_DISPLAY");
     return (x && *x) || (wayland && *wayland);
@@ -92,13 +92,12 @@ void tell_what_the_threads_did(const std::string& trace_path) {
 }
 #endif
 
-#ifndef _WIN32
 int terminal_demo(const std::string& model, unsigned clients, double seconds) {
     std::string trace_path =
         (std::filesystem::temp_directory_path() / ("socklab-demo-" + model + ".sltrace")).string();
     char seconds_text[32];
     std::snprintf(seconds_text, sizeof seconds_text, "%.0f", seconds);
-    for (const std::string& line : wrap_words("socklab demo: a live '" + model + "' server under Wine, " +
+    for (const std::string& line : wrap_words("socklab demo: a live '" + model + "' server" + kUnderWine + ", " +
                                                   std::to_string(clients) + " clients for " + seconds_text +
                                                   " s, every byte checked",
                                               static_cast<std::size_t>(terminal_width())))
@@ -113,7 +112,7 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
     std::uint16_t port = 0;
     std::string runtime = "this runtime";
     auto started = std::chrono::steady_clock::now();
-    const bool terminal = isatty(STDERR_FILENO);
+    const bool terminal = is_terminal(stderr);
     auto watch = [&](const std::string& line) {
         if (terminal) std::fprintf(stderr, "\r%72s\r", "");
         std::fputs(line.c_str(), stdout);
@@ -132,7 +131,7 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
         }
         double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         if (terminal && port == 0)
-            std::fprintf(stderr, "\r%c starting the server under Wine... %.1f s", "|/-\\"[tick % 4], waited);
+            std::fprintf(stderr, "\r%c starting the server%s... %.1f s", "|/-\\"[tick % 4], kUnderWine, waited);
         if (waited > 120) {
             std::fprintf(stderr, "\nsocklab demo: the server did not start within 120 s\n");
             return 1;
@@ -161,7 +160,6 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
 #endif
     return result.ok() && status == 0 ? 0 : 1;
 }
-#endif
 
 }  // namespace
 
@@ -178,19 +176,18 @@ int demo_command(const Arguments& arguments) {
     flags.count("clients", clients, 1, 2000, "clients of the load generator");
     flags.number("seconds", seconds, 1, 600, "how long the terminal demo drives the server");
     if (!flags.parse(arguments)) return flags.exit_code();
-    std::string viz = repository_root() + "/build/linux/visualizer/socklab-viz";
+#ifdef _WIN32
+    const std::string viz = (std::filesystem::path(process::this_program_folder()) / "socklab-viz.exe").string();
+#else
+    const std::string viz = repository_root() + "/build/linux/visualizer/socklab-viz";
+#endif
     if (!terminal_only && have_display() && std::filesystem::exists(viz)) {
         // The IOCP lesson at its live step, beside a live server with a slow, steady trickle of lines, so a class
         // can follow each packet waking a worker.
         return viz_command({"--lesson", "7", "--step", "6", "--start", model, "--connect", std::to_string(clients),
                             "--pace", "20"});
     }
-#ifdef _WIN32
-    std::fprintf(stderr, "socklab demo: on Windows, run socklab-viz --start %s\n", model.c_str());
-    return 1;
-#else
     return terminal_demo(model, static_cast<unsigned>(clients), seconds);
-#endif
 }
 
 }  // namespace socklab::cli

@@ -2,7 +2,7 @@
 //
 //   socklab lesson                 the lessons in reading order: number, title, steps
 //   socklab lesson 7               lesson 7 step by step: prose, the code its anchors quote, what to run
-//   socklab lesson 7 --check       every step run headless (live steps under Wine, reference steps in the
+//   socklab lesson 7 --check       every step run headless (live steps on Windows, or under Wine on Linux; reference steps in the
 //                                  reference model); each check printed met or not; exit 1 when one is not
 //
 // The lesson format, anchors and checks are visualizer/model/lesson.h and lesson_run.h; this file only prints
@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <memory>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -21,11 +21,7 @@
 #ifdef SOCKLAB_HAVE_LESSONS
 #include "visualizer/model/lesson.h"
 #include "visualizer/model/lesson_run.h"
-#ifndef _WIN32
-#include <unistd.h>
-
 #include "cli/server_run.h"
-#endif
 #endif
 
 namespace socklab::cli {
@@ -40,18 +36,17 @@ using lessons::Step;
 // Someone at a terminal reads the lesson: it is paged and waits for them. Piped, it is printed straight through.
 bool interactive() { return is_terminal(stdin) && is_terminal(stdout); }
 
-#ifndef _WIN32
-// A live step's server: socklab-server under Wine, via the same ServerRun as `socklab serve`.
+// A live step's server: socklab-server (under Wine on Linux), via the same ServerRun as `socklab serve`.
 class CliServer : public lessons::LiveServer {
 public:
     bool start(const std::string& model, const std::vector<std::string>& flags, const std::string& trace_file,
                std::uint16_t& port, std::string& error) override {
         std::vector<std::string> arguments{model, "--port", "0", "--trace-file", trace_file};
         arguments.insert(arguments.end(), flags.begin(), flags.end());
-        if (!run_->start(arguments, error)) return false;
+        if (!run_.start(arguments, error)) return false;
         std::string output;
         for (int waited_ms = 0; port == 0; waited_ms += 100) {
-            const bool alive = run_->pump(100, [&](const std::string& line) {
+            const bool alive = run_.pump(100, [&](const std::string& line) {
                 output += line;
                 const auto at = line.find(" listening on ");
                 if (at != std::string::npos)
@@ -67,23 +62,15 @@ public:
         return true;
     }
     bool stop(std::string& error) override {
-        run_->request_stop();
-        for (int waited_ms = 0; waited_ms < 20'000; waited_ms += 100)
-            if (!run_->pump(100, [](const std::string&) {})) {
-                run_->wait([](const std::string&) {});
-                return true;
-            }
-        // A server that does not stop would hold this command forever (ServerRun waits for it): report it and
-        // leave it be — its process group is its own, `ps` shows it.
-        error = "the server did not stop within 20 s of being asked (its shutdown hangs); it is still running";
-        run_.release();
-        return false;
+        bool forced = false;
+        run_.stop(std::chrono::seconds(20), nullptr, &forced);
+        if (forced) error = "the server did not stop within 20 s of being asked (its shutdown hangs); it was ended";
+        return !forced;
     }
 
 private:
-    std::unique_ptr<ServerRun> run_ = std::make_unique<ServerRun>();
+    ServerRun run_;
 };
-#endif
 
 std::string wrapped(const std::string& text, std::size_t width, const std::string& first_indent = "",
                     const std::string& next_indent = "") {
@@ -162,15 +149,11 @@ bool check_step(const Lesson& lesson, const Step& step, const AnchorIndex& ancho
     if (step.runs_reference()) {
         result = lessons::run_reference_step(step);
     } else {
-#ifdef _WIN32
-        result.error = "live steps run from Linux for now (the server is started under Wine)";
-#else
         CliServer server;
         const bool terminal = is_terminal(stderr);
         result = lessons::run_live_step(step, server, [&](const std::string& line) {
             if (terminal) std::fprintf(stderr, "    ... %s\n", line.c_str());
         });
-#endif
     }
     if (!result.trace_file.empty()) std::filesystem::remove(result.trace_file);  // the checks have read it
     if (!result.error.empty()) print_check(false, step.run.text, result.error, width);
@@ -234,7 +217,7 @@ int lesson_command(const Arguments& arguments) {
     flags.set_synopsis("[N] [options]\n\nWithout N: the lessons in reading order. With N: lesson N step by step — the "
                        "prose, the code\nits anchors quote (file:line), what to run and what to observe; it waits "
                        "for Enter between\nsteps in a terminal (r + Enter runs the step, q quits). With --check: every "
-                       "step run headless\n(live steps start the model under Wine), each check printed met or not; "
+                       "step run headless\n(live steps start the model's server, under Wine on Linux), each check printed met or not; "
                        "exit code 1 when\none is not met.\n\nThe prose is re-flowed to the width: --width, else $COLUMNS, else the terminal's,\nelse 80 (socklab lesson 7 --width 80). In a terminal, a step longer than the\nscreen is shown a screenful at a time (Enter: more); piped, the lesson is printed\nstraight through.");
     flags.toggle("check", check, "run every step and decide its checks");
     flags.toggle("static", static_only, "with --check: only parse the lesson and resolve its anchors (no runs)");

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/terminal.h"
+#include "common/process/child_process.h"
 
 #ifndef _WIN32
 #include <sys/resource.h>
@@ -16,20 +17,13 @@ namespace socklab::cli {
 
 std::string repository_root() {
     if (const char* root = std::getenv("SOCKLAB_ROOT"); root && *root) return root;
-#ifndef _WIN32
-    std::error_code error;
-    auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-    if (!error) return self.parent_path().parent_path().parent_path().parent_path().string();  // build/<preset>/cli
-#endif
+    // The nearest folder above this program that holds the lessons: the checkout (build/<preset>/cli/socklab,
+    // build/mingw/bin/socklab.exe) or an unpacked Windows zip (socklab.exe beside lessons/).
+    for (std::filesystem::path folder = process::this_program_folder(); !folder.empty(); folder = folder.parent_path()) {
+        if (std::filesystem::exists(folder / "lessons" / "order.txt")) return folder.string();
+        if (folder == folder.parent_path()) break;
+    }
     return std::filesystem::current_path().string();
-}
-
-std::string windows_program(const std::string& relative_path) {
-#ifdef _WIN32
-    return (std::filesystem::path(relative_path).filename()).string();
-#else
-    return repository_root() + "/build/mingw/bin/" + relative_path;
-#endif
 }
 
 int usage_error(const std::string& command, const std::string& message) {
@@ -39,9 +33,9 @@ int usage_error(const std::string& command, const std::string& message) {
 
 int viz_command(const Arguments& arguments) {
 #ifdef _WIN32
-    std::string program = "socklab-viz.exe";
+    const std::string program = (std::filesystem::path(process::this_program_folder()) / "socklab-viz.exe").string();
 #else
-    std::string program = repository_root() + "/build/linux/visualizer/socklab-viz";
+    const std::string program = repository_root() + "/build/linux/visualizer/socklab-viz";
 #endif
     if (!std::filesystem::exists(program)) {
         std::fprintf(stderr, "socklab viz: %s is not built (it needs GLFW and Dear ImGui: ./socklab build)\n",
@@ -50,14 +44,25 @@ int viz_command(const Arguments& arguments) {
     }
     std::vector<std::string> words{program, "--repo", repository_root()};
     words.insert(words.end(), arguments.begin(), arguments.end());
+#ifdef _WIN32
+    // No exec on Windows: the viewer runs as our child, its output passed through, until it closes.
+    process::ChildProcess viewer;
+    std::string error;
+    if (!viewer.start(words, {true}, error)) {
+        std::fprintf(stderr, "socklab viz: %s\n", error.c_str());
+        return 1;
+    }
+    while (viewer.pump(200, [](const std::string& line) { std::fputs(line.c_str(), stdout); })) {
+    }
+    return viewer.exit_code();
+#else
     std::vector<char*> argv;
     for (std::string& word : words) argv.push_back(word.data());
     argv.push_back(nullptr);
-#ifndef _WIN32
     execv(program.c_str(), argv.data());
-#endif
     std::perror("socklab viz");
     return 1;
+#endif
 }
 
 }  // namespace socklab::cli

@@ -1,43 +1,44 @@
-// cli/server_run.h — a socklab-server started by the CLI (under Wine on Linux) and stopped gracefully.
+// cli/server_run.h — a socklab-server started by the CLI and stopped gracefully: on Windows the
+// socklab-server.exe beside socklab.exe, on Linux the one in build/mingw/bin under Wine.
 //
-// Used by `socklab serve` (which forwards the server's output and waits) and by `socklab demo` (which starts a
-// server, drives it, then stops it). POSIX only: on Windows `socklab serve` runs the server directly.
+// Used by `socklab serve` (which forwards the server's output and waits), `demo`, `lesson`, `compare` and
+// `report` (which start a server, drive it, then stop it). The process itself is common/process's ChildProcess.
 #pragma once
 
-#ifndef _WIN32
-#include <sys/types.h>
-
-#include <functional>
+#include <chrono>
 #include <string>
 #include <vector>
 
+#include "common/process/child_process.h"
+
 namespace socklab::cli {
+
+// " under Wine" on Linux, "" on Windows: where the server runs, for messages about starting it.
+#ifdef _WIN32
+inline constexpr const char* kUnderWine = "";
+#else
+inline constexpr const char* kUnderWine = " under Wine";
+#endif
 
 class ServerRun {
 public:
-    ServerRun() = default;
-    ~ServerRun();
-    ServerRun(const ServerRun&) = delete;
-    ServerRun& operator=(const ServerRun&) = delete;
-
-    // Starts `cmake/wine-run socklab-server.exe <arguments> --stop-on-stdin-eof` in its own process group.
+    // Starts socklab-server <arguments> --stop-on-stdin-eof. False with a message when it is not built or
+    // cannot start.
     bool start(const std::vector<std::string>& arguments, std::string& error);
     // Reads the server's output for up to timeout_ms, passing each line to on_line. False once it exited.
-    bool pump(int timeout_ms, const std::function<void(const std::string& line)>& on_line);
-    // Asks for a graceful shutdown (closes the server's standard input).
-    void request_stop();
-    // Waits for the server to exit (forwarding output); returns its exit code.
-    int wait(const std::function<void(const std::string& line)>& on_line);
-    bool exited() const { return exited_; }
+    bool pump(int timeout_ms, const process::LineHandler& on_line) { return server_.pump(timeout_ms, on_line); }
+    // Asks for a graceful shutdown: closes the server's standard input.
+    void request_stop() { server_.close_input(); }
+    // Waits for the server to exit (forwarding its output); returns its exit code.
+    int wait(const process::LineHandler& on_line);
+    // Asks it to stop and waits up to `grace`; then ends it (forced says so). Returns its exit code.
+    int stop(std::chrono::milliseconds grace, const process::LineHandler& on_line, bool* forced) {
+        return server_.stop(grace, on_line, forced);
+    }
+    bool exited() const { return server_.exited(); }
 
 private:
-    pid_t child_ = -1;
-    int input_ = -1;   // the server's standard input (we write nothing; closing it means "stop")
-    int output_ = -1;  // the server's standard output
-    std::string pending_;
-    bool exited_ = false;
-    int status_ = 0;
+    process::ChildProcess server_;  // stopped by its destructor if still running
 };
 
 }  // namespace socklab::cli
-#endif

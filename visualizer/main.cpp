@@ -72,7 +72,6 @@ struct Options {
     std::vector<std::string> client_lines;
     double wait_live_seconds = 30;
     bool gate = false;
-    std::string socklab_command;  // default: <repo>/socklab
     std::string record;           // live: record the first live session to this file
     std::string select_kind;      // select the last event of this kind before each cursor (wait_end, ...)
     int lesson = -1;              // --lesson N
@@ -115,7 +114,6 @@ const char* const kUsage =
     "  --record FILE            record the first live session to FILE (a trace --replay opens)\n"
     "  --select KIND            select the last event of KIND (wait_end, packet_dequeued, ...) before the\n"
     "                           cursor, so the event and source panels show it (for screenshots)\n"
-    "  --socklab PATH           the socklab command that --start runs (default: REPO/socklab)\n"
     "  --dump-model             print the first session's derived figures as text and exit\n"
     "  --export-chrome OUT.json write the first session as Chrome trace JSON (Perfetto) and exit\n"
     "  --scale S                text and sizes S times larger (0.75..3; default: the monitor's DPI); Ctrl +/-\n"
@@ -181,7 +179,6 @@ bool parse_options(int argc, char** argv, Options& options) {
             else if (arg == "--gate") options.gate = true;
             else if (arg == "--record") options.record = value();
             else if (arg == "--select") options.select_kind = value();
-            else if (arg == "--socklab") options.socklab_command = value();
             else if (arg == "--help" || arg == "-h") {
                 std::fputs(kUsage, stdout);
                 std::exit(0);
@@ -268,7 +265,7 @@ bool open_sessions(const Options& options, ui::AppState& app) {
     for (const auto& start : options.starts) {
         std::string error;
         // Ports not given are 0: the server picks free ones and says which (Session reads them from its output).
-        auto session = Session::start_server(app.socklab_command, start.model, static_cast<std::uint16_t>(start.port),
+        auto session = Session::start_server(app.repo_root, start.model, static_cast<std::uint16_t>(start.port),
                                              static_cast<std::uint16_t>(start.trace_port), error);
         if (!session) {
             std::fprintf(stderr, "socklab-viz: cannot start %s: %s\n", start.model.c_str(), error.c_str());
@@ -437,12 +434,11 @@ int main(int argc, char** argv) {
     app.repo_root = !options.repo_root.empty()         ? options.repo_root
                     : std::getenv("SOCKLAB_ROOT")      ? std::getenv("SOCKLAB_ROOT")
                                                        : SOCKLAB_SOURCE_ROOT;
-    app.socklab_command = options.socklab_command.empty() ? app.repo_root + "/socklab" : options.socklab_command;
     if (!open_sessions(options, app)) return 1;
     app.compare_view = !options.compare.empty();
     if (options.lesson >= 0) {
         std::string error;
-        app.lesson = LessonSession::open(app.repo_root, options.lesson, app.socklab_command, error);
+        app.lesson = LessonSession::open(app.repo_root, options.lesson, error);
         if (!app.lesson) {
             std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
             return 1;

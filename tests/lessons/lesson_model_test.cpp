@@ -198,7 +198,7 @@ TEST_CASE("live checks are decided from the replies that came back", "[lessons]"
 
 TEST_CASE("the lesson panel checks turn met as the scenario is played", "[lessons]") {
     std::string error;
-    auto lesson = socklab::viz::LessonSession::open(kRoot, 7, kRoot + "/socklab", error);
+    auto lesson = socklab::viz::LessonSession::open(kRoot, 7, error);
     REQUIRE(lesson);
     lesson->go_to(3);  // step 4: LIFO in the reference model
     REQUIRE(lesson->step().runs_reference());

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "common/net/socket.h"
 #include "visualizer/model/server_process.h"
@@ -19,19 +20,18 @@ std::uint16_t free_port() {
     return probe.valid() ? net::local_port(probe) : 0;
 }
 
-// A live step's server, started the way the visualizer starts every server: `socklab serve MODEL ...`, with a
-// trace file (for the checks) and a trace port (for the live view).
+// A live step's server, started the way the visualizer starts every server (ServerProcess), with a trace file
+// (for the checks) and a trace port (for the live view).
 class VisualizerServer : public lessons::LiveServer {
 public:
-    VisualizerServer(std::string socklab_command, std::uint16_t trace_port)
-        : socklab_(std::move(socklab_command)), trace_port_(trace_port) {}
+    VisualizerServer(std::string root, std::uint16_t trace_port) : root_(std::move(root)), trace_port_(trace_port) {}
 
     bool start(const std::string& model, const std::vector<std::string>& flags, const std::string& trace_file,
                std::uint16_t& port, std::string& error) override {
-        std::vector<std::string> arguments{"serve", model, "--port", "0", "--trace-file", trace_file};
+        std::vector<std::string> arguments{model, "--port", "0", "--trace-file", trace_file};
         if (trace_port_) arguments.insert(arguments.end(), {"--trace-port", std::to_string(trace_port_)});
         arguments.insert(arguments.end(), flags.begin(), flags.end());
-        if (!process_.start(socklab_, arguments, error)) return false;
+        if (!process_.start(root_, arguments, error)) return false;
         for (auto started = std::chrono::steady_clock::now();;) {
             process_.poll();
             for (const std::string& line : process_.output()) {
@@ -54,12 +54,12 @@ public:
         }
     }
     bool stop(std::string&) override {
-        process_.stop();  // SIGTERM, then SIGKILL after 3 s: the trace file is then whatever was written
+        process_.stop();  // stdin closed, then ended after 5 s: the trace file is then whatever was written
         return true;
     }
 
 private:
-    std::string socklab_;
+    std::string root_;
     std::uint16_t trace_port_;
     ServerProcess process_;
 };
@@ -67,7 +67,7 @@ private:
 }  // namespace
 
 std::unique_ptr<LessonSession> LessonSession::open(const std::string& repo_root, int number,
-                                                   const std::string& socklab_command, std::string& error) {
+                                                   std::string& error) {
     std::unique_ptr<LessonSession> session(new LessonSession());
     for (const std::string& file : lessons::lesson_files(repo_root + "/lessons", error)) {
         lessons::Lesson lesson = lessons::load_lesson(file);
@@ -85,7 +85,7 @@ std::unique_ptr<LessonSession> LessonSession::open(const std::string& repo_root,
         return nullptr;
     }
     session->anchors_ = lessons::AnchorIndex::scan(repo_root);
-    session->socklab_command_ = socklab_command;
+    session->root_ = repo_root;
     session->go_to(0);
     return session;
 }
@@ -122,7 +122,7 @@ void LessonSession::start_live_run() {
     running_ = true;
     worker_ = std::thread([this, step = step()] {
         const std::uint16_t trace_port = free_port();
-        VisualizerServer server(socklab_command_, trace_port);
+        VisualizerServer server(root_, trace_port);
         lessons::StepResult result = lessons::run_live_step(step, server, [&](const std::string& line) {
             std::lock_guard guard(lock_);
             log_.push_back(line);

@@ -36,7 +36,7 @@ public:
     // Opens lesson `number` of repo_root/lessons (order.txt). Null with a message when there is none or it does
     // not parse.
     static std::unique_ptr<LessonSession> open(const std::string& repo_root, int number,
-                                               const std::string& socklab_command, std::string& error);
+                                               std::string& error);
     ~LessonSession();
 
     const lessons::Lesson& lesson() const { return lesson_; }
@@ -70,7 +70,7 @@ private:
 
     lessons::Lesson lesson_;
     lessons::AnchorIndex anchors_;
-    std::string socklab_command_;
+    std::string root_;  // the tree of lessons/ and, on Linux, build/mingw/bin/socklab-server.exe
     std::size_t step_ = 0;
     unsigned serial_ = 0;
 

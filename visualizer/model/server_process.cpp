@@ -1,120 +1,31 @@
-// visualizer/model/server_process.cpp — see server_process.h. POSIX fork/exec.
+// visualizer/model/server_process.cpp — see server_process.h.
 #include "visualizer/model/server_process.h"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <arpa/inet.h>
 #include <cstdlib>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
+
+#include "common/net/socket.h"
 
 namespace socklab::viz {
 
-ServerProcess::~ServerProcess() { stop(); }
-
-bool ServerProcess::start(const std::string& program, const std::vector<std::string>& args, std::string& error) {
-    int pipe_ends[2];
-    if (::pipe2(pipe_ends, O_CLOEXEC) != 0) {
-        error = std::string("pipe: ") + std::strerror(errno);
-        return false;
-    }
-    command_line_ = program;
-    for (const auto& arg : args) command_line_ += " " + arg;
-
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(program.c_str()));
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-
-    const pid_t viewer = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        error = std::string("fork: ") + std::strerror(errno);
-        ::close(pipe_ends[0]);
-        ::close(pipe_ends[1]);
-        return false;
-    }
-    if (pid == 0) {
-        // The child: its own process group, so stop() reaches Wine's processes too; output into the pipe.
-        ::setpgid(0, 0);
-        // No orphans: when the viewer dies, however it dies (SIGKILL, a crash), the kernel sends this process
-        // SIGTERM, and `socklab serve` (the `socklab` script execs it, keeping this pid and this setting) then
-        // stops its Wine server as on Ctrl-C. The setting survives exec; a viewer already gone before it was
-        // made (getppid() no longer the viewer) is handled here.
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (::getppid() != viewer) ::_exit(1);
-        ::dup2(pipe_ends[1], STDOUT_FILENO);
-        ::dup2(pipe_ends[1], STDERR_FILENO);
-        ::execv(program.c_str(), argv.data());
-        const char* message = "exec failed: the socklab command was not found or is not executable\n";
-        [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, message, std::strlen(message));
-        ::_exit(127);
-    }
-    ::close(pipe_ends[1]);
-    output_fd_ = pipe_ends[0];
-    ::fcntl(output_fd_, F_SETFL, ::fcntl(output_fd_, F_GETFL) | O_NONBLOCK);
-    pid_ = pid;
-    exited_ = false;
+bool ServerProcess::start(const std::string& root, const std::vector<std::string>& server_arguments,
+                          std::string& error) {
+    const std::vector<std::string> command = process::server_command(root, server_arguments, error);
+    if (command.empty() || !process_.start(command, {/*merge_stderr=*/true}, error)) return false;
     started_ = std::chrono::steady_clock::now();
     return true;
 }
 
+void ServerProcess::keep(const std::string& line) {
+    output_.push_back(line.back() == '\n' ? line.substr(0, line.size() - 1) : line);
+    if (output_.size() > 200) output_.erase(output_.begin(), output_.end() - 200);
+}
+
 void ServerProcess::poll() {
-    if (output_fd_ >= 0) {
-        char chunk[4096];
-        for (;;) {
-            const ssize_t got = ::read(output_fd_, chunk, sizeof chunk);
-            if (got <= 0) {
-                // 0: every writer closed the pipe. Note a persistent wineserver may keep it open (DESIGN.md §1),
-                // so an exit is noticed through waitpid below, never through the pipe alone.
-                if (got == 0) {
-                    ::close(output_fd_);
-                    output_fd_ = -1;
-                }
-                break;
-            }
-            partial_line_.append(chunk, static_cast<std::size_t>(got));
-            for (std::size_t end; (end = partial_line_.find('\n')) != std::string::npos;) {
-                output_.push_back(partial_line_.substr(0, end));
-                partial_line_.erase(0, end + 1);
-            }
-            if (output_.size() > 200) output_.erase(output_.begin(), output_.end() - 200);
-        }
-    }
-    if (pid_ > 0 && !exited_) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            exited_ = true;
-            exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-    }
+    process_.pump(0, [this](const std::string& line) { keep(line); });
 }
 
 void ServerProcess::stop() {
-    if (pid_ > 0 && !exited_) {
-        ::kill(-pid_, SIGTERM);  // the group this process leads: the CLI and the Wine process it started
-        for (int waited_ms = 0; waited_ms < 3000; waited_ms += 20) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                exited_ = true;
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        if (!exited_) {
-            ::kill(-pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            exited_ = true;
-        }
-    }
-    if (output_fd_ >= 0) ::close(output_fd_);
-    output_fd_ = -1;
+    process_.stop(std::chrono::seconds(5), [this](const std::string& line) { keep(line); });
 }
 
 double ServerProcess::seconds_since_start() const {
@@ -142,18 +53,12 @@ bool parse_listening_line(const std::string& line, std::uint16_t& port, std::uin
 }
 
 bool port_in_use(std::uint16_t port) {
-    const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe < 0) return false;  // cannot tell: let the server try and report
-    // SO_REUSEADDR, as servers set it: connections lingering in TIME_WAIT do not count, only a listener does.
-    int on = 1;
-    ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool in_use = ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 && errno == EADDRINUSE;
-    ::close(probe);
-    return in_use;
+    static net::Startup startup;
+    // A listener of our own on the port: its bind fails when something listens there already. (On Linux it sets
+    // SO_REUSEADDR, as servers do, so connections lingering in TIME_WAIT do not count.)
+    std::string error;
+    const net::Socket probe = net::listen_tcp("127.0.0.1", port, error);
+    return !probe.valid() && error.rfind("bind ", 0) == 0;
 }
 
 }  // namespace socklab::viz

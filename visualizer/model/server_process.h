@@ -1,6 +1,7 @@
-// visualizer/model/server_process.h — a server the visualizer started itself: `<repo>/socklab serve ...`.
+// visualizer/model/server_process.h — a server the visualizer started itself: socklab-server, through the
+// launcher the CLI uses too (common/process/child_process.h).
 //
-// On Linux the CLI runs the Windows server under Wine, which takes about 2 s to start (longer the first time,
+// On Linux the server runs under Wine, which takes about 2 s to start (longer the first time,
 // when it creates the Wine prefix), so the UI shows the process's output and the time waited meanwhile.
 #pragma once
 
@@ -9,40 +10,40 @@
 #include <string>
 #include <vector>
 
+#include "common/process/child_process.h"
+
 namespace socklab::viz {
 
 class ServerProcess {
 public:
     ServerProcess() = default;
-    ~ServerProcess();
+    ~ServerProcess() { stop(); }
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
 
-    // Runs `program args...` in its own process group, its output captured. False with a message on failure.
-    // The process gets SIGTERM when the thread that called start() ends, and so when the viewer dies however it
-    // dies (Linux's parent-death signal): call it from a thread that outlives the server, or stop() first.
-    bool start(const std::string& program, const std::vector<std::string>& args, std::string& error);
+    // Runs socklab-server with these arguments (beside this program on Windows; under Wine from <root>/build/
+    // mingw/bin on Linux: process::server_command), its output captured. False with a message on failure.
+    // It dies with the viewer however the viewer ends (common/process/child_process.h); on Linux that is tied
+    // to the thread that calls start(): call it from a thread that outlives the server, or stop() first.
+    bool start(const std::string& root, const std::vector<std::string>& server_arguments, std::string& error);
     // Reads new output and notices an exit. Never blocks. Call once per frame.
     void poll();
-    // Asks the server to stop (SIGTERM to its process group), then kills it if it is still there after 3 s.
+    // Asks the server to stop (closes its standard input), then ends it if it is still there after 5 s.
     void stop();
 
-    bool running() const { return pid_ > 0 && !exited_; }
-    bool exited() const { return exited_; }
-    int exit_status() const { return exit_status_; }
+    bool running() const { return process_.running(); }
+    bool exited() const { return process_.exited(); }
+    int exit_status() const { return process_.exit_code(); }
     double seconds_since_start() const;
-    const std::string& command_line() const { return command_line_; }
+    const std::string& command_line() const { return process_.command_line(); }
     // The last lines the process printed (stdout and stderr together).
     const std::vector<std::string>& output() const { return output_; }
 
 private:
-    int pid_ = -1;
-    int output_fd_ = -1;
-    bool exited_ = false;
-    int exit_status_ = 0;
-    std::string partial_line_;
+    void keep(const std::string& line);
+
+    process::ChildProcess process_;
     std::vector<std::string> output_;
-    std::string command_line_;
     std::chrono::steady_clock::time_point started_{};
 };
 

@@ -58,7 +58,7 @@ std::unique_ptr<Session> Session::attach(const std::string& host, std::uint16_t 
     return session;
 }
 
-std::unique_ptr<Session> Session::start_server(const std::string& socklab_command, const std::string& model,
+std::unique_ptr<Session> Session::start_server(const std::string& root, const std::string& model,
                                                std::uint16_t port, std::uint16_t trace_port, std::string& error) {
     for (const std::uint16_t wanted : {port, trace_port}) {
         if (wanted != 0 && port_in_use(wanted)) {
@@ -76,9 +76,7 @@ std::unique_ptr<Session> Session::start_server(const std::string& socklab_comman
     session->model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
     session->install_decoder();
     session->server_ = std::make_unique<ServerProcess>();
-    if (!session->server_->start(socklab_command,
-                                 {"serve", model, "--port", std::to_string(port), "--trace-port",
-                                  std::to_string(trace_port)},
+    if (!session->server_->start(root, {model, "--port", std::to_string(port), "--trace-port", std::to_string(trace_port)},
                                  error))
         return nullptr;
     if (port) session->clients_.set_server(session->host_, port);

@@ -33,11 +33,11 @@ public:
     // server_port is where the session's clients connect (0 = no clients).
     static std::unique_ptr<Session> attach(const std::string& host, std::uint16_t trace_port,
                                            std::uint16_t server_port);
-    // Runs `socklab_command serve MODEL --port P --trace-port T`, then attaches once its trace port answers.
+    // Runs socklab-server MODEL --port P --trace-port T (ServerProcess), then attaches once its trace port answers.
     // A port of 0 lets the server pick a free one, read back from the line it prints once listening, so
     // several servers (and other programs' servers) never clash. A port given and already in use fails here,
     // with the error saying so, instead of after Wine's seconds of start-up.
-    static std::unique_ptr<Session> start_server(const std::string& socklab_command, const std::string& model,
+    static std::unique_ptr<Session> start_server(const std::string& root, const std::string& model,
                                                  std::uint16_t port, std::uint16_t trace_port, std::string& error);
     // A finished trace held in memory: a test's, or a synthetic one.
     static std::unique_ptr<Session> from_trace(std::string title, const trace::Trace& trace);

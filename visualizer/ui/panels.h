@@ -54,7 +54,6 @@ struct AppState {
     std::vector<SessionView> views;  // one per session, same order
     int selected_session = 0;
     std::string repo_root;           // for the source panel
-    std::string socklab_command;     // what "Start server" runs: REPO/socklab unless --socklab says otherwise
     std::string screenshot_request;  // a path: main writes a PNG of the next frame there
     std::string status;              // one line at the bottom of the sidebar
     std::unique_ptr<LessonSession> lesson;  // --lesson N: the lesson panel shows it

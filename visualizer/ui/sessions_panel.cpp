@@ -59,7 +59,7 @@ void draw_sessions(AppState& app) {
     ImGui::InputInt("trace port", &trace_port, 0);
     if (ImGui::Button("Start server")) {
         std::string error;
-        auto session = Session::start_server(app.socklab_command, kModels[model],
+        auto session = Session::start_server(app.repo_root, kModels[model],
                                              static_cast<std::uint16_t>(port), static_cast<std::uint16_t>(trace_port),
                                              error);
         if (session) {
