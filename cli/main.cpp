@@ -8,7 +8,9 @@
 #include "cli/terminal.h"
 #include "common/process/child_process.h"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/resource.h>
 #include <unistd.h>
 #endif
@@ -89,6 +91,17 @@ const char* const kHelp =
     "\n"
     "`socklab <command> --help` tells more. From a checkout, ./socklab also has `build` and `test`.\n";
 
+// Whether socklab.exe was started by a double-click in Explorer rather than typed in a console: then Windows made
+// a console for it alone, so it is the only process attached to that console.
+bool started_by_double_click() {
+#ifdef _WIN32
+    DWORD processes[2];
+    return GetConsoleProcessList(processes, 2) == 1;
+#else
+    return false;
+#endif
+}
+
 // The help, laid out for the terminal it is read in.
 std::string help_text() { return socklab::cli::fit_help(kHelp, static_cast<std::size_t>(socklab::cli::terminal_width())); }
 
@@ -104,6 +117,8 @@ int main(int argc, char** argv) {
         setrlimit(RLIMIT_NOFILE, &files);
     }
 #endif
+    // A double-click means "show me": the demo, not a help text in a window that closes at once.
+    if (argc < 2 && started_by_double_click()) return demo_command({});
     if (argc < 2) {
         std::fputs(help_text().c_str(), stderr);
         return 2;
