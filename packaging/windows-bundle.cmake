@@ -19,4 +19,5 @@ set(CPACK_GENERATOR ZIP)
 set(CPACK_PACKAGE_NAME socklab)
 set(CPACK_PACKAGE_FILE_NAME "socklab-${PROJECT_VERSION}-windows-x64")
 set(CPACK_INCLUDE_TOPLEVEL_DIRECTORY ON)  # unpacks into one folder of that name
+set(CPACK_STRIP_FILES ON)                 # the programs without their debug information: a third of the size
 include(CPack)
