@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/catch.hpp"
+#include "tests/visualizer/event_builder.h"
 #include "visualizer/model/lesson.h"
 #include "visualizer/model/lesson_run.h"
 #include "visualizer/model/lesson_session.h"
@@ -194,6 +195,102 @@ TEST_CASE("live checks are decided from the replies that came back", "[lessons]"
     CHECK_FALSE(checks[1].met);
     CHECK_FALSE(checks[2].met);  // 810 ms
     CHECK_FALSE(checks[3].met);  // an empty trace names no runtime
+}
+
+namespace {
+
+// A live step that only measures the runtime, as lesson 7 step 6 does.
+lessons::Step measuring_step() {
+    static const lessons::Lesson lesson = lessons::parse_lesson(
+        "# Port\n\n## Step 1: Port\n\n```socklab\nrun live iocp --workers 3 --concurrency 2\nconnect 1\n"
+        "expect measured lifo-share\nexpect measured most-running\n```\n",
+        "lessons/45-port.md");
+    REQUIRE(lesson.parsed());
+    return lesson.steps[0];
+}
+
+// Three workers wait on a port with concurrency value 2; every packet releases the OLDEST waiter (FIFO, what
+// Wine does), and the released workers keep running, so three run at once without any of them blocking.
+socklab::viz::testing::EventBuilder fifo_and_over_the_value() {
+    socklab::viz::testing::EventBuilder b;
+    b.server_start(2);
+    for (std::uint16_t worker : {1, 2, 3}) b.wait_port(worker);  // waiters: 1 (oldest), 2, 3 (most recent)
+    b.wake(1);       // oldest of three
+    b.wait_port(1);  // 2, 3, 1
+    b.wake(2);       // oldest of three
+    b.wait_port(2);  // 3, 1, 2
+    b.wake(3);       // oldest of three
+    b.wake(1);       // oldest of two; 3 and 1 running
+    b.wake(2);       // the last waiter: 3 running against a value of 2, none blocked
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("measured port checks hold a Windows trace to the documented rules and only measure under Wine",
+          "[lessons]") {
+    const lessons::Step step = measuring_step();
+    socklab::viz::testing::EventBuilder b = fifo_and_over_the_value();
+    socklab::viz::TraceModel windows = b.model(), wine = b.model();
+    windows.take_info("runtime", "Windows 10.0.19045");
+    wine.take_info("runtime", "Wine 8.0");
+    REQUIRE(windows.conformance().lifo_share() == 0);
+    REQUIRE(windows.conformance().most_running == 3);
+
+    const auto on_windows = lessons::decide_checks(step, {}, windows);
+    REQUIRE(on_windows.size() == 2);
+    INFO(on_windows[0].detail << "\n" << on_windows[1].detail);
+    CHECK_FALSE(on_windows[0].met);  // FIFO: LIFO share 0, Windows documents LIFO
+    CHECK(on_windows[0].detail.find("NOT MET on Windows") != std::string::npos);
+    CHECK_FALSE(on_windows[1].met);  // 3 ran against a value of 2 with nobody blocked
+    CHECK(on_windows[1].detail.find("3 ran where 2 would be allowed (2 + 0 blocked)") != std::string::npos);
+
+    const auto under_wine = lessons::decide_checks(step, {}, wine);
+    REQUIRE(under_wine.size() == 2);
+    INFO(under_wine[0].detail << "\n" << under_wine[1].detail);
+    CHECK(under_wine[0].met);  // measured and named: Wine's FIFO is what the lesson shows, not a failure
+    CHECK(under_wine[0].detail.find("under Wine 8.0") != std::string::npos);
+    CHECK(under_wine[0].detail.find("this runtime differs") != std::string::npos);
+    CHECK(under_wine[1].met);
+    CHECK(under_wine[1].detail.find("this runtime let more run") != std::string::npos);
+}
+
+TEST_CASE("a Windows trace may run more workers than the value while the others were blocked", "[lessons]") {
+    // Lesson 7 step 7 as a trace: value 2, four workers. Two are released (LIFO) and block in /work; the port
+    // releases the other two, which block too; then all four Sleeps return: 4 run, the value plus the 2 blocked
+    // when the last waiter was released.
+    socklab::viz::testing::EventBuilder b;
+    b.server_start(2);
+    for (std::uint16_t worker : {1, 2, 3, 4}) b.wait_port(worker);
+    b.wake(4);
+    b.wake(3);
+    for (std::uint16_t worker : {4, 3}) b.add(socklab::viz::Kind::block_begin, worker, 0, 200);
+    b.wake(2);
+    b.wake(1);
+    for (std::uint16_t worker : {2, 1}) b.add(socklab::viz::Kind::block_begin, worker, 0, 200);
+    for (std::uint16_t worker : {4, 3, 2, 1}) b.add(socklab::viz::Kind::block_end, worker);
+    socklab::viz::TraceModel windows = b.model();
+    windows.take_info("runtime", "Windows 10.0.19045");
+    REQUIRE(windows.conformance().most_running == 4);
+    const auto checks = lessons::decide_checks(measuring_step(), {}, windows);
+    REQUIRE(checks.size() == 2);
+    INFO(checks[0].detail << "\n" << checks[1].detail);
+    CHECK(checks[0].met);  // every wake with a choice took the most recent waiter
+    CHECK(checks[1].met);
+    CHECK(checks[1].detail.find("4 ran where 4 would be allowed (2 + 2 blocked)") != std::string::npos);
+
+    // Then two more wait; 4 and 3 block and come back (4 run again), and the port releases a fifth worker on
+    // top: Windows releases none while the value is reached, whoever was blocked a moment ago.
+    b.wait_port(5);
+    b.wait_port(6);
+    for (std::uint16_t worker : {4, 3}) b.add(socklab::viz::Kind::block_begin, worker, 0, 200);
+    for (std::uint16_t worker : {4, 3}) b.add(socklab::viz::Kind::block_end, worker);
+    b.wake(6);
+    socklab::viz::TraceModel over = b.model();
+    over.take_info("runtime", "Windows 10.0.19045");
+    const auto over_checks = lessons::decide_checks(measuring_step(), {}, over);
+    INFO(over_checks[1].detail);
+    CHECK_FALSE(over_checks[1].met);
 }
 
 TEST_CASE("the lesson panel checks turn met as the scenario is played", "[lessons]") {

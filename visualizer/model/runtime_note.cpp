@@ -6,14 +6,15 @@
 namespace socklab::viz {
 
 std::string runtime_note(const TraceModel& model) {
-    if (model.runtime_is_wine())
+    const RuntimeKind kind = classify_runtime(model.runtime());
+    if (kind == RuntimeKind::wine)
         return "This runtime (Wine) wakes completion-port waiters FIFO and ignores the concurrency value, whereas "
                "Windows releases the most recent waiter first, and only while fewer threads run than the "
                "concurrency value (\"I/O Completion Ports\"). What you see here is Wine's behaviour, not Windows'; "
                "the reference model shows the Windows rules.";
-    if (model.runtime().find("synthetic") != std::string::npos)
+    if (kind == RuntimeKind::synthetic)
         return "A synthetic trace made by socklab-viz itself: not a measurement.";
-    if (model.runtime().empty()) return "The trace does not name its runtime: compare figures only with care.";
+    if (kind == RuntimeKind::unnamed) return "The trace does not name its runtime: compare figures only with care.";
     return "";
 }
 
