@@ -118,10 +118,30 @@ static bool resolve(const std::string& host, std::uint16_t port, sockaddr_in& ad
     return true;
 }
 
+// A new TCP socket that programs this process starts do not inherit: a server started by the visualizer must
+// not keep the viewer's connections open (to itself, among others) after the viewer closed them.
+static Socket open_tcp_socket() {
+#ifdef _WIN32
+    return Socket(static_cast<NativeSocket>(
+        WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT)));
+#else
+    return Socket(static_cast<NativeSocket>(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP)));
+#endif
+}
+
+// A non-blocking connect that has started and not finished yet reports this "error".
+static bool connect_in_progress(int code) {
+#ifdef _WIN32
+    return code == WSAEWOULDBLOCK;
+#else
+    return code == EINPROGRESS;
+#endif
+}
+
 Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& error, int timeout_ms) {
     sockaddr_in address;
     if (!resolve(host, port, address, error)) return Socket();
-    Socket socket(static_cast<NativeSocket>(::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)));
+    Socket socket = open_tcp_socket();
     if (!socket.valid()) {
         error = "socket: " + error_text(last_error());
         return Socket();
@@ -137,12 +157,7 @@ Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& err
         set_nonblocking(socket, true);
         if (::connect(as_native(socket), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
             int code = last_error();
-#ifdef _WIN32
-            bool in_progress = code == WSAEWOULDBLOCK;
-#else
-            bool in_progress = code == EINPROGRESS;
-#endif
-            if (!in_progress) {
+            if (!connect_in_progress(code)) {
                 error = where + error_text(code);
                 return Socket();
             }
@@ -151,10 +166,7 @@ Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& err
                 error = where + "no answer within " + std::to_string(timeout_ms) + " ms";
                 return Socket();
             }
-            int failure = 0;
-            socklen_t length = sizeof failure;
-            getsockopt(as_native(socket), SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&failure), &length);
-            if (failure != 0) {
+            if (const int failure = connect_result(socket); failure != 0) {
                 error = where + error_text(failure);
                 return Socket();
             }
@@ -165,10 +177,38 @@ Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& err
     return socket;
 }
 
+Socket start_connect(const std::string& host, std::uint16_t port, bool& connected, std::string& error) {
+    connected = false;
+    sockaddr_in address;
+    if (!resolve(host, port, address, error)) return Socket();
+    Socket socket = open_tcp_socket();
+    if (!socket.valid() || !set_nonblocking(socket, true)) {
+        error = "socket: " + error_text(last_error());
+        return Socket();
+    }
+    if (::connect(as_native(socket), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+        connected = true;  // loopback can finish at once
+        return socket;
+    }
+    if (const int code = last_error(); !connect_in_progress(code)) {
+        error = "connect to " + host + ":" + std::to_string(port) + ": " + error_text(code);
+        return Socket();
+    }
+    return socket;
+}
+
+int connect_result(const Socket& socket) {
+    int failure = 0;
+    socklen_t length = sizeof failure;
+    if (getsockopt(as_native(socket), SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&failure), &length) != 0)
+        return last_error();
+    return failure;
+}
+
 Socket listen_tcp(const std::string& address_text, std::uint16_t port, std::string& error, int backlog) {
     sockaddr_in address;
     if (!resolve(address_text, port, address, error)) return Socket();
-    Socket socket(static_cast<NativeSocket>(::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)));
+    Socket socket = open_tcp_socket();
     if (!socket.valid()) {
         error = "socket: " + error_text(last_error());
         return Socket();

@@ -56,6 +56,13 @@ bool would_block(int code);
 // which can be minutes when a server's accept queue is full). Returns a blocking socket, or an invalid one
 // and sets error.
 Socket connect_tcp(const std::string& host, std::uint16_t port, std::string& error, int timeout_ms = -1);
+// Starts connecting to host:port without waiting, for programs that poll many sockets in one loop (the
+// visualizer's clients and trace connection). Returns a non-blocking socket, `connected` true when the connect
+// finished at once; otherwise it finishes later: wait for poll_out() (or an error) and ask connect_result().
+// An invalid socket and error set when it failed at once.
+Socket start_connect(const std::string& host, std::uint16_t port, bool& connected, std::string& error);
+// After start_connect's socket polled ready: 0 when the connection is up, else its error code (for error_text).
+int connect_result(const Socket& socket);
 // A listening socket on address:port (port 0 = any free port). On failure sets error.
 Socket listen_tcp(const std::string& address, std::uint16_t port, std::string& error, int backlog = 512);
 Socket accept_client(const Socket& listener);

@@ -9,15 +9,14 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <sys/utsname.h>
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#ifndef _WIN32
+#include <sys/utsname.h>
+#endif
 
+#include "common/net/socket.h"
 #include "common/trace/reader.h"
 #include "visualizer/model/session.h"
 #include "visualizer/model/synthetic_trace.h"
@@ -28,6 +27,18 @@ using namespace socklab::viz;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// Where the figures were measured, for the first line of the output.
+std::string measured_on() {
+#ifdef _WIN32
+    // No uname() on Windows; the build says what it is. Under Wine the figures are Wine's, not Windows'.
+    return "Windows x86_64 (a Windows build: under Wine, Wine's figures)";
+#else
+    utsname machine{};
+    uname(&machine);
+    return std::string(machine.sysname) + " " + machine.machine + " (not under Wine)";
+#endif
+}
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -118,10 +129,8 @@ int main(int argc, char** argv) {
     // --write-trace FILE also saves the million-event trace, to time real frames with:
     //   xvfb-run -a socklab-viz --replay FILE --frames 60 --screenshot /tmp/x.png   (prints CPU per frame)
     const std::string write_to = argc == 3 && std::string(argv[1]) == "--write-trace" ? argv[2] : "";
-    utsname machine{};
-    uname(&machine);
-    std::printf("viz-bench: measured natively on %s %s, %u hardware threads (not under Wine)\n", machine.sysname,
-                machine.machine, std::thread::hardware_concurrency());
+    std::printf("viz-bench: measured natively on %s, %u hardware threads\n", measured_on().c_str(),
+                std::thread::hardware_concurrency());
 
     // A server-like trace of about a million events: 16 workers, 64 connections, LIFO wakes.
     SyntheticOptions options;
@@ -164,31 +173,21 @@ int main(int argc, char** argv) {
     // ---- intake through a live TCP stream: a thread sends the bytes over loopback as fast as it can; a
     // Session attached to it pumps and decodes, as socklab-viz does each frame. Nothing may be lost.
     {
-        const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        ::listen(listener, 1);
-        socklen_t length = sizeof address;
-        ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+        socklab::net::Startup sockets;
+        std::string error;
+        socklab::net::Socket listener = socklab::net::listen_tcp("127.0.0.1", 0, error, 1);
+        if (!listener.valid()) std::fprintf(stderr, "viz-bench: %s\n", error.c_str());
         std::thread sender([&] {
-            const int viewer = ::accept(listener, nullptr, nullptr);
-            for (std::size_t at = 0; at < stream.size();) {
-                const ssize_t sent = ::send(viewer, stream.data() + at, stream.size() - at, 0);
-                if (sent <= 0) break;
-                at += static_cast<std::size_t>(sent);
-            }
-            ::close(viewer);
-        });
-        auto session = Session::attach("127.0.0.1", ntohs(address.sin_port), 0);
+            socklab::net::Socket viewer = socklab::net::accept_client(listener);
+            socklab::net::send_all(viewer, stream.data(), stream.size());
+        });  // the viewer's socket closes as the thread ends: the end of the stream
+        auto session = Session::attach("127.0.0.1", socklab::net::local_port(listener), 0);
         const auto start = Clock::now();
         while (session->connection().status() != LiveConnection::Status::closed && seconds_since(start) < 30)
             session->update(0.001);
         session->update(0.2);  // the stream went quiet: everything queued is placed
         const double seconds = seconds_since(start);
         sender.join();
-        ::close(listener);
         std::printf("intake over loopback TCP   %.1f million events/s, %zu of %zu events arrived\n",
                     double(session->model().event_count()) / seconds / 1e6, session->model().event_count(),
                     model.event_count());

@@ -1,4 +1,4 @@
-// visualizer/model/client_pool.cpp — see client_pool.h. POSIX only (the visualizer's live mode runs on Linux).
+// visualizer/model/client_pool.cpp — see client_pool.h. The portable sockets of common/net/socket.h.
 //
 // Sections:
 //   1. Connecting and queueing lines (the owning thread)
@@ -8,16 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-
-#include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace socklab::viz {
 
@@ -53,11 +43,9 @@ void ClientPool::connect(std::size_t count) {
 }
 
 void ClientPool::connect_locked(std::size_t count) {
+    static net::Startup startup;  // Winsock must be set up before the first socket (no-op on Linux)
     std::lock_guard lock(mutex_);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port_);
-    if (port_ == 0 || inet_pton(AF_INET, host_.c_str(), &address.sin_addr) != 1) {
+    if (port_ == 0 || host_.empty()) {
         figures_.last_error = "no server address to connect to (" + host_ + ":" + std::to_string(port_) + ")";
         publish();
         return;
@@ -66,22 +54,14 @@ void ClientPool::connect_locked(std::size_t count) {
     if (!series_.started()) series_.start(now_ns());
     for (std::size_t i = 0; i < count; ++i) {
         Client client;
-        client.socket = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (client.socket < 0) {
-            figures_.last_error = std::string("socket: ") + std::strerror(errno);
+        std::string error;
+        client.socket = net::start_connect(host_, port_, client.connected, error);
+        if (!client.socket.valid()) {
+            figures_.last_error = error;
             ++figures_.connects_failed;
             continue;
         }
-        int on = 1;
-        ::setsockopt(client.socket, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // one line, one packet: visible
-        if (::connect(client.socket, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-            client.connected = true;
-        } else if (errno != EINPROGRESS) {
-            figures_.last_error = "connect " + host_ + ":" + std::to_string(port_) + ": " + std::strerror(errno);
-            ++figures_.connects_failed;
-            ::close(client.socket);
-            continue;
-        }
+        net::set_no_delay(client.socket, true);  // one line, one packet: visible
         clients_.push_back(std::move(client));
     }
     ++clients_generation_;
@@ -141,8 +121,7 @@ void ClientPool::burst(std::size_t lines_each, const std::string& line) {
 }
 
 void ClientPool::drop(Client& client) {
-    if (client.socket >= 0) ::close(client.socket);
-    client.socket = -1;
+    client.socket.close();
     client.connected = false;
     client.sent_ns.clear();  // those lines will never be answered: no latency to count
 }
@@ -190,7 +169,7 @@ void ClientPool::publish() {
 
 void ClientPool::flush(Client& client) {
     if (!client.connected || client.outbox.empty()) return;
-    const ssize_t sent = ::send(client.socket, client.outbox.data(), client.outbox.size(), MSG_NOSIGNAL);
+    const long sent = net::send_some(client.socket, client.outbox.data(), client.outbox.size());
     if (sent > 0) client.outbox.erase(0, static_cast<std::size_t>(sent));  // a partial send keeps the rest
 }
 
@@ -205,40 +184,37 @@ void ClientPool::top_up_saturating(std::int64_t now) {
     }
 }
 
-void ClientPool::build_poll_set(std::vector<pollfd>& polled) const {
+void ClientPool::build_poll_set(std::vector<net::PollEntry>& polled) const {
     polled.resize(clients_.size());
     for (std::size_t i = 0; i < clients_.size(); ++i) {
-        polled[i].fd = clients_[i].socket;
-        polled[i].events = POLLIN;
-        polled[i].revents = 0;
-        if (!clients_[i].connected || !clients_[i].outbox.empty()) polled[i].events |= POLLOUT;
+        polled[i].socket = clients_[i].socket.native();
+        polled[i].events = net::poll_in();
+        polled[i].returned = 0;
+        if (!clients_[i].connected || !clients_[i].outbox.empty()) polled[i].events |= net::poll_out();
     }
 }
 
-void ClientPool::handle_ready(const std::vector<pollfd>& polled) {
+void ClientPool::handle_ready(const std::vector<net::PollEntry>& polled) {
     std::int64_t now = now_ns();
     for (std::size_t i = 0; i < clients_.size() && i < polled.size(); ++i) {
         Client& client = clients_[i];
-        const short ready = polled[i].revents;
-        if (ready == 0 || client.socket < 0) continue;
+        const short ready = polled[i].returned;
+        if (ready == 0 || !client.socket.valid()) continue;
         if (!client.connected) {
-            int error = 0;
-            socklen_t length = sizeof error;
-            ::getsockopt(client.socket, SOL_SOCKET, SO_ERROR, &error, &length);
-            if (error != 0) {
-                figures_.last_error = "connect " + host_ + ":" + std::to_string(port_) + ": " + std::strerror(error);
+            if (const int error = net::connect_result(client.socket); error != 0) {
+                figures_.last_error = "connect " + host_ + ":" + std::to_string(port_) + ": " + net::error_text(error);
                 ++figures_.connects_failed;
                 drop(client);
                 continue;
             }
-            if (ready & POLLOUT) client.connected = true;
+            if (ready & net::poll_out()) client.connected = true;
         }
-        if (ready & POLLOUT) flush(client);
-        if (ready & (POLLIN | POLLHUP | POLLERR)) {
+        if (ready & net::poll_out()) flush(client);
+        if (ready & (net::poll_in() | net::poll_error_mask())) {
             char chunk[4096];
-            const ssize_t received = ::recv(client.socket, chunk, sizeof chunk, 0);
+            const long received = net::receive_some(client.socket, chunk, sizeof chunk);
             if (received <= 0) {
-                if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+                if (received == net::kWouldBlock) continue;
                 drop(client);  // the server closed it (BYE, a limit) or it was reset
                 continue;
             }
@@ -263,7 +239,7 @@ void ClientPool::handle_ready(const std::vector<pollfd>& polled) {
         }
     }
     // Dropped clients leave the list; the poll set changes shape, which the load thread must notice.
-    if (std::erase_if(clients_, [](const Client& client) { return client.socket < 0; })) ++clients_generation_;
+    if (std::erase_if(clients_, [](const Client& client) { return !client.socket.valid(); })) ++clients_generation_;
     top_up_saturating(now);
     count_figures();
 }
@@ -300,7 +276,7 @@ void ClientPool::stop_io_thread() {
 }
 
 void ClientPool::io_loop() {
-    std::vector<pollfd> polled;
+    std::vector<net::PollEntry> polled;
     while (!io_thread_stop_) {
         std::uint64_t generation;
         {
@@ -317,7 +293,7 @@ void ClientPool::io_loop() {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
             continue;
         }
-        const int ready = ::poll(polled.data(), polled.size(), 5);
+        const int ready = net::poll(polled.data(), polled.size(), 5);
         std::lock_guard lock(mutex_);
         // If the clients changed while we waited, the results describe sockets that may be gone: poll again.
         if (ready > 0 && generation == clients_generation_) handle_ready(polled);

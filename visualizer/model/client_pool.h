@@ -1,7 +1,7 @@
 // visualizer/model/client_pool.h — the test clients the visualizer drives: its buttons, steady traffic, and
 // the closed-loop load of the compare view.
 //
-// Nonblocking POSIX sockets, so the UI never waits on the network. It speaks the line protocol of DESIGN.md
+// Nonblocking sockets (common/net/socket.h, the same on Linux and Windows), so the UI never waits on the network. It speaks the line protocol of DESIGN.md
 // §3: it sends lines and counts the reply lines that come back. Replies on one connection leave the server in
 // the order their requests arrived (§3), so each client keeps a FIFO of its lines' send times and the reply
 // at the head of its inbox answers the oldest: that gives every reply's round-trip latency, which feeds a
@@ -33,9 +33,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/net/socket.h"
 #include "visualizer/model/load_series.h"
-
-struct pollfd;  // <poll.h>, kept out of this header
 
 namespace socklab::viz {
 
@@ -84,7 +83,7 @@ public:
 
 private:
     struct Client {
-        int socket = -1;
+        net::Socket socket;
         bool connected = false;
         std::string outbox;                // bytes queued, not yet accepted by the kernel
         std::string inbox;                 // bytes received, not yet a whole line
@@ -92,12 +91,12 @@ private:
     };
     static std::int64_t now_ns();
     void queue_line(Client& client, const std::string& line, std::int64_t now);  // counts it, notes its time
-    void flush(Client& client);  // sends what the kernel takes now; the rest waits for POLLOUT
+    void flush(Client& client);  // sends what the kernel takes now; the rest waits until the socket is writable
     void drop(Client& client);
     void queue_to_next(const std::string& line, std::int64_t now);  // to the next connected client in turn
     void top_up_saturating(std::int64_t now);  // one line to every connected client with none in flight
-    void build_poll_set(std::vector<::pollfd>& polled) const;
-    void handle_ready(const std::vector<::pollfd>& polled);
+    void build_poll_set(std::vector<net::PollEntry>& polled) const;
+    void handle_ready(const std::vector<net::PollEntry>& polled);
     void count_figures();
     void publish();  // copies the figures and, when a window closed, the series, for the UI
     void connect_locked(std::size_t count);

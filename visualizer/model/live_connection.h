@@ -9,6 +9,8 @@
 #include <functional>
 #include <string>
 
+#include "common/net/socket.h"
+
 namespace socklab::viz {
 
 class LiveConnection {
@@ -33,7 +35,7 @@ public:
     std::uint64_t bytes_received() const { return bytes_received_; }
 
 private:
-    int socket_ = -1;
+    net::Socket socket_;
     Status status_ = Status::idle;
     std::string error_;
     std::string host_;
