@@ -18,6 +18,7 @@
 #include <deque>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -25,12 +26,17 @@
 #include <thread>
 #include <vector>
 
-#include <GLFW/glfw3.h>
-#include <stb/stb_image_write.h>
+#ifdef _WIN32
+#include <windows.h>  // GetThreadTimes: Windows has no per-thread CPU clock in clock_gettime
+#endif
 
-#include "backends/imgui_impl_glfw.h"
-#include "backends/imgui_impl_opengl3.h"
+#include <GLFW/glfw3.h>
+#include <stb_image_write.h>
+
+#include "common/process/child_process.h"
 #include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
 #include "visualizer/model/chrome_export.h"
 #include "visualizer/model/compare_plan.h"
 #include "visualizer/model/model_dump.h"
@@ -309,7 +315,23 @@ void select_last_of_kind(ui::AppState& app, const std::string& kind_name) {
 
 // ---- text size and contrast --------------------------------------------------------------------------------
 
-const char* const kFontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+// The UI's TrueType font: the first of these that exists; none, and ImGui's built-in bitmap font, scaled.
+std::string ui_font_file() {
+    std::vector<std::string> candidates;
+#ifdef _WIN32
+    // Fonts every Windows has, in the Windows folder (not always C:\Windows).
+    const char* windows = std::getenv("WINDIR");
+    const std::string fonts = std::string(windows ? windows : "C:\\Windows") + "\\Fonts\\";
+    candidates = {fonts + "segoeui.ttf", fonts + "arial.ttf", fonts + "tahoma.ttf",
+                  // Under Wine a prefix may hold no Windows fonts at all; drive Z: is the Linux root.
+                  "Z:\\usr\\share\\fonts\\truetype\\dejavu\\DejaVuSans.ttf"};
+#else
+    candidates = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"};
+#endif
+    for (const auto& file : candidates)
+        if (std::ifstream(file).good()) return file;
+    return "";
+}
 
 // Colours that survive a projector: the dark theme's disabled grey (0.50) and its translucent panels wash out.
 void projector_colours(ImGuiStyle& style) {
@@ -328,10 +350,11 @@ void build_fonts_and_style(ui::AppState& app, bool upload) {
     ImGuiIO& io = ImGui::GetIO();
     const float pixels = ui::font_pixels(app.ui_scale);
     io.Fonts->Clear();
-    if (std::ifstream(kFontFile).good()) {
-        io.Fonts->AddFontFromFileTTF(kFontFile, pixels);
+    static const std::string font_file = ui_font_file();
+    if (!font_file.empty()) {
+        io.Fonts->AddFontFromFileTTF(font_file.c_str(), pixels);
         // A larger size for the figures a class reads from the back of the room (the compare plots).
-        app.large_font = io.Fonts->AddFontFromFileTTF(kFontFile, std::round(pixels * 20.0f / ui::kBaseFontPixels));
+        app.large_font = io.Fonts->AddFontFromFileTTF(font_file.c_str(), std::round(pixels * 20.0f / ui::kBaseFontPixels));
     } else {
         ImFontConfig config;
         config.SizePixels = std::round(13.0f * pixels / ui::kBaseFontPixels);
@@ -418,10 +441,34 @@ void apply_pending_keys(ui::AppState& app) {
     pending_keys.clear();
 }
 
+// CPU time this thread has used, in milliseconds: what a frame costs, whatever else the machine does.
 double thread_cpu_ms() {
+#ifdef _WIN32
+    // Counted in 100 ns units but advanced in scheduler ticks (about 15.6 ms): only a mean over many frames says
+    // much there.
+    FILETIME created, exited, kernel, user;
+    GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user);
+    auto ms = [](const FILETIME& time) {
+        return double((std::uint64_t(time.dwHighDateTime) << 32) | time.dwLowDateTime) / 1e4;
+    };
+    return ms(kernel) + ms(user);
+#else
     timespec now{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
     return double(now.tv_sec) * 1e3 + double(now.tv_nsec) / 1e6;
+#endif
+}
+
+// The folder the lessons and model sources are read from (visualizer/README.md): --repo, else $SOCKLAB_ROOT,
+// else this program's own folder when the lessons are beside it (the unpacked Windows zip), else the source tree
+// it was built from.
+std::string find_root(const std::string& repo_option) {
+    if (!repo_option.empty()) return repo_option;
+    if (const char* root = std::getenv("SOCKLAB_ROOT"); root && *root) return root;
+    const std::string own_folder = socklab::process::this_program_folder();
+    std::error_code error;
+    if (std::filesystem::is_directory(std::filesystem::path(own_folder) / "lessons", error)) return own_folder;
+    return SOCKLAB_SOURCE_ROOT;
 }
 
 }  // namespace
@@ -431,9 +478,7 @@ int main(int argc, char** argv) {
     Options options;
     if (!parse_options(argc, argv, options)) return 2;
     ui::AppState app;
-    app.repo_root = !options.repo_root.empty()         ? options.repo_root
-                    : std::getenv("SOCKLAB_ROOT")      ? std::getenv("SOCKLAB_ROOT")
-                                                       : SOCKLAB_SOURCE_ROOT;
+    app.repo_root = find_root(options.repo_root);
     if (!open_sessions(options, app)) return 1;
     app.compare_view = !options.compare.empty();
     if (options.lesson >= 0) {
@@ -491,6 +536,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "socklab-viz: cannot create an OpenGL 3 window\n");
         glfwTerminate();
         return 1;
+    }
+    // Windows keeps a window no larger than the screen unless the program sets its own limit (Wine: the screen its
+    // desktop saw first, 1024x768 when that was no display at all), and a headless screenshot must have the size
+    // asked for. So when the window came out smaller, the limit becomes "none" and the size is asked again.
+    int window_width = 0, window_height = 0;
+    glfwGetWindowSize(window, &window_width, &window_height);
+    if (window_width < options.width || window_height < options.height) {
+        constexpr int kNoLimit = 1 << 14;
+        glfwSetWindowSizeLimits(window, GLFW_DONT_CARE, GLFW_DONT_CARE, kNoLimit, kNoLimit);
+        glfwSetWindowSize(window, options.width, options.height);
     }
     glfwMakeContextCurrent(window);
     // Text size: --scale, else the monitor's content scale (its DPI over 96), so a 4K laptop is not 15 px.
