@@ -1,6 +1,7 @@
 // cli/compare.cpp — `socklab compare [model...]`: the same load against each model, one table.
 //
-// Each model's server is started the same way (under Wine on Linux), driven by the same load generator with
+// Each model's server is started the same way (socklab-server.exe beside socklab.exe on Windows, under Wine on
+// Linux), driven by the same load generator with
 // every byte checked, watched through /stats meanwhile (threads, working set, CPU time, connections), and
 // stopped gracefully (cli/measure.h). The table says where it was measured: a Wine figure compares models
 // with each other and says nothing about Windows.
@@ -16,10 +17,10 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/terminal.h"
+#include "common/net/socket.h"
 
 namespace socklab::cli {
 
-#ifndef _WIN32
 // ---- scenarios --------------------------------------------------------------------------------------------
 const std::vector<std::string>& all_models() {
     static const std::vector<std::string> models = {"blocking",         "select",           "async-select",
@@ -232,6 +233,7 @@ void note_problems(Comparison& comparison, const std::string& model, const std::
 
 // ---- the comparison ---------------------------------------------------------------------------------------
 Comparison run_comparison(const CompareSettings& settings) {
+    net::Startup sockets;  // the /stats watcher's connection (WSAStartup on Windows)
     const bool terminal = is_terminal(stderr);
     const std::size_t width = static_cast<std::size_t>(terminal_width());
     Comparison comparison;
@@ -287,16 +289,8 @@ Comparison run_comparison(const CompareSettings& settings) {
     }
     return comparison;
 }
-#endif
 
 // ---- the command ------------------------------------------------------------------------------------------
-#ifdef _WIN32
-int compare_command(const Arguments&) {
-    std::fprintf(stderr, "socklab compare: runs on Linux (under Wine) for now; on Windows run socklab-server and "
-                         "socklab load by hand\n");
-    return 1;
-}
-#else
 int compare_command(const Arguments& arguments) {
     CompareSettings settings;
     load::Options& options = settings.load;
@@ -377,6 +371,5 @@ int compare_command(const Arguments& arguments) {
     }
     return 0;
 }
-#endif
 
 }  // namespace socklab::cli

@@ -2,7 +2,6 @@
 // `socklab report` runs scenario by scenario.
 #pragma once
 
-#ifndef _WIN32
 #include <string>
 #include <vector>
 
@@ -45,4 +44,3 @@ struct Comparison {
 Comparison run_comparison(const CompareSettings& settings);
 
 }  // namespace socklab::cli
-#endif

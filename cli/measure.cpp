@@ -1,15 +1,19 @@
 // cli/measure.cpp — see measure.h.
 //
 // Sections: a model's server · the /stats watcher · load · capacity · tracing overhead.
-#ifndef _WIN32
 #include "cli/measure.h"
 
-#include <unistd.h>
+#ifdef _WIN32
+#include <process.h>  // _getpid
+#else
+#include <unistd.h>  // getpid
+#endif
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -17,6 +21,7 @@
 
 #include "cli/server_run.h"
 #include "common/net/socket.h"
+#include "visualizer/model/runtime_note.h"
 
 namespace socklab::cli {
 
@@ -170,8 +175,19 @@ private:
     std::uint64_t answers_ = 0;
 };
 
+// In the system's temporary folder (/tmp, or %TEMP% on Windows), named after this process so that two
+// comparisons running at once do not write into each other's trace.
 std::string temporary_trace_path(const std::string& model) {
-    return "/tmp/socklab-measure-" + model + "-" + std::to_string(getpid()) + ".sltrace";
+#ifdef _WIN32
+    const int process_id = _getpid();
+#else
+    const int process_id = static_cast<int>(getpid());
+#endif
+    std::error_code error;
+    std::filesystem::path folder = std::filesystem::temp_directory_path(error);
+    if (error) folder = std::filesystem::current_path();
+    const std::string name = "socklab-measure-" + model + "-" + std::to_string(process_id) + ".sltrace";
+    return (folder / name).string();
 }
 
 }  // namespace
@@ -184,7 +200,7 @@ LoadMeasurement measure_load(const std::string& model, const load::Options& opti
     const std::string trace_path = temporary_trace_path(model);
     std::vector<std::string> extra;
     if (traced) extra = {"--trace-file", trace_path};
-    progress("starting under Wine", 0);
+    progress(std::string("starting the server") + kUnderWine, 0);
     ModelServer server;
     if (server.start(measurement, extra)) {
         load::Options these = options;
@@ -198,7 +214,8 @@ LoadMeasurement measure_load(const std::string& model, const load::Options& opti
         watcher.finish();
     }
     server.stop(measurement);
-    if (traced) std::remove(trace_path.c_str());
+    std::error_code ignored;  // the trace exists only when traced, and nobody needs it afterwards
+    if (traced) std::filesystem::remove(trace_path, ignored);
     return measurement;
 }
 
@@ -221,7 +238,7 @@ CapacityMeasurement measure_capacity(const std::string& model, const std::vector
                                      unsigned lines_each, const ProgressReport& progress) {
     CapacityMeasurement measurement;
     measurement.model = model;
-    progress("starting under Wine", 0);
+    progress(std::string("starting the server") + kUnderWine, 0);
     ModelServer server;
     if (server.start(measurement, {})) {
         for (std::size_t index = 0; index < steps.size(); ++index) {
@@ -285,7 +302,7 @@ OverheadMeasurement measure_overhead(const std::string& model, const load::Optio
     measurement.model = model;
     Measured traced_side = measurement;
     const std::string trace_path = temporary_trace_path(model);
-    progress("starting two servers under Wine", 0);
+    progress(std::string("starting two servers") + kUnderWine, 0);
     ModelServer plain, recording;
     if (plain.start(measurement, {}) && recording.start(traced_side, {"--trace-file", trace_path})) {
         unsigned segments_done = 0;
@@ -307,7 +324,8 @@ OverheadMeasurement measure_overhead(const std::string& model, const load::Optio
     recording.stop(traced_side);
     if (measurement.failure.empty() && !traced_side.failure.empty())
         measurement.failure = "with recording on: " + traced_side.failure;
-    std::remove(trace_path.c_str());
+    std::error_code ignored;
+    std::filesystem::remove(trace_path, ignored);
     return measurement;
 }
 
@@ -318,7 +336,6 @@ std::string runtime_of(const std::vector<const Measured*>& measured) {
     return "unknown runtime";
 }
 
-bool is_wine(const std::string& runtime) { return runtime.find("Wine") != std::string::npos; }
+bool is_wine(const std::string& runtime) { return viz::classify_runtime(runtime) == viz::RuntimeKind::wine; }
 
 }  // namespace socklab::cli
-#endif

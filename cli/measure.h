@@ -1,12 +1,12 @@
 // cli/measure.h — one model's server under one load: the measuring engine behind `socklab compare` and
 // `socklab report`.
 //
-// Every measurement starts the model's own server (under Wine on Linux), drives it with the load generator
-// (every byte checked), watches its /stats meanwhile, and stops it gracefully — and a server that does not
-// stop cleanly, or leaves sockets or per-I/O objects behind, makes the measurement fail. POSIX only.
+// Every measurement starts the model's own server (socklab-server.exe beside socklab.exe on Windows, under Wine
+// on Linux: cli/server_run.h), drives it with the load generator (every byte checked), watches its /stats
+// meanwhile, and stops it gracefully — and a server that does not stop cleanly, or leaves sockets or per-I/O
+// objects behind, makes the measurement fail.
 #pragma once
 
-#ifndef _WIN32
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,7 +27,7 @@ struct ServerFigures {
     double cpu_seconds = 0;
 };
 
-// Where a model's figures were measured: "Wine 8.0 on Linux 6.1 (x86_64)" — whatever the server says it ran on.
+// Where a model's figures were measured: "Wine 8.0", "Windows 10.0.19045" — whatever the server says it ran on.
 struct Measured {
     std::string model;
     std::string runtime;
@@ -78,7 +78,7 @@ OverheadMeasurement measure_overhead(const std::string& model, const load::Optio
 
 // The runtime line for a title, from the first model that started ("unknown runtime" if none did).
 std::string runtime_of(const std::vector<const Measured*>& measured);
+// Whether a server said it ran under Wine (visualizer/model/runtime_note.h decides, for the lessons too).
 bool is_wine(const std::string& runtime);
 
 }  // namespace socklab::cli
-#endif
