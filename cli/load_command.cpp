@@ -4,15 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/terminal.h"
 #include "common/load/load.h"
-
-#ifndef _WIN32
-#include <unistd.h>
-#else
-#include <io.h>
-#define isatty _isatty
-#define fileno _fileno
-#endif
 
 namespace socklab::cli {
 
@@ -67,7 +60,9 @@ int load_command(const Arguments& arguments) {
         return 2;
     }
 
-    bool show_progress = !quiet && isatty(fileno(stderr));
+    // One line redrawn in place ("\r" returns to its start on a Linux terminal and a Windows console alike);
+    // never into a pipe or a file, where every update would pile up.
+    const bool show_progress = !quiet && is_terminal(stderr);
     auto progress = [&](const load::Progress& now) {
         if (!show_progress) return;
         std::fprintf(stderr, "\r  %5.1f s  %u clients  %llu lines echoed  ", now.elapsed_seconds,
@@ -79,7 +74,7 @@ int load_command(const Arguments& arguments) {
     std::printf("socklab load: %u clients -> %s:%u\n", options.clients, options.host.c_str(), options.port);
     std::fflush(stdout);
     load::Result result = load::run(options, progress);
-    if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
+    if (show_progress) std::fputs(progress_clear(static_cast<std::size_t>(terminal_width())).c_str(), stderr);
     std::fputs(load::describe(options, result).c_str(), stdout);
     if (!result.ok()) {
         std::printf("socklab load: FAILED: %llu wrong lines or deliveries, %llu errors\n",

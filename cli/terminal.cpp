@@ -106,7 +106,11 @@ int terminal_height() {
 
 bool is_terminal(std::FILE* stream) {
 #ifdef _WIN32
-    return _isatty(_fileno(stream)) != 0;
+    // _isatty is true for any character device, the NUL device too: a console is what answers GetConsoleMode.
+    const int descriptor = _fileno(stream);
+    DWORD mode = 0;
+    return _isatty(descriptor) != 0 &&
+           GetConsoleMode(reinterpret_cast<HANDLE>(_get_osfhandle(descriptor)), &mode) != 0;
 #else
     return isatty(fileno(stream)) != 0;
 #endif
