@@ -1,4 +1,4 @@
-# The visualizer's libraries for the MinGW build: Dear ImGui and GLFW built from Debian's source packages, stb
+# The visualizer's libraries for the MinGW build: Dear ImGui, GLFW and md4c built from Debian's source packages, stb
 # from the host's headers. Included by visualizer/CMakeLists.txt when cross-compiling with MinGW.
 #
 # Why Debian's sources: MinGW has no packaged ImGui or GLFW, and these are the very versions the Linux build
@@ -7,18 +7,22 @@
 # committed, and compiled here as static libraries, so socklab-viz.exe stays one self-contained file.
 #
 # Defines: socklab_imgui (core + the GLFW and OpenGL 3 backends), socklab_glfw (the Win32 platform code),
-# socklab_stb (the host's stb headers; the implementation is compiled in visualizer/stb_implementation.cpp).
+# socklab_md4c (the Markdown parser), socklab_stb (the host's stb headers; the implementation is compiled in
+# visualizer/stb_implementation.cpp).
 
 set(SOCKLAB_IMGUI_DEBIAN_VERSION 1.86+ds-1)
 set(SOCKLAB_GLFW_DEBIAN_VERSION 3.3.8-1)
+set(SOCKLAB_MD4C_DEBIAN_VERSION 0.4.8-1)
 set(SOCKLAB_DEBIAN_SOURCES ${CMAKE_BINARY_DIR}/debian-sources)
 # dpkg-source unpacks into <package>-<upstream version>.
 set(SOCKLAB_IMGUI_SOURCE ${SOCKLAB_DEBIAN_SOURCES}/imgui-1.86+ds)
 set(SOCKLAB_GLFW_SOURCE ${SOCKLAB_DEBIAN_SOURCES}/glfw3-3.3.8)
+set(SOCKLAB_MD4C_SOURCE ${SOCKLAB_DEBIAN_SOURCES}/md4c-release-0.4.8)  # upstream names its tarball's folder so
 
-if(NOT EXISTS ${SOCKLAB_IMGUI_SOURCE}/imgui.cpp OR NOT EXISTS ${SOCKLAB_GLFW_SOURCE}/src/win32_init.c)
-  message(STATUS "Fetching Debian's imgui ${SOCKLAB_IMGUI_DEBIAN_VERSION} and glfw3 ${SOCKLAB_GLFW_DEBIAN_VERSION} "
-                 "sources into ${SOCKLAB_DEBIAN_SOURCES}")
+if(NOT EXISTS ${SOCKLAB_IMGUI_SOURCE}/imgui.cpp OR NOT EXISTS ${SOCKLAB_GLFW_SOURCE}/src/win32_init.c OR
+   NOT EXISTS ${SOCKLAB_MD4C_SOURCE}/src/md4c.c)
+  message(STATUS "Fetching Debian's imgui ${SOCKLAB_IMGUI_DEBIAN_VERSION}, glfw3 ${SOCKLAB_GLFW_DEBIAN_VERSION} and "
+                 "md4c ${SOCKLAB_MD4C_DEBIAN_VERSION} sources into ${SOCKLAB_DEBIAN_SOURCES}")
   # A half-finished earlier fetch would confuse dpkg-source (it refuses to unpack over a folder): start clean.
   file(REMOVE_RECURSE ${SOCKLAB_DEBIAN_SOURCES})
   file(MAKE_DIRECTORY ${SOCKLAB_DEBIAN_SOURCES})
@@ -28,13 +32,28 @@ if(NOT EXISTS ${SOCKLAB_IMGUI_SOURCE}/imgui.cpp OR NOT EXISTS ${SOCKLAB_GLFW_SOU
     RESULT_VARIABLE fetch_result
     OUTPUT_VARIABLE fetch_output
     ERROR_VARIABLE fetch_output)
+  # md4c: the upstream tarball alone (--tar-only), unpacked here. Debian changes only its packaging, and the
+  # archive this was first built against lacked md4c's debian.tar.xz (404), which fails a whole `apt-get source`.
+  if(fetch_result EQUAL 0)
+    execute_process(
+      COMMAND ${PROJECT_SOURCE_DIR}/cmake/fetch-debian-sources ${SOCKLAB_DEBIAN_SOURCES} --tar-only
+              md4c=${SOCKLAB_MD4C_DEBIAN_VERSION}
+      RESULT_VARIABLE fetch_result
+      OUTPUT_VARIABLE md4c_output
+      ERROR_VARIABLE md4c_output)
+    string(APPEND fetch_output "${md4c_output}")
+  endif()
+  file(GLOB SOCKLAB_MD4C_TARBALL ${SOCKLAB_DEBIAN_SOURCES}/md4c_*.orig.tar.*)
+  if(SOCKLAB_MD4C_TARBALL)
+    file(ARCHIVE_EXTRACT INPUT ${SOCKLAB_MD4C_TARBALL} DESTINATION ${SOCKLAB_DEBIAN_SOURCES})
+  endif()
   if(NOT fetch_result EQUAL 0 OR NOT EXISTS ${SOCKLAB_IMGUI_SOURCE}/imgui.cpp OR
-     NOT EXISTS ${SOCKLAB_GLFW_SOURCE}/src/win32_init.c)
+     NOT EXISTS ${SOCKLAB_GLFW_SOURCE}/src/win32_init.c OR NOT EXISTS ${SOCKLAB_MD4C_SOURCE}/src/md4c.c)
     message(FATAL_ERROR
-      "Could not fetch the sources of Dear ImGui and GLFW that the Windows visualizer is built from.\n"
+      "Could not fetch the sources of Dear ImGui, GLFW and md4c that the Windows visualizer is built from.\n"
       "cmake/fetch-debian-sources needs apt-get and dpkg-source (Debian: apt-get install dpkg-dev) and a way to "
       "http://deb.debian.org (or set SOCKLAB_DEBIAN_MIRROR to a mirror), and Debian bookworm must still carry "
-      "imgui ${SOCKLAB_IMGUI_DEBIAN_VERSION} and glfw3 ${SOCKLAB_GLFW_DEBIAN_VERSION}.\n"
+      "imgui ${SOCKLAB_IMGUI_DEBIAN_VERSION}, glfw3 ${SOCKLAB_GLFW_DEBIAN_VERSION} and md4c ${SOCKLAB_MD4C_DEBIAN_VERSION}.\n"
       "To build the Windows programs without the visualizer: -DSOCKLAB_VISUALIZER=OFF.\n"
       "What the fetch said:\n${fetch_output}")
   endif()
@@ -69,6 +88,11 @@ add_library(socklab_imgui STATIC
 target_include_directories(socklab_imgui SYSTEM PUBLIC ${SOCKLAB_IMGUI_SOURCE} ${SOCKLAB_IMGUI_SOURCE}/backends)
 target_compile_options(socklab_imgui PRIVATE -w)
 target_link_libraries(socklab_imgui PUBLIC socklab_glfw)
+
+# ---- md4c: the Markdown parser of the lesson panel, one C file -----------------------------------------------
+add_library(socklab_md4c STATIC ${SOCKLAB_MD4C_SOURCE}/src/md4c.c)
+target_include_directories(socklab_md4c SYSTEM PUBLIC ${SOCKLAB_MD4C_SOURCE}/src)
+target_compile_options(socklab_md4c PRIVATE -w)
 
 # ---- stb: header-only, so the host's headers serve the Windows side too --------------------------------------
 # As cmake/dependencies.cmake does for Catch2: only the stb/ folder is exposed, through a link in the build tree,

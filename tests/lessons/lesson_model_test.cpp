@@ -10,6 +10,7 @@
 #include "visualizer/model/lesson.h"
 #include "visualizer/model/lesson_run.h"
 #include "visualizer/model/lesson_session.h"
+#include "visualizer/model/lesson_text.h"
 
 namespace lessons = socklab::lessons;
 
@@ -312,4 +313,27 @@ TEST_CASE("the lesson panel checks turn met as the scenario is played", "[lesson
     CHECK(count(State::met) == 1);
     player.play_to_end();
     CHECK(count(State::met) == all);
+}
+
+TEST_CASE("a lesson's Markdown becomes styled blocks: emphasis, code spans, lists, headings, tables", "[lessons]") {
+    using socklab::viz::TextBlock;
+    const auto blocks = socklab::viz::parse_lesson_text(
+        "## Why\n\nThe *most recent* waiter runs `models/06_iocp.cpp`\nfirst.\n\n"
+        "1. one\n2. **two**\n   - nested\n\n| model | wakes |\n|---|---|\n| iocp | LIFO |\n\n```\ncode  kept\n```\n");
+    REQUIRE(blocks.size() == 8);
+    CHECK(blocks[0].kind == TextBlock::Kind::heading);
+    CHECK(blocks[0].depth == 2);
+    CHECK(blocks[0].runs[0].text == "Why");
+    // The paragraph: plain, emphasised, plain, code, plain; its line break is a space (re-flowed on screen).
+    const auto& runs = blocks[1].runs;
+    REQUIRE(runs.size() == 5);
+    CHECK((runs[1].text == "most recent" && runs[1].emphasis && !runs[1].code));
+    CHECK((runs[3].text == "models/06_iocp.cpp" && runs[3].code));
+    CHECK(runs[4].text == " first.");
+    CHECK((blocks[2].kind == TextBlock::Kind::list_item && blocks[2].marker == "1." && blocks[2].depth == 1));
+    CHECK((blocks[3].marker == "2." && blocks[3].runs[0].strong && blocks[3].runs[0].text == "two"));
+    CHECK((blocks[4].kind == TextBlock::Kind::list_item && blocks[4].depth == 2 && blocks[4].runs[0].text == "nested"));
+    CHECK((blocks[5].kind == TextBlock::Kind::table_row && blocks[5].header_row && blocks[5].cells.size() == 2));
+    CHECK((blocks[6].kind == TextBlock::Kind::table_row && !blocks[6].header_row && blocks[6].cells[1][0].text == "LIFO"));
+    CHECK((blocks[7].kind == TextBlock::Kind::code_block && blocks[7].runs[0].text == "code  kept"));
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "visualizer/ui/panels.h"
 
@@ -25,30 +26,21 @@ void set_lesson_session(AppState& app, std::unique_ptr<Session> session) {
     if (session) app.add(std::move(session));
 }
 
-// Markdown for a wrapping text widget: the lines of a paragraph joined (the file wraps them at 115 columns),
-// tables, lists and code kept line by line, and the typography the default font lacks made plain.
-std::string for_display(const std::string& markdown) {
-    auto plain_start = [](const std::string& line) {
-        return !line.empty() && line[0] != '|' && line[0] != '-' && line[0] != '*' && line[0] != '#' &&
-               line.rfind("```", 0) != 0 && line[0] != ' ';
-    };
-    std::string text, previous;
-    bool in_code = false;
-    for (std::size_t begin = 0; begin < markdown.size();) {
-        std::size_t end = markdown.find('\n', begin);
-        if (end == std::string::npos) end = markdown.size();
-        const std::string line = markdown.substr(begin, end - begin);
-        begin = end + 1;
-        if (line.rfind("```", 0) == 0) in_code = !in_code;
-        const bool join = !in_code && plain_start(line) && plain_start(previous);
-        text += (text.empty() ? "" : join ? " " : "\n") + line;
-        previous = in_code ? std::string() : line;
-    }
-    const std::pair<const char*, const char*> plain[] = {{"\u2014", "-"}, {"\u2013", "-"}, {"\u2019", "'"},
-                                                          {"\u201c", "\""}, {"\u201d", "\""}, {"\u2026", "..."}};
-    for (const auto& [fancy, simple] : plain)
-        for (std::size_t at; (at = text.find(fancy)) != std::string::npos;) text.replace(at, std::strlen(fancy), simple);
-    return text;
+// One-line texts (titles, check details) for a wrapping text widget: the lines joined, the punctuation the font
+// lacks made plain. The step's prose is drawn as Markdown instead (lesson_text).
+std::string for_display(const std::string& text) {
+    std::string joined = text;
+    for (char& c : joined)
+        if (c == '\n') c = ' ';
+    return plain_typography(joined);
+}
+
+// A Markdown text's blocks, parsed once and kept while the lesson is open (the texts are the lesson's own).
+const std::vector<TextBlock>& lesson_text(const std::string& markdown) {
+    static std::map<std::string, std::vector<TextBlock>> parsed;
+    auto found = parsed.find(markdown);
+    if (found == parsed.end()) found = parsed.emplace(markdown, parse_lesson_text(markdown)).first;
+    return found->second;
 }
 
 Session* lesson_session(AppState& app) {
@@ -93,25 +85,29 @@ void draw_source_around(const LessonSession& lesson, const std::string& anchor, 
     ImGui::TextDisabled("%s:%d-%d", site->file.c_str(), site->first_line, site->last_line);
     const std::vector<std::string>* lines = lesson.anchors().lines_of(site->file);
     if (!lines) return;
-    ImGui::BeginChild("lesson source", ImVec2(0, 230), true, ImGuiWindowFlags_HorizontalScrollbar);
+    // Long lines wrap under their own start, so a quoted call is seen whole with its last argument (no
+    // horizontal scrolling to find it); the quote is scrolled into view when the anchor is chosen.
+    ImGui::BeginChild("lesson source", ImVec2(0, scaled(230)), true);
     const float line_height = ImGui::GetTextLineHeightWithSpacing();
-    if (scroll) ImGui::SetScrollY(std::max(0.0f, float(site->marker_line - 3) * line_height));
-    ImGuiListClipper clipper;
-    clipper.Begin(static_cast<int>(lines->size()));
-    while (clipper.Step()) {
-        for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
-            const int number = row + 1;
-            if (number >= site->first_line && number <= site->last_line) {
-                const ImVec2 at = ImGui::GetCursorScreenPos();
-                ImGui::GetWindowDrawList()->AddRectFilled(
-                    at, ImVec2(at.x + 4000, at.y + line_height), IM_COL32(90, 80, 20, 255));
-            }
-            ImGui::TextDisabled("%4d", number);
-            ImGui::SameLine();
-            const std::string& text = (*lines)[static_cast<std::size_t>(row)];
-            if (number == site->marker_line) ImGui::TextColored(ImVec4(0.95f, 0.85f, 0.45f, 1), "%s", text.c_str());
-            else ImGui::TextUnformatted(text.c_str());
+    for (std::size_t row = 0; row < lines->size(); ++row) {
+        const int number = static_cast<int>(row) + 1;
+        const bool quoted = number >= site->first_line && number <= site->last_line;
+        if (scroll && number == site->first_line) ImGui::SetScrollHereY(0.1f);
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        ImGui::TextDisabled("%4d", number);
+        ImGui::SameLine();
+        ImGui::PushTextWrapPos(0);
+        const std::string& text = (*lines)[row];
+        if (quoted) {
+            // The quote's ground, as tall as the line is once wrapped.
+            const float width = ImGui::GetContentRegionAvail().x;
+            const float height = ImGui::CalcTextSize(text.c_str(), nullptr, false, width).y;
+            ImGui::GetWindowDrawList()->AddRectFilled(
+                at, ImVec2(at.x + ImGui::GetWindowWidth(), at.y + std::max(height, line_height)), IM_COL32(90, 80, 20, 255));
         }
+        if (number == site->marker_line) ImGui::TextColored(ImVec4(0.95f, 0.85f, 0.45f, 1), "%s", text.c_str());
+        else ImGui::TextUnformatted(text.c_str());
+        ImGui::PopTextWrapPos();
     }
     ImGui::EndChild();
 }
@@ -173,14 +169,10 @@ void draw_lesson(AppState& app) {
 
     ImGui::BeginChild("lesson body", ImVec2(0, 0), false);
     if (lesson.step_index() == 0 && !lesson.lesson().introduction.empty()) {
-        ImGui::PushTextWrapPos(0);
-        ImGui::TextDisabled("%s", for_display(lesson.lesson().introduction).c_str());
-        ImGui::PopTextWrapPos();
+        draw_lesson_text(lesson_text(lesson.lesson().introduction), app.large_font);
         ImGui::Separator();
     }
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(for_display(step.prose).c_str());
-    ImGui::PopTextWrapPos();
+    draw_lesson_text(lesson_text(step.prose), app.large_font);
 
     if (!step.anchors.empty()) {
         ImGui::Separator();

@@ -25,6 +25,7 @@
 
 #include "imgui.h"
 #include "visualizer/model/lesson_session.h"
+#include "visualizer/model/lesson_text.h"
 #include "visualizer/model/session.h"
 #include "visualizer/ui/keys.h"
 
@@ -107,5 +108,13 @@ std::string thread_name(const TraceModel& model, std::uint16_t thread);  // "wor
 ImU32 session_colour(std::size_t index);
 // A heading for a panel section, with its "(?)".
 void section_heading(const char* title, const char* help);
+
+// ---- rich_text.cpp ----
+// A lesson's text (visualizer/model/lesson_text.h) laid out to the panel's width: paragraphs wrapped word by
+// word, *emphasis* and **strong** in their own colours, `code` on a dark ground, lists indented under their
+// markers, headings in heading_font (null: the current font), code blocks as they are, tables as tables.
+void draw_lesson_text(const std::vector<TextBlock>& blocks, ImFont* heading_font);
+// Punctuation the UI font lacks (dashes, curly quotes, ellipsis, arrows) as the nearest ASCII.
+std::string plain_typography(const std::string& text);
 
 }  // namespace socklab::viz::ui
