@@ -94,7 +94,7 @@ const char* const kUsage =
     "sessions (each may repeat; they are shown side by side):\n"
     "  --replay FILE            a saved trace (a server's --trace-file, or the Record button)\n"
     "  --attach PORT            a running server's trace port; --server-port P for the built-in clients\n"
-    "  --start MODEL            start `socklab serve MODEL` (--port P --trace-port T apply to the last one;\n"
+    "  --start MODEL            start socklab-server MODEL (--port P --trace-port T apply to the last one;\n"
     "                           without them the server picks free ports)\n"
     "  --compare A,B[,...]      start each model (the servers pick free ports, so none clash), drive the same\n"
     "                           load on each (--connect N clients, default 16; --saturate, the default, or\n"

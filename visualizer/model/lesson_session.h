@@ -3,7 +3,7 @@
 // The lesson panel (visualizer/ui/lesson_panel.cpp) draws this; it holds no ImGui. A reference step is played by
 // a reference Session the panel adds (one scenario line per Next line, so the class sees each decision), and its
 // checks turn met or not met as their lines are played. A live step runs in a background thread — the same
-// run_live_step as `socklab lesson N --check` — against a server started with `socklab serve`, which also serves
+// run_live_step as `socklab lesson N --check` — against socklab-server started by ServerProcess, which also serves
 // its trace live so the panel can attach a live session while it runs; when the step is over its checks are
 // decided from the server's trace file, which the panel then opens as a replay.
 #pragma once
