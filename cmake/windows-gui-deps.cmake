@@ -95,18 +95,5 @@ target_include_directories(socklab_md4c SYSTEM PUBLIC ${SOCKLAB_MD4C_SOURCE}/src
 target_compile_options(socklab_md4c PRIVATE -w)
 
 # ---- stb: header-only, so the host's headers serve the Windows side too --------------------------------------
-# As cmake/dependencies.cmake does for Catch2: only the stb/ folder is exposed, through a link in the build tree,
-# never the host's whole /usr/include (its C library headers are not MinGW's).
-find_path(SOCKLAB_HOST_STB stb/stb_image_write.h PATHS /usr/include /usr/local/include NO_DEFAULT_PATH
-          NO_CMAKE_FIND_ROOT_PATH)
-if(NOT SOCKLAB_HOST_STB)
-  message(FATAL_ERROR "stb not found: install it (Debian: apt-get install libstb-dev)")
-endif()
-set(SOCKLAB_STB_FORWARD ${CMAKE_BINARY_DIR}/host-stb)
-file(MAKE_DIRECTORY ${SOCKLAB_STB_FORWARD})
-if(NOT EXISTS ${SOCKLAB_STB_FORWARD}/stb)
-  file(CREATE_LINK ${SOCKLAB_HOST_STB}/stb ${SOCKLAB_STB_FORWARD}/stb SYMBOLIC)
-endif()
-add_library(socklab_stb INTERFACE)
-# The stb folder itself on the path, as Debian's stb.pc gives it: <stb_image_write.h>.
-target_include_directories(socklab_stb SYSTEM INTERFACE ${SOCKLAB_STB_FORWARD}/stb)
+# As for Catch2 (cmake/dependencies.cmake); spelled <stb_image_write.h>, as Debian's stb.pc gives it.
+socklab_host_headers(socklab_stb stb stb_image_write.h libstb-dev "<stb_image_write.h>")
