@@ -35,9 +35,12 @@
 //                                   a space in a role is written '-')
 //   expect lifo-share OP X          of the wakes that had a choice of waiter, the share that took the most recent
 //   expect most-running OP N        most threads of one port running at once
-// About the runtime (live steps: what the runtime did is measured and named, never assumed):
-//   expect measured lifo-share      the share was measured (some wake had a choice); reported with the runtime
-//   expect measured most-running    the most running was measured; reported against the concurrency value
+// About the runtime (live steps: what the runtime did is measured and named, never assumed). When the trace's
+// runtime is Windows they also hold the run to the documented rules ("I/O Completion Ports"); under any other
+// runtime (Wine) they measure and name how it differs:
+//   expect measured lifo-share      the share was measured (some wake had a choice); on Windows at least 0.9
+//   expect measured most-running    the most running was measured; on Windows no more than the concurrency
+//                                   value plus the workers blocked outside the port at the time
 //   expect runtime named            the trace names the runtime it ran under (Windows, Wine 8.0, ...)
 // OP is one of >= <= == > <. KIND is an event kind of common/trace/event.h (wait_end, packet_dequeued, ...).
 #pragma once
