@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace socklab::protocol {
 
@@ -18,8 +19,9 @@ public:
 
     enum class Result { ok, line_too_long };
 
-    // Calls on_line(std::string_view) for each complete line in data. Stops at, and reports, the first line
-    // longer than max_line bytes (counted without its end); after that the stream is not trusted any more.
+    // Calls on_line(std::string_view line) — or on_line(line, wire_bytes), the bytes the line took in the stream
+    // with its "\n" or "\r\n" — for each complete line in data. Stops at, and reports, the first line longer
+    // than max_line bytes (counted without its end); after that the stream is not trusted any more.
     template <class OnLine>
     Result feed(std::string_view data, OnLine&& on_line) {
         if (overflowed_) return Result::line_too_long;
@@ -40,9 +42,11 @@ public:
                 partial_.append(line);
                 line = partial_;
             }
+            const std::size_t wire_bytes = line.size() + 1;
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             if (line.size() > max_line_) return overflow();
-            on_line(line);
+            if constexpr (std::is_invocable_v<OnLine&, std::string_view, std::size_t>) on_line(line, wire_bytes);
+            else on_line(line);
             partial_.clear();
         }
         return Result::ok;

@@ -40,9 +40,9 @@ Session::Session(std::uint32_t connection, SessionHost& host, std::size_t max_li
 
 Session::Verdict Session::on_receive(const char* data, std::size_t size, std::string& replies) {
     if (close_reason_ != CloseReason::none) return Verdict::close_after_replies;  // ignore bytes after /quit
-    auto result = decoder_.feed(std::string_view(data, size), [&](std::string_view line) {
+    auto result = decoder_.feed(std::string_view(data, size), [&](std::string_view line, std::size_t wire_bytes) {
         // Lines that arrived in the same read after /quit are not answered: the client asked to leave.
-        if (close_reason_ == CloseReason::none) handle_line(line, replies);
+        if (close_reason_ == CloseReason::none) handle_line(line, wire_bytes, replies);
     });
     if (result == LineDecoder::Result::line_too_long && close_reason_ == CloseReason::none) {
         reply(replies, "ERR line-too-long");
@@ -55,8 +55,9 @@ Session::Verdict Session::on_peer_closed(std::string& replies) {
     if (close_reason_ == CloseReason::none && !decoder_.pending().empty()) {
         std::string last(decoder_.pending());
         decoder_.clear_pending();
+        const std::size_t wire_bytes = last.size();  // a last line with no end: its bytes are all it took
         if (!last.empty() && last.back() == '\r') last.pop_back();
-        handle_line(last, replies);
+        handle_line(last, wire_bytes, replies);
     }
     return Verdict::close_after_replies;
 }
@@ -75,8 +76,10 @@ static bool parse_milliseconds(std::string_view text, unsigned& value) {
     return error == std::errc() && end == text.data() + text.size() && value <= kMaxWorkMilliseconds;
 }
 
-void Session::handle_line(std::string_view line, std::string& replies) {
-    TRACE(line_in, connection_, 0, line.size(), 0);
+void Session::handle_line(std::string_view line, std::size_t wire_bytes, std::string& replies) {
+    // The bytes the line took on the wire, its end included, as line_out counts the "\n" of a reply: so the
+    // visualizer's bytes in and out compare like with like.
+    TRACE(line_in, connection_, 0, wire_bytes, 0);
     host_.counters.lines_in.fetch_add(1, std::memory_order_relaxed);
     if (line.empty() || line.front() != '/') {
         replies.append(line);

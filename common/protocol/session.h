@@ -74,7 +74,7 @@ public:
     std::uint32_t connection() const { return connection_; }
 
 private:
-    void handle_line(std::string_view line, std::string& replies);
+    void handle_line(std::string_view line, std::size_t wire_bytes, std::string& replies);
     void reply(std::string& replies, std::string_view text);
 
     std::uint32_t connection_;

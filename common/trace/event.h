@@ -37,7 +37,7 @@ enum class Kind : std::uint8_t {
     apc_run,             // a completion routine ran: detail = IoOp; arg1 = I/O id
     connection_open,     // arg0 = peer port
     connection_close,    // detail = CloseReason
-    line_in,             // arg0 = bytes of the line, without its end
+    line_in,             // arg0 = bytes the line took on the wire, its "\n" (or "\r\n") included
     line_out,            // arg0 = bytes of the reply, with its end
     error,               // arg0 = error code; the site's label names the API that failed
     gate_hold,           // the step gate holds this thread after its wait returned

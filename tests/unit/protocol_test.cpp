@@ -193,3 +193,16 @@ TEST_CASE("the session counts lines in and lines out on its host") {
     CHECK(host.counters.lines_in.load() == 3);
     CHECK(host.counters.lines_out.load() == 3);
 }
+
+TEST_CASE("the decoder tells the bytes each line took on the wire, its end included") {
+    LineDecoder decoder(100);
+    std::vector<std::pair<std::string, std::size_t>> lines;
+    auto collect = [&](std::string_view line, std::size_t wire_bytes) { lines.emplace_back(line, wire_bytes); };
+    CHECK(decoder.feed("ab", collect) == LineDecoder::Result::ok);
+    CHECK(decoder.feed("c\r\nd", collect) == LineDecoder::Result::ok);
+    CHECK(decoder.feed("\n\n", collect) == LineDecoder::Result::ok);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == std::make_pair(std::string("abc"), std::size_t(5)));  // "abc\r\n", split across two reads
+    CHECK(lines[1] == std::make_pair(std::string("d"), std::size_t(2)));
+    CHECK(lines[2] == std::make_pair(std::string(""), std::size_t(1)));
+}

@@ -15,12 +15,15 @@ void draw_connections(Session& session, SessionView& view) {
     const std::uint64_t now = session.cursor_ns();
 
     section_heading("Connections & counters",
-                    "Counted from the trace: connections opened and closed (with why), lines in and out, and the "
-                    "latency from a line arriving to the next reply on its connection. Under Wine, compare models "
-                    "with each other only: every overlapped call is a round trip to wineserver, so absolute "
-                    "numbers say nothing about Windows.");
-    ImGui::Text("open at the cursor %zu   opened %s   closed %s", model.connections_open_at(now),
-                format_count(counters.connections_opened).c_str(), format_count(counters.connections_closed).c_str());
+                    "Counted from the trace. 'At the cursor' is the state at the time cursor; everything under "
+                    "'whole trace' counts every event received so far, wherever the cursor is. Bytes count what "
+                    "crossed the wire, line ends included. Latency is from a line arriving to the next reply on its "
+                    "connection. Under Wine, compare models with each other only: every overlapped call is a round "
+                    "trip to wineserver, so absolute numbers say nothing about Windows.");
+    ImGui::Text("at the cursor: %zu open", model.connections_open_at(now));
+    ImGui::TextDisabled("whole trace:");
+    ImGui::TextWrapped("connections opened %s   closed %s", format_count(counters.connections_opened).c_str(),
+                       format_count(counters.connections_closed).c_str());
     ImGui::TextWrapped("lines in %s   out %s   bytes in %s   out %s", format_count(counters.lines_in).c_str(),
                 format_count(counters.lines_out).c_str(), format_count(counters.bytes_in).c_str(),
                 format_count(counters.bytes_out).c_str());
@@ -67,9 +70,9 @@ void draw_connections(Session& session, SessionView& view) {
     std::string closed;
     for (std::size_t r = 1; r < counters.close_reasons.size(); ++r)
         if (counters.close_reasons[r]) closed += std::string(reasons[r]) + " " + std::to_string(counters.close_reasons[r]) + "   ";
-    if (!closed.empty()) ImGui::TextDisabled("closed by: %s", closed.c_str());
+    if (!closed.empty()) ImGui::TextWrapped("closed by: %s", closed.c_str());
 
-    // The connections, newest first.
+    // The connections, newest first, each as it is at the cursor: a close after the cursor is not shown yet.
     const auto& connections = model.connections();
     if (connections.empty()) return;
     if (ImGui::BeginTable("connections", 6,
@@ -105,7 +108,7 @@ void draw_connections(Session& session, SessionView& view) {
                 ImGui::TableNextColumn();
                 ImGui::Text("%u", c.lines_out);
                 ImGui::TableNextColumn();
-                ImGui::TextUnformatted(c.close_ns == kNever ? "" : reasons[std::min<std::size_t>(std::size_t(c.reason), 7)]);
+                ImGui::TextUnformatted(c.close_ns > now ? "" : reasons[std::min<std::size_t>(std::size_t(c.reason), 7)]);
             }
         }
         ImGui::EndTable();

@@ -168,8 +168,12 @@ void draw_clients(Session& session) {
     if (!clients.series().samples().empty()) {
         const LoadSample& last = clients.series().samples().back();
         ImGui::Text("now %s replies/s", format_count(static_cast<std::uint64_t>(last.replies_per_second)).c_str());
-        ImGui::Text("p50 %s   p99 %s", format_duration(double(last.latency_p50_ns)).c_str(),
-                    format_duration(double(last.latency_p99_ns)).c_str());
+        // Nothing is shown before it is measured: a window with no reply has no latency, not "0 ns".
+        if (last.replies)
+            ImGui::Text("p50 %s   p99 %s", format_duration(double(last.latency_p50_ns)).c_str(),
+                        format_duration(double(last.latency_p99_ns)).c_str());
+        else
+            ImGui::TextDisabled("latency: no reply in the newest 250 ms");
         help_marker("Measured by these clients over the newest 250 ms: replies per second, and the round trip from "
                     "sending a line to its reply (nearest-rank percentiles). The compare view plots them over time.");
     }
