@@ -423,6 +423,7 @@ void shut_down(IocpServer& server, std::vector<HANDLE>& workers) {
     for (std::size_t i = 0; i < workers.size(); ++i)
         PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: iocp-shutdown-packets
     win::join_threads(workers);  // in chunks: one WaitForMultipleObjects takes at most 64 handles
+    win::record_final_queue_depth(server.port);
     CloseHandle(server.port);
 }
 

@@ -298,6 +298,10 @@ void sample_queue_depth(HANDLE port) {
     TRACE(queue_depth, 0, 0, 0, completion_queue_depth(port));
 }
 
+void record_final_queue_depth(HANDLE port) {
+    if (trace::recording()) TRACE(queue_depth, 0, 0, 0, completion_queue_depth(port));
+}
+
 void sample_queue_depth_going_idle(HANDLE port) {
     if (!t_counted_busy) return;  // not counted: recording started while this worker was busy, or an accept
     t_counted_busy = false;

@@ -194,5 +194,9 @@ void sample_queue_depth(HANDLE port);
 // quiet shows its real depth (0: every worker waits, so any packet would have released one), not the depth of
 // its last busy moment for as long as it stays quiet. Busy load rarely leaves no worker busy: this costs little.
 void sample_queue_depth_going_idle(HANDLE port);
+// While recording: the depth once more, whatever the rate limit, when the workers have been joined and the port
+// is about to close: a trace then ends with what was left on the port (0 after a clean stop) instead of the
+// last sample of a busy moment, which a replay would show at its end as packets no thread will ever take.
+void record_final_queue_depth(HANDLE port);
 
 }  // namespace socklab::win

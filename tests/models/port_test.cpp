@@ -56,3 +56,32 @@ TEST_CASE("after a burst the recorded queue depth is back to 0 within 50 ms of t
     CHECK(last_depth_before_quiet == 0);
     CHECK(zero_soon_after);
 }
+
+TEST_CASE("a trace ends with the port's queue empty: the depth is recorded once more when the workers are gone",
+          "[port]") {
+    TraceRecording recording;
+    {
+        RunningModel server;
+        // Traffic right up to the stop, so the last regular sample may be of a busy moment.
+        std::vector<net::Socket> clients;
+        for (int i = 0; i < 8; ++i) clients.push_back(connect_to(server));
+        for (auto& client : clients) send_text(client, "last words\n");
+        for (auto& client : clients) CHECK(receive_bytes(client, 11) == "last words\n");
+        CHECK(server.stop() == 0);
+    }
+    trace::Trace recorded = recording.finish();
+    // The last queue_depth event comes after every worker's exit, and says what a replay's end must show: 0.
+    std::uint64_t last_exit_ns = 0, last_depth_ns = 0;
+    long last_depth = -1;
+    for (const auto& event : recorded.events) {
+        const bool worker = recorded.threads.count(event.thread) && recorded.threads[event.thread].role == "worker";
+        if (event.kind == trace::Kind::thread_exit && worker) last_exit_ns = std::max(last_exit_ns, event.time_ns);
+        if (event.kind == trace::Kind::queue_depth && event.time_ns >= last_depth_ns) {
+            last_depth_ns = event.time_ns;
+            last_depth = static_cast<long>(event.arg1);
+        }
+    }
+    REQUIRE(last_exit_ns > 0);
+    CHECK(last_depth_ns >= last_exit_ns);
+    CHECK(last_depth == 0);
+}

@@ -44,11 +44,13 @@ void draw_event_details(const TraceModel& model, const StoredEvent& event, std::
                 event.arg1);
     help_marker("arg0 and arg1 mean what common/trace/event.h says for this kind: bytes, a port index, an I/O id, "
                 "a queue depth, an error code...");
-    if (event.derived != kNoDerived) {
-        if (event.kind == Kind::wait_end || event.kind == Kind::thread_wake)
-            ImGui::Text("woke from stack position %u (0 = most recent waiter)", unsigned(event.derived));
-        else
-            ImGui::Text("packets queued after it: %u", unsigned(event.derived));
+    if (event.derived != kNoDerived && (event.kind == Kind::wait_end || event.kind == Kind::thread_wake))
+        ImGui::Text("woke from stack position %u (0 = most recent waiter)", unsigned(event.derived));
+    if (event.kind == Kind::packet_posted || event.kind == Kind::packet_dequeued || event.kind == Kind::queue_depth) {
+        // The same figure the queue panel and the timeline show (depth_at): counted where the trace records
+        // posts, sampled where the kernel queues packets out of the server's sight.
+        ImGui::Text("port #%lld: %u queued just after it", static_cast<long long>(event.arg0),
+                    model.depth_at(event.arg0, event.time_ns));
     }
     if (event.kind == Kind::packet_dequeued) {
         const std::uint32_t post = model.post_of(index);
