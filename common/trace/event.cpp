@@ -88,6 +88,14 @@ std::string_view to_string(CloseReason reason) {
     return "unknown";
 }
 
+std::string_view to_string(BlockReason reason) {
+    switch (reason) {
+    case BlockReason::handler: return "handler";
+    case BlockReason::slow_motion: return "slow_motion";
+    }
+    return "unknown";
+}
+
 std::string_view detail_name(const Event& event) {
     switch (event.kind) {
     case Kind::wait_begin: return to_string(static_cast<WaitOn>(event.detail));
@@ -96,6 +104,7 @@ std::string_view detail_name(const Event& event) {
     case Kind::io_completed:
     case Kind::apc_run: return to_string(static_cast<IoOp>(event.detail));
     case Kind::connection_close: return to_string(static_cast<CloseReason>(event.detail));
+    case Kind::block_begin: return to_string(static_cast<BlockReason>(event.detail));
     default: return "";
     }
 }

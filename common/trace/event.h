@@ -42,7 +42,7 @@ enum class Kind : std::uint8_t {
     error,               // arg0 = error code; the site's label names the API that failed
     gate_hold,           // the step gate holds this thread after its wait returned
     gate_release,        // ... and let it go
-    block_begin,         // the handler blocks for another reason (Sleep in /work): arg0 = milliseconds
+    block_begin,         // the thread blocks outside its wait: detail = BlockReason; arg0 = milliseconds
     block_end,
     thread_wake,         // reference model: the kernel chose this thread to release from the port (arg0 = port)
     kind_count
@@ -91,6 +91,13 @@ enum class CloseReason : std::uint8_t {
     idle,              // closed by the server for sending nothing (AcceptEx with --accept-data)
 };
 
+// Why a thread blocked outside its wait (detail of block_begin). Both are a Sleep, so the kernel counts the thread
+// as blocked, not running, either way; a viewer draws them apart so slow motion is never mistaken for the model.
+enum class BlockReason : std::uint8_t {
+    handler = 0,       // the /work handler sleeps (the protocol's own blocking work)
+    slow_motion,       // the viewer's slow motion paused the thread after its wait (trace/gate.h)
+};
+
 struct Event {
     std::uint64_t time_ns;
     std::int64_t arg0;
@@ -127,6 +134,7 @@ std::string_view to_string(WaitOn on);
 std::string_view to_string(Wake wake);
 std::string_view to_string(IoOp op);
 std::string_view to_string(CloseReason reason);
+std::string_view to_string(BlockReason reason);
 // The detail field spelled according to the event's kind ("completion_port", "ready", ...), or "".
 std::string_view detail_name(const Event& event);
 

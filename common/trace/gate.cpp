@@ -38,8 +38,13 @@ void update_active(Gate& g) { g.active = (g.enabled && !g.shut_down) || g.slow_m
 void gate_point(std::uint32_t connection) noexcept {
     Gate& g = gate();
     if (!g.active.load(std::memory_order_relaxed)) return;
-    if (unsigned delay = g.slow_ms.load(std::memory_order_relaxed))
+    if (unsigned delay = g.slow_ms.load(std::memory_order_relaxed)) {
+        // Recorded as a block of its own reason: the lane shows slow motion, not work, and the kernel (which
+        // sees a sleeping thread) may release another waiter meanwhile, as the viewer then shows.
+        TRACE(block_begin, connection, static_cast<std::uint8_t>(BlockReason::slow_motion), delay, 0);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        TRACE(block_end, connection, static_cast<std::uint8_t>(BlockReason::slow_motion), delay, 0);
+    }
     std::unique_lock lock(g.mutex);
     if (!g.enabled || g.shut_down) return;
     std::uint64_t ticket = g.next_ticket++;

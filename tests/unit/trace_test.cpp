@@ -302,3 +302,30 @@ TEST_CASE("a viewer joining late learns each thread's current state, and leaving
     trace::stop();
     trace::gate_reset();
 }
+
+TEST_CASE("slow motion records its pause as a block of its own reason, and the gate stays open") {
+    std::string path = temporary_path("slow");
+    trace::RecorderOptions options;
+    options.sinks.push_back(trace::make_file_sink(path));
+    trace::start(std::move(options));
+    trace::gate_reset();
+    trace::set_slow_motion(30);
+    const auto before = std::chrono::steady_clock::now();
+    trace::gate_point(7);
+    const auto paused = std::chrono::steady_clock::now() - before;
+    trace::gate_reset();
+    trace::gate_point(7);  // slow motion off: no pause, nothing recorded
+    trace::stop();
+    trace::Trace recorded;
+    std::string error;
+    REQUIRE(trace::read_trace_file(path, recorded, error));
+    CHECK(paused >= std::chrono::milliseconds(25));
+    REQUIRE(recorded.events.size() == 2);
+    CHECK(recorded.events[0].kind == Kind::block_begin);
+    CHECK(recorded.events[0].detail == static_cast<std::uint8_t>(trace::BlockReason::slow_motion));
+    CHECK(recorded.events[0].arg0 == 30);
+    CHECK(recorded.events[0].connection == 7);
+    CHECK(recorded.events[1].kind == Kind::block_end);
+    CHECK(recorded.events[1].time_ns - recorded.events[0].time_ns >= 25'000'000);
+    std::filesystem::remove(path);
+}

@@ -362,3 +362,30 @@ TEST_CASE("a thread whose wait began before the trace counts as running once it 
     CHECK(model.conformance().wakes == 0);  // no stack was seen, so no position is claimed
     CHECK(model.state_at(*model.lane(2), model.last_ns()) == LaneState::held);
 }
+
+TEST_CASE("a slow-motion pause is a state of its own, and the kernel's view of it is a block", "[viz][slow]") {
+    EventBuilder b;
+    b.server_start(1);
+    b.wait_port(1);
+    b.wait_port(2);
+    b.wake(2);  // worker 2 runs: one running against a value of 1
+    const auto slow = static_cast<std::uint8_t>(socklab::trace::BlockReason::slow_motion);
+    const std::uint64_t paused_at = b.add(Kind::block_begin, 2, slow, 200).time_ns;
+    b.wake(1);  // worker 2 sleeps in slow motion: the kernel may release worker 1
+    const std::uint64_t resumed_at = b.add(Kind::block_end, 2, slow, 200).time_ns;
+    const std::uint64_t handler_at = b.add(Kind::block_begin, 1, 0, 50).time_ns;  // /work's own Sleep
+    TraceModel model = b.model();
+    const ThreadLane* two = nullptr;
+    const ThreadLane* one = nullptr;
+    for (const ThreadLane& lane : model.lanes()) {
+        if (lane.index == 2) two = &lane;
+        if (lane.index == 1) one = &lane;
+    }
+    REQUIRE((two && one));
+    CHECK(model.state_at(*two, paused_at) == LaneState::slowed);
+    CHECK(model.state_at(*two, resumed_at) == LaneState::running);
+    CHECK(model.state_at(*one, handler_at) == LaneState::blocked);
+    // Drawn apart, counted alike: the pause took worker 2 out of the running count, so 1 then 2 ran at most.
+    CHECK(model.conformance().most_running == 2);
+    CHECK(std::string(to_string(LaneState::slowed)) == "paused by slow motion");
+}

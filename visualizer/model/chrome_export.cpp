@@ -127,7 +127,7 @@ FieldNames field_names(Kind kind) {
     case Kind::error:              return {"error_code",     nullptr,             nullptr,        nullptr,    nullptr};
     case Kind::gate_hold:          return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
     case Kind::gate_release:       return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::block_begin:        return {"milliseconds",   nullptr,             nullptr,        nullptr,    nullptr};
+    case Kind::block_begin:        return {"milliseconds",   nullptr,             nullptr,        "reason",   nullptr};
     case Kind::block_end:          return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
     case Kind::thread_wake:        return {"port",           nullptr,             nullptr,        nullptr,    "stack_position"};
     case Kind::kind_count:         break;

@@ -30,17 +30,20 @@ const char* to_string(LaneState state) {
     case LaneState::waiting: return "waiting";
     case LaneState::blocked: return "blocked";
     case LaneState::held: return "held at the gate";
+    case LaneState::slowed: return "paused by slow motion";
     case LaneState::exited: return "exited";
     }
     return "?";
 }
 
-LaneState state_after(Kind kind) {
+LaneState state_after(Kind kind, std::uint8_t detail) {
     switch (kind) {
     case Kind::thread_exit: return LaneState::exited;
     case Kind::wait_begin: return LaneState::waiting;
     case Kind::gate_hold: return LaneState::held;
-    case Kind::block_begin: return LaneState::blocked;
+    case Kind::block_begin:
+        return detail == static_cast<std::uint8_t>(trace::BlockReason::slow_motion) ? LaneState::slowed
+                                                                                    : LaneState::blocked;
     default: return LaneState::running;  // thread_start, wait_end, gate_release, block_end
     }
 }
@@ -192,7 +195,7 @@ void TraceModel::record_wake(CompletionPort& port, std::uint16_t thread, StoredE
 
 void TraceModel::apply_lane_change(ThreadLane& lane, StoredEvent& stored, std::uint32_t index) {
     lane.state_changes.push_back(index);
-    lane.state = state_after(stored.kind);
+    lane.state = state_after(stored.kind, stored.detail);
 
     // A thread that stops running for its port (waits again, blocks, exits) leaves the port's running count.
     auto stop_running = [this, &lane] {

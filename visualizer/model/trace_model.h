@@ -42,14 +42,15 @@ inline constexpr std::uint32_t kNoEvent = std::numeric_limits<std::uint32_t>::ma
 // ---- 1. Lane states -------------------------------------------------------------------------------------
 
 // What a thread is doing, as its own events tell it. "held" means stopped at the step gate: the thread's wait
-// has returned, so as far as the kernel knows it is running (DESIGN.md §4).
-enum class LaneState : std::uint8_t { absent, running, waiting, blocked, held, exited };
+// has returned, so as far as the kernel knows it is running (DESIGN.md §4). "slowed" is the viewer's slow
+// motion: a Sleep after the wait, so the kernel counts the thread as blocked, as for "blocked".
+enum class LaneState : std::uint8_t { absent, running, waiting, blocked, held, slowed, exited };
 
 const char* to_string(LaneState state);
 
 // The kinds that move a thread from one lane state to another: trace::sets_thread_state (common/trace/event.h).
-// The state a thread is in right after an event of a state-changing kind.
-LaneState state_after(Kind kind);
+// The state a thread is in right after an event of a state-changing kind (with its detail: why it blocked).
+LaneState state_after(Kind kind, std::uint8_t detail);
 
 // A stretch of one lane in one state. When a frame asks for spans with a pixel size, spans shorter than a
 // pixel are merged and `merged` counts how many state changes the stretch hides.

@@ -94,7 +94,9 @@ LaneState TraceModel::state_at(const ThreadLane& lane, std::uint64_t time_ns, st
     const IndexByTime search{events_};
     const std::size_t after = search.upper(lane.state_changes, time_ns);
     if (since_event) *since_event = after == 0 ? kNoEvent : lane.state_changes[after - 1];
-    return after == 0 ? LaneState::absent : state_after(events_[lane.state_changes[after - 1]].kind);
+    if (after == 0) return LaneState::absent;
+    const StoredEvent& change = events_[lane.state_changes[after - 1]];
+    return state_after(change.kind, change.detail);
 }
 
 void TraceModel::spans(const ThreadLane& lane, std::uint64_t begin_ns, std::uint64_t end_ns, double ns_per_pixel,
@@ -119,7 +121,8 @@ void TraceModel::spans(const ThreadLane& lane, std::uint64_t begin_ns, std::uint
             continue;
         }
         if (last || stop - cursor >= pixel) {
-            out.push_back({cursor, std::min(stop, end_ns), state_after(events_[changes[i]].kind), changes[i], 0});
+            out.push_back({cursor, std::min(stop, end_ns), state_after(events_[changes[i]].kind, events_[changes[i]].detail),
+                           changes[i], 0});
             if (last) break;
             cursor = stop;
             ++i;
@@ -128,7 +131,7 @@ void TraceModel::spans(const ThreadLane& lane, std::uint64_t begin_ns, std::uint
             // pixel by the state the lane ends it in.
             const std::uint64_t pixel_end = cursor + pixel;
             const std::size_t j = search.upper_from(changes, i + 1, pixel_end) - 1;  // >= i + 1: stop < pixel_end
-            out.push_back({cursor, std::min(pixel_end, end_ns), state_after(events_[changes[j]].kind), changes[i],
+            out.push_back({cursor, std::min(pixel_end, end_ns), state_after(events_[changes[j]].kind, events_[changes[j]].detail), changes[i],
                            static_cast<std::uint32_t>(j - i)});
             cursor = pixel_end;
             i = j;

@@ -104,6 +104,7 @@ std::vector<LegendItem> legend_items() {
         {state_colour(LaneState::waiting), "waiting", false},
         {state_colour(LaneState::blocked), "blocked", false},
         {state_colour(LaneState::held), "held (gate)", false},
+        {state_colour(LaneState::slowed), "slow motion", false},
         {state_colour(LaneState::running, true), "many changes", false},
         {IM_COL32(255, 255, 255, 255), "packet taken", true},
         {IM_COL32(90, 200, 255, 255), "posted", true},

@@ -23,7 +23,7 @@ void section_heading(const char* title, const char* help) {
 }
 
 // Colours chosen to stay apart on a projector and for the common colour-vision deficiencies: running is
-// green, waiting a quiet blue-grey, blocked orange, held at the gate a strong magenta.
+// green, waiting a quiet blue-grey, blocked orange, held at the gate a strong magenta, slow motion violet.
 ImU32 state_colour(LaneState state, bool busy) {
     ImU32 colour;
     switch (state) {
@@ -31,6 +31,7 @@ ImU32 state_colour(LaneState state, bool busy) {
     case LaneState::waiting: colour = IM_COL32(84, 110, 140, 255); break;
     case LaneState::blocked: colour = IM_COL32(245, 150, 40, 255); break;
     case LaneState::held: colour = IM_COL32(220, 60, 200, 255); break;
+    case LaneState::slowed: colour = IM_COL32(150, 120, 230, 255); break;
     default: colour = IM_COL32(60, 60, 60, 255); break;
     }
     if (!busy) return colour;
@@ -52,6 +53,7 @@ const char* state_meaning(LaneState state) {
     case LaneState::waiting: return "waiting: blocked in the model's wait call (GetQueuedCompletionStatus, select, ...)";
     case LaneState::blocked: return "blocked for another reason (Sleep in a /work handler): the kernel lets another waiter run";
     case LaneState::held: return "held at the step gate: its wait returned, so the kernel counts it as running";
+    case LaneState::slowed: return "paused by slow motion (] and [, --slow): it sleeps after its wait, so the kernel counts it as blocked and may release another waiter";
     case LaneState::exited: return "exited";
     default: return "not started yet (or the trace began later)";
     }
