@@ -45,7 +45,8 @@ TEST_CASE("a viewer killed with SIGKILL leaves no server running", "[viz][wine][
     REQUIRE(port != 0);
     const std::string port_text = std::to_string(port);
     const std::string viewer_pattern = "^[^ ]*socklab-viz --start iocp --port " + port_text + " ";
-    const std::string server_pattern = "socklab-server.exe iocp --port " + port_text + " ";
+    // "[s]": the pattern must not match the command line of the `sh -c pgrep ...` that searches for it.
+    const std::string server_pattern = "[s]ocklab-server\\.exe iocp --port " + port_text + " ";
     std::string ignored;
     // In the background; --seconds bounds it should the kill below never come.
     const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --start iocp --port " + port_text +
@@ -64,7 +65,7 @@ TEST_CASE("a viewer killed with SIGKILL leaves no server running", "[viz][wine][
     const std::string viewer = processes(viewer_pattern);
     INFO("viewer: " << viewer);
     REQUIRE(!viewer.empty());
-    CHECK(!processes("socklab-server.exe iocp --port " + port_text + " ").empty());
+    CHECK(!processes(server_pattern).empty());  // the server is there before the kill
 
     const pid_t viewer_pid = static_cast<pid_t>(std::atol(viewer.c_str()));
     REQUIRE(viewer_pid > 0);

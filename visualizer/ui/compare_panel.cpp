@@ -212,11 +212,21 @@ void draw_compare(AppState& app) {
 
     bool any_wine = false;
     std::vector<CompareRow> rows;  // for the spread notes under the table
-    if (app.large_font) ImGui::PushFont(app.large_font);
+    // One runtime for every server (the usual case: all run here) is said once above the table, not in a column
+    // of its own, so the latency columns keep their room on a projector's 1280 pixels at a large text size.
+    std::string common_runtime = shown.empty() ? std::string() : runtime_label(*app.sessions[shown.front()]);
+    for (std::size_t i : shown)
+        if (runtime_label(*app.sessions[i]) != common_runtime) common_runtime.clear();
+    if (!common_runtime.empty()) ImGui::Text("all measured under %s", common_runtime.c_str());
+    const int columns = common_runtime.empty() ? 7 : 6;
+    // The large text only where the table fits in it: the width it needs grows with the font.
+    const bool large = app.large_font && ImGui::GetContentRegionAvail().x >= (columns == 7 ? 62.0f : 50.0f) *
+                                                                                   app.large_font->FontSize * 0.5f;
+    if (large) ImGui::PushFont(app.large_font);
     const ImGuiTableFlags table_flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV;
-    if (ImGui::BeginTable("figures", 7, table_flags)) {
+    if (ImGui::BeginTable("figures", columns, table_flags)) {
         ImGui::TableSetupColumn("model");
-        ImGui::TableSetupColumn("runtime");
+        if (columns == 7) ImGui::TableSetupColumn("runtime");
         ImGui::TableSetupColumn("clients");
         ImGui::TableSetupColumn("now /s");
         ImGui::TableSetupColumn("mean /s (spread)");
@@ -237,8 +247,10 @@ void draw_compare(AppState& app) {
             ImGui::Dummy(ImVec2(square + 4, 0));
             ImGui::SameLine(0, 0);
             ImGui::TextUnformatted(model_label(session).c_str());
-            ImGui::TableNextColumn();
-            ImGui::TextUnformatted(runtime_label(session).c_str());
+            if (columns == 7) {
+                ImGui::TableNextColumn();
+                ImGui::TextUnformatted(runtime_label(session).c_str());
+            }
             ImGui::TableNextColumn();
             ImGui::Text("%zu", clients.figures().connected);
             if (series.samples().empty()) {
@@ -270,7 +282,7 @@ void draw_compare(AppState& app) {
         }
         ImGui::EndTable();
     }
-    if (app.large_font) ImGui::PopFont();
+    if (large) ImGui::PopFont();
     if (any_wine)
         ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f),
                            "Measured under Wine on this machine, all servers at once: compare the models with each "
