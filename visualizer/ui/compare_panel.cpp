@@ -115,7 +115,10 @@ double draw_plot(const PlotText& text, ImVec2 size, const Axis& x, const Axis& y
     const ImU32 text_colour = IM_COL32(225, 225, 225, 255), grid_colour = IM_COL32(255, 255, 255, 28),
                 axis_colour = IM_COL32(160, 160, 160, 255);
 
+    // The title over the plot, never past its right edge (clipped there if the plot is narrower than it).
+    draw->PushClipRect(corner, ImVec2(corner.x + size.x, corner.y + line_height + 2), true);
     draw->AddText(corner, IM_COL32(245, 215, 110, 255), text.title);
+    draw->PopClipRect();
     if (area.x < 40 || area.y < 30) {
         if (font) ImGui::PopFont();
         return NAN;
@@ -141,8 +144,10 @@ double draw_plot(const PlotText& text, ImVec2 size, const Axis& x, const Axis& y
         draw->AddText(ImVec2(px - width * 0.5f, origin.y + area.y + 6), text_colour, label.c_str());
         last_label_end = px + width * 0.5f;
     }
-    const float x_label_width = ImGui::CalcTextSize(text.x_label).x;
-    draw->AddText(ImVec2(origin.x + area.x - x_label_width, origin.y + area.y + 6 + line_height), axis_colour, text.x_label);
+    // The axis's name under its labels, or its unit alone where the plot is too narrow for the name.
+    const char* x_label = ImGui::CalcTextSize(text.x_label).x <= area.x ? text.x_label : "s";
+    const float x_label_width = ImGui::CalcTextSize(x_label).x;
+    draw->AddText(ImVec2(origin.x + area.x - x_label_width, origin.y + area.y + 6 + line_height), axis_colour, x_label);
     draw->AddLine(ImVec2(origin.x, origin.y + area.y), ImVec2(origin.x + area.x, origin.y + area.y), axis_colour, 1.5f);
     draw->AddLine(origin, ImVec2(origin.x, origin.y + area.y), axis_colour, 1.5f);
 
@@ -220,8 +225,12 @@ void draw_compare(AppState& app) {
     if (!common_runtime.empty()) ImGui::Text("all measured under %s", common_runtime.c_str());
     const int columns = common_runtime.empty() ? 7 : 6;
     // The large text only where the table fits in it: the width it needs grows with the font.
-    const bool large = app.large_font && ImGui::GetContentRegionAvail().x >= (columns == 7 ? 62.0f : 50.0f) *
-                                                                                   app.large_font->FontSize * 0.5f;
+    // A row as wide as they come, measured in this font and scaled to the large one.
+    const char* const widest_row = columns == 7 ? "[] iocp-acceptex  Wine 8.0  16  99,999  99,999 (99,999-99,999)  99.99 ms  99.99 ms"
+                                                : "[] iocp-acceptex  16  99,999  99,999 (99,999-99,999)  99.99 ms  99.99 ms";
+    const float needed = ImGui::CalcTextSize(widest_row).x + float(columns) * 2 * ImGui::GetStyle().CellPadding.x;
+    const bool large = app.large_font &&
+                       needed * app.large_font->FontSize / ImGui::GetFontSize() <= ImGui::GetContentRegionAvail().x;
     if (large) ImGui::PushFont(app.large_font);
     const ImGuiTableFlags table_flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV;
     if (ImGui::BeginTable("figures", columns, table_flags)) {
@@ -283,10 +292,12 @@ void draw_compare(AppState& app) {
         ImGui::EndTable();
     }
     if (large) ImGui::PopFont();
-    if (any_wine)
-        ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f),
-                           "Measured under Wine on this machine, all servers at once: compare the models with each "
+    if (any_wine) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.75f, 0.4f, 1.0f));
+        ImGui::TextWrapped("Measured under Wine on this machine, all servers at once: compare the models with each "
                            "other; these are not Windows figures.");
+        ImGui::PopStyleColor();
+    }
     for (const auto& note : spread_notes(rows)) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.3f, 1.0f));
         ImGui::TextWrapped("%s", note.c_str());
@@ -331,12 +342,15 @@ void draw_compare(AppState& app) {
 
     const float spacing = ImGui::GetStyle().ItemSpacing.x;
     const ImVec2 plot_size((ImGui::GetContentRegionAvail().x - spacing) / 2, std::max(120.0f, ImGui::GetContentRegionAvail().y));
+    // The large text where the plots have room for it (about ten lines high); else the labels would crowd out
+    // the lines they label.
+    ImFont* plot_font = app.large_font && plot_size.y >= 10 * app.large_font->FontSize ? app.large_font : nullptr;
     const double hover_a = draw_plot({"replies per second", "seconds since the clients started"}, plot_size,
-                                     time_axis, replies_axis, throughput, app.large_font);
+                                     time_axis, replies_axis, throughput, plot_font);
     ImGui::SameLine();
-    const double hover_b = draw_plot({show_p99 ? "round-trip latency, ms: p50 (line), p99 (dots)" : "round-trip latency, ms: p50",
+    const double hover_b = draw_plot({show_p99 ? "round trip, ms: p50 line, p99 dots" : "round trip, ms: p50",
                                       "seconds since the clients started"},
-                                     plot_size, time_axis, latency_axis, latency, app.large_font);
+                                     plot_size, time_axis, latency_axis, latency, plot_font);
 
     // Hovering either plot reads every session's window at that moment.
     const double hover = std::isnan(hover_a) ? hover_b : hover_a;

@@ -250,6 +250,9 @@ bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_be
     return true;
 }
 
+// A legend of more rows than this is folded (draw_timeline).
+constexpr int kLegendRowsShown = 2;
+
 float timeline_height_wanted(const Session& session) {
     SOCKLAB_TIMELINE_SIZES;
     std::size_t lanes = 0;
@@ -257,7 +260,8 @@ float timeline_height_wanted(const Session& session) {
         if (!lane.events.empty()) ++lanes;
     // The toolbar, the legend (wrapped to the column: this is asked from inside it), the lanes.
     const float inner_width = ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().WindowPadding.x;
-    return ImGui::GetFrameHeightWithSpacing() + float(legend_rows(inner_width)) * ImGui::GetTextLineHeightWithSpacing() +
+    const int legend = legend_rows(inner_width) <= kLegendRowsShown ? legend_rows(inner_width) : 1;  // folded: its header
+    return ImGui::GetFrameHeightWithSpacing() + float(legend) * ImGui::GetTextLineHeightWithSpacing() +
            kRulerHeight +
            float(lanes) * (kLaneHeight + kLaneGap) +
            (session.model().ports().empty() ? 0 : kQueueStripHeight + 6) + 24;
@@ -283,11 +287,16 @@ void draw_timeline(Session& session, SessionView& view) {
     ImGui::TextDisabled("%s across   wheel: zoom   drag: pan   click: select",
                         format_duration(view.view_end_ns - view.view_begin_ns).c_str());
     help_marker("One lane per thread, coloured by its state: green running, blue-grey waiting, orange blocked "
-                "(Sleep in /work), magenta held at the step gate. A lighter colour means several changes inside "
+                "(Sleep in /work), magenta held at the step gate, violet paused by slow motion. A lighter colour "
+                "means several changes inside "
                 "one pixel: zoom in to see them. Marks: white = packet taken, cyan = packet posted, "
                 "red = error, yellow = connection, grey = line. The number above a wake is the stack position "
                 "the thread woke from (0 = most recent waiter, LIFO). The strip below is the completion queue.");
-    draw_legend();
+    // The legend in full where it takes two rows or fewer; in a narrow column (several sessions side by side on
+    // a projector) it would push the lanes out of sight, so there it folds under a header, one click away.
+    if (legend_rows(ImGui::GetContentRegionAvail().x) <= kLegendRowsShown ||
+        ImGui::CollapsingHeader("legend: what the colours and marks mean"))
+        draw_legend();
 
     // Canvas.
     std::size_t lane_count = 0;
@@ -299,11 +308,16 @@ void draw_timeline(Session& session, SessionView& view) {
     const float wanted_height = kRulerHeight + float(lane_count) * (kLaneHeight + kLaneGap) +
                                 (has_port ? kQueueStripHeight + 6 : 0) + 4;
     const float height = std::max(wanted_height, 60.0f);
-    if (width < kLabelWidth + 40) return;
+    // In a narrow column the lane names give up room first (the lanes cover their ends), so time stays visible.
+    const float label_width = std::min(kLabelWidth, width * 0.35f);
+    if (width - label_width < 40) {
+        ImGui::TextDisabled("(too narrow for the lanes)");
+        return;
+    }
 
     ImGui::InvisibleButton("timeline", ImVec2(width, height));
     const bool hovered = ImGui::IsItemHovered();
-    Geometry geometry{origin.x + kLabelWidth, origin.x + width - 4, origin.y, view.view_begin_ns, view.view_end_ns};
+    Geometry geometry{origin.x + label_width, origin.x + width - 4, origin.y, view.view_begin_ns, view.view_end_ns};
     ImDrawList* draw = ImGui::GetWindowDrawList();
     draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + height), IM_COL32(24, 26, 30, 255));
 
