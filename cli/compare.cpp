@@ -215,7 +215,7 @@ Table overhead_table(const CompareSettings& settings, const std::vector<Overhead
     table.notes.push_back(
         "Two servers of each model run at once, one recording a trace file (--trace-file); the same load goes to "
         "each in turn, off-on then on-off, so a drift in the machine's speed falls on both. The cost is 1 - "
-        "(sum of recording-on throughput / sum of recording-off throughput). The target (DESIGN.md section 10) is "
+        "(sum of recording-on throughput / sum of recording-off throughput). The target (docs/design.md section 10) is "
         "3% at most. A single pair's cost shows how far one short run can be trusted.");
     if (is_wine(runtime))
         table.notes.push_back("Measured under Wine, where every overlapped call is already a round trip to "

@@ -262,7 +262,7 @@ int close_pipe(FILE* pipe) {
 
 std::vector<Benchmark> run_benchmarks() {
     std::vector<Benchmark> benchmarks = {
-        {"Recording one trace event (DESIGN.md targets: at most 10 ns recording, 1 ns not recording)",
+        {"Recording one trace event (docs/design.md targets: at most 10 ns recording, 1 ns not recording)",
          "tests/unit/trace-bench", "", false, false},
         {"The visualizer's intake and frame (targets: at least 2 million events/s, frame at most 8 ms, "
          "40 bytes per event)",

@@ -1,4 +1,4 @@
-# Dependencies come from the platform's package manager (DESIGN.md §1): Debian packages or a vcpkg manifest.
+# Dependencies come from the platform's package manager (docs/design.md §1): Debian packages or a vcpkg manifest.
 # Nothing is vendored and nothing is downloaded at build time.
 
 # For the MinGW build: a header-only library the host has installed serves the Windows side too, as the interface

@@ -1,5 +1,5 @@
 # Cross-compiling the Windows side (the models and their tests) on Linux with MinGW-w64 (the -posix
-# threading variant, for std::thread), running the results under Wine (DESIGN.md §1).
+# threading variant, for std::thread), running the results under Wine (docs/design.md §1).
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 set(CMAKE_C_COMPILER x86_64-w64-mingw32-gcc-posix)

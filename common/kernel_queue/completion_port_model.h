@@ -1,5 +1,5 @@
 // common/kernel_queue/completion_port_model.h — an action-by-action model of the rules Windows documents for an
-// I/O completion port (DESIGN.md §6).
+// I/O completion port (docs/design.md §6).
 //
 // Why this exists: Wine 8.0 wakes the threads waiting on a completion port in FIFO order and ignores the
 // concurrency value, so a lesson run under Wine cannot show what Windows does. This model follows the rules

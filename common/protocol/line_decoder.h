@@ -1,4 +1,4 @@
-// common/protocol/line_decoder.h — splits a TCP byte stream into lines (DESIGN.md §3).
+// common/protocol/line_decoder.h — splits a TCP byte stream into lines (docs/design.md §3).
 //
 // TCP delivers bytes, not messages: one recv may hold half a line, or a hundred lines, or a line's "\r" without
 // its "\n". The decoder keeps the unfinished tail between calls so that every way of cutting the same stream

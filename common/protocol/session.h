@@ -1,4 +1,4 @@
-// common/protocol/session.h — what one connection says and what the server answers (DESIGN.md §3).
+// common/protocol/session.h — what one connection says and what the server answers (docs/design.md §3).
 //
 // Every model runs the same Session for each of its connections, so a comparison of two models measures how
 // they wait and nothing else. The session never touches a socket: the model hands it received bytes and

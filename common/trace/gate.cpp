@@ -1,4 +1,4 @@
-// common/trace/gate.cpp — the step gate and slow motion (DESIGN.md §4).
+// common/trace/gate.cpp — the step gate and slow motion (docs/design.md §4).
 //
 // A thread held here has returned from its wait: as far as the kernel knows it is running. That is the point —
 // an instructor can hold every worker of a completion port and show that the port counts them as running.

@@ -13,7 +13,7 @@
 // 32 bytes into the calling thread's own ring buffer: no lock, no system call. A collector thread drains
 // every ring into the sinks (file, live TCP). Defining SOCKLAB_TRACE_DISABLED compiles every TRACE to nothing.
 //
-// The step gate and slow motion (DESIGN.md §4) live here too, because the live connection that controls them
+// The step gate and slow motion (docs/design.md §4) live here too, because the live connection that controls them
 // is the trace connection: a model calls trace::gate_point(connection) right after each wait returns.
 #pragma once
 

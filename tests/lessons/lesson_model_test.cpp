@@ -1,4 +1,4 @@
-// The lessons (DESIGN.md §8): every lesson parses, anchors are unique and quote what they say they quote, a
+// The lessons (docs/design.md §8): every lesson parses, anchors are unique and quote what they say they quote, a
 // missing anchor is reported, the reference steps pass, and checks are decided from what a run really did.
 // Live steps run under Wine through `socklab lesson N --check` (tests/lessons/CMakeLists.txt).
 #include <fstream>

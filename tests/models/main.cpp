@@ -14,7 +14,7 @@ const socklab::models::ModelInfo* g_model = nullptr;
 const socklab::models::ModelInfo& model_under_test() { return *g_model; }
 
 bool model_under_test_stalls_everyone_on_work() {
-    // The models that serve every client from one thread (DESIGN.md §5), and the two that serve a group of
+    // The models that serve every client from one thread (docs/design.md §5), and the two that serve a group of
     // clients per thread: a blocking /work stalls its whole group (event-select: up to 62 clients;
     // overlapped-event: up to 31), and in these tests, a handful of clients all in the first group, that is
     // everyone.

@@ -1,4 +1,4 @@
-// The reference model of the completion port (DESIGN.md §6): each test quotes the documented sentence it checks,
+// The reference model of the completion port (docs/design.md §6): each test quotes the documented sentence it checks,
 // from Microsoft Learn: "I/O Completion Ports", "CreateIoCompletionPort", "GetQueuedCompletionStatus" and
 // "GetQueuedCompletionStatusEx". Every test fails if its rule is broken.
 //

@@ -1,4 +1,4 @@
-// The model files as students read them (DESIGN.md §5, §9): every one has the same sections in the same order,
+// The model files as students read them (docs/design.md §5, §9): every one has the same sections in the same order,
 // so that a diff of two neighbours shows only what differs between the models, and each opens with its abstract.
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-// The shared line protocol (DESIGN.md §3), tested the way a client would break it.
+// The shared line protocol (docs/design.md §3), tested the way a client would break it.
 #include <string>
 #include <vector>
 

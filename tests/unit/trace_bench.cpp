@@ -1,4 +1,4 @@
-// trace-bench — what one trace event costs (DESIGN.md §10: ≤ 10 ns recording, ≤ 1 ns when nobody records).
+// trace-bench — what one trace event costs (docs/design.md §10: ≤ 10 ns recording, ≤ 1 ns when nobody records).
 // Prints figures; it is a benchmark, not a test.
 #include <chrono>
 #include <cstdio>

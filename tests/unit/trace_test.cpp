@@ -1,4 +1,4 @@
-// Tracing (DESIGN.md §4): what is recorded arrives, whole and in each thread's order, through a file and
+// Tracing (docs/design.md §4): what is recorded arrives, whole and in each thread's order, through a file and
 // through the live TCP stream; the step gate holds and releases threads as a viewer asks.
 #include <algorithm>
 #include <chrono>

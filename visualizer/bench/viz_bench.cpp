@@ -1,4 +1,4 @@
-// visualizer/bench/viz_bench.cpp — prints the visualizer's figures against the targets of DESIGN.md §10:
+// visualizer/bench/viz_bench.cpp — prints the visualizer's figures against the targets of docs/design.md §10:
 //   intake      events per second from a stream decoder into the model (target: at least 2 million)
 //   frame       CPU time of the questions one frame asks, with one million events in history (at most 8 ms)
 //   storage     bytes stored per event, history and indexes (at most 40)

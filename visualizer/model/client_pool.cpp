@@ -225,7 +225,7 @@ void ClientPool::handle_ready(const std::vector<net::PollEntry>& polled) {
             for (std::size_t end; (end = client.inbox.find('\n', begin)) != std::string::npos; begin = end + 1) {
                 last_line = begin;
                 ++figures_.replies_received;
-                // The oldest line in flight is the one answered (DESIGN.md §3). A line with none in flight is a
+                // The oldest line in flight is the one answered (docs/design.md §3). A line with none in flight is a
                 // broadcast from another client's /all; one arriving while a line is in flight is taken for its
                 // reply, so the /all button is for watching, not for measuring.
                 if (!client.sent_ns.empty()) {

@@ -1,7 +1,7 @@
 // visualizer/model/client_pool.h — the test clients the visualizer drives: its buttons, steady traffic, and
 // the closed-loop load of the compare view.
 //
-// Nonblocking sockets (common/net/socket.h, the same on Linux and Windows), so the UI never waits on the network. It speaks the line protocol of DESIGN.md
+// Nonblocking sockets (common/net/socket.h, the same on Linux and Windows), so the UI never waits on the network. It speaks the line protocol of docs/design.md
 // §3: it sends lines and counts the reply lines that come back. Replies on one connection leave the server in
 // the order their requests arrived (§3), so each client keeps a FIFO of its lines' send times and the reply
 // at the head of its inbox answers the oldest: that gives every reply's round-trip latency, which feeds a

@@ -14,7 +14,7 @@
 
 namespace socklab::viz {
 
-// The model ids socklab-server runs (models/registry.cpp, DESIGN.md §5), in the suite's order.
+// The model ids socklab-server runs (models/registry.cpp, docs/design.md §5), in the suite's order.
 const std::vector<std::string>& known_models();
 
 // Splits "iocp,select" (commas, no spaces needed) into model ids. False with a message naming the problem

@@ -1,5 +1,5 @@
 // visualizer/model/lesson.h — a lesson as the runners see it: Markdown read into steps, and the anchors that
-// let a lesson quote a model's code without copying it (DESIGN.md §8).
+// let a lesson quote a model's code without copying it (docs/design.md §8).
 //
 // Portable and free of any UI: the terminal runner (cli/lesson.cpp) and the visualizer's lesson panel
 // (visualizer/ui/lesson_panel.cpp) read lessons with this same code, so a lesson that parses and checks in one

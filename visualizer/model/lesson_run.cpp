@@ -268,7 +268,7 @@ std::vector<CheckResult> decide_checks(const Step& step, const std::vector<Actio
     const viz::ConformanceFigures& figures = model.conformance();
     const std::string runtime = model.runtime().empty() ? "an unnamed runtime" : model.runtime();
     // Only a trace that says it ran on Windows is held to the Windows rules; any other runtime is measured and
-    // named (DESIGN.md §1: never assumed).
+    // named (docs/design.md §1: never assumed).
     const bool on_windows = viz::classify_runtime(model.runtime()) == viz::RuntimeKind::windows;
     for (const Command& check : step.checks) {
         CheckResult result{check.line, check.text, false, ""};

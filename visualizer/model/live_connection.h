@@ -1,7 +1,7 @@
 // visualizer/model/live_connection.h — the viewer's end of a server's live trace connection (--trace-port).
 //
 // The server sends the wire stream (common/trace/wire.h); the viewer may send control lines back, each ending
-// in '\n': "gate on", "gate off", "step", "run", "slow <ms>" (DESIGN.md §4, common/trace/recorder.h).
+// in '\n': "gate on", "gate off", "step", "run", "slow <ms>" (docs/design.md §4, common/trace/recorder.h).
 // Nonblocking and polled once per frame, so a slow server never freezes the UI.
 #pragma once
 

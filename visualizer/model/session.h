@@ -70,7 +70,7 @@ public:
     double speed() const { return speed_; }  // trace seconds per wall second
     void set_speed(double speed) { speed_ = speed; }
 
-    // ---- live control (DESIGN.md §4) ----
+    // ---- live control (docs/design.md §4) ----
     bool gate_on() const { return gate_on_; }
     void set_gate(bool on);
     void step();  // releases the thread held longest

@@ -3,7 +3,7 @@
 // A StoredEvent is the wire Event (common/trace/event.h) with its two reserved bytes put to work: the model
 // writes there a fact it worked out while taking the event in, so the history needs no second array for it.
 // Keeping the history at 32 bytes an event is what lets one million events fit in 40 bytes each, indexes
-// included (DESIGN.md §10).
+// included (docs/design.md §10).
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 //
 // Nothing here draws; the panels in visualizer/ui/ only ask questions of a TraceModel. The model takes events
 // in (intake), keeps them in one time-ordered history, and indexes that history so every question a frame
-// asks is a binary search over the part on screen, never a walk over everything (DESIGN.md §7, §10).
+// asks is a binary search over the part on screen, never a walk over everything (docs/design.md §7, §10).
 //
 // Sections:
 //   1. Lane states       what a thread is doing between two of its events
@@ -42,7 +42,7 @@ inline constexpr std::uint32_t kNoEvent = std::numeric_limits<std::uint32_t>::ma
 // ---- 1. Lane states -------------------------------------------------------------------------------------
 
 // What a thread is doing, as its own events tell it. "held" means stopped at the step gate: the thread's wait
-// has returned, so as far as the kernel knows it is running (DESIGN.md §4). "slowed" is the viewer's slow
+// has returned, so as far as the kernel knows it is running (docs/design.md §4). "slowed" is the viewer's slow
 // motion: a Sleep after the wait, so the kernel counts the thread as blocked, as for "blocked".
 enum class LaneState : std::uint8_t { absent, running, waiting, blocked, held, slowed, exited };
 

@@ -167,7 +167,7 @@ void draw_app(AppState& app) {
     ImGui::BeginChild("sidebar", ImVec2(std::min(scaled(kSidebarWidth), std::max(kSidebarWidth, viewport->WorkSize.x * 0.3f)), height), true);
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "socklab-viz");
     help_marker("Watch a server's threads wait, wake and take completion packets. Hover any (?) for what an "
-                "element shows. DESIGN.md section 7 describes the whole program.");
+                "element shows. docs/design.md section 7 describes the whole program.");
     draw_sessions(app);
     ImGui::Checkbox("Compare view", &app.compare_view);
     help_marker("Under the session columns: every live session's replies per second and round-trip latency over "

@@ -1,7 +1,7 @@
 // visualizer/ui/conformance_panel.cpp — what the runtime really did, set against the rules Microsoft documents
 // for completion ports ("I/O Completion Ports", learn.microsoft.com): waiters are released LIFO, and a packet
 // goes to a waiter only while fewer threads run than the port's concurrency value. Measured, never assumed
-// (DESIGN.md §1): the runtime is named, and Wine's known difference is said plainly.
+// (docs/design.md §1): the runtime is named, and Wine's known difference is said plainly.
 #include <cstdio>
 
 #include "visualizer/model/runtime_note.h"

@@ -1,5 +1,5 @@
 // visualizer/ui/controls_panel.cpp — what the selected session lets you do: move through time (replay),
-// hold and release a live server's workers (the step gate and slow motion, DESIGN.md §4), drive clients,
+// hold and release a live server's workers (the step gate and slow motion, docs/design.md §4), drive clients,
 // record, export and take a screenshot.
 //
 // Sections:
