@@ -63,11 +63,8 @@ long milliseconds_to_echo(const RunningModel& server, int timeout_ms) {
 
 }  // namespace
 
-TEST_CASE("AcceptEx by default - 50 silent clients do not delay a normal client") {
-    if (!testing_acceptex()) {
-        SUCCEED("only iocp-acceptex posts accepts ahead of its clients");
-        return;
-    }
+TEST_CASE("AcceptEx by default - 50 silent clients do not delay a normal client", "[acceptex]") {
+    REQUIRE(testing_acceptex());  // generated for iocp-acceptex only (CMakeLists.txt): it alone posts accepts ahead
     socklab::win::ServerOptions options;  // accepts = 8, AcceptEx completes on connection
     RunningModel server(options);
     std::vector<net::Socket> silent = connect_silent_clients(server, 50);
@@ -80,11 +77,8 @@ TEST_CASE("AcceptEx by default - 50 silent clients do not delay a normal client"
     CHECK_FALSE(closed_by_server(silent.front(), 200));
 }
 
-TEST_CASE("AcceptEx with accept-data - silent clients are closed and a normal client is served in time") {
-    if (!testing_acceptex()) {
-        SUCCEED("only iocp-acceptex posts accepts ahead of its clients");
-        return;
-    }
+TEST_CASE("AcceptEx with accept-data - silent clients are closed and a normal client is served in time", "[acceptex]") {
+    REQUIRE(testing_acceptex());
     socklab::win::ServerOptions options;
     options.accept_data = true;
     options.idle_seconds = 1;

@@ -71,11 +71,9 @@ trace::Trace record_a_short_session() {
 
 }  // namespace
 
-TEST_CASE("overlapped-event - a group thread waits on events and starts every I/O of its connections") {
-    if (!model_is("overlapped-event")) {
-        SUCCEED("checks of the overlapped-event model only");
-        return;
-    }
+TEST_CASE("overlapped-event - a group thread waits on events and starts every I/O of its connections",
+          "[waits-overlapped-event]") {
+    REQUIRE(model_is("overlapped-event"));  // generated for that model only (CMakeLists.txt)
     trace::Trace recorded = record_a_short_session();
     bool waited_on_io_events = false;
     bool woke_by_completion = false;
@@ -98,11 +96,9 @@ TEST_CASE("overlapped-event - a group thread waits on events and starts every I/
     }
 }
 
-TEST_CASE("completion-routine - every routine runs on the thread that started the I/O, in its alertable wait") {
-    if (!model_is("completion-routine")) {
-        SUCCEED("checks of the completion-routine model only");
-        return;
-    }
+TEST_CASE("completion-routine - every routine runs on the thread that started the I/O, in its alertable wait",
+          "[waits-completion-routine]") {
+    REQUIRE(model_is("completion-routine"));
     trace::Trace recorded = record_a_short_session();
     std::set<std::uint16_t> alertable_threads, routine_threads, posting_threads;
     bool woke_for_apcs = false;
@@ -126,11 +122,8 @@ TEST_CASE("completion-routine - every routine runs on the thread that started th
     CHECK(routine_kinds.count(static_cast<std::uint8_t>(trace::IoOp::send)) == 1);
 }
 
-TEST_CASE("iocp-acceptex - accepts are posted before any client and come back as packets") {
-    if (!model_is("iocp-acceptex")) {
-        SUCCEED("checks of the iocp-acceptex model only");
-        return;
-    }
+TEST_CASE("iocp-acceptex - accepts are posted before any client and come back as packets", "[waits-iocp-acceptex]") {
+    REQUIRE(model_is("iocp-acceptex"));
     trace::Trace recorded = record_a_short_session();
     unsigned accepts_posted_before_first_client = 0;
     bool first_client_seen = false;

@@ -2,7 +2,7 @@
 //
 // The trace is built here, event by event, with the wire format (visualizer/model/trace_writer.h), so no
 // binary file lives in the repository. The window needs a display: under CTest with no DISPLAY the program
-// runs through `xvfb-run -a`; with neither, the window tests say so and pass without checking.
+// runs through `xvfb-run -a`; with neither, the window tests fail and say what to install.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -136,10 +136,7 @@ TEST_CASE("socklab-viz exports Chrome trace JSON that parses (--export-chrome)",
 
 TEST_CASE("a headless replay writes a screenshot of the asked size that is not blank", "[viz][headless][xvfb]") {
     std::string prefix;
-    if (!display_prefix(prefix)) {
-        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
-        return;
-    }
+    if (!display_prefix(prefix)) FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
     const std::string trace = write_sample_trace();
     const std::string png = (scratch_folder() / "shot.png").string();
     std::string output;
@@ -167,10 +164,7 @@ TEST_CASE("a headless replay writes a screenshot of the asked size that is not b
 
 TEST_CASE("a headless run shows several sessions side by side", "[viz][headless][xvfb]") {
     std::string prefix;
-    if (!display_prefix(prefix)) {
-        WARN("no DISPLAY and no xvfb-run: the window test cannot run here");
-        return;
-    }
+    if (!display_prefix(prefix)) FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
     const std::string trace = write_sample_trace();
     const std::string png = (scratch_folder() / "side-by-side.png").string();
     std::string output;

@@ -1,7 +1,7 @@
 // tests/visualizer/projector_test.cpp — socklab-viz for a room: --scale draws larger text (the font rebuilt, the
 // window's title measured in the PNG), and the keys' actions as flags do what they say (--step on the reference
 // model plays that many scenario lines; a bad --do is refused). The window tests need a display: without
-// DISPLAY they go through `xvfb-run -a`; with neither they say so and pass without checking.
+// DISPLAY they go through `xvfb-run -a`; with neither they fail and say what to install.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>

@@ -2,8 +2,8 @@
 // held workers, one at a time, each of which then runs: the trace socklab-viz records (--record) holds N gate
 // releases, and after each the released thread does something before it is held again.
 //
-// Needs the mingw build of the models and a display or xvfb-run; without either the test says so and passes
-// without checking, like the other window tests.
+// Needs the mingw build of the models and a display or xvfb-run; without either it fails and says what is
+// missing, like the other window tests.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
