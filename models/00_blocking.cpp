@@ -272,7 +272,8 @@ int run(const ServerOptions& options, ServerControl& control) {
         sockaddr_in peer{};
         int peer_length = sizeof peer;
         TRACE(wait_begin, 0, WaitOn::accept, 0, 0);
-        SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);  // LESSON: blocking-accept
+        SOCKET client =
+            accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);  // LESSON: blocking-accept
         int error = client == INVALID_SOCKET ? WSAGetLastError() : 0;
         if (control.stop_requested()) {  // woken by on_stop_requested (or a client that came just too late)
             TRACE(wait_end, 0, Wake::stop, 0, error);
@@ -312,8 +313,8 @@ int run(const ServerOptions& options, ServerControl& control) {
         // the MSVC linker, but 2 MiB from the GNU linker of the MinGW build — so it is said here, not inherited.
         auto* start = new ClientStart{&server, connection};  // the new thread owns it, and deletes it
         // LESSON: blocking-thread-per-client
-        HANDLE thread = CreateThread(nullptr, kClientStackBytes, client_main, start, STACK_SIZE_PARAM_IS_A_RESERVATION,
-                                     nullptr);
+        HANDLE thread =
+            CreateThread(nullptr, kClientStackBytes, client_main, start, STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
         if (thread == nullptr) {
             win::report_error("CreateThread", GetLastError(), connection->id);
             delete start;  // no thread took it

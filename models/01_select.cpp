@@ -54,7 +54,7 @@ using trace::WaitOn;
 using trace::Wake;
 
 constexpr std::size_t kReceiveBufferSize = 4096;
-constexpr std::size_t kMaxDrainBytes = 64 * 1024;     // what we read and discard while closing politely
+constexpr std::size_t kMaxDrainBytes = 64 * 1024;  // what we read and discard while closing politely
 // Every fd_set must hold every socket we may ask about: the clients, the listening socket and the doorbell.
 constexpr std::size_t kMaxConnections = FD_SETSIZE - 2;
 
@@ -66,10 +66,10 @@ struct Connection {
     std::uint16_t peer_port = 0;
     SOCKET socket = INVALID_SOCKET;  // INVALID_SOCKET once closed; freed at the end of the round
     protocol::Session session;
-    std::string send_queue;          // bytes accepted from the session or a broadcast, not yet taken by send()
-    bool close_when_sent = false;    // the session asked to close once its replies are out
-    bool peer_finished = false;      // the client closed its side (recv returned 0)
-    bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    std::string send_queue;        // bytes accepted from the session or a broadcast, not yet taken by send()
+    bool close_when_sent = false;  // the session asked to close once its replies are out
+    bool peer_finished = false;    // the client closed its side (recv returned 0)
+    bool draining = false;         // we said goodbye (shutdown SD_SEND); discarding what still arrives
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -110,7 +110,7 @@ void accept_clients(SelectServer& server) {
         SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (client == INVALID_SOCKET) {
             int error = WSAGetLastError();
-            if (win::client_left_before_accept(error)) continue;  // it reset before we got to it: next
+            if (win::client_left_before_accept(error)) continue;              // it reset before we got to it: next
             if (error != WSAEWOULDBLOCK) win::report_error("accept", error);  // e.g. out of sockets: try later
             return;
         }
@@ -290,13 +290,15 @@ void after_io(SelectServer& server, Connection& connection) {
 void send_queued(SelectServer& server, Connection& connection) {
     while (connection.socket != INVALID_SOCKET && !connection.send_queue.empty()) {
         // LESSON: select-send
-        int sent = send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
+        int sent =
+            send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(io_completed, connection.id, IoOp::send, 0, error);
             if (error == WSAEWOULDBLOCK) return;  // the buffer is full: select() will say when there is room
-            close_connection(server, connection,
-                             error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
+            close_connection(
+                server, connection,
+                error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
             return;
         }
         TRACE(io_completed, connection.id, IoOp::send, sent, 0);

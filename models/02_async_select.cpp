@@ -51,7 +51,7 @@ using trace::WaitOn;
 using trace::Wake;
 
 constexpr std::size_t kReceiveBufferSize = 4096;
-constexpr std::size_t kMaxDrainBytes = 64 * 1024;    // what we read and discard while closing politely
+constexpr std::size_t kMaxDrainBytes = 64 * 1024;  // what we read and discard while closing politely
 
 // The messages of our window. WM_APP and above are free for an application's own use.
 constexpr UINT kListenerMessage = WM_APP + 1;  // FD_ACCEPT on the listening socket
@@ -200,18 +200,19 @@ LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPAR
     auto* server = reinterpret_cast<AsyncSelectServer*>(GetWindowLongPtrW(window, GWLP_USERDATA));
     if (server == nullptr) return DefWindowProcW(window, message, wparam, lparam);  // during CreateWindowEx
     switch (message) {
-    case kListenerMessage:
-        on_listener_message(*server, lparam);
-        finish_message(*server);
-        return 0;
-    case kSocketMessage:
-        on_socket_message(*server, static_cast<SOCKET>(wparam), lparam);
-        finish_message(*server);
-        return 0;
-    case kStopMessage:
-        PostQuitMessage(0);  // GetMessage will return 0
-        return 0;
-    default: return DefWindowProcW(window, message, wparam, lparam);
+        case kListenerMessage:
+            on_listener_message(*server, lparam);
+            finish_message(*server);
+            return 0;
+        case kSocketMessage:
+            on_socket_message(*server, static_cast<SOCKET>(wparam), lparam);
+            finish_message(*server);
+            return 0;
+        case kStopMessage:
+            PostQuitMessage(0);  // GetMessage will return 0
+            return 0;
+        default:
+            return DefWindowProcW(window, message, wparam, lparam);
     }
 }
 
@@ -224,20 +225,20 @@ void on_socket_message(AsyncSelectServer& server, SOCKET socket, LPARAM event_an
     if (connection == nullptr) return;  // posted before its socket was closed: nobody to tell
     trace::gate_point(connection->id);
     switch (WSAGETSELECTEVENT(event_and_error)) {
-    case FD_READ:
-        read_once(server, *connection);
-        break;
-    case FD_CLOSE:
-        // The client closed or reset the connection. Bytes may still wait before the end of the stream, and no
-        // more FD_READ will announce them: read them all now. The error half of lParam (WSAECONNRESET...) is
-        // not trusted on its own — the message may be stale — recv() will report a reset itself.
-        connection->peer_closing = true;
-        read_once(server, *connection);
-        break;
-    case FD_WRITE:
-        connection->waiting_for_write = false;  // LESSON: async-select-fd-write
-        send_queued(server, *connection);
-        break;
+        case FD_READ:
+            read_once(server, *connection);
+            break;
+        case FD_CLOSE:
+            // The client closed or reset the connection. Bytes may still wait before the end of the stream, and no
+            // more FD_READ will announce them: read them all now. The error half of lParam (WSAECONNRESET...) is
+            // not trusted on its own — the message may be stale — recv() will report a reset itself.
+            connection->peer_closing = true;
+            read_once(server, *connection);
+            break;
+        case FD_WRITE:
+            connection->waiting_for_write = false;  // LESSON: async-select-fd-write
+            send_queued(server, *connection);
+            break;
     }
     after_io(server, *connection);
 }
@@ -263,8 +264,9 @@ void read_once(AsyncSelectServer& server, Connection& connection) {
                 connection.peer_closing = false;
                 return;
             }
-            close_connection(server, connection,
-                             error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
+            close_connection(
+                server, connection,
+                error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
             return;
         }
         TRACE(io_completed, connection.id, IoOp::receive, received, 0);
@@ -330,7 +332,8 @@ void finish_message(AsyncSelectServer& server) {
 void send_queued(AsyncSelectServer& server, Connection& connection) {
     while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
         // LESSON: async-select-send
-        int sent = send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
+        int sent =
+            send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(io_completed, connection.id, IoOp::send, 0, error);
@@ -338,8 +341,9 @@ void send_queued(AsyncSelectServer& server, Connection& connection) {
                 connection.waiting_for_write = true;  // LESSON: async-select-rearm-write
                 return;
             }
-            close_connection(server, connection,
-                             error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
+            close_connection(
+                server, connection,
+                error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
             return;
         }
         TRACE(io_completed, connection.id, IoOp::send, sent, 0);

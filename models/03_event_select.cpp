@@ -56,7 +56,7 @@ using trace::WaitOn;
 using trace::Wake;
 
 constexpr std::size_t kReceiveBufferSize = 4096;
-constexpr std::size_t kMaxDrainBytes = 64 * 1024;    // what we read and discard while closing politely
+constexpr std::size_t kMaxDrainBytes = 64 * 1024;  // what we read and discard while closing politely
 // A group's wait: the stop event, its mailbox, and one event per socket — WSA_MAXIMUM_WAIT_EVENTS in all.
 constexpr DWORD kStopIndex = 0;
 constexpr DWORD kMailboxIndex = 1;
@@ -70,21 +70,21 @@ constexpr std::size_t kSocketsPerGroup = WSA_MAXIMUM_WAIT_EVENTS - kFirstSocketI
 struct Connection {
     std::uint32_t id = 0;
     std::uint16_t peer_port = 0;
-    SOCKET socket = INVALID_SOCKET;    // changed only by the owner thread (and under the lock)
+    SOCKET socket = INVALID_SOCKET;  // changed only by the owner thread (and under the lock)
     WSAEVENT event = WSA_INVALID_EVENT;
     protocol::Session session;
 
     // Owner thread only:
-    bool waiting_for_write = false;    // a send() failed with WSAEWOULDBLOCK: only FD_WRITE says when to go on
-    bool reading_paused = false;       // a read was skipped because the send queue is full
-    bool peer_closing = false;         // FD_CLOSE arrived: read what is left until recv() returns 0
-    bool peer_finished = false;        // the client closed its side (recv returned 0)
-    bool draining = false;             // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool waiting_for_write = false;  // a send() failed with WSAEWOULDBLOCK: only FD_WRITE says when to go on
+    bool reading_paused = false;     // a read was skipped because the send queue is full
+    bool peer_closing = false;       // FD_CLOSE arrived: read what is left until recv() returns 0
+    bool peer_finished = false;      // the client closed its side (recv returned 0)
+    bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
     std::size_t drained_bytes = 0;
 
-    std::mutex lock;                   // guards what follows
-    std::string send_queue;            // bytes accepted from the session or a broadcast, not yet taken by send()
-    bool close_when_sent = false;      // the session asked to close once its replies are out
+    std::mutex lock;               // guards what follows
+    std::string send_queue;        // bytes accepted from the session or a broadcast, not yet taken by send()
+    bool close_when_sent = false;  // the session asked to close once its replies are out
     CloseReason must_close = CloseReason::none;  // a send failed: the owner closes it after letting go of the lock
     CloseReason reason = CloseReason::none;
 
@@ -104,7 +104,7 @@ struct Group {
     std::atomic<bool> failed{false};       // its wait failed: it takes no more connections
 
     std::mutex arrivals_lock;
-    std::vector<Connection*> arrivals;     // handed over by the acceptor, not yet adopted (guarded by arrivals_lock)
+    std::vector<Connection*> arrivals;  // handed over by the acceptor, not yet adopted (guarded by arrivals_lock)
 
     // The group thread's own:
     std::vector<WSAEVENT> events;
@@ -343,8 +343,9 @@ void read_once(Group& group, Connection& connection) {
                 connection.peer_closing = false;  // after a real FD_CLOSE recv() ends with 0 or an error, not this
                 return;
             }
-            close_connection(group, connection,
-                             error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
+            close_connection(
+                group, connection,
+                error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
             return;
         }
         TRACE(io_completed, connection.id, IoOp::receive, received, 0);
@@ -416,7 +417,8 @@ void send_queued_locked(EventSelectServer& server, Connection& connection) {
     while (connection.socket != INVALID_SOCKET && connection.must_close == CloseReason::none &&
            !connection.waiting_for_write && !connection.send_queue.empty()) {
         // LESSON: event-select-send
-        int sent = send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
+        int sent =
+            send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(io_completed, connection.id, IoOp::send, 0, error);

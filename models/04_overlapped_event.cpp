@@ -58,9 +58,9 @@ struct Group;
 struct IoRequest : win::CountedIoObject<IoRequest> {
     OVERLAPPED overlapped{};  // overlapped.hEvent: the event the kernel signals when this I/O is done
     IoOp operation = IoOp::none;
-    std::uint32_t id = 0;     // names the I/O in traces: io_posted → io_completed
+    std::uint32_t id = 0;  // names the I/O in traces: io_posted → io_completed
     Connection* connection = nullptr;
-    std::string data;         // receive: the buffer; send: the bytes being sent
+    std::string data;  // receive: the buffer; send: the bytes being sent
     WSABUF buffer{};
 };
 
@@ -77,12 +77,12 @@ struct Connection {
     IoRequest* send = nullptr;       // the send in flight, or nullptr
 
     std::mutex lock;
-    std::string send_queue;          // bytes waiting for the send in flight to finish
-    bool closing = false;            // cancelled: no new I/O; freed once the I/O in flight has completed
-    bool close_when_sent = false;    // the session asked to close once its replies are out
-    bool peer_finished = false;      // the client closed its side (recv returned 0)
-    bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
-    bool reading_paused = false;     // no receive posted because the send queue is full (back-pressure)
+    std::string send_queue;        // bytes waiting for the send in flight to finish
+    bool closing = false;          // cancelled: no new I/O; freed once the I/O in flight has completed
+    bool close_when_sent = false;  // the session asked to close once its replies are out
+    bool peer_finished = false;    // the client closed its side (recv returned 0)
+    bool draining = false;         // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool reading_paused = false;   // no receive posted because the send queue is full (back-pressure)
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -96,14 +96,14 @@ struct OverlappedEventServer;
 struct Group {
     OverlappedEventServer* server = nullptr;
     HANDLE thread = nullptr;
-    HANDLE wake = nullptr;                  // auto-reset: a connection arrived, or a broadcast queued bytes
-    std::vector<Connection*> connections;   // touched by the group's thread only
-    std::size_t first_in_wait = 0;          // where the next wait list starts: rotated for fairness
+    HANDLE wake = nullptr;                 // auto-reset: a connection arrived, or a broadcast queued bytes
+    std::vector<Connection*> connections;  // touched by the group's thread only
+    std::size_t first_in_wait = 0;         // where the next wait list starts: rotated for fairness
 
     std::mutex lock;
-    std::vector<Connection*> arriving;      // guarded by lock: handed over by the acceptor
-    unsigned assigned = 0;                  // guarded by lock: connections arriving or served
-    bool finished = false;                  // guarded by lock: the thread has exited; hand nothing more over
+    std::vector<Connection*> arriving;  // guarded by lock: handed over by the acceptor
+    unsigned assigned = 0;              // guarded by lock: connections arriving or served
+    bool finished = false;              // guarded by lock: the thread has exited; hand nothing more over
 };
 
 struct OverlappedEventServer : protocol::SessionHost {

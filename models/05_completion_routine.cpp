@@ -56,7 +56,7 @@ struct IoRequest : win::CountedIoObject<IoRequest> {
     IoOp operation = IoOp::none;
     std::uint32_t id = 0;  // names the I/O in traces: io_posted → apc_run
     Connection* connection = nullptr;
-    std::string data;      // receive: the buffer; send: the bytes being sent
+    std::string data;  // receive: the buffer; send: the bytes being sent
     WSABUF buffer{};
 };
 
@@ -70,10 +70,10 @@ struct Connection {
     int io_in_flight = 0;            // the Connection is freed when this is 0 and the socket is closed
     std::string send_queue;          // bytes waiting for the send in flight to finish
     bool send_in_flight = false;
-    bool close_when_sent = false;    // the session asked to close once its replies are out
-    bool peer_finished = false;      // the client closed its side (recv returned 0)
-    bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
-    bool reading_paused = false;     // no receive posted because the send queue is full (back-pressure)
+    bool close_when_sent = false;  // the session asked to close once its replies are out
+    bool peer_finished = false;    // the client closed its side (recv returned 0)
+    bool draining = false;         // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool reading_paused = false;   // no receive posted because the send queue is full (back-pressure)
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -88,9 +88,9 @@ struct CompletionRoutineServer : protocol::SessionHost {
     HANDLE io_thread = nullptr;
     DWORD io_thread_id = 0;
     win::ConnectionTable<Connection> table;
-    std::uint32_t next_io_id = 1;       // I/O thread only
-    unsigned connections_alive = 0;     // I/O thread only: the thread exits when stopping and this is 0
-    bool stopping = false;              // I/O thread only
+    std::uint32_t next_io_id = 1;    // I/O thread only
+    unsigned connections_alive = 0;  // I/O thread only: the thread exits when stopping and this is 0
+    bool stopping = false;           // I/O thread only
 
     CompletionRoutineServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 

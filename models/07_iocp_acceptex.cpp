@@ -71,10 +71,10 @@ struct Connection;
 struct IoRequest : win::CountedIoObject<IoRequest> {
     OVERLAPPED overlapped{};
     IoOp operation = IoOp::none;
-    std::uint32_t id = 0;     // names the I/O in traces: io_posted → packet_dequeued
-    Connection* connection = nullptr;  // nullptr for an accept still waiting for its client
+    std::uint32_t id = 0;                   // names the I/O in traces: io_posted → packet_dequeued
+    Connection* connection = nullptr;       // nullptr for an accept still waiting for its client
     SOCKET accept_socket = INVALID_SOCKET;  // accept: the socket the connection is accepted into
-    std::string data;         // accept: first bytes then both addresses; receive: the buffer; send: bytes to send
+    std::string data;  // accept: first bytes then both addresses; receive: the buffer; send: bytes to send
     WSABUF buffer{};
 };
 
@@ -90,10 +90,10 @@ struct Connection {
     int io_in_flight = 0;            // the Connection is freed when this is 0 and the socket is closed
     std::string send_queue;          // bytes waiting for the send in flight to finish
     bool send_in_flight = false;
-    bool close_when_sent = false;    // the session asked to close once its replies are out
-    bool peer_finished = false;      // the client closed its side (recv returned 0)
-    bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
-    bool reading_paused = false;     // no receive posted because the send queue is full (back-pressure)
+    bool close_when_sent = false;  // the session asked to close once its replies are out
+    bool peer_finished = false;    // the client closed its side (recv returned 0)
+    bool draining = false;         // we said goodbye (shutdown SD_SEND); discarding what still arrives
+    bool reading_paused = false;   // no receive posted because the send queue is full (back-pressure)
     std::size_t drained_bytes = 0;
     CloseReason reason = CloseReason::none;
 
@@ -609,8 +609,10 @@ bool refill_accepts(AcceptExServer& server) {
         pool_empty = server.pending_accepts.empty() && !server.stopping;
     }
     if (pool_empty && !server.said_pool_empty) {
-        std::fprintf(stderr, "socklab-server: no AcceptEx is posted: new clients wait in the listen backlog; "
-                             "trying again every %lu ms\n", static_cast<unsigned long>(kIdleCheckMilliseconds));
+        std::fprintf(stderr,
+                     "socklab-server: no AcceptEx is posted: new clients wait in the listen backlog; "
+                     "trying again every %lu ms\n",
+                     static_cast<unsigned long>(kIdleCheckMilliseconds));
         TRACE_ERROR("no AcceptEx posted", WSAEMFILE, 0);
         server.said_pool_empty = true;
     } else if (!pool_empty && server.said_pool_empty) {

@@ -34,9 +34,9 @@ constexpr std::size_t kMaxQueuedBytes = 256 * 1024;
 using ModelMain = int (*)(const ServerOptions& options, ServerControl& control);
 
 struct ModelInfo {
-    const char* id;       // "iocp", as typed on the command line
-    const char* file;     // "models/06_iocp.cpp"
-    const char* waits_on; // one line for --list
+    const char* id;        // "iocp", as typed on the command line
+    const char* file;      // "models/06_iocp.cpp"
+    const char* waits_on;  // one line for --list
     ModelMain run;
 };
 

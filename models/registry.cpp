@@ -7,8 +7,10 @@ const std::vector<ModelInfo>& all_models() {
     static const std::vector<ModelInfo> models = {
         {"blocking", "models/00_blocking.cpp", "accept() and recv() in a thread per client", run_blocking},
         {"select", "models/01_select.cpp", "select() over every socket in one thread", run_select},
-        {"async-select", "models/02_async_select.cpp", "window messages (WSAAsyncSelect) in one thread", run_async_select},
-        {"event-select", "models/03_event_select.cpp", "WSAWaitForMultipleEvents, a thread per 62 sockets", run_event_select},
+        {"async-select", "models/02_async_select.cpp", "window messages (WSAAsyncSelect) in one thread",
+         run_async_select},
+        {"event-select", "models/03_event_select.cpp", "WSAWaitForMultipleEvents, a thread per 62 sockets",
+         run_event_select},
         {"overlapped-event", "models/04_overlapped_event.cpp",
          "WSAWaitForMultipleEvents on an event per overlapped I/O, in groups of 31 clients per thread",
          run_overlapped_event},

@@ -32,8 +32,7 @@ DWORD WINAPI watch_stdin(LPVOID) {
     char buffer[256];
     DWORD read = 0;
     HANDLE input = GetStdHandle(STD_INPUT_HANDLE);
-    while (ReadFile(input, buffer, sizeof buffer, &read, nullptr) && read > 0) {
-    }
+    while (ReadFile(input, buffer, sizeof buffer, &read, nullptr) && read > 0) {}
     if (g_control) g_control->request_stop();
     return 0;
 }
@@ -154,7 +153,8 @@ int main(int argc, char** argv) {
     try {
         if (!trace_file.empty()) recorder.sinks.push_back(socklab::trace::make_file_sink(trace_file));
         if (trace_port >= 0)
-            recorder.sinks.push_back(socklab::trace::make_live_sink("127.0.0.1", static_cast<std::uint16_t>(trace_port)));
+            recorder.sinks.push_back(
+                socklab::trace::make_live_sink("127.0.0.1", static_cast<std::uint16_t>(trace_port)));
     } catch (const std::exception& error) {
         std::fprintf(stderr, "socklab-server: %s\n", error.what());
         return 1;
