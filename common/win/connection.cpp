@@ -1,0 +1,180 @@
+// common/win/connection.cpp — the steps every model takes the same way (connection.h says why each is shared).
+#include "common/win/connection.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace socklab::win {
+
+using trace::CloseReason;
+using Verdict = protocol::Session::Verdict;
+
+// ---- the connection ---------------------------------------------------------------------------------------
+ConnectionBase::ConnectionBase(protocol::SessionHost& host, std::size_t max_line, SOCKET accepted, std::uint16_t peer)
+    : id(next_connection_id()), peer_port(peer), socket(accepted), session(id, host, max_line) {
+    accounting().connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+ConnectionBase::~ConnectionBase() { accounting().connections.fetch_sub(1, std::memory_order_relaxed); }
+
+void note_close_reason(ConnectionBase& connection, CloseReason reason) {
+    if (connection.reason == CloseReason::none || reason == CloseReason::reset) connection.reason = reason;
+}
+
+CloseReason close_reason_for(int error) {
+    return error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error;
+}
+
+void record_opened(protocol::SessionHost& host, const ConnectionBase& connection) {
+    host.counters.connection_opened();
+    TRACE(connection_open, connection.id, 0, connection.peer_port, 0);
+}
+
+void record_closed(protocol::SessionHost& host, const ConnectionBase& connection) {
+    TRACE(connection_close, connection.id, connection.reason, 0, 0);
+    host.counters.connection_closed();
+}
+
+// ---- receiving --------------------------------------------------------------------------------------------
+Verdict run_session(ConnectionBase& connection, protocol::SessionHost& host, bool closing, const char* data,
+                    std::size_t bytes, std::string& replies) {
+    if (closing) return Verdict::keep_open;  // our goodbye is said or due: what arrives now is drained
+    if (bytes == 0) return connection.session.on_peer_closed(replies);
+    host.counters.bytes_in.fetch_add(bytes, std::memory_order_relaxed);
+    return connection.session.on_receive(data, bytes, replies);
+}
+
+bool note_received(ConnectionBase& connection, std::size_t bytes, Verdict verdict) {
+    if (bytes == 0) {
+        connection.peer_finished = true;
+        connection.close_when_sent = true;
+        if (connection.reason == CloseReason::none) connection.reason = CloseReason::peer_closed;
+        return false;
+    }
+    if (connection.closing()) {
+        connection.drained_bytes += bytes;
+        return connection.drained_bytes > kMaxDrainBytes;
+    }
+    if (verdict == Verdict::close_after_replies) {
+        connection.close_when_sent = true;
+        connection.reason = connection.session.close_reason();
+    }
+    return false;
+}
+
+bool take_received(ConnectionBase& connection, protocol::SessionHost& host, const char* data, std::size_t bytes,
+                   std::string& replies) {
+    Verdict verdict = run_session(connection, host, connection.closing(), data, bytes, replies);
+    return note_received(connection, bytes, verdict);
+}
+
+// ---- closing politely -------------------------------------------------------------------------------------
+bool say_goodbye(ConnectionBase& connection) {
+    if (connection.socket == INVALID_SOCKET || !connection.close_when_sent || !connection.send_queue.empty())
+        return false;
+    if (connection.peer_finished) return true;
+    if (!connection.draining) {
+        shutdown(connection.socket, SD_SEND);
+        connection.draining = true;
+    }
+    return false;
+}
+
+// ---- accepting on one blocking thread ---------------------------------------------------------------------
+void set_no_delay(SOCKET socket) {
+    BOOL no_delay = TRUE;
+    if (setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay), sizeof no_delay) ==
+        SOCKET_ERROR)
+        report_error("setsockopt(TCP_NODELAY)", WSAGetLastError());
+}
+
+SOCKET accept_next_client(SOCKET listener, const ServerControl& control, std::uint16_t& peer_port) {
+    for (;;) {
+        sockaddr_in peer{};
+        int peer_length = sizeof peer;
+        TRACE(wait_begin, 0, trace::WaitOn::accept, 0, 0);
+        // LESSON: blocking-accept
+        SOCKET client = accept(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        int error = client == INVALID_SOCKET ? WSAGetLastError() : 0;
+        if (control.stop_requested()) {  // woken by wake_blocked_accept (or a client that came just too late)
+            TRACE(wait_end, 0, trace::Wake::stop, 0, error);
+            if (client != INVALID_SOCKET) closesocket(client);
+            return INVALID_SOCKET;
+        }
+        if (client == INVALID_SOCKET) {
+            TRACE(wait_end, 0, trace::Wake::error, 0, error);
+            after_failed_accept(error);  // a client that left before accept(): next at once; else report, pause
+            continue;
+        }
+        TRACE(wait_end, 0, trace::Wake::ready, 0, 0);
+        track_socket(client);
+        set_no_delay(client);
+        peer_port = ntohs(peer.sin_port);
+        return client;
+    }
+}
+
+OnStop::OnStop(ServerControl& control, std::function<void()> action) : action_(std::move(action)) {
+    if (!RegisterWaitForSingleObject(&wait_, control.stop_event(), run_action, this, INFINITE, WT_EXECUTEONLYONCE)) {
+        report_error("RegisterWaitForSingleObject", GetLastError());
+        broken_invariant("the server could never be stopped");
+    }
+}
+
+OnStop::~OnStop() { UnregisterWaitEx(wait_, INVALID_HANDLE_VALUE); }
+
+VOID CALLBACK OnStop::run_action(PVOID context, BOOLEAN /*timed_out*/) { static_cast<OnStop*>(context)->action_(); }
+
+// ---- threads ----------------------------------------------------------------------------------------------
+bool start_threads(unsigned count, LPTHREAD_START_ROUTINE main, void* parameter, std::vector<HANDLE>& threads) {
+    for (unsigned i = 0; i < count; ++i) {
+        HANDLE thread = CreateThread(nullptr, 0, main, parameter, 0, nullptr);
+        if (thread == nullptr) {
+            report_error("CreateThread", GetLastError());
+            break;
+        }
+        threads.push_back(thread);
+        accounting().threads.fetch_add(1);
+    }
+    return !threads.empty();
+}
+
+void LiveConnections::opened() {
+    std::lock_guard lock(lock_);
+    ++alive_;
+}
+
+void LiveConnections::freed() {
+    {
+        std::lock_guard lock(lock_);
+        --alive_;
+    }
+    none_left_.notify_all();
+}
+
+void LiveConnections::wait_until_none() {
+    std::unique_lock lock(lock_);
+    none_left_.wait(lock, [&] { return alive_ == 0; });
+}
+
+// ---- completion ports -------------------------------------------------------------------------------------
+void packet_taken(HANDLE port, std::uint32_t connection, std::uint32_t io_id) {
+    TRACE(packet_dequeued, connection, 0, 0, io_id);
+    sample_queue_depth(port);
+    trace::gate_point(connection);
+}
+
+// ---- failures ---------------------------------------------------------------------------------------------
+void wait_failed(const char* api, DWORD error, ServerControl& control) {
+    report_error(api, error);
+    std::fprintf(stderr, "socklab-server: a wait failed, which retrying cannot mend: stopping\n");
+    control.request_stop();
+}
+
+void broken_invariant(const char* what) {
+    std::fprintf(stderr, "socklab-server: broken invariant: %s\n", what);
+    std::fflush(stderr);
+    std::abort();
+}
+
+}  // namespace socklab::win

@@ -1,0 +1,168 @@
+// common/win/connection.h — the steps of a connection's life that every model takes the same way.
+//
+// models/README.md names the steps; this file holds the ones that are not the lesson of any one model, so a model
+// file keeps only its own Win32 calls: the polite close (say goodbye, drain, close), what a received buffer does to
+// the session, the per-I/O object, the accept() loop of the models that accept on one blocking thread, and the
+// bookkeeping (accounting, counters, trace) around opening and closing. Each is written once, with its reason.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/protocol/session.h"
+#include "common/trace/recorder.h"
+#include "common/win/winsock.h"
+
+namespace socklab::win {
+
+// Bytes one receive asks for. A line of the protocol is far shorter; a buffer this size takes a burst of them.
+constexpr std::size_t kReceiveBufferSize = 4096;
+// While closing politely, what a client may still send before we stop waiting for its goodbye and close anyway.
+constexpr std::size_t kMaxDrainBytes = 64 * 1024;
+
+// ---- the connection ---------------------------------------------------------------------------------------
+// What every model keeps for one client, the same way. A model's Connection derives from it and adds what its
+// model needs (a lock, the I/O in flight, an event). Counted in accounting().connections for as long as it lives,
+// so a test can prove that shutdown freed every one.
+struct ConnectionBase {
+    ConnectionBase(protocol::SessionHost& host, std::size_t max_line, SOCKET accepted, std::uint16_t peer);
+    ~ConnectionBase();
+    ConnectionBase(const ConnectionBase&) = delete;
+    ConnectionBase& operator=(const ConnectionBase&) = delete;
+
+    const std::uint32_t id;         // 1, 2, 3... in this server run; traces name connections by it
+    const std::uint16_t peer_port;  // the client's port, so a trace can be matched with a client
+    SOCKET socket;                  // INVALID_SOCKET once closed
+    protocol::Session session;      // the line protocol: what arrived in, replies out
+    std::string send_queue;         // replies and broadcasts not yet handed to send/WSASend
+    bool close_when_sent = false;   // the session asked to close once its replies are out
+    bool peer_finished = false;     // the client closed its side (a receive of 0 bytes)
+    bool draining = false;          // we said goodbye (shutdown SD_SEND); what still arrives is dropped
+    std::size_t drained_bytes = 0;  // dropped while draining
+    trace::CloseReason reason = trace::CloseReason::none;
+
+    bool closing() const { return draining || close_when_sent; }
+};
+
+// The reason a connection closes is the first one given, except that a reset always wins: whatever else was
+// under way, the client went away.
+void note_close_reason(ConnectionBase& connection, trace::CloseReason reason);
+// Why a recv, send, WSARecv or WSASend failed, as a close reason: the client reset or aborted, or anything else.
+trace::CloseReason close_reason_for(int error);
+
+// The bookkeeping of a connection's start and end: the server's counters and the trace's connection_open and
+// connection_close, which the viewer draws as the connection's lifetime.
+void record_opened(protocol::SessionHost& host, const ConnectionBase& connection);
+void record_closed(protocol::SessionHost& host, const ConnectionBase& connection);
+
+// ---- receiving --------------------------------------------------------------------------------------------
+// What `bytes` received bytes do, in two halves so that a model whose connection has a lock can run the session
+// without it (see models/README.md, "locks"):
+//  - run_session: the session takes the bytes and appends its replies — or, when 0 bytes came, is told the
+//    client closed (a last unterminated line is still answered). A closing connection's bytes are not its business.
+//  - note_received: the connection's state. 0 bytes: the client finished, so close once the replies are out.
+//    Closing: the bytes are dropped and counted, and true is returned when the client sent more than
+//    kMaxDrainBytes since: then close now. Returns false otherwise.
+protocol::Session::Verdict run_session(ConnectionBase& connection, protocol::SessionHost& host, bool closing,
+                                       const char* data, std::size_t bytes, std::string& replies);
+bool note_received(ConnectionBase& connection, std::size_t bytes, protocol::Session::Verdict verdict);
+// Both halves at once, for a model whose connection is touched by one thread only.
+bool take_received(ConnectionBase& connection, protocol::SessionHost& host, const char* data, std::size_t bytes,
+                   std::string& replies);
+
+// ---- closing politely -------------------------------------------------------------------------------------
+// Called when no reply is left to send. Until the session asks to close it does nothing. Then, when the client
+// has closed its side too, it returns true: close the socket now. Otherwise it says goodbye once —
+// shutdown(SD_SEND), a FIN after the last reply — and the model keeps reading, dropping what arrives, until the
+// client closes (note_received). Closing at once instead, with bytes unread, would make Windows reset the
+// connection, and a reset can destroy the last reply before the client has read it.
+bool say_goodbye(ConnectionBase& connection);
+
+// ---- the per-I/O object -----------------------------------------------------------------------------------
+// One per overlapped operation in flight. The OVERLAPPED comes back with the completion (in the packet, to the
+// routine, or to WSAGetOverlappedResult), and CONTAINING_RECORD turns it back into the IoRequest around it. It is
+// freed when its completion has been handled — never earlier: the kernel writes into it until then.
+template <class Connection>
+struct IoRequest : CountedIoObject<IoRequest<Connection>> {
+    OVERLAPPED overlapped{};
+    trace::IoOp operation;
+    std::uint32_t id;  // names the I/O in traces, from io_posted to its completion
+    Connection* connection;
+    std::string data;  // receive: the buffer; send: the bytes being sent
+    WSABUF buffer{};
+
+    IoRequest(trace::IoOp op, std::uint32_t io_id, Connection* owner) : operation(op), id(io_id), connection(owner) {
+        if (operation == trace::IoOp::receive) data.resize(kReceiveBufferSize);
+        if (operation == trace::IoOp::send) data.swap(owner->send_queue);  // everything queued goes in one send
+        buffer.buf = data.data();
+        buffer.len = static_cast<ULONG>(data.size());
+    }
+};
+
+// ---- accepting on one blocking thread ---------------------------------------------------------------------
+// TCP_NODELAY on an accepted socket. Replies are small lines, and a client often gets two in a row (someone's
+// broadcast, then its own reply); Nagle's algorithm would hold the second until the first is acknowledged, and
+// the client delays that ACK by up to 40 ms. A failure is reported and otherwise harmless: slower, still correct.
+void set_no_delay(SOCKET socket);
+
+// The acceptor of the models that accept on one thread of their own (blocking, event-select, overlapped-event,
+// completion-routine, iocp): the next client's socket — counted, TCP_NODELAY set, its port in `peer_port` — or
+// INVALID_SOCKET once the stop event is signalled. The wait in accept() is traced as a wait on accept. A failed
+// accept() is handled once, here (after_failed_accept); a client that came just as the server stops is closed.
+SOCKET accept_next_client(SOCKET listener, const ServerControl& control, std::uint16_t& peer_port);
+
+// Runs `action` on a thread-pool thread when the stop event is signalled (RegisterWaitForSingleObject). The
+// destructor unregisters it and waits for an action that is running to finish (UnregisterWaitEx with
+// INVALID_HANDLE_VALUE), so nothing the action touches is freed under it.
+class OnStop {
+public:
+    OnStop(ServerControl& control, std::function<void()> action);
+    ~OnStop();
+    OnStop(const OnStop&) = delete;
+    OnStop& operator=(const OnStop&) = delete;
+
+private:
+    static VOID CALLBACK run_action(PVOID context, BOOLEAN timed_out);
+    std::function<void()> action_;
+    HANDLE wait_ = nullptr;
+};
+
+// ---- threads ----------------------------------------------------------------------------------------------
+// Starts `count` threads running `main(parameter)`, counted in accounting().threads. A thread that cannot be
+// created is reported, and the server runs with those it has; returns false when it has none.
+bool start_threads(unsigned count, LPTHREAD_START_ROUTINE main, void* parameter, std::vector<HANDLE>& threads);
+
+// The connections still alive, for a shutdown that must wait until the last one is freed — by whichever thread
+// handles its last completion.
+class LiveConnections {
+public:
+    void opened();
+    void freed();
+    void wait_until_none();
+
+private:
+    std::mutex lock_;
+    std::condition_variable none_left_;
+    unsigned alive_ = 0;
+};
+
+// ---- completion ports -------------------------------------------------------------------------------------
+// A worker has taken a packet off `port` for the I/O `io_id` of `connection`: records packet_dequeued and the
+// port's queue depth, and lets a stepping viewer hold the worker here, before the packet is handled.
+void packet_taken(HANDLE port, std::uint32_t connection, std::uint32_t io_id);
+
+// ---- failures ---------------------------------------------------------------------------------------------
+// A wait that fails (select, WSAWaitForMultipleEvents, WaitForMultipleObjects...) was given something it cannot
+// wait on: a bug, not a client's doing, and waiting again would fail again at once and spin. Every model does the
+// same: report it and ask the server to stop, which then shuts down gracefully, so every client sees its
+// connection closed and the trace shows why.
+void wait_failed(const char* api, DWORD error, ServerControl& control);
+// A rule the model rests on did not hold (a routine on the wrong thread, a connection with nothing in flight
+// that nobody will ever close). Going on would hide the bug behind a hang or a leak: stop loudly, at once.
+[[noreturn]] void broken_invariant(const char* what);
+
+}  // namespace socklab::win
