@@ -130,73 +130,70 @@ const char* const kUsage =
     "  --do A,B,...             actions by name: pause, step, run, slow-up, slow-down, next-step, previous-step,\n"
     "                           zoom-last-step, larger, smaller, default-size, help\n";
 
-bool parse_options(int argc, char** argv, Options& options) {
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
-            return argv[++i];
-        };
-        try {
-            if (arg == "--replay") options.replays.push_back(value());
-            else if (arg == "--attach") options.attaches.push_back({std::stoi(value()), 0});
-            else if (arg == "--server-port" && !options.attaches.empty()) options.attaches.back().server_port = std::stoi(value());
-            else if (arg == "--start") options.starts.push_back({value(), 0, 0});
-            else if (arg == "--port" && !options.starts.empty()) options.starts.back().port = std::stoi(value());
-            else if (arg == "--trace-port" && !options.starts.empty()) options.starts.back().trace_port = std::stoi(value());
-            else if (arg == "--reference")
-                options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");
-            else if (arg == "--lesson") options.lesson = std::stoi(value());
-            // Right after --lesson N, --step K is the lesson's step (as it always was); anywhere else, gate steps.
-            else if (arg == "--step" && i >= 3 && std::string(argv[i - 2]) == "--lesson") options.lesson_step = std::stoi(value());
-            else if (arg == "--lesson-step") options.lesson_step = std::stoi(value());
-            else if (arg == "--step") options.steps = std::stoi(value());
-            else if (arg == "--slow") options.slow_ms = std::stoi(value());
-            else if (arg == "--scale") options.scale = std::stof(value());
-            else if (arg == "--do") {
-                std::string error;
-                if (!ui::parse_actions(value(), options.actions, error)) throw std::runtime_error("--do: " + error);
-            }
-            else if (arg == "--synthetic") ++options.synthetic_lifo;
-            else if (arg == "--synthetic-fifo") ++options.synthetic_fifo;
-            else if (arg == "--repo") options.repo_root = value();
-            else if (arg == "--export-chrome") options.export_chrome = value();
-            else if (arg == "--dump-model") options.dump_model = true;
-            else if (arg == "--frames") options.frames = std::stoi(value());
-            else if (arg == "--screenshot") options.screenshot = value();
-            else if (arg == "--size") {
-                const std::string size = value();
-                if (std::sscanf(size.c_str(), "%dx%d", &options.width, &options.height) != 2 || options.width < 200 ||
-                    options.height < 150)
-                    throw std::runtime_error("--size wants WIDTHxHEIGHT, at least 200x150");
-            } else if (arg == "--cursor-fraction") options.cursor_fraction = std::stod(value());
-            else if (arg == "--connect") options.connect_clients = std::stoi(value());
-            else if (arg == "--send") options.client_lines.push_back(value());
-            else if (arg == "--pace") options.pace = std::stod(value());
-            else if (arg == "--saturate") options.saturate = true;
-            else if (arg == "--seconds") options.seconds = std::stod(value());
-            else if (arg == "--compare") {
-                if (!options.compare.empty()) throw std::runtime_error("--compare once, naming every model: --compare iocp,select");
-                std::string error;
-                if (!parse_compare_models(value(), options.compare, error)) throw std::runtime_error(error);
-            }
-            else if (arg == "--compare-ports") options.compare_ports = value();
-            else if (arg == "--wait-live") options.wait_live_seconds = std::stod(value());
-            else if (arg == "--gate") options.gate = true;
-            else if (arg == "--record") options.record = value();
-            else if (arg == "--select") options.select_kind = value();
-            else if (arg == "--help" || arg == "-h") {
-                std::fputs(kUsage, stdout);
-                std::exit(0);
-            } else {
-                throw std::runtime_error("unknown option " + arg);
-            }
-        } catch (const std::exception& error) {
-            std::fprintf(stderr, "socklab-viz: %s\n%s", error.what(), kUsage);
-            return false;
-        }
+// Reads the option at argv[i] (and its value, leaving i on the value) into options. Throws, saying what is wrong.
+void read_option(int argc, char** argv, int& i, Options& options) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
+        return argv[++i];
+    };
+    if (arg == "--replay") options.replays.push_back(value());
+    else if (arg == "--attach") options.attaches.push_back({std::stoi(value()), 0});
+    else if (arg == "--server-port" && !options.attaches.empty()) options.attaches.back().server_port = std::stoi(value());
+    else if (arg == "--start") options.starts.push_back({value(), 0, 0});
+    else if (arg == "--port" && !options.starts.empty()) options.starts.back().port = std::stoi(value());
+    else if (arg == "--trace-port" && !options.starts.empty()) options.starts.back().trace_port = std::stoi(value());
+    else if (arg == "--reference")
+        options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");
+    else if (arg == "--lesson") options.lesson = std::stoi(value());
+    // Right after --lesson N, --step K is the lesson's step (as it always was); anywhere else, gate steps.
+    else if (arg == "--step" && i >= 3 && std::string(argv[i - 2]) == "--lesson") options.lesson_step = std::stoi(value());
+    else if (arg == "--lesson-step") options.lesson_step = std::stoi(value());
+    else if (arg == "--step") options.steps = std::stoi(value());
+    else if (arg == "--slow") options.slow_ms = std::stoi(value());
+    else if (arg == "--scale") options.scale = std::stof(value());
+    else if (arg == "--do") {
+        std::string error;
+        if (!ui::parse_actions(value(), options.actions, error)) throw std::runtime_error("--do: " + error);
     }
-    // Checks across options, so a mistake costs no Wine start-up.
+    else if (arg == "--synthetic") ++options.synthetic_lifo;
+    else if (arg == "--synthetic-fifo") ++options.synthetic_fifo;
+    else if (arg == "--repo") options.repo_root = value();
+    else if (arg == "--export-chrome") options.export_chrome = value();
+    else if (arg == "--dump-model") options.dump_model = true;
+    else if (arg == "--frames") options.frames = std::stoi(value());
+    else if (arg == "--screenshot") options.screenshot = value();
+    else if (arg == "--size") {
+        const std::string size = value();
+        if (std::sscanf(size.c_str(), "%dx%d", &options.width, &options.height) != 2 || options.width < 200 ||
+            options.height < 150)
+            throw std::runtime_error("--size wants WIDTHxHEIGHT, at least 200x150");
+    } else if (arg == "--cursor-fraction") options.cursor_fraction = std::stod(value());
+    else if (arg == "--connect") options.connect_clients = std::stoi(value());
+    else if (arg == "--send") options.client_lines.push_back(value());
+    else if (arg == "--pace") options.pace = std::stod(value());
+    else if (arg == "--saturate") options.saturate = true;
+    else if (arg == "--seconds") options.seconds = std::stod(value());
+    else if (arg == "--compare") {
+        if (!options.compare.empty()) throw std::runtime_error("--compare once, naming every model: --compare iocp,select");
+        std::string error;
+        if (!parse_compare_models(value(), options.compare, error)) throw std::runtime_error(error);
+    }
+    else if (arg == "--compare-ports") options.compare_ports = value();
+    else if (arg == "--wait-live") options.wait_live_seconds = std::stod(value());
+    else if (arg == "--gate") options.gate = true;
+    else if (arg == "--record") options.record = value();
+    else if (arg == "--select") options.select_kind = value();
+    else if (arg == "--help" || arg == "-h") {
+        std::fputs(kUsage, stdout);
+        std::exit(0);
+    } else {
+        throw std::runtime_error("unknown option " + arg);
+    }
+}
+
+// Checks across options, so a mistake costs no Wine start-up; --compare becomes the starts and the load it implies.
+bool check_options(Options& options) {
     auto refuse = [](const std::string& why) {
         std::fprintf(stderr, "socklab-viz: %s\n", why.c_str());
         return false;
@@ -222,6 +219,18 @@ bool parse_options(int argc, char** argv, Options& options) {
             options.starts.push_back({options.compare[i], ports[i], 0});
     }
     return true;
+}
+
+bool parse_options(int argc, char** argv, Options& options) {
+    for (int i = 1; i < argc; ++i) {
+        try {
+            read_option(argc, argv, i, options);
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "socklab-viz: %s\n%s", error.what(), kUsage);
+            return false;
+        }
+    }
+    return check_options(options);
 }
 
 std::string read_file(const std::string& path) {
@@ -471,63 +480,71 @@ std::string find_root(const std::string& repo_option) {
     return SOCKLAB_SOURCE_ROOT;
 }
 
-}  // namespace
+// ---- setup ----------------------------------------------------------------------------------------------------
 
-int main(int argc, char** argv) {
-    // ---- setup: options and sessions ----
-    Options options;
-    if (!parse_options(argc, argv, options)) return 2;
-    ui::AppState app;
-    app.repo_root = find_root(options.repo_root);
-    if (!open_sessions(options, app)) return 1;
-    app.compare_view = !options.compare.empty();
-    if (options.lesson >= 0) {
-        std::string error;
-        app.lesson = LessonSession::open(app.repo_root, options.lesson, error);
-        if (!app.lesson) {
-            std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
-            return 1;
-        }
-        app.lesson->go_to(static_cast<std::size_t>(std::max(1, options.lesson_step) - 1));
+// --lesson N: opens it at --step K. False (with a message printed) when there is no such lesson.
+bool open_lesson(const Options& options, ui::AppState& app) {
+    if (options.lesson < 0) return true;
+    std::string error;
+    app.lesson = LessonSession::open(app.repo_root, options.lesson, error);
+    if (!app.lesson) {
+        std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
+        return false;
     }
-    // The keys' actions as flags: --do's, then --step N; a reference session stepped from its start.
-    std::deque<ui::Action> script(options.actions.begin(), options.actions.end());
-    for (int i = 0; i < options.steps; ++i) script.push_back(ui::Action::step);
+    app.lesson->go_to(static_cast<std::size_t>(std::max(1, options.lesson_step) - 1));
+    return true;
+}
+
+// The keys' actions as flags, in the order they are applied: --do's, then --step N's steps.
+struct Script {
+    std::deque<ui::Action> actions;
+    double last_live_action = -1;  // when an action last went to a live session (run_script paces them)
+};
+
+Script script_from_options(const Options& options, ui::AppState& app) {
+    Script script;
+    script.actions.assign(options.actions.begin(), options.actions.end());
+    for (int i = 0; i < options.steps; ++i) script.actions.push_back(ui::Action::step);
+    // A reference session is stepped from its start.
     if (options.steps >= 0 && !app.sessions.empty()) {
         Session& selected = *app.sessions[static_cast<std::size_t>(app.selected_session)];
         if (selected.scenario()) selected.scenario_restart();
     }
-    double last_live_action = -1;
+    return script;
+}
 
-    // No window needed: print or export, then leave.
-    const bool window_needed = options.frames > 0 || options.seconds > 0 || (!options.dump_model && options.export_chrome.empty());
-    auto report_first_session = [&]() -> int {
-        if (app.sessions.empty()) {
-            std::fprintf(stderr, "socklab-viz: --dump-model and --export-chrome need a session (--replay FILE)\n");
-            return 2;
-        }
-        Session& first = *app.sessions.front();
-        if (options.dump_model) dump_model(first.model(), first.cursor_ns(), std::cout);
-        if (!options.export_chrome.empty()) {
-            std::string error;
-            if (!export_chrome_trace(first.model(), options.export_chrome, error)) {
-                std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
-                return 1;
-            }
-            std::fprintf(stderr, "socklab-viz: wrote %s (open it at ui.perfetto.dev)\n", options.export_chrome.c_str());
-        }
-        return 0;
-    };
-    if (!window_needed) {
-        run_script(app, script, 0, last_live_action);  // a replay or the reference model: all at once
-        return report_first_session();
+bool window_needed(const Options& options) {
+    return options.frames > 0 || options.seconds > 0 || (!options.dump_model && options.export_chrome.empty());
+}
+
+bool headless(const Options& options) { return options.frames > 0 || options.seconds > 0; }
+
+// --dump-model and --export-chrome: the first session as text or as Chrome trace JSON. The exit code.
+int report_first_session(const Options& options, ui::AppState& app) {
+    if (app.sessions.empty()) {
+        std::fprintf(stderr, "socklab-viz: --dump-model and --export-chrome need a session (--replay FILE)\n");
+        return 2;
     }
+    Session& first = *app.sessions.front();
+    if (options.dump_model) dump_model(first.model(), first.cursor_ns(), std::cout);
+    if (!options.export_chrome.empty()) {
+        std::string error;
+        if (!export_chrome_trace(first.model(), options.export_chrome, error)) {
+            std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
+            return 1;
+        }
+        std::fprintf(stderr, "socklab-viz: wrote %s (open it at ui.perfetto.dev)\n", options.export_chrome.c_str());
+    }
+    return 0;
+}
 
-    // ---- setup: window and Dear ImGui ----
+// Opens the window at the size asked, with an OpenGL 3 context and Dear ImGui on it, and sets the text scale.
+// Null (with a message printed) when there is no display or no OpenGL 3.
+GLFWwindow* open_window(const Options& options, ui::AppState& app) {
     glfwSetErrorCallback([](int code, const char* text) { std::fprintf(stderr, "GLFW error %d: %s\n", code, text); });
     if (!glfwInit()) {
         std::fprintf(stderr, "socklab-viz: cannot open a window (no display? headless runs go under xvfb-run -a)\n");
-        return 1;
+        return nullptr;
     }
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
@@ -535,7 +552,7 @@ int main(int argc, char** argv) {
     if (!window) {
         std::fprintf(stderr, "socklab-viz: cannot create an OpenGL 3 window\n");
         glfwTerminate();
-        return 1;
+        return nullptr;
     }
     // Windows keeps a window no larger than the screen unless the program sets its own limit (Wine: the screen its
     // desktop saw first, 1024x768 when that was no display at all), and a headless screenshot must have the size
@@ -553,32 +570,188 @@ int main(int argc, char** argv) {
     glfwGetWindowContentScale(window, &content_scale_x, &content_scale_y);
     app.default_ui_scale = options.scale > 0 ? options.scale : ui::default_scale(content_scale_x);
     app.ui_scale = app.default_ui_scale;
-    const bool headless = options.frames > 0 || options.seconds > 0;
-    glfwSwapInterval(headless ? 0 : 1);  // headless frames need not wait for a display
+    glfwSwapInterval(headless(options) ? 0 : 1);  // headless frames need not wait for a display
 
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // the layout is computed every frame; nothing to remember
     build_fonts_and_style(app, false);  // the backend uploads this atlas on its first frame
-    if (headless) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
+    if (headless(options)) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
     glfwSetKeyCallback(window, on_key);  // before the backend's: it calls this one after its own
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
+    return window;
+}
 
-    // ---- main loop ----
-    const bool any_live = [&] {
-        for (const auto& session : app.sessions)
-            if (session->live()) return true;
-        return false;
-    }();
-    auto last = std::chrono::steady_clock::now();
-    const auto started = last;
-    int frames_drawn = 0, frames_rendered = 0;
+void close_window(GLFWwindow* window) {
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(window);
+    glfwTerminate();
+}
+
+// ---- the frame loop: live sessions --------------------------------------------------------------------------
+
+bool any_live(const ui::AppState& app) {
+    for (const auto& session : app.sessions)
+        if (session->live()) return true;
+    return false;
+}
+
+// Whether every live session's trace connection is up, and whether every one has sent events yet.
+struct LiveStatus {
+    bool connected = true;
+    bool ready = true;
+};
+
+LiveStatus live_status(ui::AppState& app) {
+    LiveStatus status;
+    for (auto& session : app.sessions) {
+        if (!session->live()) continue;
+        if (session->connection().status() != LiveConnection::Status::connected) status.connected = false;
+        if (session->model().event_count() == 0) status.ready = false;
+    }
+    return status;
+}
+
+// What the options ask of the live sessions, each done once, as soon as the sessions are connected: the clients
+// connect, a failed start is reported, the recording starts, the gate turns on, the lines go out, slow motion.
+struct LiveSetup {
+    double connected_for = 0;  // wall seconds every live session has been connected
     bool clients_started = false, lines_sent = false, gate_set = false, recording_started = false;
     bool start_failure_reported = false, slow_set = false;
-    double load_seconds = 0;  // wall time since the clients started (--seconds counts it)
+};
+
+void start_clients(const Options& options, ui::AppState& app, LiveSetup& setup) {
+    for (auto& session : app.sessions)
+        if (session->live()) {
+            session->clients().connect(static_cast<std::size_t>(options.connect_clients));
+            session->clients().set_pace(options.pace);
+            session->clients().set_saturate(options.saturate);
+        }
+    setup.clients_started = true;
+}
+
+// A server that dies before listening (a busy port, no Wine) would leave its column waiting forever: said once.
+void report_start_failures(bool headless_run, ui::AppState& app, LiveSetup& setup, int& exit_code) {
+    for (auto& session : app.sessions) {
+        const std::string failure = session->start_failure();
+        if (failure.empty() || setup.start_failure_reported) continue;
+        std::fprintf(stderr, "socklab-viz: %s: %s\n", session->title().c_str(), failure.c_str());
+        setup.start_failure_reported = true;
+        if (headless_run) exit_code = 1;
+    }
+}
+
+// --record: the first live session.
+void start_recording(const Options& options, ui::AppState& app, LiveSetup& setup, int& exit_code) {
+    for (auto& session : app.sessions) {
+        if (!session->live()) continue;
+        std::string error;
+        if (!session->start_recording(options.record, error)) {
+            std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
+            exit_code = 1;
+        }
+        break;
+    }
+    setup.recording_started = true;
+}
+
+// --send: once every client has connected.
+void send_lines_when_connected(const Options& options, ui::AppState& app, LiveSetup& setup) {
+    for (auto& session : app.sessions)
+        if (session->live() && session->clients().figures().connecting > 0) return;
+    for (auto& session : app.sessions)
+        for (const auto& line : options.client_lines)
+            if (session->live()) session->clients().send_to_all(line);
+    setup.lines_sent = true;
+}
+
+// One frame's share of the live setup. False when the frame loop must end: headless, a server failed to start.
+bool drive_live_sessions(const Options& options, ui::AppState& app, bool live_connected, double elapsed,
+                         LiveSetup& setup, int& exit_code) {
+    // The server starts sending only when its recorder next drains; a short pause after connecting lets it
+    // accept this viewer first, so the clients' connections are in the trace.
+    setup.connected_for = live_connected ? setup.connected_for + elapsed : 0;
+    if (live_connected && setup.connected_for > 0.3 && options.connect_clients > 0 && !setup.clients_started)
+        start_clients(options, app, setup);
+    report_start_failures(headless(options), app, setup, exit_code);
+    if (headless(options) && exit_code != 0 && setup.start_failure_reported) return false;
+    if (live_connected && !options.record.empty() && !setup.recording_started)
+        start_recording(options, app, setup, exit_code);
+    if (live_connected && options.gate && !setup.gate_set) {
+        for (auto& session : app.sessions)
+            if (session->live()) session->set_gate(true);
+        setup.gate_set = true;
+    }
+    if (setup.clients_started && !setup.lines_sent) send_lines_when_connected(options, app, setup);
+    if (live_connected && options.slow_ms >= 0 && !setup.slow_set) {
+        for (auto& session : app.sessions)
+            if (session->live()) session->set_slow_motion(static_cast<unsigned>(options.slow_ms));
+        setup.slow_set = true;
+    }
+    return true;
+}
+
+// ---- the frame loop: drawing and the headless run's bookkeeping -----------------------------------------------
+
+// Draws one frame into the back buffer; width and height are the framebuffer's.
+void render_frame(GLFWwindow* window, ui::AppState& app, bool first_frame, int& width, int& height) {
+    // Ctrl +/- (or --do larger) changed the scale last frame: rebuild the fonts between frames.
+    if (app.ui_scale != app.fonts_scale) build_fonts_and_style(app, !first_frame);
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    ui::draw_app(app);
+    ImGui::Render();
+    glfwGetFramebufferSize(window, &width, &height);
+    glViewport(0, 0, width, height);
+    glClearColor(0.08f, 0.08f, 0.09f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+// Frames counted toward --frames, their CPU cost, and the load time --seconds counts.
+struct FrameFigures {
+    int rendered = 0;
+    int drawn = 0;  // counted: headless live runs count only once events arrive (a server sends nothing until
+                    // something happens)
     double cpu_total_ms = 0, cpu_worst_ms = 0;
+    double load_seconds = 0;  // wall time since the clients started
+
+    void count(double cpu_ms) {
+        ++drawn;
+        // The first two frames build the font atlas and lay the window out once: not a typical frame.
+        if (drawn > 2) {
+            cpu_total_ms += cpu_ms;
+            cpu_worst_ms = std::max(cpu_worst_ms, cpu_ms);
+        }
+    }
+};
+
+// The screenshot of this frame, if one is due: --screenshot on the last frame, or the Screenshot button's.
+void write_screenshots(const Options& options, ui::AppState& app, bool last_frame, int width, int height,
+                       int& exit_code) {
+    if (app.screenshot_request.empty() && !(last_frame && !options.screenshot.empty())) return;
+    const std::string path = last_frame && !options.screenshot.empty() ? options.screenshot : app.screenshot_request;
+    if (write_screenshot(path, width, height)) {
+        app.status = "screenshot written to " + path;
+    } else {
+        std::fprintf(stderr, "socklab-viz: cannot write %s\n", path.c_str());
+        exit_code = 1;
+    }
+    app.screenshot_request.clear();
+}
+
+// Until the window closes, or headless until the last frame: reads keys, drives the sessions, draws. The exit code.
+int run_frame_loop(GLFWwindow* window, const Options& options, ui::AppState& app, Script& script, LiveSetup& setup,
+                   FrameFigures& frames) {
+    const bool headless_run = headless(options);
+    const bool live = any_live(app);
+    auto last = std::chrono::steady_clock::now();
+    const auto started = last;
     int exit_code = 0;
     while (!glfwWindowShouldClose(window)) {
         glfwPollEvents();
@@ -589,155 +762,93 @@ int main(int argc, char** argv) {
         const double cpu_before = thread_cpu_ms();
         for (auto& session : app.sessions) session->update(elapsed);
 
-        // Live runs: once every trace connection is up, drive the clients the options ask for; headless,
-        // count frames only once events arrive (a server sends nothing until something happens).
-        bool live_connected = true, live_ready = true;
-        for (auto& session : app.sessions) {
-            if (!session->live()) continue;
-            if (session->connection().status() != LiveConnection::Status::connected) live_connected = false;
-            if (session->model().event_count() == 0) live_ready = false;
-        }
+        const LiveStatus status = live_status(app);
         const double waited = std::chrono::duration<double>(now - started).count();
-        // The server starts sending only when its recorder next drains; a short pause after connecting lets it
-        // accept this viewer first, so the clients' connections are in the trace.
-        static double connected_for = 0;
-        connected_for = live_connected ? connected_for + elapsed : 0;
-        if (live_connected && connected_for > 0.3 && options.connect_clients > 0 && !clients_started) {
-            for (auto& session : app.sessions)
-                if (session->live()) {
-                    session->clients().connect(static_cast<std::size_t>(options.connect_clients));
-                    session->clients().set_pace(options.pace);
-                    session->clients().set_saturate(options.saturate);
-                }
-            clients_started = true;
-        }
-        // A server that dies before listening (a busy port, no Wine) would leave its column waiting forever.
-        for (auto& session : app.sessions) {
-            const std::string failure = session->start_failure();
-            if (failure.empty() || start_failure_reported) continue;
-            std::fprintf(stderr, "socklab-viz: %s: %s\n", session->title().c_str(), failure.c_str());
-            start_failure_reported = true;
-            if (headless) exit_code = 1;
-        }
-        if (headless && exit_code != 0 && start_failure_reported) break;
-        if (live_connected && !options.record.empty() && !recording_started) {
-            for (auto& session : app.sessions) {
-                if (!session->live()) continue;
-                std::string error;
-                if (!session->start_recording(options.record, error)) {
-                    std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
-                    exit_code = 1;
-                }
-                break;
-            }
-            recording_started = true;
-        }
-        if (live_connected && options.gate && !gate_set) {
-            for (auto& session : app.sessions)
-                if (session->live()) session->set_gate(true);
-            gate_set = true;
-        }
-        if (clients_started && !lines_sent) {
-            bool all_connected = true;
-            for (auto& session : app.sessions)
-                if (session->live() && session->clients().figures().connecting > 0) all_connected = false;
-            if (all_connected) {
-                for (auto& session : app.sessions)
-                    for (const auto& line : options.client_lines)
-                        if (session->live()) session->clients().send_to_all(line);
-                lines_sent = true;
-            }
-        }
-
+        if (!drive_live_sessions(options, app, status.connected, elapsed, setup, exit_code)) break;
         if (!options.select_kind.empty()) select_last_of_kind(app, options.select_kind);
-        if (live_connected && options.slow_ms >= 0 && !slow_set) {
-            for (auto& session : app.sessions)
-                if (session->live()) session->set_slow_motion(static_cast<unsigned>(options.slow_ms));
-            slow_set = true;
-        }
-        if (!options.gate || gate_set) run_script(app, script, waited, last_live_action);
+        if (!options.gate || setup.gate_set) run_script(app, script.actions, waited, script.last_live_action);
 
-        // ---- render ----
-        // Ctrl +/- (or --do larger) changed the scale last frame: rebuild the fonts between frames.
-        if (app.ui_scale != app.fonts_scale) build_fonts_and_style(app, frames_rendered > 0);
-        ImGui_ImplOpenGL3_NewFrame();
-        ImGui_ImplGlfw_NewFrame();
-        ImGui::NewFrame();
-        ++frames_rendered;
-        ui::draw_app(app);
-        ImGui::Render();
         int width = 0, height = 0;
-        glfwGetFramebufferSize(window, &width, &height);
-        glViewport(0, 0, width, height);
-        glClearColor(0.08f, 0.08f, 0.09f, 1.0f);
-        glClear(GL_COLOR_BUFFER_BIT);
-        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        render_frame(window, app, frames.rendered == 0, width, height);
+        ++frames.rendered;
         const double cpu_ms = thread_cpu_ms() - cpu_before;
 
-        const bool counting = !headless || !any_live || live_ready || waited > options.wait_live_seconds;
-        if (counting) {
-            ++frames_drawn;
-            // The first two frames build the font atlas and lay the window out once: not a typical frame.
-            if (frames_drawn > 2) {
-                cpu_total_ms += cpu_ms;
-                cpu_worst_ms = std::max(cpu_worst_ms, cpu_ms);
-            }
-        }
+        const bool counting = !headless_run || !live || status.ready || waited > options.wait_live_seconds;
+        if (counting) frames.count(cpu_ms);
         // --seconds counts load time; if the clients never start (nothing live connected), the wait for
         // live events bounds it as it bounds --frames.
-        if (clients_started || (counting && (options.connect_clients == 0 || waited > options.wait_live_seconds)))
-            load_seconds += elapsed;
-        const bool last_frame = headless && (options.seconds > 0 ? load_seconds >= options.seconds
-                                                                 : frames_drawn >= options.frames);
-        if (!app.screenshot_request.empty() || (last_frame && !options.screenshot.empty())) {
-            const std::string path = last_frame && !options.screenshot.empty() ? options.screenshot : app.screenshot_request;
-            if (write_screenshot(path, width, height)) {
-                app.status = "screenshot written to " + path;
-            } else {
-                std::fprintf(stderr, "socklab-viz: cannot write %s\n", path.c_str());
-                exit_code = 1;
-            }
-            app.screenshot_request.clear();
-        }
+        if (setup.clients_started || (counting && (options.connect_clients == 0 || waited > options.wait_live_seconds)))
+            frames.load_seconds += elapsed;
+        const bool last_frame = headless_run && (options.seconds > 0 ? frames.load_seconds >= options.seconds
+                                                                     : frames.drawn >= options.frames);
+        write_screenshots(options, app, last_frame, width, height, exit_code);
         glfwSwapBuffers(window);
         if (last_frame) break;
-        if (headless && any_live) std::this_thread::sleep_for(std::chrono::milliseconds(16));  // let events flow
+        if (headless_run && live) std::this_thread::sleep_for(std::chrono::milliseconds(16));  // let events flow
     }
-    if (headless) {
-        std::fprintf(stderr, "socklab-viz: %d frames, CPU per frame after the first two: mean %.2f ms, worst %.2f ms\n", frames_drawn,
-                     frames_drawn > 2 ? cpu_total_ms / (frames_drawn - 2) : 0.0, cpu_worst_ms);
-        std::fprintf(stderr, "socklab-viz: text %.0f px (scale %.3g)\n", ImGui::GetFontSize(), app.ui_scale);
-        if (app.lesson)
-            std::fprintf(stderr, "socklab-viz: lesson %d step %zu\n", app.lesson->lesson().number, app.lesson->step_index() + 1);
-        if (!script.empty())
-            std::fprintf(stderr, "socklab-viz: %zu scripted actions not applied (nothing to step?)\n", script.size());
-        if (options.dump_model || !options.export_chrome.empty()) {
-            const int code = report_first_session();
-            exit_code = exit_code ? exit_code : code;
-        }
+    return exit_code;
+}
+
+// ---- after the loop ---------------------------------------------------------------------------------------------
+
+// Headless: what the run measured and where it ended, and --dump-model/--export-chrome of its last state.
+void report_headless_run(const Options& options, ui::AppState& app, const Script& script, const FrameFigures& frames,
+                         int& exit_code) {
+    std::fprintf(stderr, "socklab-viz: %d frames, CPU per frame after the first two: mean %.2f ms, worst %.2f ms\n",
+                 frames.drawn, frames.drawn > 2 ? frames.cpu_total_ms / (frames.drawn - 2) : 0.0, frames.cpu_worst_ms);
+    std::fprintf(stderr, "socklab-viz: text %.0f px (scale %.3g)\n", ImGui::GetFontSize(), app.ui_scale);
+    if (app.lesson)
+        std::fprintf(stderr, "socklab-viz: lesson %d step %zu\n", app.lesson->lesson().number, app.lesson->step_index() + 1);
+    if (!script.actions.empty())
+        std::fprintf(stderr, "socklab-viz: %zu scripted actions not applied (nothing to step?)\n", script.actions.size());
+    if (options.dump_model || !options.export_chrome.empty()) {
+        const int code = report_first_session(options, app);
+        exit_code = exit_code ? exit_code : code;
+    }
+}
+
+// A compare run ends with its figures as text, to paste into notes or compare with `socklab compare`.
+void print_compare_summary(const Options& options, const ui::AppState& app) {
+    std::vector<CompareRow> rows;
+    for (const auto& session : app.sessions)
+        if (session->live())
+            rows.push_back({session->model().model_name().empty() ? session->title() : session->model().model_name(),
+                            session->model().runtime(), summarize(session->clients().series())});
+    const std::string load =
+        std::to_string(options.connect_clients) + " clients on each server, " +
+        (options.saturate ? std::string("closed loop (one line in flight per client)")
+                          : "open loop (" + std::to_string(static_cast<long>(options.pace)) + " lines/s in all)");
+    std::fputs(format_compare_summary(rows, load).c_str(), stdout);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    if (!parse_options(argc, argv, options)) return 2;
+    ui::AppState app;
+    app.repo_root = find_root(options.repo_root);
+    if (!open_sessions(options, app)) return 1;
+    app.compare_view = !options.compare.empty();
+    if (!open_lesson(options, app)) return 1;
+    Script script = script_from_options(options, app);
+
+    // No window needed: print or export, then leave.
+    if (!window_needed(options)) {
+        run_script(app, script.actions, 0, script.last_live_action);  // a replay or the reference model: all at once
+        return report_first_session(options, app);
     }
 
-    // A compare run ends with its figures as text, to paste into notes or compare with `socklab compare`.
-    if (!options.compare.empty() && !start_failure_reported) {
-        std::vector<CompareRow> rows;
-        for (const auto& session : app.sessions)
-            if (session->live())
-                rows.push_back({session->model().model_name().empty() ? session->title() : session->model().model_name(),
-                                session->model().runtime(), summarize(session->clients().series())});
-        const std::string load =
-            std::to_string(options.connect_clients) + " clients on each server, " +
-            (options.saturate ? std::string("closed loop (one line in flight per client)")
-                              : "open loop (" + std::to_string(static_cast<long>(options.pace)) + " lines/s in all)");
-        std::fputs(format_compare_summary(rows, load).c_str(), stdout);
-        std::fflush(stdout);
-    }
+    GLFWwindow* window = open_window(options, app);
+    if (!window) return 1;
+    LiveSetup setup;
+    FrameFigures frames;
+    int exit_code = run_frame_loop(window, options, app, script, setup, frames);
+    if (headless(options)) report_headless_run(options, app, script, frames, exit_code);
+    if (!options.compare.empty() && !setup.start_failure_reported) print_compare_summary(options, app);
 
-    // ---- cleanup ----
     app.sessions.clear();  // stops servers started here and closes connections before the window goes
-    ImGui_ImplOpenGL3_Shutdown();
-    ImGui_ImplGlfw_Shutdown();
-    ImGui::DestroyContext();
-    glfwDestroyWindow(window);
-    glfwTerminate();
+    close_window(window);
     return exit_code;
 }
