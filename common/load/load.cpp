@@ -1,7 +1,9 @@
 // common/load/load.cpp — one thread, many non-blocking clients, every byte verified.
 //
-// Sections: line content · latency histogram · client state · replies · broadcast deliveries · the loop ·
-// summary.
+// Sections: line content · latency histogram · client state · replies · broadcast deliveries · the run, phase
+// by phase (refuse, connect, join, send and check, count what never came, figures) · summary. Each client's
+// socket, queued bytes, unfinished line and send times are a LineConnection (line_connection.h), the piece this
+// generator shares with the visualizer's client pool.
 #include "common/load/load.h"
 
 #include <algorithm>
@@ -9,10 +11,10 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <memory>
 #include <thread>
 
+#include "common/load/line_connection.h"
 #include "common/net/socket.h"
 
 namespace socklab::load {
@@ -117,17 +119,17 @@ private:
 };
 
 // ---- client state -----------------------------------------------------------------------------------------
+// How long one connect may take. On loopback a connect is answered at once unless the server's accept queue is
+// full — then the system retries for minutes, and a capacity sweep must not wait that long.
+constexpr int kConnectTimeoutMs = 5000;
+
 struct Client {
     unsigned id = 0;
-    net::Socket socket;
+    LineConnection connection;          // its socket, queued bytes, unfinished line, send times in flight
     bool open = false;
     bool joined = false;                // broadcast mode: the echo of joining_line has come back
     std::uint64_t next_to_send = 0;     // sequence number of the next line to send
     std::uint64_t next_expected = 0;    // sequence number of the next echo
-    std::deque<Clock::time_point> sent_at;  // one per line in flight
-    std::string outgoing;               // bytes not yet accepted by send()
-    std::size_t outgoing_offset = 0;
-    std::string incoming;               // bytes of an unfinished echo
     Clock::time_point next_due;         // open loop: when the next line is due
     // Broadcast mode, one per sending client (index = its id - 1): the line after the last delivery from it.
     // 32 bits, as memory grows with the square of the clients; no run sends four billion lines per client.
@@ -145,6 +147,19 @@ struct Run {
     unsigned open_clients = 0;
     std::vector<std::uint32_t> connection_of;  // broadcast mode: each client's server conn-id, once seen (0: not)
 
+    // The schedule, fixed when sending starts (start_sending).
+    bool open_loop = false;             // a rate was asked for: lines go out on time, whatever the replies do
+    Clock::duration interval{};         // open loop: between two lines of one client
+    Clock::time_point send_until;       // the end of the duration
+    Clock::time_point give_up_at;       // the end of the drain: lines not echoed by then are errors
+    bool draining = false;              // every client has sent all it will send
+    Clock::time_point next_progress;
+    Clock::time_point next_delivery_check;
+
+    // This round's poll set: an entry per client watched, and the client it is for.
+    std::vector<net::PollEntry> entries;
+    std::vector<Client*> polled;
+
     void problem(std::string text) {
         if (result.problems.size() < 10) result.problems.push_back(std::move(text));
     }
@@ -152,95 +167,75 @@ struct Run {
     void fail(Client& client, const std::string& what) {
         ++result.errors;
         problem("client " + std::to_string(client.id) + ": " + what);
-        client.socket.close();
+        client.connection.close();
         client.open = false;
         --open_clients;
     }
 
     void queue_line(Client& client, Clock::time_point now) {
-        client.outgoing += request_for(options, client.id, client.next_to_send++);
-        client.sent_at.push_back(now);
+        client.connection.queue_request(request_for(options, client.id, client.next_to_send++), now);
         ++result.lines_sent;
     }
 
     void flush(Client& client) {
-        while (client.open && client.outgoing_offset < client.outgoing.size()) {
-            long sent = net::send_some(client.socket, client.outgoing.data() + client.outgoing_offset,
-                                       client.outgoing.size() - client.outgoing_offset);
-            if (sent == net::kWouldBlock) return;
-            if (sent < 0) return fail(client, "send failed: " + net::error_text(net::last_error()));
-            client.outgoing_offset += static_cast<std::size_t>(sent);
-            result.bytes_sent += static_cast<std::uint64_t>(sent);
-        }
-        if (client.outgoing_offset == client.outgoing.size()) {
-            client.outgoing.clear();
-            client.outgoing_offset = 0;
-        }
+        if (!client.open) return;
+        const long sent = client.connection.send_queued();
+        if (sent < 0) return fail(client, "send failed: " + net::error_text(net::last_error()));
+        result.bytes_sent += static_cast<std::uint64_t>(sent);
     }
 
     void receive(Client& client, Clock::time_point now) {
-        char buffer[16384];
         for (;;) {
-            long received = net::receive_some(client.socket, buffer, sizeof buffer);
+            const long received = client.connection.receive();
             if (received == net::kWouldBlock) return;
             if (received == 0) return fail(client, "the server closed the connection");
             if (received < 0) return fail(client, "receive failed: " + net::error_text(net::last_error()));
             result.bytes_received += static_cast<std::uint64_t>(received);
-            client.incoming.append(buffer, static_cast<std::size_t>(received));
-            check_echoes(client, now);
+            client.connection.take_lines([&](std::string_view line) { check_line(client, line, now); });
             if (!client.open) return;
         }
     }
 
-    // Every complete line received: a delivery from another client, the echo of the joining line, or the reply
-    // to this client's oldest request.
-    void check_echoes(Client& client, Clock::time_point now) {
-        std::size_t begin = 0, end;
-        while ((end = client.incoming.find('\n', begin)) != std::string::npos) {
-            std::string_view echoed(client.incoming.data() + begin, end + 1 - begin);
-            begin = end + 1;
-            if (options.broadcast && is_delivery(echoed)) {
-                check_delivery(client, echoed, now);
-                continue;
-            }
-            if (!client.joined) {
-                if (echoed == joining_line(client.id)) {
-                    client.joined = true;
-                } else {
-                    ++result.mismatches;
-                    problem("client " + std::to_string(client.id) + ": expected the echo of '" +
-                            joining_line(client.id).substr(0, 20) + "...', got '" + std::string(echoed.substr(0, 40)) +
-                            "...'");
-                }
-                continue;
-            }
-            if (client.sent_at.empty()) {
-                ++result.mismatches;
-                problem("client " + std::to_string(client.id) + ": a line nobody sent: " +
-                        std::string(echoed.substr(0, 60)));
-                continue;
-            }
-            const bool work = is_work_line(options, client.next_expected);
-            std::string expected = reply_for(options, client.id, client.next_expected);
-            bool right = options.broadcast && !work ? is_broadcast_reply(echoed) : echoed == expected;
-            if (!right) {
-                ++result.mismatches;
-                if (options.broadcast && !work) expected = "OK all <at least " + std::to_string(other_clients()) + ">";
-                problem("client " + std::to_string(client.id) + " line " + std::to_string(client.next_expected) +
-                        ": expected '" + expected.substr(0, 40) + "...', got '" +
-                        std::string(echoed.substr(0, 40)) + "...'");
-            } else {
-                ++result.lines_echoed;
-                last_activity = now;
-            }
-            auto round_trip = static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(now - client.sent_at.front()).count());
-            latency.add(round_trip);
-            (work ? work_latency : echo_latency).add(round_trip);
-            client.sent_at.pop_front();
-            ++client.next_expected;
+    // One complete line received: a delivery from another client, the echo of the joining line, or the reply to
+    // this client's oldest request.
+    void check_line(Client& client, std::string_view echoed, Clock::time_point now) {
+        if (options.broadcast && is_delivery(echoed)) return check_delivery(client, echoed, now);
+        if (!client.joined) return check_joining_echo(client, echoed);
+        if (client.connection.in_flight() == 0) {
+            ++result.mismatches;
+            problem("client " + std::to_string(client.id) + ": a line nobody sent: " + std::string(echoed.substr(0, 60)));
+            return;
         }
-        client.incoming.erase(0, begin);
+        const bool work = is_work_line(options, client.next_expected);
+        std::string expected = reply_for(options, client.id, client.next_expected);
+        bool right = options.broadcast && !work ? is_broadcast_reply(echoed) : echoed == expected;
+        if (!right) {
+            ++result.mismatches;
+            if (options.broadcast && !work) expected = "OK all <at least " + std::to_string(other_clients()) + ">";
+            problem("client " + std::to_string(client.id) + " line " + std::to_string(client.next_expected) +
+                    ": expected '" + expected.substr(0, 40) + "...', got '" + std::string(echoed.substr(0, 40)) +
+                    "...'");
+        } else {
+            ++result.lines_echoed;
+            last_activity = now;
+        }
+        auto round_trip = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                         now - client.connection.take_oldest_send_time())
+                                                         .count());
+        latency.add(round_trip);
+        (work ? work_latency : echo_latency).add(round_trip);
+        ++client.next_expected;
+    }
+
+    // Broadcast mode: the first line a client gets back must be the echo of its joining line.
+    void check_joining_echo(Client& client, std::string_view echoed) {
+        if (echoed == joining_line(client.id)) {
+            client.joined = true;
+            return;
+        }
+        ++result.mismatches;
+        problem("client " + std::to_string(client.id) + ": expected the echo of '" +
+                joining_line(client.id).substr(0, 20) + "...', got '" + std::string(echoed.substr(0, 40)) + "...'");
     }
 
     // ---- replies ------------------------------------------------------------------------------------------
@@ -369,22 +364,17 @@ struct Run {
         for (Client& client : clients) {
             if (!client.open) continue;
             client.delivered_next.assign(clients.size(), 0);
-            client.outgoing = joining_line(client.id);
+            client.connection.queue_bytes(joining_line(client.id));
             flush(client);
         }
         const auto give_up_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                    std::chrono::duration<double>(options.drain_seconds));
-        std::vector<net::PollEntry> entries;
-        std::vector<Client*> polled;
         for (;;) {
             entries.clear();
             polled.clear();
             for (Client& client : clients) {
                 if (!client.open || client.joined) continue;
-                short events = net::poll_in();
-                if (!client.outgoing.empty()) events |= net::poll_out();
-                entries.push_back({client.socket.native(), events, 0});
-                polled.push_back(&client);
+                watch(client);
             }
             if (entries.empty()) return;
             auto now = Clock::now();
@@ -394,164 +384,229 @@ struct Run {
                 return;
             }
             if (net::poll(entries.data(), entries.size(), 50) <= 0) continue;
-            for (std::size_t i = 0; i < entries.size(); ++i) {
-                Client& client = *polled[i];
-                if (entries[i].returned & (net::poll_in() | net::poll_error_mask())) receive(client, now);
-                if (client.open && (entries[i].returned & net::poll_out())) flush(client);
-            }
+            serve_ready(now);
         }
+    }
+
+    // ---- the run, phase by phase ---------------------------------------------------------------------------
+    // run() below calls these in order: refuse what cannot be checked, connect, join (broadcast), send and
+    // check until done, count what never came, and the figures.
+
+    // Broadcast mode needs every line to name its sender and sequence whole; false (an error in the result) when
+    // the lines are too short for that.
+    bool lines_can_name_their_origin() {
+        if (!options.broadcast || options.line_size >= kSmallestBroadcastLine) return true;
+        ++result.errors;
+        problem("broadcast mode needs lines of at least " + std::to_string(kSmallestBroadcastLine) +
+                " bytes, so that each names its sender and sequence whole");
+        return false;
+    }
+
+    // Connects the clients one after another, each within kConnectTimeoutMs. The first that cannot connect ends
+    // the phase: a server that stopped accepting makes every further connect wait just as long.
+    void connect_clients() {
+        for (unsigned i = 0; i < clients.size(); ++i) {
+            clients[i].id = i + 1;
+            clients[i].joined = !options.broadcast;
+        }
+        for (unsigned i = 0; i < clients.size(); ++i) {
+            Client& client = clients[i];
+            std::string error;
+            net::Socket socket = net::connect_tcp(options.host, options.port, error, kConnectTimeoutMs);
+            if (!socket.valid()) {
+                const unsigned untried = options.clients - i - 1;
+                result.errors += options.clients - i;
+                problem("client " + std::to_string(client.id) + ": " + error +
+                        (untried > 0 ? "; the other " + std::to_string(untried) + " clients were not tried" : ""));
+                return;
+            }
+            net::set_nonblocking(socket, true);
+            client.connection = LineConnection(std::move(socket));
+            client.open = true;
+            ++open_clients;
+            ++result.clients_connected;
+        }
+    }
+
+    // When sending starts: the deadlines follow from the options, and open-loop clients are spread over one
+    // interval so that they do not all send at once.
+    void start_sending() {
+        open_loop = options.rate > 0;
+        interval = open_loop ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                   static_cast<double>(options.clients) / options.rate))
+                             : Clock::duration::zero();
+        start = last_activity = next_progress = next_delivery_check = Clock::now();
+        send_until = start + seconds(options.duration_seconds);
+        give_up_at = send_until + seconds(options.drain_seconds);
+        for (unsigned i = 0; i < clients.size(); ++i)
+            clients[i].next_due = start + interval * i / std::max(1u, options.clients);
+    }
+
+    static Clock::duration seconds(double value) {
+        return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(value));
+    }
+
+    // Whether this client has more lines to send: until it has sent --lines (within the overall bound), or
+    // until the duration is over.
+    bool wants_more(const Client& client, Clock::time_point now) const {
+        if (options.lines_per_client > 0) return client.next_to_send < options.lines_per_client && now < give_up_at;
+        return now < send_until;
+    }
+
+    // Open loop: every line due by now (at most 10,000 in flight). Closed loop: up to --in-flight lines in flight.
+    void queue_due_lines(Client& client, Clock::time_point now) {
+        if (open_loop) {
+            while (wants_more(client, now) && client.next_due <= now && client.connection.in_flight() < 10000) {
+                queue_line(client, now);
+                client.next_due += interval;
+            }
+        } else {
+            while (wants_more(client, now) && client.connection.in_flight() < std::max(1u, options.in_flight))
+                queue_line(client, now);
+        }
+    }
+
+    // Adds the client to the poll set: for its replies, and for room to send when bytes wait.
+    void watch(Client& client) {
+        short events = net::poll_in();
+        if (client.connection.has_unsent()) events |= net::poll_out();
+        entries.push_back({client.connection.socket().native(), events, 0});
+        polled.push_back(&client);
+    }
+
+    // Reads and writes what poll() said is ready.
+    void serve_ready(Clock::time_point now) {
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            Client& client = *polled[i];
+            const short got = entries[i].returned;
+            if (got & (net::poll_in() | net::poll_error_mask())) receive(client, now);
+            if (client.open && (got & net::poll_out())) flush(client);
+        }
+    }
+
+    // What the clients are doing after one round of queueing and sending.
+    struct Activity {
+        bool sending = false;  // a client still has lines to send
+        bool busy = false;     // ... or waits for a reply
+    };
+
+    // Queues each open client's due lines, sends what the kernel takes, and builds the poll set for this round.
+    Activity queue_and_send(Clock::time_point now) {
+        Activity activity;
+        entries.clear();
+        polled.clear();
+        for (Client& client : clients) {
+            if (!client.open) continue;
+            queue_due_lines(client, now);
+            flush(client);
+            if (!client.open) continue;
+            const bool waiting = client.connection.in_flight() > 0;
+            activity.sending = activity.sending || wants_more(client, now);
+            activity.busy = activity.busy || waiting || activity.sending;
+            // In broadcast mode deliveries may come at any time, and a client that stopped reading them would in
+            // the end stall the server's sends to it.
+            if (waiting || client.connection.has_unsent() || options.broadcast) watch(client);
+        }
+        return activity;
+    }
+
+    // With --lines, sending may be over long before the duration: the drain is counted from the moment it is.
+    void drain_from(Clock::time_point now) {
+        if (draining) return;
+        draining = true;
+        give_up_at = std::min(give_up_at, now + seconds(options.drain_seconds));
+    }
+
+    // Whether to go on after this round: while lines are on their way (and, in broadcast mode, deliveries), until
+    // the drain runs out.
+    bool goes_on(bool busy, Clock::time_point now) {
+        if (!busy && options.broadcast) {  // sending is over: still busy while deliveries are on their way
+            busy = now < next_delivery_check || deliveries_outstanding(false) > 0;
+            if (!(now < next_delivery_check)) next_delivery_check = now + std::chrono::milliseconds(5);
+        }
+        return busy && now < give_up_at;
+    }
+
+    void report_progress(const std::function<void(const Progress&)>& progress, Clock::time_point now) {
+        if (!progress || now < next_progress) return;
+        progress({std::chrono::duration<double>(now - start).count(), result.lines_echoed, result.clients_connected,
+                  result.deliveries_received});
+        next_progress = now + std::chrono::milliseconds(250);
+    }
+
+    // Waits up to a round's time for any polled socket, then serves those that are ready.
+    void wait_for_sockets() {
+        if (entries.empty()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return;
+        }
+        if (net::poll(entries.data(), entries.size(), open_loop ? 1 : 50) <= 0) return;
+        serve_ready(Clock::now());
+    }
+
+    // Sends and checks, round after round, until every line is answered or the drain runs out.
+    void send_and_check(const std::function<void(const Progress&)>& progress) {
+        start_sending();
+        for (;;) {
+            const auto now = Clock::now();
+            const Activity activity = queue_and_send(now);
+            if (!activity.sending) drain_from(now);
+            if (!goes_on(activity.busy, now)) return;
+            report_progress(progress, now);
+            wait_for_sockets();
+        }
+    }
+
+    // After the last round: every line an open client still waits for was never echoed, and in broadcast mode
+    // every acknowledged delivery not made is missing. Each is an error, described.
+    void count_what_never_came() {
+        for (const Client& client : clients) {
+            const std::size_t unanswered = client.connection.in_flight();
+            if (!client.open || unanswered == 0) continue;
+            result.errors += unanswered;
+            problem("client " + std::to_string(client.id) + ": " + std::to_string(unanswered) +
+                    " line(s) never echoed");
+        }
+        if (options.broadcast) deliveries_outstanding(true);
+    }
+
+    // Throughput over the time from the first send to the last reply or delivery, and the latency percentiles.
+    Result figures() {
+        result.seconds = std::chrono::duration<double>(last_activity - start).count();
+        result.lines_per_second = result.seconds > 0 ? static_cast<double>(result.lines_echoed) / result.seconds : 0;
+        result.deliveries_per_second =
+            result.seconds > 0 ? static_cast<double>(result.deliveries_received) / result.seconds : 0;
+        result.latency_p50_us = latency.percentile_us(0.50);
+        result.latency_p90_us = latency.percentile_us(0.90);
+        result.latency_p99_us = latency.percentile_us(0.99);
+        result.latency_max_us = latency.max_us();
+        result.echo_latency_p50_us = echo_latency.percentile_us(0.50);
+        result.echo_latency_p90_us = echo_latency.percentile_us(0.90);
+        result.echo_latency_p99_us = echo_latency.percentile_us(0.99);
+        result.echo_latency_max_us = echo_latency.max_us();
+        result.work_latency_p50_us = work_latency.percentile_us(0.50);
+        result.work_latency_p99_us = work_latency.percentile_us(0.99);
+        result.work_latency_max_us = work_latency.max_us();
+        return result;
     }
 };
 
 }  // namespace
 
-// ---- the loop ---------------------------------------------------------------------------------------------
-// How long one connect may take. On loopback a connect is answered at once unless the server's accept queue is
-// full — then the system retries for minutes, and a capacity sweep must not wait that long.
-constexpr int kConnectTimeoutMs = 5000;
-
+// ---- the run ----------------------------------------------------------------------------------------------
 Result run(const Options& options, const std::function<void(const Progress&)>& progress) {
     net::Startup startup;
     std::vector<Client> clients(options.clients);
     Run run(options, clients);
-    if (options.broadcast && options.line_size < kSmallestBroadcastLine) {
-        ++run.result.errors;
-        run.problem("broadcast mode needs lines of at least " + std::to_string(kSmallestBroadcastLine) +
-                    " bytes, so that each names its sender and sequence whole");
-        return run.result;
-    }
-    for (unsigned i = 0; i < options.clients; ++i) {
-        Client& client = clients[i];
-        client.id = i + 1;
-        client.joined = !options.broadcast;
-        std::string error;
-        client.socket = net::connect_tcp(options.host, options.port, error, kConnectTimeoutMs);
-        if (!client.socket.valid()) {
-            // A server that stopped accepting makes every further connect wait just as long: give up on the rest.
-            run.result.errors += options.clients - i;
-            run.problem("client " + std::to_string(client.id) + ": " + error +
-                        (i + 1 < options.clients
-                             ? "; the other " + std::to_string(options.clients - i - 1) + " clients were not tried"
-                             : ""));
-            break;
-        }
-        net::set_nonblocking(client.socket, true);
-        client.open = true;
-        ++run.open_clients;
-        ++run.result.clients_connected;
-    }
+    if (!run.lines_can_name_their_origin()) return run.result;
+    run.connect_clients();
     if (options.broadcast) {
         run.connection_of.assign(clients.size(), 0);
         run.join_everyone();
     }
-
-    const bool open_loop = options.rate > 0;
-    const auto interval = open_loop ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                          static_cast<double>(options.clients) / options.rate))
-                                    : Clock::duration::zero();
-    run.start = run.last_activity = Clock::now();
-    const auto send_until = run.start + std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(options.duration_seconds));
-    auto give_up_at = send_until + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(options.drain_seconds));
-    for (unsigned i = 0; i < clients.size(); ++i)  // spread open-loop clients over one interval
-        clients[i].next_due = run.start + interval * i / std::max(1u, options.clients);
-
-    auto wants_more = [&](const Client& client, Clock::time_point now) {
-        if (options.lines_per_client > 0) return client.next_to_send < options.lines_per_client && now < give_up_at;
-        return now < send_until;
-    };
-
-    std::vector<net::PollEntry> entries;
-    std::vector<Client*> polled;
-    auto next_progress = run.start;
-    auto next_delivery_check = run.start;
-    bool draining = false;
-    for (;;) {
-        auto now = Clock::now();
-        bool busy = false, sending = false;
-        entries.clear();
-        polled.clear();
-        for (Client& client : clients) {
-            if (!client.open) continue;
-            if (open_loop) {
-                while (wants_more(client, now) && client.next_due <= now && client.sent_at.size() < 10000) {
-                    run.queue_line(client, now);
-                    client.next_due += interval;
-                }
-            } else {
-                while (wants_more(client, now) && client.sent_at.size() < std::max(1u, options.in_flight))
-                    run.queue_line(client, now);
-            }
-            run.flush(client);
-            if (!client.open) continue;
-            bool waiting = !client.sent_at.empty();
-            sending = sending || wants_more(client, now);
-            busy = busy || waiting || sending;
-            // In broadcast mode deliveries may come at any time, and a client that stopped reading them would
-            // in the end stall the server's sends to it.
-            if (waiting || !client.outgoing.empty() || options.broadcast) {
-                short events = net::poll_in();
-                if (!client.outgoing.empty()) events |= net::poll_out();
-                entries.push_back({client.socket.native(), events, 0});
-                polled.push_back(&client);
-            }
-        }
-        if (!sending && !draining) {  // with --lines, sending may be over long before the duration: drain from now
-            draining = true;
-            give_up_at = std::min(give_up_at, now + std::chrono::duration_cast<Clock::duration>(
-                                                        std::chrono::duration<double>(options.drain_seconds)));
-        }
-        if (!busy && options.broadcast) {  // sending is over: still busy while deliveries are on their way
-            busy = now < next_delivery_check || run.deliveries_outstanding(false) > 0;
-            if (!(now < next_delivery_check)) next_delivery_check = now + std::chrono::milliseconds(5);
-        }
-        if (!busy || now >= give_up_at) break;
-        if (progress && now >= next_progress) {
-            progress({std::chrono::duration<double>(now - run.start).count(), run.result.lines_echoed,
-                      run.result.clients_connected, run.result.deliveries_received});
-            next_progress = now + std::chrono::milliseconds(250);
-        }
-        int timeout_ms = open_loop ? 1 : 50;
-        if (entries.empty()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            continue;
-        }
-        if (net::poll(entries.data(), entries.size(), timeout_ms) <= 0) continue;
-        now = Clock::now();
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            Client& client = *polled[i];
-            short got = entries[i].returned;
-            if (got & (net::poll_in() | net::poll_error_mask())) run.receive(client, now);
-            if (client.open && (got & net::poll_out())) run.flush(client);
-        }
-    }
-
-    for (Client& client : clients) {
-        if (client.open && !client.sent_at.empty()) {
-            run.result.errors += client.sent_at.size();
-            run.problem("client " + std::to_string(client.id) + ": " + std::to_string(client.sent_at.size()) +
-                        " line(s) never echoed");
-        }
-    }
-    if (options.broadcast) run.deliveries_outstanding(true);
-    Result& result = run.result;
-    result.seconds = std::chrono::duration<double>(run.last_activity - run.start).count();
-    result.lines_per_second = result.seconds > 0 ? static_cast<double>(result.lines_echoed) / result.seconds : 0;
-    result.deliveries_per_second =
-        result.seconds > 0 ? static_cast<double>(result.deliveries_received) / result.seconds : 0;
-    result.latency_p50_us = run.latency.percentile_us(0.50);
-    result.latency_p90_us = run.latency.percentile_us(0.90);
-    result.latency_p99_us = run.latency.percentile_us(0.99);
-    result.latency_max_us = run.latency.max_us();
-    result.echo_latency_p50_us = run.echo_latency.percentile_us(0.50);
-    result.echo_latency_p90_us = run.echo_latency.percentile_us(0.90);
-    result.echo_latency_p99_us = run.echo_latency.percentile_us(0.99);
-    result.echo_latency_max_us = run.echo_latency.max_us();
-    result.work_latency_p50_us = run.work_latency.percentile_us(0.50);
-    result.work_latency_p99_us = run.work_latency.percentile_us(0.99);
-    result.work_latency_max_us = run.work_latency.max_us();
-    return result;
+    run.send_and_check(progress);
+    run.count_what_never_came();
+    return run.figures();
 }
 
 // ---- summary ----------------------------------------------------------------------------------------------
