@@ -1,4 +1,5 @@
-// visualizer/model/client_pool.cpp — see client_pool.h. The portable sockets of common/net/socket.h.
+// visualizer/model/client_pool.cpp — see client_pool.h. The portable sockets of common/net/socket.h, one
+// connection's bytes in a load::LineConnection (common/load/line_connection.h).
 //
 // Sections:
 //   1. Connecting and queueing lines (the owning thread)
@@ -26,9 +27,17 @@ ClientPool::~ClientPool() {
     disconnect_all();
 }
 
-std::int64_t ClientPool::now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+std::int64_t ClientPool::now_ns() { return ns_of(load::LineConnection::Clock::now()); }
+
+// The pool counts time in nanoseconds of the steady clock (LoadSeries does); a connection keeps its clock's
+// time points.
+std::int64_t ClientPool::ns_of(load::LineConnection::Clock::time_point time) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+load::LineConnection::Clock::time_point ClientPool::time_of(std::int64_t ns) {
+    return load::LineConnection::Clock::time_point(
+        std::chrono::duration_cast<load::LineConnection::Clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
 void ClientPool::set_server(std::string host, std::uint16_t port) {
@@ -55,13 +64,14 @@ void ClientPool::connect_locked(std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
         Client client;
         std::string error;
-        client.socket = net::start_connect(host_, port_, client.connected, error);
-        if (!client.socket.valid()) {
+        net::Socket socket = net::start_connect(host_, port_, client.connected, error);
+        if (!socket.valid()) {
             figures_.last_error = error;
             ++figures_.connects_failed;
             continue;
         }
-        net::set_no_delay(client.socket, true);  // one line, one packet: visible
+        net::set_no_delay(socket, true);  // one line, one packet: visible
+        client.connection = load::LineConnection(std::move(socket));
         clients_.push_back(std::move(client));
     }
     ++clients_generation_;
@@ -70,9 +80,7 @@ void ClientPool::connect_locked(std::size_t count) {
 }
 
 void ClientPool::queue_line(Client& client, const std::string& line, std::int64_t now) {
-    client.outbox += line;
-    client.outbox += '\n';
-    client.sent_ns.push_back(now);
+    client.connection.queue_request(line + '\n', time_of(now));
     ++figures_.lines_sent;
 }
 
@@ -121,9 +129,8 @@ void ClientPool::burst(std::size_t lines_each, const std::string& line) {
 }
 
 void ClientPool::drop(Client& client) {
-    client.socket.close();
+    client.connection.close();  // its lines in flight will never be answered: no latency to count
     client.connected = false;
-    client.sent_ns.clear();  // those lines will never be answered: no latency to count
 }
 
 void ClientPool::disconnect_all() {
@@ -168,15 +175,15 @@ void ClientPool::publish() {
 // ---- 2. The socket work -----------------------------------------------------------------------------------
 
 void ClientPool::flush(Client& client) {
-    if (!client.connected || client.outbox.empty()) return;
-    const long sent = net::send_some(client.socket, client.outbox.data(), client.outbox.size());
-    if (sent > 0) client.outbox.erase(0, static_cast<std::size_t>(sent));  // a partial send keeps the rest
+    // A partial send keeps the rest. A failed one is left for the receive side to find: the read that follows
+    // sees the reset or the close, and drops the client.
+    if (client.connected) client.connection.send_queued();
 }
 
 void ClientPool::top_up_saturating(std::int64_t now) {
     if (!saturate_) return;
     for (auto& client : clients_) {
-        if (!client.connected || !client.sent_ns.empty()) continue;
+        if (!client.connected || client.connection.in_flight() > 0) continue;
         std::string line = "saturate " + std::to_string(++saturate_lines_) + " ";
         line.resize(kSaturateLineSize - 1, '.');
         queue_line(client, line, now);
@@ -187,21 +194,21 @@ void ClientPool::top_up_saturating(std::int64_t now) {
 void ClientPool::build_poll_set(std::vector<net::PollEntry>& polled) const {
     polled.resize(clients_.size());
     for (std::size_t i = 0; i < clients_.size(); ++i) {
-        polled[i].socket = clients_[i].socket.native();
+        const Client& client = clients_[i];
+        polled[i].socket = client.connection.socket().native();
         polled[i].events = net::poll_in();
         polled[i].returned = 0;
-        if (!clients_[i].connected || !clients_[i].outbox.empty()) polled[i].events |= net::poll_out();
+        if (!client.connected || client.connection.has_unsent()) polled[i].events |= net::poll_out();
     }
 }
 
 void ClientPool::handle_ready(const std::vector<net::PollEntry>& polled) {
-    std::int64_t now = now_ns();
     for (std::size_t i = 0; i < clients_.size() && i < polled.size(); ++i) {
         Client& client = clients_[i];
         const short ready = polled[i].returned;
-        if (ready == 0 || !client.socket.valid()) continue;
+        if (ready == 0 || !client.connection.valid()) continue;
         if (!client.connected) {
-            if (const int error = net::connect_result(client.socket); error != 0) {
+            if (const int error = net::connect_result(client.connection.socket()); error != 0) {
                 figures_.last_error = "connect " + host_ + ":" + std::to_string(port_) + ": " + net::error_text(error);
                 ++figures_.connects_failed;
                 drop(client);
@@ -210,38 +217,34 @@ void ClientPool::handle_ready(const std::vector<net::PollEntry>& polled) {
             if (ready & net::poll_out()) client.connected = true;
         }
         if (ready & net::poll_out()) flush(client);
-        if (ready & (net::poll_in() | net::poll_error_mask())) {
-            char chunk[4096];
-            const long received = net::receive_some(client.socket, chunk, sizeof chunk);
-            if (received <= 0) {
-                if (received == net::kWouldBlock) continue;
-                drop(client);  // the server closed it (BYE, a limit) or it was reset
-                continue;
-            }
-            // One clock read per chunk, not per line: the lines of a chunk arrived together anyway.
-            now = now_ns();
-            client.inbox.append(chunk, static_cast<std::size_t>(received));
-            std::size_t begin = 0, last_line = std::string::npos;
-            for (std::size_t end; (end = client.inbox.find('\n', begin)) != std::string::npos; begin = end + 1) {
-                last_line = begin;
-                ++figures_.replies_received;
-                // The oldest line in flight is the one answered (docs/design.md §3). A line with none in flight is a
-                // broadcast from another client's /all; one arriving while a line is in flight is taken for its
-                // reply, so the /all button is for watching, not for measuring.
-                if (!client.sent_ns.empty()) {
-                    series_.add_reply(now, now - client.sent_ns.front());
-                    client.sent_ns.pop_front();
-                    ++figures_.replies_timed;
-                }
-            }
-            if (last_line != std::string::npos) figures_.last_reply.assign(client.inbox, last_line, begin - 1 - last_line);
-            client.inbox.erase(0, begin);
-        }
+        if (ready & (net::poll_in() | net::poll_error_mask())) receive(client);
     }
     // Dropped clients leave the list; the poll set changes shape, which the load thread must notice.
-    if (std::erase_if(clients_, [](const Client& client) { return !client.socket.valid(); })) ++clients_generation_;
-    top_up_saturating(now);
+    if (std::erase_if(clients_, [](const Client& client) { return !client.connection.valid(); })) ++clients_generation_;
+    top_up_saturating(now_ns());
     count_figures();
+}
+
+void ClientPool::receive(Client& client) {
+    const long received = client.connection.receive();
+    if (received == net::kWouldBlock) return;
+    if (received <= 0) {
+        drop(client);  // the server closed it (BYE, a limit) or it was reset
+        return;
+    }
+    // One clock read per chunk, not per line: the lines of a chunk arrived together anyway.
+    const std::int64_t now = now_ns();
+    client.connection.take_lines([&](std::string_view line) {
+        figures_.last_reply.assign(line.data(), line.size() - 1);  // without its '\n'
+        ++figures_.replies_received;
+        // The oldest line in flight is the one answered (docs/design.md §3). A line with none in flight is a
+        // broadcast from another client's /all; one arriving while a line is in flight is taken for its reply, so
+        // the /all button is for watching, not for measuring.
+        if (client.connection.in_flight() > 0) {
+            series_.add_reply(now, now - ns_of(client.connection.take_oldest_send_time()));
+            ++figures_.replies_timed;
+        }
+    });
 }
 
 void ClientPool::count_figures() {

@@ -22,17 +22,24 @@
 //
 // Threads: every public function is for the one thread that owns the pool (the UI's). The I/O thread is
 // internal; a mutex guards what both touch, and the UI reads copies (figures(), series()) refreshed by poll().
-// This is the one file to replace when the load generator in common/load/ takes over.
+//
+// One connection's bytes are a load::LineConnection (common/load/line_connection.h), the piece the load generator
+// is made of too: queued bytes sent as the kernel takes them, received bytes cut into lines, send times taken
+// oldest first. The two stay two because they do different jobs. `load::run` is a bounded measurement: it blocks
+// its caller until the run is over, connects every client before it sends, and checks every byte against
+// content fixed by (client, sequence). This pool is traffic a class steers while it watches: connects and
+// disconnects at any time, buttons that send any text, /all broadcasts it cannot tell apart from replies, a pace
+// that changes mid-run, figures sampled every 250 ms for the plots, and a UI thread that must never wait.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/load/line_connection.h"
 #include "common/net/socket.h"
 #include "visualizer/model/load_series.h"
 
@@ -83,15 +90,15 @@ public:
 
 private:
     struct Client {
-        net::Socket socket;
+        load::LineConnection connection;  // the socket, its queued and received bytes, its lines' send times
         bool connected = false;
-        std::string outbox;                // bytes queued, not yet accepted by the kernel
-        std::string inbox;                 // bytes received, not yet a whole line
-        std::deque<std::int64_t> sent_ns;  // when each line still awaiting its reply was queued, oldest first
     };
     static std::int64_t now_ns();
+    static std::int64_t ns_of(load::LineConnection::Clock::time_point time);
+    static load::LineConnection::Clock::time_point time_of(std::int64_t ns);
     void queue_line(Client& client, const std::string& line, std::int64_t now);  // counts it, notes its time
     void flush(Client& client);  // sends what the kernel takes now; the rest waits until the socket is writable
+    void receive(Client& client);  // reads one chunk, times the replies in it; drops the client when it closed
     void drop(Client& client);
     void queue_to_next(const std::string& line, std::int64_t now);  // to the next connected client in turn
     void top_up_saturating(std::int64_t now);  // one line to every connected client with none in flight
