@@ -2,8 +2,10 @@
 //
 // Sections:
 //   1. Geometry: time <-> pixels, the visible range (fit, follow live, zoom on the last step)
-//   2. Input: wheel zooms around the mouse, drag pans, a click selects an event or moves the cursor
-//   3. Drawing: ruler, lanes, event marks, wake positions, the queue strip, the cursor, the selection
+//   2. The legend and the marks' colours
+//   3. A frame, phase by phase (draw_timeline): the toolbar and legend; the canvas laid out; input (the wheel
+//      zooms around the mouse, a drag pans); the ruler (a click moves the cursor); the lanes with their event
+//      marks and wake positions; the queue strip; the cursor; the selection; hover and click on a lane
 //
 // Cost: each lane asks the model for its spans and events across the width (TraceModel::spans/events_in),
 // which merge what is narrower than a pixel, so a frame costs the pixels drawn, not the events recorded.
@@ -17,19 +19,19 @@ namespace socklab::viz::ui {
 
 namespace {
 
-// Sizes at scale 1; each function takes them at the UI scale (scaled(), so lanes grow with the text).
+// Sizes at scale 1; Sizes holds them at the UI scale (scaled(), so lanes grow with the text).
 constexpr float kLabelWidthBase = 118.0f;
 constexpr float kRulerHeightBase = 20.0f;
 constexpr float kLaneHeightBase = 18.0f;
 constexpr float kLaneGapBase = 4.0f;
 constexpr float kQueueStripHeightBase = 34.0f;
-#define SOCKLAB_TIMELINE_SIZES                                              \
-    const float kLabelWidth = scaled(kLabelWidthBase);                      \
-    const float kRulerHeight = scaled(kRulerHeightBase);                    \
-    const float kLaneHeight = scaled(kLaneHeightBase);                      \
-    const float kLaneGap = scaled(kLaneGapBase);                            \
-    const float kQueueStripHeight = scaled(kQueueStripHeightBase);          \
-    (void)kLabelWidth, (void)kRulerHeight, (void)kLaneHeight, (void)kLaneGap, (void)kQueueStripHeight
+struct Sizes {
+    float label_width = scaled(kLabelWidthBase);
+    float ruler_height = scaled(kRulerHeightBase);
+    float lane_height = scaled(kLaneHeightBase);
+    float lane_gap = scaled(kLaneGapBase);
+    float queue_strip_height = scaled(kQueueStripHeightBase);
+};
 constexpr double kLiveWindowNs = 2e9;  // what "follow live" shows: the last two seconds
 
 // ---- 1. Geometry ----------------------------------------------------------------------------------------
@@ -89,6 +91,8 @@ void update_range(Session& session, SessionView& view) {
     }
     keep_range_sensible(view);
 }
+
+// ---- 2. The legend and the marks' colours ------------------------------------------------------------------
 
 // The lane colours and the marks, always in view (a class cannot hover a tooltip): swatches with their names,
 // wrapped to the width.
@@ -254,7 +258,7 @@ bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_be
 constexpr int kLegendRowsShown = 2;
 
 float timeline_height_wanted(const Session& session) {
-    SOCKLAB_TIMELINE_SIZES;
+    const Sizes size;
     std::size_t lanes = 0;
     for (const auto& lane : session.model().lanes())
         if (!lane.events.empty()) ++lanes;
@@ -262,17 +266,17 @@ float timeline_height_wanted(const Session& session) {
     const float inner_width = ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().WindowPadding.x;
     const int legend = legend_rows(inner_width) <= kLegendRowsShown ? legend_rows(inner_width) : 1;  // folded: its header
     return ImGui::GetFrameHeightWithSpacing() + float(legend) * ImGui::GetTextLineHeightWithSpacing() +
-           kRulerHeight +
-           float(lanes) * (kLaneHeight + kLaneGap) +
-           (session.model().ports().empty() ? 0 : kQueueStripHeight + 6) + 24;
+           size.ruler_height +
+           float(lanes) * (size.lane_height + size.lane_gap) +
+           (session.model().ports().empty() ? 0 : size.queue_strip_height + 6) + 24;
 }
 
-void draw_timeline(Session& session, SessionView& view) {
-    SOCKLAB_TIMELINE_SIZES;
-    const TraceModel& model = session.model();
-    update_range(session, view);
+namespace {
 
-    // Toolbar.
+// ---- 3. A frame, phase by phase -----------------------------------------------------------------------------
+
+// Follow, Fit, the visible span, and the legend.
+void draw_toolbar(Session& session, SessionView& view) {
     bool follow = session.following();
     if (ImGui::Checkbox(session.live() ? "Follow live" : "Follow play head", &follow)) {
         session.set_following(follow);
@@ -297,39 +301,57 @@ void draw_timeline(Session& session, SessionView& view) {
     if (legend_rows(ImGui::GetContentRegionAvail().x) <= kLegendRowsShown ||
         ImGui::CollapsingHeader("legend: what the colours and marks mean"))
         draw_legend();
+}
 
-    // Canvas.
+// The drawing area of one frame: where it is on screen, the time range across it, and the mouse over it.
+struct Canvas {
+    Sizes size;
+    ImVec2 origin;
+    float width = 0, height = 0;
+    bool has_port = false;  // the queue strip under the lanes
+    Geometry geometry{};
+    ImDrawList* draw = nullptr;
+    bool hovered = false;
+    bool clicked = false;  // a press and release that did not travel (set by zoom_and_pan)
+    // The time range asked of the model (set by zoom_and_pan, after the mouse moved it).
+    std::uint64_t visible_begin = 0, visible_end = 0;
+    double ns_per_pixel = 1;
+};
+
+// Sizes the canvas to the lanes (the ruler, a lane per thread with events, the queue strip) and claims it as one
+// widget. False when the column is too narrow for lanes (a note is shown instead).
+bool lay_out_canvas(const TraceModel& model, const SessionView& view, Canvas& canvas) {
+    const Sizes& size = canvas.size;
     std::size_t lane_count = 0;
     for (const auto& lane : model.lanes())
         if (!lane.events.empty()) ++lane_count;
-    const bool has_port = !model.ports().empty();
-    const ImVec2 origin = ImGui::GetCursorScreenPos();
-    const float width = ImGui::GetContentRegionAvail().x;
-    const float wanted_height = kRulerHeight + float(lane_count) * (kLaneHeight + kLaneGap) +
-                                (has_port ? kQueueStripHeight + 6 : 0) + 4;
-    const float height = std::max(wanted_height, 60.0f);
+    canvas.has_port = !model.ports().empty();
+    canvas.origin = ImGui::GetCursorScreenPos();
+    canvas.width = ImGui::GetContentRegionAvail().x;
+    const float wanted_height = size.ruler_height + float(lane_count) * (size.lane_height + size.lane_gap) +
+                                (canvas.has_port ? size.queue_strip_height + 6 : 0) + 4;
+    canvas.height = std::max(wanted_height, 60.0f);
     // In a narrow column the lane names give up room first (the lanes cover their ends), so time stays visible.
-    const float label_width = std::min(kLabelWidth, width * 0.35f);
-    if (width - label_width < 40) {
+    const float label_width = std::min(size.label_width, canvas.width * 0.35f);
+    if (canvas.width - label_width < 40) {
         ImGui::TextDisabled("(too narrow for the lanes)");
-        return;
+        return false;
     }
 
-    ImGui::InvisibleButton("timeline", ImVec2(width, height));
-    const bool hovered = ImGui::IsItemHovered();
-    Geometry geometry{origin.x + label_width, origin.x + width - 4, origin.y, view.view_begin_ns, view.view_end_ns};
-    ImDrawList* draw = ImGui::GetWindowDrawList();
-    draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + height), IM_COL32(24, 26, 30, 255));
+    ImGui::InvisibleButton("timeline", ImVec2(canvas.width, canvas.height));
+    canvas.hovered = ImGui::IsItemHovered();
+    const ImVec2 origin = canvas.origin;
+    canvas.geometry = {origin.x + label_width, origin.x + canvas.width - 4, origin.y, view.view_begin_ns, view.view_end_ns};
+    canvas.draw = ImGui::GetWindowDrawList();
+    canvas.draw->AddRectFilled(origin, ImVec2(origin.x + canvas.width, origin.y + canvas.height), IM_COL32(24, 26, 30, 255));
+    return true;
+}
 
-    if (model.event_count() == 0) {
-        draw->AddText(ImVec2(origin.x + 8, origin.y + 8), IM_COL32(200, 200, 200, 255),
-                      session.status_text().c_str());
-        return;
-    }
-
-    // ---- 2. Input ----
+// Input: the wheel zooms around the mouse, a drag pans; then the time range the frame draws.
+void zoom_and_pan(Session& session, SessionView& view, Canvas& canvas) {
+    Geometry& geometry = canvas.geometry;
     ImGuiIO& io = ImGui::GetIO();
-    if (hovered && io.MouseWheel != 0.0f && io.MousePos.x > geometry.left) {
+    if (canvas.hovered && io.MouseWheel != 0.0f && io.MousePos.x > geometry.left) {
         const double anchor = geometry.time_at(io.MousePos.x);
         const double factor = std::pow(0.8, double(io.MouseWheel));
         view.view_begin_ns = anchor - (anchor - view.view_begin_ns) * factor;
@@ -345,162 +367,225 @@ void draw_timeline(Session& session, SessionView& view) {
         geometry.end = view.view_end_ns;
     }
     // A click is a press and release that did not travel: anything longer was a pan.
-    const bool clicked = ImGui::IsItemDeactivated() && io.MouseDragMaxDistanceSqr[ImGuiMouseButton_Left] < 9.0f;
-    const auto visible_begin = static_cast<std::uint64_t>(std::max(0.0, geometry.begin));
-    const auto visible_end = static_cast<std::uint64_t>(std::max(0.0, geometry.end));
-    const double ns_per_pixel = geometry.ns_per_pixel();
+    canvas.clicked = ImGui::IsItemDeactivated() && io.MouseDragMaxDistanceSqr[ImGuiMouseButton_Left] < 9.0f;
+    canvas.visible_begin = static_cast<std::uint64_t>(std::max(0.0, geometry.begin));
+    canvas.visible_end = static_cast<std::uint64_t>(std::max(0.0, geometry.end));
+    canvas.ns_per_pixel = geometry.ns_per_pixel();
+}
 
-    // ---- 3. Drawing ----
-    // Ruler: times since the trace began (origin_ns, which stays put when a live history discards events).
-    const double step = nice_step(ns_per_pixel * scaled(110));
-    draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + kRulerHeight), IM_COL32(36, 38, 44, 255));
+// Times since the trace began (origin_ns, which stays put when a live history discards events); a click on the
+// ruler moves the cursor there.
+void draw_ruler(const TraceModel& model, Session& session, const Canvas& canvas) {
+    const Geometry& geometry = canvas.geometry;
+    const ImVec2 origin = canvas.origin;
+    const float ruler_height = canvas.size.ruler_height;
+    ImDrawList* draw = canvas.draw;
+    const double step = nice_step(canvas.ns_per_pixel * scaled(110));
+    draw->AddRectFilled(origin, ImVec2(origin.x + canvas.width, origin.y + ruler_height), IM_COL32(36, 38, 44, 255));
     const double first = double(model.origin_ns());
     for (double t = std::ceil((geometry.begin - first) / step) * step + first; t < geometry.end; t += step) {
         const float x = geometry.x_of(t);
-        draw->AddLine(ImVec2(x, origin.y + kRulerHeight - 6), ImVec2(x, origin.y + height), IM_COL32(60, 63, 70, 255));
+        draw->AddLine(ImVec2(x, origin.y + ruler_height - 6), ImVec2(x, origin.y + canvas.height), IM_COL32(60, 63, 70, 255));
         draw->AddText(ImVec2(x + 3, origin.y + 3), IM_COL32(170, 170, 170, 255), format_duration(t - first).c_str());
     }
     draw->AddText(ImVec2(origin.x + 4, origin.y + 3), IM_COL32(200, 200, 200, 255), "time since start");
-    if (hovered && clicked && io.MousePos.y < origin.y + kRulerHeight && io.MousePos.x > geometry.left)
+    const ImGuiIO& io = ImGui::GetIO();
+    if (canvas.hovered && canvas.clicked && io.MousePos.y < origin.y + ruler_height && io.MousePos.x > geometry.left)
         session.seek(static_cast<std::uint64_t>(std::max(0.0, geometry.time_at(io.MousePos.x))));
+}
 
-    draw->PushClipRect(ImVec2(origin.x, origin.y), ImVec2(origin.x + width, origin.y + height), true);
-    static std::vector<LaneSpan> spans;
+// What drawing the lanes leaves for the phases after it.
+struct LanesDrawn {
+    std::vector<std::pair<std::uint16_t, float>> rows;  // thread -> lane centre, for the selection and its arrow
+    const ThreadLane* hovered = nullptr;                // the lane under the mouse
+    float bottom = 0;                                   // where the queue strip goes
+
+    float row_of(std::uint16_t thread) const {
+        for (const auto& [index, centre] : rows)
+            if (index == thread) return centre;
+        return -1.0f;
+    }
+};
+
+// A lane's event marks, and above each wake the stack position it took (where there is room for the number).
+void draw_lane_marks(const TraceModel& model, const ThreadLane& lane, const Canvas& canvas, float top, float bottom) {
     static std::vector<std::uint32_t> marks;
-    float y = origin.y + kRulerHeight + 2;
-    const ThreadLane* hovered_lane = nullptr;
-    std::vector<std::pair<std::uint16_t, float>> lane_rows;  // thread -> lane centre, for the flow arrow
+    ImDrawList* draw = canvas.draw;
+    model.events_in(lane, canvas.visible_begin, canvas.visible_end, canvas.ns_per_pixel * 3, marks);
+    float last_label_x = -1e9f;
+    for (std::size_t k = 0; k < marks.size(); ++k) {
+        const StoredEvent& event = model.events()[marks[k]];
+        const float x = canvas.geometry.x_of(double(event.time_ns));
+        const bool is_wake = (event.kind == Kind::wait_end || event.kind == Kind::thread_wake) &&
+                             event.derived != kNoDerived;
+        if (is_wake && x - last_label_x > scaled(14.0f)) {
+            char position[8];
+            std::snprintf(position, sizeof position, "%u", unsigned(event.derived));
+            draw->AddText(ImVec2(x + 1, top - 3), event.derived == 0 ? IM_COL32(160, 255, 160, 255)
+                                                                       : IM_COL32(255, 190, 90, 255),
+                          position);
+            last_label_x = x;
+        }
+        const ImU32 colour = mark_colour(event.kind);
+        if (colour == 0) continue;
+        if (event.kind == Kind::line_in || event.kind == Kind::line_out)
+            draw->AddLine(ImVec2(x, bottom - 4), ImVec2(x, bottom), colour);
+        else
+            draw->AddTriangleFilled(ImVec2(x - 3, bottom), ImVec2(x + 3, bottom), ImVec2(x, bottom - 6), colour);
+    }
+}
+
+// One lane per thread that has events: its name, its states as coloured spans, its marks.
+LanesDrawn draw_lanes(const TraceModel& model, const Canvas& canvas) {
+    static std::vector<LaneSpan> spans;
+    const Geometry& geometry = canvas.geometry;
+    const Sizes& size = canvas.size;
+    ImDrawList* draw = canvas.draw;
+    const ImGuiIO& io = ImGui::GetIO();
+    LanesDrawn drawn;
+    float y = canvas.origin.y + size.ruler_height + 2;
     for (const auto& lane : model.lanes()) {
         if (lane.events.empty()) continue;
-        const float top = y, bottom = y + kLaneHeight;
-        lane_rows.push_back({lane.index, (top + bottom) / 2});
+        const float top = y, bottom = y + size.lane_height;
+        drawn.rows.push_back({lane.index, (top + bottom) / 2});
         const std::string label = thread_name(model, lane.index);
-        draw->AddText(ImVec2(origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), label.c_str());
+        draw->AddText(ImVec2(canvas.origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), label.c_str());
 
-        model.spans(lane, visible_begin, visible_end, ns_per_pixel, spans);
+        model.spans(lane, canvas.visible_begin, canvas.visible_end, canvas.ns_per_pixel, spans);
         for (const auto& span : spans) {
             if (span.state == LaneState::absent || span.state == LaneState::exited) continue;
             const float x0 = std::max(geometry.left, geometry.x_of(double(span.begin_ns)));
             const float x1 = std::max(x0 + 1.0f, std::min(geometry.right, geometry.x_of(double(span.end_ns))));
             draw->AddRectFilled(ImVec2(x0, top), ImVec2(x1, bottom), state_colour(span.state, span.merged > 0));
         }
-
-        model.events_in(lane, visible_begin, visible_end, ns_per_pixel * 3, marks);
-        float last_label_x = -1e9f;
-        for (std::size_t k = 0; k < marks.size(); ++k) {
-            const StoredEvent& event = model.events()[marks[k]];
-            const float x = geometry.x_of(double(event.time_ns));
-            const bool is_wake = (event.kind == Kind::wait_end || event.kind == Kind::thread_wake) &&
-                                 event.derived != kNoDerived;
-            if (is_wake && x - last_label_x > scaled(14.0f)) {
-                char position[8];
-                std::snprintf(position, sizeof position, "%u", unsigned(event.derived));
-                draw->AddText(ImVec2(x + 1, top - 3), event.derived == 0 ? IM_COL32(160, 255, 160, 255)
-                                                                           : IM_COL32(255, 190, 90, 255),
-                              position);
-                last_label_x = x;
-            }
-            const ImU32 colour = mark_colour(event.kind);
-            if (colour == 0) continue;
-            if (event.kind == Kind::line_in || event.kind == Kind::line_out)
-                draw->AddLine(ImVec2(x, bottom - 4), ImVec2(x, bottom), colour);
-            else
-                draw->AddTriangleFilled(ImVec2(x - 3, bottom), ImVec2(x + 3, bottom), ImVec2(x, bottom - 6), colour);
-        }
-        if (hovered && io.MousePos.y >= top && io.MousePos.y < bottom + kLaneGap) hovered_lane = &lane;
-        y = bottom + kLaneGap;
+        draw_lane_marks(model, lane, canvas, top, bottom);
+        if (canvas.hovered && io.MousePos.y >= top && io.MousePos.y < bottom + size.lane_gap) drawn.hovered = &lane;
+        y = bottom + size.lane_gap;
     }
+    drawn.bottom = y;
+    return drawn;
+}
 
-    // The completion queue strip: packets queued (posted minus dequeued), one bar per two pixels.
-    if (has_port) {
-        const float top = y + 4, bottom = y + kQueueStripHeight;
-        draw->AddText(ImVec2(origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), "queue (port)");
-        // The port and the strip's scale in the label column, never over the bars.
-        std::string port_label = "#" + std::to_string(view.shown_port) + "  max ";
-        static std::vector<std::uint32_t> depths;
-        depths.clear();
-        std::uint32_t most = 1;
-        const double known_until = double(model.horizon_ns());
-        for (float x = geometry.left; x < geometry.right; x += 2) {
-            const double t = geometry.time_at(x);
-            if (t > known_until) break;  // no figure for the future
-            const std::uint32_t depth =
-                t < 0 ? 0 : model.depth_at(view.shown_port, static_cast<std::uint64_t>(t));
-            depths.push_back(depth);
-            most = std::max(most, depth);
-        }
-        for (std::size_t i = 0; i < depths.size(); ++i) {
-            if (depths[i] == 0) continue;
-            const float x = geometry.left + float(i) * 2;
-            const float h = (bottom - top) * float(depths[i]) / float(most);
-            draw->AddRectFilled(ImVec2(x, bottom - h), ImVec2(x + 2, bottom), IM_COL32(90, 200, 255, 200));
-        }
-        port_label += std::to_string(most);
-        draw->AddText(ImVec2(origin.x + 4, top + 2 + ImGui::GetFontSize()), IM_COL32(170, 170, 170, 255), port_label.c_str());
+// The completion queue strip: packets queued (posted minus dequeued), one bar per two pixels, scaled to the most
+// in view; the port and that scale in the label column, never over the bars.
+void draw_queue_strip(const TraceModel& model, const SessionView& view, const Canvas& canvas, float y) {
+    static std::vector<std::uint32_t> depths;
+    const Geometry& geometry = canvas.geometry;
+    ImDrawList* draw = canvas.draw;
+    const float top = y + 4, bottom = y + canvas.size.queue_strip_height;
+    draw->AddText(ImVec2(canvas.origin.x + 4, top + 2), IM_COL32(220, 220, 220, 255), "queue (port)");
+    std::string port_label = "#" + std::to_string(view.shown_port) + "  max ";
+    depths.clear();
+    std::uint32_t most = 1;
+    const double known_until = double(model.horizon_ns());
+    for (float x = geometry.left; x < geometry.right; x += 2) {
+        const double t = geometry.time_at(x);
+        if (t > known_until) break;  // no figure for the future
+        const std::uint32_t depth =
+            t < 0 ? 0 : model.depth_at(view.shown_port, static_cast<std::uint64_t>(t));
+        depths.push_back(depth);
+        most = std::max(most, depth);
     }
+    for (std::size_t i = 0; i < depths.size(); ++i) {
+        if (depths[i] == 0) continue;
+        const float x = geometry.left + float(i) * 2;
+        const float h = (bottom - top) * float(depths[i]) / float(most);
+        draw->AddRectFilled(ImVec2(x, bottom - h), ImVec2(x + 2, bottom), IM_COL32(90, 200, 255, 200));
+    }
+    port_label += std::to_string(most);
+    draw->AddText(ImVec2(canvas.origin.x + 4, top + 2 + ImGui::GetFontSize()), IM_COL32(170, 170, 170, 255),
+                  port_label.c_str());
+}
 
-    // The cursor: what the other panels show. Later events are dimmed (replay).
+// The cursor: what the other panels show. Later events are dimmed (replay).
+void draw_cursor(const Session& session, const Canvas& canvas) {
+    const Geometry& geometry = canvas.geometry;
+    const ImVec2 origin = canvas.origin;
     const float cursor_x = geometry.x_of(double(session.cursor_ns()));
     if (cursor_x < geometry.right)
-        draw->AddRectFilled(ImVec2(std::max(cursor_x, geometry.left), origin.y + kRulerHeight),
-                            ImVec2(geometry.right, origin.y + height), IM_COL32(0, 0, 0, 110));
-    draw->AddLine(ImVec2(cursor_x, origin.y), ImVec2(cursor_x, origin.y + height), IM_COL32(255, 230, 0, 255), 2.0f);
+        canvas.draw->AddRectFilled(ImVec2(std::max(cursor_x, geometry.left), origin.y + canvas.size.ruler_height),
+                                   ImVec2(geometry.right, origin.y + canvas.height), IM_COL32(0, 0, 0, 110));
+    canvas.draw->AddLine(ImVec2(cursor_x, origin.y), ImVec2(cursor_x, origin.y + canvas.height),
+                         IM_COL32(255, 230, 0, 255), 2.0f);
+}
 
-    // The selection, and for a dequeue the arrow from the post it took.
-    if (view.selected_event < model.event_count()) {
-        const StoredEvent& selected = model.events()[view.selected_event];
-        auto row_of = [&](std::uint16_t thread) {
-            for (const auto& [index, centre] : lane_rows)
-                if (index == thread) return centre;
-            return -1.0f;
-        };
-        const float x = geometry.x_of(double(selected.time_ns));
-        const float row = row_of(selected.thread);
-        if (row >= 0)
-            draw->AddRect(ImVec2(x - 5, row - kLaneHeight / 2 - 2), ImVec2(x + 5, row + kLaneHeight / 2 + 2),
-                          IM_COL32(255, 255, 255, 255), 2.0f, 0, 2.0f);
-        if (selected.kind == Kind::packet_dequeued) {
-            const std::uint32_t post = model.post_of(view.selected_event);
-            if (post != kNoEvent) {
-                const StoredEvent& posted = model.events()[post];
-                const float from_row = row_of(posted.thread);
-                if (from_row >= 0 && row >= 0) {
-                    const ImVec2 from(geometry.x_of(double(posted.time_ns)), from_row);
-                    const ImVec2 to(x, row);
-                    draw->AddBezierCubic(from, ImVec2(from.x + 30, from.y), ImVec2(to.x - 30, to.y), to,
-                                         IM_COL32(90, 200, 255, 255), 2.0f);
-                    draw->AddCircleFilled(to, 4.0f, IM_COL32(90, 200, 255, 255));
-                }
-            }
-        }
-    }
-    draw->PopClipRect();
+// The selected event boxed on its lane, and for a dequeue the arrow from the post it took.
+void draw_selection(const TraceModel& model, const SessionView& view, const Canvas& canvas, const LanesDrawn& lanes) {
+    if (view.selected_event >= model.event_count()) return;
+    const Geometry& geometry = canvas.geometry;
+    const float lane_height = canvas.size.lane_height;
+    ImDrawList* draw = canvas.draw;
+    const StoredEvent& selected = model.events()[view.selected_event];
+    const float x = geometry.x_of(double(selected.time_ns));
+    const float row = lanes.row_of(selected.thread);
+    if (row >= 0)
+        draw->AddRect(ImVec2(x - 5, row - lane_height / 2 - 2), ImVec2(x + 5, row + lane_height / 2 + 2),
+                      IM_COL32(255, 255, 255, 255), 2.0f, 0, 2.0f);
+    if (selected.kind != Kind::packet_dequeued) return;
+    const std::uint32_t post = model.post_of(view.selected_event);
+    if (post == kNoEvent) return;
+    const StoredEvent& posted = model.events()[post];
+    const float from_row = lanes.row_of(posted.thread);
+    if (from_row < 0 || row < 0) return;
+    const ImVec2 from(geometry.x_of(double(posted.time_ns)), from_row);
+    const ImVec2 to(x, row);
+    draw->AddBezierCubic(from, ImVec2(from.x + 30, from.y), ImVec2(to.x - 30, to.y), to, IM_COL32(90, 200, 255, 255), 2.0f);
+    draw->AddCircleFilled(to, 4.0f, IM_COL32(90, 200, 255, 255));
+}
 
-    // Hover and click on a lane.
-    if (hovered_lane && io.MousePos.x > geometry.left) {
-        const double t = geometry.time_at(io.MousePos.x);
-        const std::uint32_t near = nearest_event(model, *hovered_lane, t, ns_per_pixel * 4, ns_per_pixel);
-        std::uint32_t since = kNoEvent;
-        const LaneState state = model.state_at(*hovered_lane, static_cast<std::uint64_t>(std::max(0.0, t)), &since);
-        ImGui::BeginTooltip();
-        ImGui::Text("%s: %s", thread_name(model, hovered_lane->index).c_str(), to_string(state));
-        if (since != kNoEvent)
-            ImGui::TextDisabled("for %s so far, since %s", format_duration(t - double(model.events()[since].time_ns)).c_str(),
-                                std::string(trace::to_string(model.events()[since].kind)).c_str());
-        if (near != kNoEvent) {
-            const StoredEvent& event = model.events()[near];
-            ImGui::Separator();
-            ImGui::Text("%s %s", std::string(trace::to_string(event.kind)).c_str(),
-                        std::string(trace::detail_name(to_wire(event))).c_str());
-            ImGui::TextDisabled("connection %u  arg0 %lld  arg1 %u  (click for details)", event.connection,
-                                static_cast<long long>(event.arg0), event.arg1);
-        }
-        ImGui::EndTooltip();
-        if (clicked) {
-            view.selected_event = near != kNoEvent ? near : since;
-            view.scroll_source_to_selection = true;
-        }
+// Hovering a lane: its state at the mouse and the nearest event, in a tooltip; a click selects that event (or the
+// one that began the state).
+void hover_and_click_lane(const TraceModel& model, SessionView& view, const Canvas& canvas, const ThreadLane& lane) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.MousePos.x <= canvas.geometry.left) return;
+    const double ns_per_pixel = canvas.ns_per_pixel;
+    const double t = canvas.geometry.time_at(io.MousePos.x);
+    const std::uint32_t near = nearest_event(model, lane, t, ns_per_pixel * 4, ns_per_pixel);
+    std::uint32_t since = kNoEvent;
+    const LaneState state = model.state_at(lane, static_cast<std::uint64_t>(std::max(0.0, t)), &since);
+    ImGui::BeginTooltip();
+    ImGui::Text("%s: %s", thread_name(model, lane.index).c_str(), to_string(state));
+    if (since != kNoEvent)
+        ImGui::TextDisabled("for %s so far, since %s", format_duration(t - double(model.events()[since].time_ns)).c_str(),
+                            std::string(trace::to_string(model.events()[since].kind)).c_str());
+    if (near != kNoEvent) {
+        const StoredEvent& event = model.events()[near];
+        ImGui::Separator();
+        ImGui::Text("%s %s", std::string(trace::to_string(event.kind)).c_str(),
+                    std::string(trace::detail_name(to_wire(event))).c_str());
+        ImGui::TextDisabled("connection %u  arg0 %lld  arg1 %u  (click for details)", event.connection,
+                            static_cast<long long>(event.arg0), event.arg1);
     }
+    ImGui::EndTooltip();
+    if (canvas.clicked) {
+        view.selected_event = near != kNoEvent ? near : since;
+        view.scroll_source_to_selection = true;
+    }
+}
+
+}  // namespace
+
+void draw_timeline(Session& session, SessionView& view) {
+    const TraceModel& model = session.model();
+    update_range(session, view);
+    draw_toolbar(session, view);
+    Canvas canvas;
+    if (!lay_out_canvas(model, view, canvas)) return;
+    if (model.event_count() == 0) {
+        canvas.draw->AddText(ImVec2(canvas.origin.x + 8, canvas.origin.y + 8), IM_COL32(200, 200, 200, 255),
+                             session.status_text().c_str());
+        return;
+    }
+    zoom_and_pan(session, view, canvas);
+
+    draw_ruler(model, session, canvas);
+    canvas.draw->PushClipRect(canvas.origin, ImVec2(canvas.origin.x + canvas.width, canvas.origin.y + canvas.height), true);
+    const LanesDrawn lanes = draw_lanes(model, canvas);
+    if (canvas.has_port) draw_queue_strip(model, view, canvas, lanes.bottom);
+    draw_cursor(session, canvas);
+    draw_selection(model, view, canvas, lanes);
+    canvas.draw->PopClipRect();
+    if (lanes.hovered) hover_and_click_lane(model, view, canvas, *lanes.hovered);
 }
 
 }  // namespace socklab::viz::ui
