@@ -262,162 +262,236 @@ bool load_trace_file(const std::string& path, viz::TraceModel& model, std::strin
 
 // ---- checks ------------------------------------------------------------------------------------------------
 
+namespace {
+
+// What one check is decided against: the clients' outcomes and the server's trace.
+struct CheckInput {
+    const Command& check;
+    const std::vector<ActionOutcome>& outcomes;
+    const ActionOutcome* above;  // the action written just above the check (for reply, broadcast, closed, elapsed)
+    const viz::TraceModel& model;
+    const viz::ConformanceFigures& figures;
+    std::string runtime;  // as the trace names it, or "an unnamed runtime"
+    // Only a trace that says it ran on Windows is held to the Windows rules; any other runtime is measured and
+    // named (docs/design.md §1: never assumed).
+    bool on_windows;
+};
+
+// expect echo: every line sent that is not a command came back exactly.
+void decide_echo(const CheckInput& in, CheckResult& result) {
+    std::size_t lines = 0, wrong = 0;
+    for (const ActionOutcome& outcome : in.outcomes)
+        for (const auto& exchange : outcome.exchanges) {
+            if (exchange.sent.empty() || exchange.sent[0] == '/') continue;
+            ++lines;
+            if (exchange.reply != exchange.sent) {
+                if (wrong++ == 0)
+                    result.detail = "c" + std::to_string(exchange.client) + " sent '" + exchange.sent +
+                                    "', got " + (exchange.reply.empty() ? "nothing" : "'" + exchange.reply + "'");
+            }
+        }
+    result.met = lines > 0 && wrong == 0;
+    if (result.met) result.detail = std::to_string(lines) + " lines echoed exactly";
+    else if (lines == 0) result.detail = "no line was sent";
+}
+
+// expect reply TEXT / expect broadcast TEXT: every reply to the action above starts with TEXT, or every other
+// client received "<id>: TEXT".
+void decide_reply_or_broadcast(const CheckInput& in, CheckResult& result) {
+    const std::string& what = in.check.words[1];
+    const std::string text = rest_of(in.check, 2);
+    std::size_t count = 0, wrong = 0;
+    for (const auto& exchange : in.above ? in.above->exchanges : std::vector<ActionOutcome::Exchange>{}) {
+        const bool broadcast_line = exchange.sent.empty();
+        if ((what == "broadcast") != broadcast_line) continue;
+        ++count;
+        const bool ok = what == "reply" ? exchange.reply.rfind(text, 0) == 0
+                                        : exchange.reply.size() > text.size() &&
+                                              exchange.reply.compare(exchange.reply.size() - text.size() - 2,
+                                                                     std::string::npos, ": " + text) == 0;
+        if (!ok && wrong++ == 0)
+            result.detail = "c" + std::to_string(exchange.client) + " got " +
+                            (exchange.reply.empty() ? "nothing" : "'" + exchange.reply + "'");
+    }
+    result.met = count > 0 && wrong == 0;
+    if (result.met) result.detail = std::to_string(count) + (what == "reply" ? " replies" : " clients") + " as expected";
+    else if (count == 0) result.detail = "no " + what + " to the action above";
+}
+
+// expect closed: the server closed every client of the action above.
+void decide_closed(const CheckInput& in, CheckResult& result) {
+    const ActionOutcome* above = in.above;
+    result.met = above && above->clients_closed > 0 && above->problem.empty();
+    result.detail = above ? std::to_string(above->clients_closed) + " clients saw the close" +
+                                (above->problem.empty() ? "" : "; " + above->problem)
+                          : "no action above";
+}
+
+// expect elapsed OP MS: how long the action above took.
+void decide_elapsed(const CheckInput& in, CheckResult& result) {
+    const auto& w = in.check.words;
+    const ActionOutcome* above = in.above;
+    const double target = std::stod(w[3]);
+    result.met = above && above->problem.empty() && compare(above->elapsed_ms, w[2], target);
+    result.detail = above ? "took " + format_figure(above->elapsed_ms) + " ms" +
+                                (above->problem.empty() ? "" : "; " + above->problem)
+                          : "no action above";
+}
+
+// expect trace KIND [then KIND]: the trace has an event of KIND (followed, on the same thread, by the second).
+void decide_trace(const CheckInput& in, CheckResult& result) {
+    const auto& w = in.check.words;
+    trace::Kind first, second = trace::Kind::kind_count;
+    kind_named(w[2], first);
+    if (w.size() == 5) kind_named(w[4], second);
+    std::size_t firsts = 0;
+    std::vector<bool> seen_first_on_thread(65536, false);
+    for (const viz::StoredEvent& event : in.model.events()) {
+        if (event.kind == first) {
+            ++firsts;
+            seen_first_on_thread[event.thread] = true;
+        } else if (second != trace::Kind::kind_count && event.kind == second && seen_first_on_thread[event.thread]) {
+            result.met = true;
+            result.detail = "on " + std::to_string(event.thread) + ": " + w[2] + " then " + w[4];
+            break;
+        }
+    }
+    if (second == trace::Kind::kind_count) result.met = firsts > 0;
+    if (result.detail.empty()) result.detail = std::to_string(firsts) + " " + w[2] + " events" +
+                                               (second != trace::Kind::kind_count && !result.met ? ", none followed by " + w[4] : "");
+}
+
+// expect count KIND OP N: how many events of KIND the trace has.
+void decide_count(const CheckInput& in, CheckResult& result) {
+    const auto& w = in.check.words;
+    trace::Kind kind;
+    kind_named(w[2], kind);
+    std::size_t count = 0;
+    for (const viz::StoredEvent& event : in.model.events()) count += event.kind == kind;
+    result.met = compare(double(count), w[3], std::stod(w[4]));
+    result.detail = std::to_string(count) + " " + w[2] + " events";
+}
+
+// expect threads [ROLE] OP N: how many threads (of that role) the trace has; when not met, every role's count.
+void decide_threads(const CheckInput& in, CheckResult& result) {
+    const auto& w = in.check.words;
+    const bool by_role = w.size() == 5;
+    std::size_t count = 0;
+    std::map<std::string, unsigned> roles;
+    for (const viz::ThreadLane& lane : in.model.lanes()) {
+        std::string role = lane.role.empty() ? "unnamed" : lane.role;
+        std::replace(role.begin(), role.end(), ' ', '-');  // "select loop" is written select-loop
+        ++roles[role];
+        if (!by_role || role == w[2]) ++count;
+    }
+    result.met = compare(double(count), w[by_role ? 3 : 2], std::stod(w[by_role ? 4 : 3]));
+    result.detail = std::to_string(count) + (by_role ? " " + w[2] : std::string()) + " threads";
+    if (!result.met) {
+        result.detail += " (the trace has";
+        for (const auto& [role, number] : roles) result.detail += " " + std::to_string(number) + " " + role;
+        result.detail += ")";
+    }
+}
+
+// expect lifo-share OP X: the share of wakes with a choice that took the most recent waiter, under any runtime.
+void decide_lifo_share(const CheckInput& in, CheckResult& result) {
+    const auto& w = in.check.words;
+    const viz::ConformanceFigures& figures = in.figures;
+    const double share = figures.lifo_share();
+    result.met = share >= 0 && compare(share, w[2], std::stod(w[3]));
+    result.detail = share < 0 ? "no wake had a choice of waiter"
+                              : "LIFO share " + format_figure(share) + " (" + std::to_string(figures.lifo_wakes) +
+                                    " of " + std::to_string(figures.wakes_with_choice) + " wakes) under " + in.runtime;
+}
+
+// expect most-running OP N: the most workers that ran at once, under any runtime.
+void decide_most_running(const CheckInput& in, CheckResult& result) {
+    const auto& w = in.check.words;
+    result.met = compare(in.figures.most_running, w[2], std::stod(w[3]));
+    result.detail = "at most " + std::to_string(in.figures.most_running) + " running, concurrency value " +
+                    std::to_string(in.figures.concurrency) + ", under " + in.runtime;
+}
+
+// expect measured lifo-share: measured and named under any runtime; held to the documented rule only where the
+// trace says Windows.
+void decide_measured_lifo_share(const CheckInput& in, CheckResult& result) {
+    const viz::ConformanceFigures& figures = in.figures;
+    const double share = figures.lifo_share();
+    result.met = share >= 0 && !in.model.runtime().empty();
+    const std::string measured = "measured under " + in.runtime + ": " + std::to_string(figures.lifo_wakes) +
+                                 " of " + std::to_string(figures.wakes_with_choice) +
+                                 " wakes with a choice took the most recent waiter (LIFO share " +
+                                 format_figure(share) + ")";
+    if (share < 0) {
+        result.detail = "no wake had a choice of waiter: nothing to measure";
+    } else if (in.on_windows) {
+        result.met = share >= kWindowsLifoShare;
+        result.detail = measured + "; Windows documents LIFO, so at least " + format_figure(kWindowsLifoShare) +
+                        (result.met ? ": it holds" : ": NOT MET on Windows");
+    } else {
+        result.detail = measured + "; Windows documents LIFO" +
+                        (share < kWindowsLifoShare ? ": this runtime differs" : "");
+    }
+}
+
+// expect measured most-running: the most workers running at once, set against what the rules allow at that
+// moment (running_against_value); held to them only where the trace says Windows.
+void decide_measured_most_running(const CheckInput& in, CheckResult& result) {
+    const viz::ConformanceFigures& figures = in.figures;
+    result.met = figures.most_running > 0 && figures.concurrency > 0 && !in.model.runtime().empty();
+    result.detail = "measured under " + in.runtime + ": at most " + std::to_string(figures.most_running) +
+                    " workers running at once against a concurrency value of " + std::to_string(figures.concurrency);
+    if (!result.met) return;
+    const RunningAgainstValue against = running_against_value(in.model, figures.concurrency);
+    result.detail += "; Windows allows the value plus the workers blocked outside the port when the "
+                     "last waiter was released: " + std::to_string(against.running) + " ran where " +
+                     std::to_string(against.allowed) + " would be allowed (" +
+                     std::to_string(figures.concurrency) + " + " + std::to_string(against.blocked) + " blocked)";
+    if (in.on_windows) {
+        result.met = !against.exceeded();
+        if (!result.met) result.detail += ": NOT MET on Windows";
+    } else if (against.exceeded()) {
+        result.detail += ": this runtime let more run";
+    }
+}
+
+// expect runtime named: the trace says what it ran under.
+void decide_runtime_named(const CheckInput& in, CheckResult& result) {
+    result.met = !in.model.runtime().empty();
+    result.detail = "the trace says: " + in.runtime;
+}
+
+CheckResult decide_check(const CheckInput& in) {
+    CheckResult result{in.check.line, in.check.text, false, ""};
+    const auto& w = in.check.words;
+    const std::string& what = w[1];
+    if (what == "echo") decide_echo(in, result);
+    else if (what == "reply" || what == "broadcast") decide_reply_or_broadcast(in, result);
+    else if (what == "closed") decide_closed(in, result);
+    else if (what == "elapsed") decide_elapsed(in, result);
+    else if (what == "trace") decide_trace(in, result);
+    else if (what == "count") decide_count(in, result);
+    else if (what == "threads") decide_threads(in, result);
+    else if (what == "lifo-share") decide_lifo_share(in, result);
+    else if (what == "most-running") decide_most_running(in, result);
+    else if (what == "measured" && w[2] == "lifo-share") decide_measured_lifo_share(in, result);
+    else if (what == "measured" && w[2] == "most-running") decide_measured_most_running(in, result);
+    else if (what == "runtime") decide_runtime_named(in, result);
+    return result;
+}
+
+}  // namespace
+
 std::vector<CheckResult> decide_checks(const Step& step, const std::vector<ActionOutcome>& outcomes,
                                        const viz::TraceModel& model) {
     std::vector<CheckResult> results;
-    const viz::ConformanceFigures& figures = model.conformance();
     const std::string runtime = model.runtime().empty() ? "an unnamed runtime" : model.runtime();
-    // Only a trace that says it ran on Windows is held to the Windows rules; any other runtime is measured and
-    // named (docs/design.md §1: never assumed).
     const bool on_windows = viz::classify_runtime(model.runtime()) == viz::RuntimeKind::windows;
     for (const Command& check : step.checks) {
-        CheckResult result{check.line, check.text, false, ""};
-        const auto& w = check.words;
-        const std::string& what = w[1];
-        // The action written just above this check (for reply, broadcast, elapsed).
         const ActionOutcome* above = nullptr;
         for (const ActionOutcome& outcome : outcomes)
             if (outcome.action.line < check.line) above = &outcome;
-
-        if (what == "echo") {
-            std::size_t lines = 0, wrong = 0;
-            for (const ActionOutcome& outcome : outcomes)
-                for (const auto& exchange : outcome.exchanges) {
-                    if (exchange.sent.empty() || exchange.sent[0] == '/') continue;
-                    ++lines;
-                    if (exchange.reply != exchange.sent) {
-                        if (wrong++ == 0)
-                            result.detail = "c" + std::to_string(exchange.client) + " sent '" + exchange.sent +
-                                            "', got " + (exchange.reply.empty() ? "nothing" : "'" + exchange.reply + "'");
-                    }
-                }
-            result.met = lines > 0 && wrong == 0;
-            if (result.met) result.detail = std::to_string(lines) + " lines echoed exactly";
-            else if (lines == 0) result.detail = "no line was sent";
-        } else if (what == "reply" || what == "broadcast") {
-            const std::string text = rest_of(check, 2);
-            std::size_t count = 0, wrong = 0;
-            for (const auto& exchange : above ? above->exchanges : std::vector<ActionOutcome::Exchange>{}) {
-                const bool broadcast_line = exchange.sent.empty();
-                if ((what == "broadcast") != broadcast_line) continue;
-                ++count;
-                const bool ok = what == "reply" ? exchange.reply.rfind(text, 0) == 0
-                                                : exchange.reply.size() > text.size() &&
-                                                      exchange.reply.compare(exchange.reply.size() - text.size() - 2,
-                                                                             std::string::npos, ": " + text) == 0;
-                if (!ok && wrong++ == 0)
-                    result.detail = "c" + std::to_string(exchange.client) + " got " +
-                                    (exchange.reply.empty() ? "nothing" : "'" + exchange.reply + "'");
-            }
-            result.met = count > 0 && wrong == 0;
-            if (result.met) result.detail = std::to_string(count) + (what == "reply" ? " replies" : " clients") + " as expected";
-            else if (count == 0) result.detail = "no " + what + " to the action above";
-        } else if (what == "closed") {
-            result.met = above && above->clients_closed > 0 && above->problem.empty();
-            result.detail = above ? std::to_string(above->clients_closed) + " clients saw the close" +
-                                        (above->problem.empty() ? "" : "; " + above->problem)
-                                  : "no action above";
-        } else if (what == "elapsed") {
-            const double target = std::stod(w[3]);
-            result.met = above && above->problem.empty() && compare(above->elapsed_ms, w[2], target);
-            result.detail = above ? "took " + format_figure(above->elapsed_ms) + " ms" +
-                                        (above->problem.empty() ? "" : "; " + above->problem)
-                                  : "no action above";
-        } else if (what == "trace") {
-            trace::Kind first, second = trace::Kind::kind_count;
-            kind_named(w[2], first);
-            if (w.size() == 5) kind_named(w[4], second);
-            std::size_t firsts = 0;
-            std::vector<bool> seen_first_on_thread(65536, false);
-            for (const viz::StoredEvent& event : model.events()) {
-                if (event.kind == first) {
-                    ++firsts;
-                    seen_first_on_thread[event.thread] = true;
-                } else if (second != trace::Kind::kind_count && event.kind == second && seen_first_on_thread[event.thread]) {
-                    result.met = true;
-                    result.detail = "on " + std::to_string(event.thread) + ": " + w[2] + " then " + w[4];
-                    break;
-                }
-            }
-            if (second == trace::Kind::kind_count) result.met = firsts > 0;
-            if (result.detail.empty()) result.detail = std::to_string(firsts) + " " + w[2] + " events" +
-                                                       (second != trace::Kind::kind_count && !result.met ? ", none followed by " + w[4] : "");
-        } else if (what == "count") {
-            trace::Kind kind;
-            kind_named(w[2], kind);
-            std::size_t count = 0;
-            for (const viz::StoredEvent& event : model.events()) count += event.kind == kind;
-            result.met = compare(double(count), w[3], std::stod(w[4]));
-            result.detail = std::to_string(count) + " " + w[2] + " events";
-        } else if (what == "threads") {
-            const bool by_role = w.size() == 5;
-            std::size_t count = 0;
-            std::map<std::string, unsigned> roles;
-            for (const viz::ThreadLane& lane : model.lanes()) {
-                std::string role = lane.role.empty() ? "unnamed" : lane.role;
-                std::replace(role.begin(), role.end(), ' ', '-');  // "select loop" is written select-loop
-                ++roles[role];
-                if (!by_role || role == w[2]) ++count;
-            }
-            result.met = compare(double(count), w[by_role ? 3 : 2], std::stod(w[by_role ? 4 : 3]));
-            result.detail = std::to_string(count) + (by_role ? " " + w[2] : std::string()) + " threads";
-            if (!result.met) {
-                result.detail += " (the trace has";
-                for (const auto& [role, number] : roles) result.detail += " " + std::to_string(number) + " " + role;
-                result.detail += ")";
-            }
-        } else if (what == "lifo-share") {
-            const double share = figures.lifo_share();
-            result.met = share >= 0 && compare(share, w[2], std::stod(w[3]));
-            result.detail = share < 0 ? "no wake had a choice of waiter"
-                                      : "LIFO share " + format_figure(share) + " (" + std::to_string(figures.lifo_wakes) +
-                                            " of " + std::to_string(figures.wakes_with_choice) + " wakes) under " + runtime;
-        } else if (what == "most-running") {
-            result.met = compare(figures.most_running, w[2], std::stod(w[3]));
-            result.detail = "at most " + std::to_string(figures.most_running) + " running, concurrency value " +
-                            std::to_string(figures.concurrency) + ", under " + runtime;
-        } else if (what == "measured" && w[2] == "lifo-share") {
-            // Measured and named under any runtime; held to the documented rule only where the trace says Windows.
-            const double share = figures.lifo_share();
-            result.met = share >= 0 && !model.runtime().empty();
-            const std::string measured = "measured under " + runtime + ": " + std::to_string(figures.lifo_wakes) +
-                                         " of " + std::to_string(figures.wakes_with_choice) +
-                                         " wakes with a choice took the most recent waiter (LIFO share " +
-                                         format_figure(share) + ")";
-            if (share < 0) {
-                result.detail = "no wake had a choice of waiter: nothing to measure";
-            } else if (on_windows) {
-                result.met = share >= kWindowsLifoShare;
-                result.detail = measured + "; Windows documents LIFO, so at least " + format_figure(kWindowsLifoShare) +
-                                (result.met ? ": it holds" : ": NOT MET on Windows");
-            } else {
-                result.detail = measured + "; Windows documents LIFO" +
-                                (share < kWindowsLifoShare ? ": this runtime differs" : "");
-            }
-        } else if (what == "measured" && w[2] == "most-running") {
-            result.met = figures.most_running > 0 && figures.concurrency > 0 && !model.runtime().empty();
-            result.detail = "measured under " + runtime + ": at most " + std::to_string(figures.most_running) +
-                            " workers running at once against a concurrency value of " +
-                            std::to_string(figures.concurrency);
-            if (result.met) {
-                const RunningAgainstValue against = running_against_value(model, figures.concurrency);
-                result.detail += "; Windows allows the value plus the workers blocked outside the port when the "
-                                 "last waiter was released: " + std::to_string(against.running) + " ran where " +
-                                 std::to_string(against.allowed) + " would be allowed (" +
-                                 std::to_string(figures.concurrency) + " + " + std::to_string(against.blocked) +
-                                 " blocked)";
-                if (on_windows) {
-                    result.met = !against.exceeded();
-                    if (!result.met) result.detail += ": NOT MET on Windows";
-                } else if (against.exceeded()) {
-                    result.detail += ": this runtime let more run";
-                }
-            }
-        } else if (what == "runtime") {
-            result.met = !model.runtime().empty();
-            result.detail = "the trace says: " + runtime;
-        }
-        results.push_back(result);
+        results.push_back(decide_check({check, outcomes, above, model, model.conformance(), runtime, on_windows}));
     }
     return results;
 }
