@@ -8,7 +8,8 @@
 // Sections:
 //   1. Axes: tick steps a reader can add up (1, 2, 5 x 10^k) and their labels
 //   2. One plot: frame, grid, ticks, lines, the hover read-out (ImDrawList; Dear ImGui 1.86 has no plots)
-//   3. The panel: figures table, runtime note, the two plots
+//   3. The panel, part by part: the plots' options, the figures table, the notes under it, the two plots and
+//      the read-out of the moment under the mouse
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -183,40 +184,84 @@ std::string milliseconds(std::int64_t ns) {
     return text;
 }
 
-}  // namespace
+// What the reader chose above the plots; kept between frames.
+struct PlotChoice {
+    int window_seconds = 60;
+    bool show_p99 = true;
+};
 
-void draw_compare(AppState& app) {
-    section_heading("Compare: the same load on every server",
-                    "Each live session's built-in clients measure every reply: replies per second and the round "
-                    "trip from a line being sent to its reply arriving, in 250 ms windows of wall time (p50 and "
-                    "p99 are exact, nearest rank). With --saturate every client keeps one line in flight, so "
-                    "each server gets the same number of requests outstanding and throughput is what differs. "
-                    "All servers share this machine's CPUs while they run, so compare them with each other. "
-                    "Under Wine every overlapped call is a round trip to wineserver: these are Wine figures, "
-                    "never Windows ones.");
-
-    // The live sessions, each with its colour (the same square marks its column's title).
-    std::vector<std::size_t> shown;
-    for (std::size_t i = 0; i < app.sessions.size(); ++i)
-        if (app.sessions[i]->live()) shown.push_back(i);
-    if (shown.empty()) {
-        ImGui::TextDisabled("No live session: start two or more models (socklab-viz --compare iocp,select).");
-        return;
-    }
-
-    // ---- the figures table ----
-    static int window_seconds = 60;
-    static bool show_p99 = true;
+void draw_plot_choice(PlotChoice& choice) {
     ImGui::SameLine(0, 30);
     ImGui::SetNextItemWidth(160);
-    ImGui::SliderInt("seconds shown", &window_seconds, 10, 600);
+    ImGui::SliderInt("seconds shown", &choice.window_seconds, 10, 600);
     ImGui::SameLine();
-    ImGui::Checkbox("p99", &show_p99);
+    ImGui::Checkbox("p99", &choice.show_p99);
     help_marker("The plots follow the newest sample and show this many seconds (up to the ten minutes kept). "
                 "Untick p99 to scale the latency plot to the p50 lines.");
+}
 
+// The session's colour square, as beside its column's title.
+void draw_colour_square(std::size_t index) {
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    const float square = ImGui::GetTextLineHeight() * 0.8f;
+    ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(at.x, at.y + square * 0.15f),
+                                              ImVec2(at.x + square, at.y + square * 1.15f), session_colour(index), 2);
+    ImGui::Dummy(ImVec2(square + 4, 0));
+    ImGui::SameLine(0, 0);
+}
+
+// What the figures table found, for the notes under it.
+struct TableFigures {
     bool any_wine = false;
-    std::vector<CompareRow> rows;  // for the spread notes under the table
+    std::vector<CompareRow> rows;  // the sessions with a mean so far, for the spread notes
+};
+
+// One session's row: model (and runtime), clients, replies/s now and on average with its spread, p50 and p99 now.
+void draw_figures_row(Session& session, std::size_t index, bool runtime_column, TableFigures& figures) {
+    const ClientPool& clients = session.clients();
+    const LoadSeries& series = clients.series();
+    figures.any_wine = figures.any_wine || session.model().runtime_is_wine();
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    draw_colour_square(index);
+    ImGui::TextUnformatted(model_label(session).c_str());
+    if (runtime_column) {
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(runtime_label(session).c_str());
+    }
+    ImGui::TableNextColumn();
+    ImGui::Text("%zu", clients.figures().connected);
+    if (series.samples().empty()) {
+        ImGui::TableNextColumn();
+        ImGui::TextDisabled(clients.saturating() || clients.pace() > 0 ? "waiting" : "no load");
+        return;
+    }
+    const LoadSample& last = series.samples().back();
+    const LoadSummary summary = summarize(series);
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(last.replies_per_second)).c_str());
+    ImGui::TableNextColumn();
+    // The mean with the run's spread beside it, so a difference inside the noise reads as one.
+    if (summary.windows) {
+        ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(summary.mean_replies_per_second + 0.5)).c_str());
+        ImGui::SameLine();
+        ImGui::TextDisabled("(%s-%s)", format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)).c_str(),
+                            format_count(static_cast<std::uint64_t>(summary.high_replies_per_second + 0.5)).c_str());
+        figures.rows.push_back({model_label(session), {}, summary});
+    } else {
+        ImGui::TextDisabled("-");
+    }
+    ImGui::TableNextColumn();
+    if (last.replies) ImGui::TextUnformatted(milliseconds(last.latency_p50_ns).c_str());
+    else ImGui::TextDisabled("-");
+    ImGui::TableNextColumn();
+    if (last.replies) ImGui::TextUnformatted(milliseconds(last.latency_p99_ns).c_str());
+    else ImGui::TextDisabled("-");
+}
+
+// The figures of every shown session, a row each.
+TableFigures draw_figures_table(AppState& app, const std::vector<std::size_t>& shown) {
+    TableFigures figures;
     // One runtime for every server (the usual case: all run here) is said once above the table, not in a column
     // of its own, so the latency columns keep their room on a projector's 1280 pixels at a large text size.
     std::string common_runtime = shown.empty() ? std::string() : runtime_label(*app.sessions[shown.front()]);
@@ -242,63 +287,22 @@ void draw_compare(AppState& app) {
         ImGui::TableSetupColumn("p50 now");
         ImGui::TableSetupColumn("p99 now");
         ImGui::TableHeadersRow();
-        for (std::size_t i : shown) {
-            Session& session = *app.sessions[i];
-            const ClientPool& clients = session.clients();
-            const LoadSeries& series = clients.series();
-            any_wine = any_wine || session.model().runtime_is_wine();
-            ImGui::TableNextRow();
-            ImGui::TableNextColumn();
-            const ImVec2 at = ImGui::GetCursorScreenPos();
-            const float square = ImGui::GetTextLineHeight() * 0.8f;
-            ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(at.x, at.y + square * 0.15f),
-                                                      ImVec2(at.x + square, at.y + square * 1.15f), session_colour(i), 2);
-            ImGui::Dummy(ImVec2(square + 4, 0));
-            ImGui::SameLine(0, 0);
-            ImGui::TextUnformatted(model_label(session).c_str());
-            if (columns == 7) {
-                ImGui::TableNextColumn();
-                ImGui::TextUnformatted(runtime_label(session).c_str());
-            }
-            ImGui::TableNextColumn();
-            ImGui::Text("%zu", clients.figures().connected);
-            if (series.samples().empty()) {
-                ImGui::TableNextColumn();
-                ImGui::TextDisabled(clients.saturating() || clients.pace() > 0 ? "waiting" : "no load");
-                continue;
-            }
-            const LoadSample& last = series.samples().back();
-            const LoadSummary summary = summarize(series);
-            ImGui::TableNextColumn();
-            ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(last.replies_per_second)).c_str());
-            ImGui::TableNextColumn();
-            // The mean with the run's spread beside it, so a difference inside the noise reads as one.
-            if (summary.windows) {
-                ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(summary.mean_replies_per_second + 0.5)).c_str());
-                ImGui::SameLine();
-                ImGui::TextDisabled("(%s-%s)", format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)).c_str(),
-                                    format_count(static_cast<std::uint64_t>(summary.high_replies_per_second + 0.5)).c_str());
-                rows.push_back({model_label(session), {}, summary});
-            } else {
-                ImGui::TextDisabled("-");
-            }
-            ImGui::TableNextColumn();
-            if (last.replies) ImGui::TextUnformatted(milliseconds(last.latency_p50_ns).c_str());
-            else ImGui::TextDisabled("-");
-            ImGui::TableNextColumn();
-            if (last.replies) ImGui::TextUnformatted(milliseconds(last.latency_p99_ns).c_str());
-            else ImGui::TextDisabled("-");
-        }
+        for (std::size_t i : shown) draw_figures_row(*app.sessions[i], i, columns == 7, figures);
         ImGui::EndTable();
     }
     if (large) ImGui::PopFont();
-    if (any_wine) {
+    return figures;
+}
+
+// Under the table: Wine named, whether the models are inside each other's spread, what the columns mean.
+void draw_table_notes(const TableFigures& figures) {
+    if (figures.any_wine) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.75f, 0.4f, 1.0f));
         ImGui::TextWrapped("Measured under Wine on this machine, all servers at once: compare the models with each "
                            "other; these are not Windows figures.");
         ImGui::PopStyleColor();
     }
-    for (const auto& note : spread_notes(rows)) {
+    for (const auto& note : spread_notes(figures.rows)) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.3f, 1.0f));
         ImGui::TextWrapped("%s", note.c_str());
         ImGui::PopStyleColor();
@@ -306,16 +310,23 @@ void draw_compare(AppState& app) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     ImGui::TextWrapped("'now': the newest 250 ms window; 'mean' (spread: p10-p90 of the windows): since the first reply.");
     ImGui::PopStyleColor();
+}
 
-    // ---- the plots: the visible time range, then the lines ----
+// Both plots' lines and axes: the visible time range, then each session's samples in it.
+struct PlotLines {
+    std::vector<Line> throughput, latency;
+    Axis time_axis, replies_axis, latency_axis;
+};
+
+PlotLines collect_plot_lines(const AppState& app, const std::vector<std::size_t>& shown, const PlotChoice& choice) {
+    PlotLines plots;
     double newest = 0;
     for (std::size_t i : shown) {
         const auto& samples = app.sessions[i]->clients().series().samples();
         if (!samples.empty()) newest = std::max(newest, samples.back().end_seconds);
     }
-    const double x_max = std::max(newest, 10.0), x_min = std::max(0.0, x_max - window_seconds);
+    const double x_max = std::max(newest, 10.0), x_min = std::max(0.0, x_max - choice.window_seconds);
     double most_replies = 0, most_latency_ms = 0;
-    std::vector<Line> throughput, latency;
     for (std::size_t i : shown) {
         const auto& samples = app.sessions[i]->clients().series().samples();
         Line replies{{}, session_colour(i), 3.0f, false}, p50{{}, session_colour(i), 3.0f, false},
@@ -330,46 +341,77 @@ void draw_compare(AppState& app) {
             const float p99_ms = sample.replies ? float(sample.latency_p99_ns) / 1e6f : NAN;
             p50.points.emplace_back(x, p50_ms);
             p99.points.emplace_back(x, p99_ms);
-            if (sample.replies) most_latency_ms = std::max(most_latency_ms, double(show_p99 ? p99_ms : p50_ms));
+            if (sample.replies) most_latency_ms = std::max(most_latency_ms, double(choice.show_p99 ? p99_ms : p50_ms));
         }
-        throughput.push_back(std::move(replies));
-        latency.push_back(std::move(p50));
-        if (show_p99) latency.push_back(std::move(p99));
+        plots.throughput.push_back(std::move(replies));
+        plots.latency.push_back(std::move(p50));
+        if (choice.show_p99) plots.latency.push_back(std::move(p99));
     }
-    const Axis time_axis{x_min, x_max, nice_step(x_max - x_min, 8)};
-    const Axis replies_axis = nice_axis(0, std::max(most_replies, 10.0), 5);
-    const Axis latency_axis = nice_axis(0, std::max(most_latency_ms, 0.1), 5);
+    plots.time_axis = {x_min, x_max, nice_step(x_max - x_min, 8)};
+    plots.replies_axis = nice_axis(0, std::max(most_replies, 10.0), 5);
+    plots.latency_axis = nice_axis(0, std::max(most_latency_ms, 0.1), 5);
+    return plots;
+}
 
+// The two plots side by side. The time (seconds) under the mouse on either, or NaN.
+double draw_plots(const AppState& app, const PlotLines& plots, const PlotChoice& choice) {
     const float spacing = ImGui::GetStyle().ItemSpacing.x;
     const ImVec2 plot_size((ImGui::GetContentRegionAvail().x - spacing) / 2, std::max(120.0f, ImGui::GetContentRegionAvail().y));
     // The large text where the plots have room for it (about ten lines high); else the labels would crowd out
     // the lines they label.
     ImFont* plot_font = app.large_font && plot_size.y >= 10 * app.large_font->FontSize ? app.large_font : nullptr;
     const double hover_a = draw_plot({"replies per second", "seconds since the clients started"}, plot_size,
-                                     time_axis, replies_axis, throughput, plot_font);
+                                     plots.time_axis, plots.replies_axis, plots.throughput, plot_font);
     ImGui::SameLine();
-    const double hover_b = draw_plot({show_p99 ? "round trip, ms: p50 line, p99 dots" : "round trip, ms: p50",
+    const double hover_b = draw_plot({choice.show_p99 ? "round trip, ms: p50 line, p99 dots" : "round trip, ms: p50",
                                       "seconds since the clients started"},
-                                     plot_size, time_axis, latency_axis, latency, plot_font);
+                                     plot_size, plots.time_axis, plots.latency_axis, plots.latency, plot_font);
+    return std::isnan(hover_a) ? hover_b : hover_a;
+}
 
-    // Hovering either plot reads every session's window at that moment.
-    const double hover = std::isnan(hover_a) ? hover_b : hover_a;
-    if (!std::isnan(hover)) {
-        ImGui::BeginTooltip();
-        for (std::size_t i : shown) {
-            const auto& samples = app.sessions[i]->clients().series().samples();
-            const auto found = std::lower_bound(samples.begin(), samples.end(), hover,
-                                                [](const LoadSample& s, double t) { return s.end_seconds < t; });
-            if (found == samples.end()) continue;
-            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(session_colour(i)), "%s at %.2f s: %s replies/s",
-                               model_label(*app.sessions[i]).c_str(), found->end_seconds,
-                               format_count(static_cast<std::uint64_t>(found->replies_per_second)).c_str());
-            if (found->replies)
-                ImGui::Text("    p50 %s   p99 %s   max %s", milliseconds(found->latency_p50_ns).c_str(),
-                            milliseconds(found->latency_p99_ns).c_str(), milliseconds(found->latency_max_ns).c_str());
-        }
-        ImGui::EndTooltip();
+// Hovering either plot reads every session's window at that moment.
+void show_window_at(const AppState& app, const std::vector<std::size_t>& shown, double hover) {
+    ImGui::BeginTooltip();
+    for (std::size_t i : shown) {
+        const auto& samples = app.sessions[i]->clients().series().samples();
+        const auto found = std::lower_bound(samples.begin(), samples.end(), hover,
+                                            [](const LoadSample& s, double t) { return s.end_seconds < t; });
+        if (found == samples.end()) continue;
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(session_colour(i)), "%s at %.2f s: %s replies/s",
+                           model_label(*app.sessions[i]).c_str(), found->end_seconds,
+                           format_count(static_cast<std::uint64_t>(found->replies_per_second)).c_str());
+        if (found->replies)
+            ImGui::Text("    p50 %s   p99 %s   max %s", milliseconds(found->latency_p50_ns).c_str(),
+                        milliseconds(found->latency_p99_ns).c_str(), milliseconds(found->latency_max_ns).c_str());
     }
+    ImGui::EndTooltip();
+}
+
+}  // namespace
+
+void draw_compare(AppState& app) {
+    section_heading("Compare: the same load on every server",
+                    "Each live session's built-in clients measure every reply: replies per second and the round "
+                    "trip from a line being sent to its reply arriving, in 250 ms windows of wall time (p50 and "
+                    "p99 are exact, nearest rank). With --saturate every client keeps one line in flight, so "
+                    "each server gets the same number of requests outstanding and throughput is what differs. "
+                    "All servers share this machine's CPUs while they run, so compare them with each other. "
+                    "Under Wine every overlapped call is a round trip to wineserver: these are Wine figures, "
+                    "never Windows ones.");
+
+    // The live sessions, each with its colour (the same square marks its column's title).
+    std::vector<std::size_t> shown;
+    for (std::size_t i = 0; i < app.sessions.size(); ++i)
+        if (app.sessions[i]->live()) shown.push_back(i);
+    if (shown.empty()) {
+        ImGui::TextDisabled("No live session: start two or more models (socklab-viz --compare iocp,select).");
+        return;
+    }
+    static PlotChoice choice;
+    draw_plot_choice(choice);
+    draw_table_notes(draw_figures_table(app, shown));
+    const double hover = draw_plots(app, collect_plot_lines(app, shown, choice), choice);
+    if (!std::isnan(hover)) show_window_at(app, shown, hover);
 }
 
 }  // namespace socklab::viz::ui
