@@ -6,6 +6,7 @@
 //      cut where a handling stretch begins so that every slice nests inside the one around it;
 //   3. counters: each series is gathered whole before it is written, so one that never changes can be left
 //      out (section 4).
+// Section 5 writes the file from what they found: otherData, names, each thread's slices, markers, counters.
 #include "visualizer/model/chrome_export.h"
 
 #include <algorithm>
@@ -359,26 +360,33 @@ std::map<std::string, CounterSeries> gather_counters(const TraceModel& model) {
     return series;
 }
 
-}  // namespace
+// ---- 5. Writing the file: what the passes found, then each part in the file's order -----------------------
 
-void write_chrome_trace(const TraceModel& model, std::ostream& out) {
-    constexpr int kProcess = 1;
-    const auto& events = model.events();
-    const std::uint64_t origin = model.first_ns();
-    auto ts = [origin](std::uint64_t ns) { return microseconds(ns - origin); };
+constexpr int kProcess = 1;
 
-    Journeys journeys = find_journeys(model);
+// The three passes' results (the top of this file).
+struct ExportPlan {
+    Journeys journeys;
+    std::vector<std::vector<LaneSpan>> lane_spans;         // per lane: its states over the whole trace
+    std::vector<std::vector<HandlingSlice>> lane_handling;  // per lane: the packets it handled
+    std::map<std::string, CounterSeries> counters;
+};
+
+ExportPlan plan_export(const TraceModel& model) {
+    ExportPlan plan;
+    plan.journeys = find_journeys(model);
+    Journeys& journeys = plan.journeys;
 
     // Per thread: its states, and the handling slices the journeys end on.
-    std::vector<std::vector<LaneSpan>> lane_spans(model.lanes().size());
-    std::vector<std::vector<HandlingSlice>> lane_handling(model.lanes().size());
+    plan.lane_spans.resize(model.lanes().size());
+    plan.lane_handling.resize(model.lanes().size());
     for (std::size_t l = 0; l < model.lanes().size(); ++l) {
         const ThreadLane& lane = model.lanes()[l];
-        model.spans(lane, model.first_ns(), model.last_ns() + 1, 0.0, lane_spans[l]);
-        lane_handling[l] = find_handling(model, lane, lane_spans[l]);
+        model.spans(lane, model.first_ns(), model.last_ns() + 1, 0.0, plan.lane_spans[l]);
+        plan.lane_handling[l] = find_handling(model, lane, plan.lane_spans[l]);
         // The first packet of a handling slice carries its journey on into the slice. (Later packets of a
         // batch end at their own dequeue, inside the same slice: a slice binds one arrow.)
-        for (const auto& slice : lane_handling[l]) {
+        for (const auto& slice : plan.lane_handling[l]) {
             auto journey = journeys.of_event.find(slice.dequeues.front());
             if (journey != journeys.of_event.end()) journeys.all[journey->second].ends_in_handling = true;
         }
@@ -389,9 +397,16 @@ void write_chrome_trace(const TraceModel& model, std::ostream& out) {
     for (auto& journey : journeys.all)
         if (journey.events.size() + (journey.ends_in_handling ? 1 : 0) >= 2) journey.flow_id = next_flow++;
 
-    const std::map<std::string, CounterSeries> counters = gather_counters(model);
+    plan.counters = gather_counters(model);
+    return plan;
+}
 
-    out << "{\"displayTimeUnit\":\"ns\",\"otherData\":{";
+// A time in the file: microseconds since the trace's first event.
+std::string timestamp(const TraceModel& model, std::uint64_t ns) { return microseconds(ns - model.first_ns()); }
+
+// otherData: the trace's info, and the counters left out because they never change.
+void write_other_data(std::ostream& out, const TraceModel& model, const std::map<std::string, CounterSeries>& counters) {
+    out << "\"otherData\":{";
     bool first_info = true;
     for (const auto& [key, value] : model.info()) {
         out << (first_info ? "" : ",") << json_string(key) << ":" << json_string(value);
@@ -406,10 +421,11 @@ void write_chrome_trace(const TraceModel& model, std::ostream& out) {
     }
     if (!left_out.empty())
         out << (first_info ? "" : ",") << "\"constant counters, not drawn\":" << json_string(left_out);
-    out << "},\"traceEvents\":[";
-    EventList list(out);
+    out << "}";
+}
 
-    // Names: the process is the server, each track a thread with its role.
+// Names: the process is the server, each track a thread with its role.
+void write_names(EventList& list, const TraceModel& model) {
     std::string process = "socklab " + (model.model_name().empty() ? std::string("trace") : model.model_name());
     if (!model.runtime().empty()) process += " (" + model.runtime() + ")";
     list.next() << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << kProcess
@@ -422,75 +438,82 @@ void write_chrome_trace(const TraceModel& model, std::ostream& out) {
         list.next() << "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" << kProcess << ",\"tid\":"
                     << lane.index << ",\"args\":{\"sort_index\":" << lane.index << "}}";
     }
+}
 
-    // Handling slices, and the states inside and between them. A parent is written before its children: at
-    // equal timestamps the viewers keep the file's order, and that is what nests them.
-    for (std::size_t l = 0; l < model.lanes().size(); ++l) {
-        const ThreadLane& lane = model.lanes()[l];
-        const auto& handling = lane_handling[l];
-        std::size_t h = 0;  // the first handling slice that has not ended yet
-        auto write_handling = [&](const HandlingSlice& slice) {
-            auto& line = list.next();
-            line << "{\"ph\":\"X\",\"cat\":\"handling\",\"name\":" << json_string(handling_name(model, lane, slice, journeys))
-                 << ",\"pid\":" << kProcess << ",\"tid\":" << lane.index << ",\"ts\":" << ts(slice.begin_ns)
-                 << ",\"dur\":" << microseconds(slice.end_ns - slice.begin_ns);
-            auto journey = journeys.of_event.find(slice.dequeues.front());
-            if (journey != journeys.of_event.end() && journeys.all[journey->second].flow_id != 0)
-                write_flow_step(line, journeys.all[journey->second].flow_id, true, false);
-            line << ",\"args\":";
-            JsonObject args(line);
-            const StoredEvent& first = events[slice.dequeues.front()];
-            args.number("port", first.arg0);
-            if (slice.dequeues.size() == 1) {
-                args.number("io_id", first.arg1);
-            } else {
-                std::string ids;
-                for (std::uint32_t index : slice.dequeues)
-                    ids += (ids.empty() ? "" : ", ") + std::to_string(events[index].arg1);
-                args.text("io_ids", ids);
+// A handling slice: the packets a worker handled between taking the first and waiting again.
+void write_handling_slice(EventList& list, const TraceModel& model, const ThreadLane& lane, const HandlingSlice& slice,
+                          const Journeys& journeys) {
+    const auto& events = model.events();
+    auto& line = list.next();
+    line << "{\"ph\":\"X\",\"cat\":\"handling\",\"name\":" << json_string(handling_name(model, lane, slice, journeys))
+         << ",\"pid\":" << kProcess << ",\"tid\":" << lane.index << ",\"ts\":" << timestamp(model, slice.begin_ns)
+         << ",\"dur\":" << microseconds(slice.end_ns - slice.begin_ns);
+    auto journey = journeys.of_event.find(slice.dequeues.front());
+    if (journey != journeys.of_event.end() && journeys.all[journey->second].flow_id != 0)
+        write_flow_step(line, journeys.all[journey->second].flow_id, true, false);
+    line << ",\"args\":";
+    JsonObject args(line);
+    const StoredEvent& first = events[slice.dequeues.front()];
+    args.number("port", first.arg0);
+    if (slice.dequeues.size() == 1) {
+        args.number("io_id", first.arg1);
+    } else {
+        std::string ids;
+        for (std::uint32_t index : slice.dequeues)
+            ids += (ids.empty() ? "" : ", ") + std::to_string(events[index].arg1);
+        args.text("io_ids", ids);
+    }
+    args.number("packets", static_cast<std::int64_t>(slice.dequeues.size()));
+    if (first.connection != 0) args.number("connection", first.connection);
+    args.close();
+    line << "}";
+}
+
+// One thread's handling slices, and its states inside and between them. A parent is written before its children:
+// at equal timestamps the viewers keep the file's order, and that is what nests them.
+void write_lane_slices(EventList& list, const TraceModel& model, const ThreadLane& lane,
+                       const std::vector<LaneSpan>& spans, const std::vector<HandlingSlice>& handling,
+                       const Journeys& journeys) {
+    std::size_t h = 0;  // the first handling slice that has not ended yet
+    for (const auto& span : spans) {
+        if (span.state == LaneState::absent || span.state == LaneState::exited) continue;
+        const StoredEvent& start = model.events()[span.first_event];
+        // Cut the span where a handling slice begins inside it; its end is always a span boundary.
+        for (std::uint64_t piece_begin = span.begin_ns; piece_begin < span.end_ns;) {
+            std::uint64_t piece_end = span.end_ns;
+            while (h < handling.size() && handling[h].end_ns <= piece_begin) ++h;
+            if (h < handling.size()) {
+                if (handling[h].begin_ns > piece_begin) {
+                    piece_end = std::min(piece_end, handling[h].begin_ns);
+                } else {
+                    if (handling[h].begin_ns == piece_begin) write_handling_slice(list, model, lane, handling[h], journeys);
+                    piece_end = std::min(piece_end, handling[h].end_ns);
+                }
             }
-            args.number("packets", static_cast<std::int64_t>(slice.dequeues.size()));
-            if (first.connection != 0) args.number("connection", first.connection);
+            auto& line = list.next();
+            line << "{\"ph\":\"X\",\"cat\":\"state\",\"name\":" << json_string(to_string(span.state))
+                 << ",\"pid\":" << kProcess << ",\"tid\":" << lane.index << ",\"ts\":" << timestamp(model, piece_begin)
+                 << ",\"dur\":" << microseconds(piece_end - piece_begin) << ",\"args\":";
+            JsonObject args(line);
+            args.text("because", std::string(trace::to_string(start.kind)));
+            write_event_fields(args, model, start);
             args.close();
             line << "}";
-        };
-        for (const auto& span : lane_spans[l]) {
-            if (span.state == LaneState::absent || span.state == LaneState::exited) continue;
-            const StoredEvent& start = events[span.first_event];
-            // Cut the span where a handling slice begins inside it; its end is always a span boundary.
-            for (std::uint64_t piece_begin = span.begin_ns; piece_begin < span.end_ns;) {
-                std::uint64_t piece_end = span.end_ns;
-                while (h < handling.size() && handling[h].end_ns <= piece_begin) ++h;
-                if (h < handling.size()) {
-                    if (handling[h].begin_ns > piece_begin) {
-                        piece_end = std::min(piece_end, handling[h].begin_ns);
-                    } else {
-                        if (handling[h].begin_ns == piece_begin) write_handling(handling[h]);
-                        piece_end = std::min(piece_end, handling[h].end_ns);
-                    }
-                }
-                auto& line = list.next();
-                line << "{\"ph\":\"X\",\"cat\":\"state\",\"name\":" << json_string(to_string(span.state))
-                     << ",\"pid\":" << kProcess << ",\"tid\":" << lane.index << ",\"ts\":" << ts(piece_begin)
-                     << ",\"dur\":" << microseconds(piece_end - piece_begin) << ",\"args\":";
-                JsonObject args(line);
-                args.text("because", std::string(trace::to_string(start.kind)));
-                write_event_fields(args, model, start);
-                args.close();
-                line << "}";
-                piece_begin = piece_end;
-            }
+            piece_begin = piece_end;
         }
     }
+}
 
-    // Every other event as a marker: a complete event of no duration (Perfetto draws it as it draws an instant),
-    // so that the steps of a journey can carry their flow fields, which only complete events bind.
+// Every other event as a marker: a complete event of no duration (Perfetto draws it as it draws an instant),
+// so that the steps of a journey can carry their flow fields, which only complete events bind.
+void write_markers(EventList& list, const TraceModel& model, const Journeys& journeys) {
+    const auto& events = model.events();
     for (std::uint32_t i = 0; i < events.size(); ++i) {
         const StoredEvent& event = events[i];
         if (trace::sets_thread_state(event.kind)) continue;
         auto& line = list.next();
         line << "{\"ph\":\"X\",\"cat\":\"event\",\"name\":" << json_string(std::string(trace::to_string(event.kind)))
-             << ",\"pid\":" << kProcess << ",\"tid\":" << event.thread << ",\"ts\":" << ts(event.time_ns)
+             << ",\"pid\":" << kProcess << ",\"tid\":" << event.thread << ",\"ts\":" << timestamp(model, event.time_ns)
              << ",\"dur\":0";
         auto journey = journeys.of_event.find(i);
         if (journey != journeys.of_event.end() && journeys.all[journey->second].flow_id != 0) {
@@ -505,13 +528,30 @@ void write_chrome_trace(const TraceModel& model, std::ostream& out) {
         args.close();
         line << "}";
     }
+}
 
+void write_counters(EventList& list, const TraceModel& model, const std::map<std::string, CounterSeries>& counters) {
     for (const auto& [name, series] : counters) {
         if (series.constant()) continue;  // named in otherData instead
         for (const auto& [time_ns, value] : series.samples)
             list.next() << "{\"ph\":\"C\",\"name\":" << json_string(name) << ",\"pid\":" << kProcess
-                        << ",\"ts\":" << ts(time_ns) << ",\"args\":{\"packets\":" << value << "}}";
+                        << ",\"ts\":" << timestamp(model, time_ns) << ",\"args\":{\"packets\":" << value << "}}";
     }
+}
+
+}  // namespace
+
+void write_chrome_trace(const TraceModel& model, std::ostream& out) {
+    const ExportPlan plan = plan_export(model);
+    out << "{\"displayTimeUnit\":\"ns\",";
+    write_other_data(out, model, plan.counters);
+    out << ",\"traceEvents\":[";
+    EventList list(out);
+    write_names(list, model);
+    for (std::size_t l = 0; l < model.lanes().size(); ++l)
+        write_lane_slices(list, model, model.lanes()[l], plan.lane_spans[l], plan.lane_handling[l], plan.journeys);
+    write_markers(list, model, plan.journeys);
+    write_counters(list, model, plan.counters);
     out << "\n]}\n";
 }
 
