@@ -69,102 +69,128 @@ std::vector<std::string> Step::live_flags() const {
 
 // ---- parsing ------------------------------------------------------------------------------------------------
 
-Lesson parse_lesson(const std::string& text, const std::string& file_name) {
-    Lesson lesson;
-    lesson.file = file_name;
-    const std::string base = std::filesystem::path(file_name).filename().string();
-    if (!base.empty() && std::isdigit(static_cast<unsigned char>(base[0]))) lesson.number = std::atoi(base.c_str());
-    auto fail = [&](int line, const std::string& message) {
-        lesson.errors.push_back(base + ":" + std::to_string(line) + ": " + message);
-    };
+namespace {
 
-    enum class Block { none, socklab, scenario, other } block = Block::none;
-    int block_line = 0;
-    Step* step = nullptr;
-    const std::vector<std::string> lines = split_lines(text);
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        const int number = static_cast<int>(i) + 1;
-        const std::string& line = lines[i];
+// Reads a lesson line by line: a fence opens or closes a block; a socklab block's lines are commands of the step;
+// a scenario block's are its scenario; a step heading starts a step; the first "# " line is the title; the rest is
+// prose. Then checks each step as a whole (what it runs against what it asks).
+class LessonParser {
+public:
+    explicit LessonParser(const std::string& file_name) {
+        lesson_.file = file_name;
+        base_ = std::filesystem::path(file_name).filename().string();
+        if (!base_.empty() && std::isdigit(static_cast<unsigned char>(base_[0]))) lesson_.number = std::atoi(base_.c_str());
+    }
+
+    Lesson parse(const std::string& text) {
+        const std::vector<std::string> lines = split_lines(text);
+        for (std::size_t i = 0; i < lines.size(); ++i) read_line(static_cast<int>(i) + 1, lines[i]);
+        if (block_ != Block::none) fail(block_line_, "a fenced block that never ends");
+        if (lesson_.title.empty()) fail(1, "no title (a first line '# Title')");
+        if (lesson_.steps.empty()) fail(1, "no steps ('## Step 1: ...')");
+        for (const Step& step : lesson_.steps) check_step(step);
+        // Prose without the blank lines around it.
+        trim_blank_lines(lesson_.introduction);
+        for (Step& step : lesson_.steps) trim_blank_lines(step.prose);
+        return lesson_;
+    }
+
+private:
+    enum class Block { none, socklab, scenario, other };
+
+    void fail(int line, const std::string& message) {
+        lesson_.errors.push_back(base_ + ":" + std::to_string(line) + ": " + message);
+    }
+
+    std::string& prose() { return step_ ? step_->prose : lesson_.introduction; }
+
+    void read_line(int number, const std::string& line) {
         const std::string trimmed = trim(line);
-        std::string& prose = step ? step->prose : lesson.introduction;
-
         if (trimmed.rfind("```", 0) == 0) {
-            if (block == Block::none) {
-                const std::string language = trim(trimmed.substr(3));
-                block_line = number;
-                block = language == "socklab" ? Block::socklab : language == "scenario" ? Block::scenario : Block::other;
-                if (block == Block::other) prose += line + "\n";
-                if (block != Block::other && !step) fail(number, "a ```" + language + " block before the first step");
-                if (block == Block::scenario && step) {
-                    if (!step->scenario.empty()) fail(number, "a second ```scenario block in one step");
-                    step->scenario_line = number + 1;
-                }
-            } else {
-                if (block == Block::other) prose += line + "\n";
-                block = Block::none;
-            }
-            continue;
+            fence(number, line, trimmed);
+        } else if (block_ == Block::other) {
+            prose() += line + "\n";
+        } else if (block_ == Block::scenario) {
+            if (step_) step_->scenario += line + "\n";
+        } else if (block_ == Block::socklab) {
+            if (step_) socklab_command(number, line);
+        } else {
+            heading_or_prose(number, line);
         }
-        if (block == Block::other) {
-            prose += line + "\n";
-            continue;
-        }
-        if (block == Block::scenario) {
-            if (step) step->scenario += line + "\n";
-            continue;
-        }
-        if (block == Block::socklab) {
-            if (!step) continue;
-            Command command;
-            command.line = number;
-            command.text = trim(line.substr(0, line.find('#')));
-            command.words = split_words(command.text);
-            if (command.words.empty()) continue;
-            const std::string& verb = command.words[0];
-            if (verb == "show") {
-                if (command.words.size() != 2) fail(number, "show wants one anchor name: show iocp-wait");
-                else step->anchors.push_back(command.words[1]);
-            } else if (verb == "run") {
-                if (!step->run.words.empty()) fail(number, "a step runs one thing; this one already has line " +
-                                                               std::to_string(step->run.line));
-                else if (command.words.size() == 2 && command.words[1] == "reference") step->run = command;
-                else if (command.words.size() >= 3 && command.words[1] == "live") step->run = command;
-                else fail(number, "run wants 'run reference' or 'run live MODEL [server flags]'");
-            } else if (verb == "expect") {
-                const std::string problem = check_syntax(command);
-                if (!problem.empty()) fail(number, problem);
-                step->checks.push_back(command);
-            } else {
-                const std::string problem = action_syntax(command);
-                if (!problem.empty()) fail(number, problem);
-                step->actions.push_back(command);
-            }
-            continue;
-        }
+    }
 
+    // A ``` line opens a block (socklab, scenario, or any other language, kept as prose) or closes the open one.
+    void fence(int number, const std::string& line, const std::string& trimmed) {
+        if (block_ != Block::none) {
+            if (block_ == Block::other) prose() += line + "\n";
+            block_ = Block::none;
+            return;
+        }
+        const std::string language = trim(trimmed.substr(3));
+        block_line_ = number;
+        block_ = language == "socklab" ? Block::socklab : language == "scenario" ? Block::scenario : Block::other;
+        if (block_ == Block::other) prose() += line + "\n";
+        if (block_ != Block::other && !step_) fail(number, "a ```" + language + " block before the first step");
+        if (block_ == Block::scenario && step_) {
+            if (!step_->scenario.empty()) fail(number, "a second ```scenario block in one step");
+            step_->scenario_line = number + 1;
+        }
+    }
+
+    // One line of a socklab block: show, run, expect, or a client action (# starts a comment).
+    void socklab_command(int number, const std::string& line) {
+        Command command;
+        command.line = number;
+        command.text = trim(line.substr(0, line.find('#')));
+        command.words = split_words(command.text);
+        if (command.words.empty()) return;
+        const std::string& verb = command.words[0];
+        if (verb == "show") {
+            if (command.words.size() != 2) fail(number, "show wants one anchor name: show iocp-wait");
+            else step_->anchors.push_back(command.words[1]);
+        } else if (verb == "run") {
+            if (!step_->run.words.empty()) fail(number, "a step runs one thing; this one already has line " +
+                                                            std::to_string(step_->run.line));
+            else if (command.words.size() == 2 && command.words[1] == "reference") step_->run = command;
+            else if (command.words.size() >= 3 && command.words[1] == "live") step_->run = command;
+            else fail(number, "run wants 'run reference' or 'run live MODEL [server flags]'");
+        } else if (verb == "expect") {
+            const std::string problem = check_syntax(command);
+            if (!problem.empty()) fail(number, problem);
+            step_->checks.push_back(command);
+        } else {
+            const std::string problem = action_syntax(command);
+            if (!problem.empty()) fail(number, problem);
+            step_->actions.push_back(command);
+        }
+    }
+
+    // Outside blocks: "## Step N: Title" starts a step (numbered in order), the first "# " line is the title,
+    // anything else is prose.
+    void heading_or_prose(int number, const std::string& line) {
         int step_number = 0;
         std::string step_title;
         if (step_heading(line, step_number, step_title)) {
-            lesson.steps.emplace_back();
-            step = &lesson.steps.back();
-            step->number = step_number;
-            step->title = step_title;
-            step->line = number;
-            if (step_number != static_cast<int>(lesson.steps.size()))
+            lesson_.steps.emplace_back();
+            step_ = &lesson_.steps.back();
+            step_->number = step_number;
+            step_->title = step_title;
+            step_->line = number;
+            if (step_number != static_cast<int>(lesson_.steps.size()))
                 fail(number, "step " + std::to_string(step_number) + " should be numbered " +
-                                 std::to_string(lesson.steps.size()));
-            continue;
+                                 std::to_string(lesson_.steps.size()));
+            return;
         }
-        if (lesson.title.empty() && line.rfind("# ", 0) == 0) {
-            lesson.title = trim(line.substr(2));
-            continue;
+        if (lesson_.title.empty() && line.rfind("# ", 0) == 0) {
+            lesson_.title = trim(line.substr(2));
+            return;
         }
-        prose += line + "\n";
+        prose() += line + "\n";
     }
-    if (block != Block::none) fail(block_line, "a fenced block that never ends");
-    if (lesson.title.empty()) fail(1, "no title (a first line '# Title')");
-    if (lesson.steps.empty()) fail(1, "no steps ('## Step 1: ...')");
-    for (const Step& s : lesson.steps) {
+
+    // A step as a whole: a reference run has a scenario and no live checks, actions need a live run, checks need
+    // a run, and every step shows or runs something.
+    void check_step(const Step& s) {
         const bool reference = s.runs_reference(), live = s.runs_live();
         if (reference && s.scenario.empty()) fail(s.line, "step " + std::to_string(s.number) + " runs the reference model but has no ```scenario block");
         if (!reference && !s.scenario.empty()) fail(s.scenario_line - 1, "a ```scenario block in a step that does not 'run reference'");
@@ -174,14 +200,23 @@ Lesson parse_lesson(const std::string& text, const std::string& file_name) {
             if (reference && check_needs_live(check)) fail(check.line, "'" + check.text + "' needs a live run");
         if (s.anchors.empty() && s.run.words.empty()) fail(s.line, "step " + std::to_string(s.number) + " neither shows code nor runs anything");
     }
-    // Prose without the blank lines around it.
-    auto trim_blank_lines = [](std::string& prose) {
+
+    static void trim_blank_lines(std::string& prose) {
         while (!prose.empty() && prose.back() == '\n') prose.pop_back();
         while (!prose.empty() && prose.front() == '\n') prose.erase(0, 1);
-    };
-    trim_blank_lines(lesson.introduction);
-    for (Step& s : lesson.steps) trim_blank_lines(s.prose);
-    return lesson;
+    }
+
+    Lesson lesson_;
+    std::string base_;  // the file's name, for the errors
+    Block block_ = Block::none;
+    int block_line_ = 0;
+    Step* step_ = nullptr;  // the step being read (null in the introduction)
+};
+
+}  // namespace
+
+Lesson parse_lesson(const std::string& text, const std::string& file_name) {
+    return LessonParser(file_name).parse(text);
 }
 
 Lesson load_lesson(const std::string& path) {
