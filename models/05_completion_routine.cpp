@@ -60,6 +60,7 @@ struct CompletionRoutineServer : protocol::SessionHost {
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     HANDLE io_thread = nullptr;  // starts every I/O, so runs every routine
+    DWORD io_thread_id = 0;      // set by the I/O thread itself, before any I/O
     win::ConnectionTable<Connection> table;
     std::uint32_t next_io_id = 1;    // I/O thread only
     unsigned connections_alive = 0;  // I/O thread only: the thread exits when stopping and this is 0
@@ -78,7 +79,7 @@ void finish_io(CompletionRoutineServer& server, Connection& connection, IoReques
 
 // SECTION: listen
 //
-// The acceptor: a blocking accept() loop (win::accept_next_client) on the run thread. It must not start the first
+// The acceptor: a blocking accept() loop (win::accept_each_client) on the run thread. It must not start the first
 // WSARecv itself — its routine would then be queued to the acceptor, which never waits alertably. It queues an APC
 // to the I/O thread instead, carrying the new Connection; the APC runs there, in the alertable wait, and starts
 // the receive.
@@ -94,10 +95,7 @@ VOID CALLBACK on_connection_arrived(ULONG_PTR parameter) {  // on the I/O thread
 }
 
 void accept_clients(CompletionRoutineServer& server) {
-    std::uint16_t peer_port = 0;
-    SOCKET client;
-    while ((client = win::accept_next_client(server.listener, server.control, peer_port)) != INVALID_SOCKET) {
-        trace::gate_point(0);  // a stepping viewer holds the acceptor here; new clients wait in the backlog
+    win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         connection->server = &server;
         win::record_opened(server, *connection);
@@ -109,7 +107,7 @@ void accept_clients(CompletionRoutineServer& server) {
             win::record_closed(server, *connection);
             delete connection;
         }
-    }
+    });
 }
 
 // SECTION: wait
@@ -119,6 +117,7 @@ void accept_clients(CompletionRoutineServer& server) {
 DWORD WINAPI io_main(LPVOID parameter) {
     CompletionRoutineServer& server = *static_cast<CompletionRoutineServer*>(parameter);
     trace::name_thread("io");
+    server.io_thread_id = GetCurrentThreadId();
     while (!(server.stopping && server.connections_alive == 0)) {
         TRACE(wait_begin, 0, WaitOn::alertable, 0, 0);
         // LESSON: completion-routine-alertable-wait
@@ -147,7 +146,7 @@ void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped,
     CompletionRoutineServer& server = *connection.server;
     TRACE(apc_run, connection.id, request->operation, bytes, request->id);
     // The rule the whole model rests on, checked rather than trusted: only the issuing thread runs a routine.
-    if (GetCurrentThreadId() != GetThreadId(server.io_thread))
+    if (GetCurrentThreadId() != server.io_thread_id)
         win::broken_invariant("a completion routine ran on a thread that did not start its I/O");
     trace::gate_point(connection.id);
     dispatch(server, connection, request, bytes, error);
@@ -157,9 +156,9 @@ void dispatch(CompletionRoutineServer& server, Connection& connection, IoRequest
     TRACE(io_completed, connection.id, request->operation, bytes, error);
     if (error != 0) {
         // WSA_OPERATION_ABORTED: we closed the socket (teardown, or a close while this I/O was in flight).
-        // WSAECONNRESET: the client reset the connection. Either way the I/O is over; free it.
+        // Otherwise the receive or send failed (WSAECONNRESET: the client reset it). Either way the I/O is over.
         close_connection(connection,
-                         error == WSA_OPERATION_ABORTED ? CloseReason::server_stopping : CloseReason::reset);
+                         error == WSA_OPERATION_ABORTED ? CloseReason::server_stopping : win::close_reason_for(error));
         finish_io(server, connection, request);  // LESSON: completion-routine-free-after-completion
         return;
     }
@@ -313,30 +312,17 @@ void shut_down(CompletionRoutineServer& server, std::vector<HANDLE>& threads) {
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
     CompletionRoutineServer server(options, control);
-    std::uint16_t port_number = 0;
-    server.listener = win::create_listener(options, port_number);
-    if (server.listener == INVALID_SOCKET) {
-        control.report_failed();
-        return 1;
-    }
     std::vector<HANDLE> threads;
     if (!win::start_threads(1, io_main, &server, threads)) {
-        closesocket(server.listener);
         control.report_failed();
         return 1;
     }
     server.io_thread = threads.front();
-    trace::name_thread("acceptor");
-    win::announce_server("completion-routine", 0);
-    {
-        win::OnStop on_stop(control, [&] { win::wake_blocked_accept(server.listener); });
-        control.report_ready(port_number);
-        accept_clients(server);
-    }  // on_stop has finished: nobody else uses the listener
-    closesocket(server.listener);
+    int failed =
+        win::run_acceptor("completion-routine", options, control, server.listener, [&] { accept_clients(server); });
     shut_down(server, threads);
     trace::thread_exiting();
-    return 0;
+    return failed;
 }
 
 }  // namespace

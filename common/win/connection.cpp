@@ -125,6 +125,36 @@ OnStop::~OnStop() { UnregisterWaitEx(wait_, INVALID_HANDLE_VALUE); }
 
 VOID CALLBACK OnStop::run_action(PVOID context, BOOLEAN /*timed_out*/) { static_cast<OnStop*>(context)->action_(); }
 
+int run_acceptor(const char* model, const ServerOptions& options, ServerControl& control, SOCKET& listener,
+                 const std::function<void()>& accept_clients) {
+    std::uint16_t port = 0;
+    listener = create_listener(options, port);
+    if (listener == INVALID_SOCKET) {
+        control.report_failed();
+        return 1;
+    }
+    trace::name_thread("acceptor");
+    announce_server(model, 0);
+    {
+        OnStop on_stop(control, [&] { wake_blocked_accept(listener); });
+        control.report_ready(port);
+        accept_clients();
+    }  // on_stop has finished: nobody else uses the listener
+    closesocket(listener);
+    listener = INVALID_SOCKET;
+    return 0;
+}
+
+void accept_each_client(SOCKET listener, const ServerControl& control,
+                        const std::function<void(SOCKET client, std::uint16_t peer_port)>& accepted) {
+    std::uint16_t peer_port = 0;
+    SOCKET client;
+    while ((client = accept_next_client(listener, control, peer_port)) != INVALID_SOCKET) {
+        trace::gate_point(0);
+        accepted(client, peer_port);
+    }
+}
+
 // ---- threads ----------------------------------------------------------------------------------------------
 bool start_threads(unsigned count, LPTHREAD_START_ROUTINE main, void* parameter, std::vector<HANDLE>& threads) {
     for (unsigned i = 0; i < count; ++i) {
@@ -155,6 +185,40 @@ void LiveConnections::freed() {
 void LiveConnections::wait_until_none() {
     std::unique_lock lock(lock_);
     none_left_.wait(lock, [&] { return alive_ == 0; });
+}
+
+// ---- one thread for every connection (select, async-select) ------------------------------------------------
+SOCKET accept_waiting_client(SOCKET listener, std::uint16_t& peer_port) {
+    for (;;) {
+        sockaddr_in peer{};
+        int peer_length = sizeof peer;
+        SOCKET client = accept(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        if (client == INVALID_SOCKET) {
+            int error = WSAGetLastError();
+            if (client_left_before_accept(error)) continue;         // gone before we got to it: the next, at once
+            if (error != WSAEWOULDBLOCK) after_failed_accept(error);  // e.g. out of sockets: reported, a pause
+            return INVALID_SOCKET;
+        }
+        track_socket(client);
+        set_no_delay(client);
+        peer_port = ntohs(peer.sin_port);
+        return client;
+    }
+}
+
+SOCKET open_doorbell() {
+    SOCKET doorbell = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // port 0: any free one, which getsockname tells
+    int length = sizeof address;
+    if (doorbell != INVALID_SOCKET && bind(doorbell, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
+        getsockname(doorbell, reinterpret_cast<sockaddr*>(&address), &length) == 0 &&
+        connect(doorbell, reinterpret_cast<sockaddr*>(&address), length) == 0)
+        return doorbell;
+    report_error("socket, bind, getsockname or connect", WSAGetLastError());
+    if (doorbell != INVALID_SOCKET) closesocket(doorbell);
+    return INVALID_SOCKET;
 }
 
 // ---- completion ports -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/protocol/session.h"
@@ -131,6 +132,18 @@ private:
     HANDLE wait_ = nullptr;
 };
 
+// The run of a model whose acceptor blocks in accept() on the thread that runs the model: opens `listener`
+// (create_listener; a failure is reported and returns 1), names the thread, announces the server, tells `control`
+// it is ready and runs `accept_clients` until it returns at the stop — an OnStop wakes the blocked accept()
+// (wake_blocked_accept) — then closes the listener, which nobody else uses any more, and returns 0.
+int run_acceptor(const char* model, const ServerOptions& options, ServerControl& control, SOCKET& listener,
+                 const std::function<void()>& accept_clients);
+// The accept() loop of such an acceptor: `accepted(client, peer_port)` for every client accept_next_client returns,
+// until the stop. A gate point follows each accept, so a stepping viewer can hold the acceptor while new clients
+// wait in the listen backlog.
+void accept_each_client(SOCKET listener, const ServerControl& control,
+                        const std::function<void(SOCKET client, std::uint16_t peer_port)>& accepted);
+
 // ---- threads ----------------------------------------------------------------------------------------------
 // Starts `count` threads running `main(parameter)`, counted in accounting().threads. A thread that cannot be
 // created is reported, and the server runs with those it has; returns false when it has none.
@@ -148,6 +161,55 @@ private:
     std::mutex lock_;
     std::condition_variable none_left_;
     unsigned alive_ = 0;
+};
+
+// ---- one thread for every connection (select, async-select) ------------------------------------------------
+// The acceptor of the models whose non-blocking listener is reported ready (readable in select(), FD_ACCEPT): the
+// next waiting client's socket — counted, TCP_NODELAY set, its port in `peer_port` — or INVALID_SOCKET once nobody
+// is left waiting (WSAEWOULDBLOCK) or accept() failed otherwise (after_failed_accept: reported, a 10 ms pause, and
+// the next readiness report tries again). A client that left before accept() is skipped: the next is taken at once.
+SOCKET accept_waiting_client(SOCKET listener, std::uint16_t& peer_port);
+
+// A doorbell for a thread that waits in select(), which cannot wait on an event object: a UDP socket bound to a free
+// loopback port and connected to itself, so that it takes datagrams from itself only — no other program can ring it.
+// One datagram sent on it (send) makes it readable. INVALID_SOCKET, after reporting why, if it cannot be opened.
+SOCKET open_doorbell();
+
+// The table of a model that serves every connection on one thread: /all walks it, as it walks a ConnectionTable
+// (without a lock: only that thread touches it), and the thread finds a connection by the SOCKET its wait names (a
+// ready socket in select()'s fd_set, a window message's wParam). A connection leaves it when it closes, so what the
+// wait still says about its socket is stale and find() says so — even when an accept has reused the SOCKET value.
+// But it is freed only by free_closed(), once the thread is done with the round or message it closed in: that may
+// still hold it.
+template <class Connection>
+class SocketTable {
+public:
+    void add(Connection* connection) { by_socket_[connection->socket] = connection; }
+    void remove(Connection& connection) {  // before its socket is closed
+        by_socket_.erase(connection.socket);
+        closed_.push_back(&connection);
+    }
+    Connection* find(SOCKET socket) const {
+        auto found = by_socket_.find(socket);
+        return found == by_socket_.end() ? nullptr : found->second;
+    }
+    template <class Action>
+    std::size_t for_each_except(std::uint32_t except, Action&& action) {  // action must not close a connection
+        std::size_t count = 0;
+        for (auto& [socket, connection] : by_socket_)
+            if (connection->id != except && action(connection)) ++count;
+        return count;
+    }
+    Connection* any() const { return by_socket_.empty() ? nullptr : by_socket_.begin()->second; }
+    std::size_t size() const { return by_socket_.size(); }
+    void free_closed() {
+        for (Connection* connection : closed_) delete connection;
+        closed_.clear();
+    }
+
+private:
+    std::unordered_map<SOCKET, Connection*> by_socket_;
+    std::vector<Connection*> closed_;
 };
 
 // ---- completion ports -------------------------------------------------------------------------------------
