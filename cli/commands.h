@@ -1,12 +1,14 @@
-// cli/commands.h — the subcommands of `socklab`, one file each.
+// cli/commands.h — the subcommands of `socklab`, one file each; main.cpp reads the command's name and calls one.
+//
+// Each command reads its own command line (parse_<command>_command in its header, printing nothing, so tests can
+// call it) and then runs. What commands share lives in files named for it: flags.h (reading flags, usage
+// errors), locate.h (where the checkout and the other programs are), server_run.h (a socklab-server started
+// and stopped), terminal.h and table.h (text for the terminal), measure.h and compare.h (measuring models).
 #pragma once
 
-#include <string>
-#include <vector>
+#include "cli/flags.h"
 
 namespace socklab::cli {
-
-using Arguments = std::vector<std::string>;
 
 int serve_command(const Arguments& arguments);
 int load_command(const Arguments& arguments);
@@ -16,12 +18,5 @@ int report_command(const Arguments& arguments);
 int viz_command(const Arguments& arguments);
 int lesson_command(const Arguments& arguments);
 int connect_command(const Arguments& arguments);
-
-// The tree the CLI reads lessons/ and the model sources from: $SOCKLAB_ROOT, else the nearest folder above the
-// program that has lessons/ (the checkout, or the unpacked Windows zip), else the current folder.
-std::string repository_root();
-
-// Exit code 2 and a message naming the command, for every wrong use.
-int usage_error(const std::string& command, const std::string& message);
 
 }  // namespace socklab::cli

@@ -1,10 +1,12 @@
 // cli/compare.h — the same load against several models, one table: the engine of `socklab compare`, which
-// `socklab report` runs scenario by scenario.
+// `socklab report` runs scenario by scenario, and what `socklab compare` reads from its command line. The tables
+// themselves are cli/compare_tables.h.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "cli/flags.h"
 #include "cli/measure.h"
 #include "cli/table.h"
 #include "common/load/load.h"
@@ -42,5 +44,16 @@ struct Comparison {
 
 // Runs the scenario against each model in turn; progress goes to standard error when it is a terminal.
 Comparison run_comparison(const CompareSettings& settings);
+
+// `socklab compare [model...] [options]`: the settings, and how to show the table.
+struct CompareRequest {
+    CompareSettings settings;
+    std::string format = "md";  // md, csv or json
+    std::string out_path;       // also written here, when given
+};
+// The models (all eight when none is named), the scenario and its load, checked against each other: --work
+// turns echo into slow-handler, a broadcast needs lines of 24 bytes. Prints nothing: --help and a wrong use are
+// the EarlyExit, with the message a user sees.
+Parsed<CompareRequest> parse_compare_command(const Arguments& arguments);
 
 }  // namespace socklab::cli

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "cli/connect.h"
 #include "cli/terminal.h"
 #include "common/net/socket.h"
 
@@ -29,10 +29,6 @@
 
 namespace socklab::cli {
 
-namespace {
-
-// "5000", "host:5000" or ":5000" into a host (127.0.0.1 when none is given) and a port. False when the port is
-// not a number from 1 to 65535.
 bool parse_target(const std::string& target, std::string& host, std::uint16_t& port) {
     const std::size_t colon = target.rfind(':');
     host = colon == std::string::npos || colon == 0 ? "127.0.0.1" : target.substr(0, colon);
@@ -44,6 +40,38 @@ bool parse_target(const std::string& target, std::string& host, std::uint16_t& p
     port = static_cast<std::uint16_t>(number);
     return true;
 }
+
+Parsed<ConnectRequest> parse_connect_command(const Arguments& arguments) {
+    Parsed<ConnectRequest> parsed;
+    ConnectRequest& request = parsed.request;
+    Flags flags("connect");
+    flags.set_synopsis(
+        "[host:]port [options]\n\n"
+        "A line client, for trying a server by hand (what nc or telnet would do): every\n"
+        "line you type is sent, and whatever the server sends — replies, and /all\n"
+        "broadcasts from other clients — is printed as it arrives. The host is 127.0.0.1\n"
+        "unless given.\n\n"
+        "End of input (Ctrl-D; on a Windows console Ctrl-Z, Enter) half-closes the\n"
+        "connection: nothing more is sent, the replies still coming are printed, and it\n"
+        "ends when the server closes. Ctrl-C quits at once. Input can be piped:\n"
+        "socklab connect 5000 < lines.txt\n\n"
+        "example: socklab serve iocp --port 5000, then socklab connect 5000 and type\n"
+        "hello, /stats, /work 50 200, /all hi, /quit.\n\n"
+        "Exit code 0 when the server closed the connection, 1 when it could not be\n"
+        "reached or the connection failed.");
+    flags.number("timeout", request.timeout_seconds, 0.1, 600, "seconds to wait for the server to accept");
+    std::vector<std::string> positional;
+    if (!flags.parse(arguments, &positional)) return parsed.stop(flags.early_exit());
+    if (positional.size() != 1)
+        return parsed.stop(
+            EarlyExit::usage_error("connect", "give one [host:]port, e.g. socklab connect 5000 (see --help)"));
+    if (!parse_target(positional[0], request.host, request.port))
+        return parsed.stop(EarlyExit::usage_error(
+            "connect", "'" + positional[0] + "' is not [host:]port with a port from 1 to 65535"));
+    return parsed;
+}
+
+namespace {
 
 // Prints what the server sends until it closes. Returns the exit code: 0 when the server closed the connection,
 // 1 when it failed (reset, or an error). line_open: the last byte printed was not a newline.
@@ -62,41 +90,51 @@ int print_replies(const net::Socket& socket, std::string& problem, bool& line_op
     }
 }
 
-}  // namespace
+// The receiver thread's whole job: the server's bytes until it closes, then how it ended. When the server closes
+// first, the main thread is still waiting for a line that has nowhere to go, and no portable call interrupts a read
+// of standard input: the process ends here, its output written out.
+int print_until_closed(const net::Socket& socket, bool typing, const std::atomic<bool>& input_ended) {
+    std::string problem;
+    bool line_open = false;
+    const int exit_code = print_replies(socket, problem, line_open);
+    if (typing && line_open) std::fputs("\n", stdout);  // the note below on a line of its own
+    std::fflush(stdout);
+    if (!problem.empty()) std::fprintf(stderr, "socklab connect: the connection failed: %s\n", problem.c_str());
+    else if (typing) std::fprintf(stderr, "(the server closed the connection)\n");
+    if (!input_ended) {
+        std::fflush(stdout);
+        std::fflush(stderr);
+        std::_Exit(exit_code);
+    }
+    return exit_code;
+}
 
-int connect_command(const Arguments& arguments) {
-    double timeout_seconds = 5;
-    Flags flags("connect");
-    flags.set_synopsis(
-        "[host:]port [options]\n\n"
-        "A line client, for trying a server by hand (what nc or telnet would do): every\n"
-        "line you type is sent, and whatever the server sends — replies, and /all\n"
-        "broadcasts from other clients — is printed as it arrives. The host is 127.0.0.1\n"
-        "unless given.\n\n"
-        "End of input (Ctrl-D; on a Windows console Ctrl-Z, Enter) half-closes the\n"
-        "connection: nothing more is sent, the replies still coming are printed, and it\n"
-        "ends when the server closes. Ctrl-C quits at once. Input can be piped:\n"
-        "socklab connect 5000 < lines.txt\n\n"
-        "example: socklab serve iocp --port 5000, then socklab connect 5000 and type\n"
-        "hello, /stats, /work 50 200, /all hi, /quit.\n\n"
-        "Exit code 0 when the server closed the connection, 1 when it could not be\n"
-        "reached or the connection failed.");
-    flags.number("timeout", timeout_seconds, 0.1, 600, "seconds to wait for the server to accept");
-    std::vector<std::string> positional;
-    if (!flags.parse(arguments, &positional)) return flags.exit_code();
-    if (positional.size() != 1) return usage_error("connect", "give one [host:]port, e.g. socklab connect 5000 (see --help)");
-    std::string host;
-    std::uint16_t port = 0;
-    if (!parse_target(positional[0], host, port))
-        return usage_error("connect", "'" + positional[0] + "' is not [host:]port with a port from 1 to 65535");
+// Reads standard input byte by byte (stdio buffers it) so that every byte is sent as given, a NUL or a '\r'
+// included, and sends each line the moment it ends; a last line with no newline too. Stops when the input ends
+// or a send fails.
+void send_standard_input(const net::Socket& socket) {
+    std::string line;
+    bool sending = true;
+    for (int c; sending && (c = std::getc(stdin)) != EOF;) {
+        line += static_cast<char>(c);
+        if (c != '\n') continue;
+        sending = net::send_all(socket, line.data(), line.size());
+        line.clear();
+    }
+    if (sending && !line.empty()) net::send_all(socket, line.data(), line.size());
+}
 
+// Connects, then the two directions at once: the server's bytes printed on a thread of their own, standard input
+// sent on this one, then a half-close, and the replies still coming printed until the server closes.
+int talk_to_server(const ConnectRequest& request) {
 #ifdef _WIN32
     _setmode(_fileno(stdin), _O_BINARY);
     _setmode(_fileno(stdout), _O_BINARY);
 #endif
     net::Startup startup;
     std::string error;
-    net::Socket socket = net::connect_tcp(host, port, error, static_cast<int>(timeout_seconds * 1000));
+    net::Socket socket =
+        net::connect_tcp(request.host, request.port, error, static_cast<int>(request.timeout_seconds * 1000));
     if (!socket.valid()) {
         std::fprintf(stderr, "socklab connect: %s\n", error.c_str());
         return 1;
@@ -106,42 +144,23 @@ int connect_command(const Arguments& arguments) {
     const bool typing = is_terminal(stdin);
     if (typing)
         std::fprintf(stderr, "connected to %s:%u: type lines; Ctrl-D ends input, Ctrl-C quits\n",
-                     host.c_str(), port);
-
+                     request.host.c_str(), request.port);
     std::atomic<bool> input_ended{false};
     int exit_code = 0;
-    std::thread receiver([&] {
-        std::string problem;
-        bool line_open = false;
-        exit_code = print_replies(socket, problem, line_open);
-        if (typing && line_open) std::fputs("\n", stdout);  // the note below on a line of its own
-        std::fflush(stdout);
-        if (!problem.empty()) std::fprintf(stderr, "socklab connect: the connection failed: %s\n", problem.c_str());
-        else if (typing) std::fprintf(stderr, "(the server closed the connection)\n");
-        if (!input_ended) {
-            // The main thread is waiting for a line that no longer has anywhere to go, and no portable call
-            // interrupts a read of standard input: end the process here, its output written out.
-            std::fflush(stdout);
-            std::fflush(stderr);
-            std::_Exit(exit_code);
-        }
-    });
-
-    // Read byte by byte (stdio buffers it) so that every byte is sent as given, a NUL or a '\r' included, and
-    // send each line the moment it ends.
-    std::string line;
-    bool sending = true;
-    for (int c; sending && (c = std::getc(stdin)) != EOF;) {
-        line += static_cast<char>(c);
-        if (c != '\n') continue;
-        sending = net::send_all(socket, line.data(), line.size());
-        line.clear();
-    }
-    if (sending && !line.empty()) sending = net::send_all(socket, line.data(), line.size());  // a last line with no newline
+    std::thread receiver([&] { exit_code = print_until_closed(socket, typing, input_ended); });
+    send_standard_input(socket);
     input_ended = true;
     net::shutdown_send(socket);  // the server reads the end of the stream; its replies can still arrive
     receiver.join();
     return exit_code;
+}
+
+}  // namespace
+
+int connect_command(const Arguments& arguments) {
+    const Parsed<ConnectRequest> parsed = parse_connect_command(arguments);
+    if (parsed.early_exit) return parsed.early_exit->print();
+    return talk_to_server(parsed.request);
 }
 
 }  // namespace socklab::cli

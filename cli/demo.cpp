@@ -4,7 +4,9 @@
 // Without one (or with --terminal): the same run told in the terminal — a live IOCP server (under Wine on Linux), driven
 // by the load generator with every byte checked, then what its worker threads did, read from its trace: which
 // waiter each packet woke (most recent = what Windows does, oldest = what Wine 8.0 does), how many ran at once.
-#include <chrono>
+#include "cli/demo.h"
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,19 +14,77 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "cli/locate.h"
 #include "cli/server_run.h"
 #include "cli/terminal.h"
 #include "common/load/load.h"
-#include "common/process/child_process.h"
-#include "common/trace/reader.h"
 
 #ifdef SOCKLAB_HAVE_VIZ_MODEL
 #include "visualizer/model/runtime_note.h"
-#include "visualizer/model/trace_model.h"
 #endif
 
 namespace socklab::cli {
+
+Parsed<DemoRequest> parse_demo_command(const Arguments& arguments) {
+    Parsed<DemoRequest> parsed;
+    DemoRequest& request = parsed.request;
+    Flags flags("demo");
+    flags.set_synopsis("[options]\n\nThe visualizer on a live IOCP server with clients; in a terminal without a "
+                       "display (or with\n--terminal), the same run told as text.");
+    flags.toggle("terminal", request.terminal_only, "tell it in the terminal even when a display is available");
+    flags.text("model", request.model, "the model to run");
+    flags.count("clients", request.clients, 1, 2000, "clients of the load generator");
+    flags.number("seconds", request.seconds, 1, 600, "how long the terminal demo drives the server");
+    if (!flags.parse(arguments)) return parsed.stop(flags.early_exit());
+    return parsed;
+}
+
+std::vector<std::string> demo_viewer_arguments(const DemoRequest& request) {
+    return {"--lesson", "7", "--step", "6", "--start", request.model, "--connect", std::to_string(request.clients),
+            "--pace", "20"};
+}
+
+#ifdef SOCKLAB_HAVE_VIZ_MODEL
+std::string threads_report(const trace::Trace& recorded, const viz::TraceModel& model, std::size_t width) {
+    const viz::ConformanceFigures& figures = model.conformance();
+    std::string text = "\nWhat the threads did (from the server's own trace, " + std::to_string(recorded.events.size()) +
+                       " events)\n";
+    // "  wakes          ...": the label in a column, its text wrapped under itself to the width.
+    auto entry = [&](const std::string& label, const std::string& words) {
+        std::string head = "  " + label;
+        head.resize(17, ' ');
+        for (const std::string& line : wrap_words(words, width, head, std::string(17, ' '))) text += line + "\n";
+    };
+    entry("runtime", model.runtime() + ", " + model.info_value("processors") + " processors, concurrency value " +
+                         model.info_value("concurrency"));
+    std::map<std::uint16_t, unsigned> wakes_by_thread;
+    for (const trace::Event& event : recorded.events)
+        if (event.kind == trace::Kind::packet_dequeued) ++wakes_by_thread[event.thread];
+    for (const auto& [thread, wakes] : wakes_by_thread) {
+        const auto known = recorded.threads.find(thread);
+        const std::string role = known != recorded.threads.end() ? known->second.role : "thread";
+        char line[96];
+        std::snprintf(line, sizeof line, "  %-8s %-3u took %6u packets  ", role.c_str(), thread, wakes);
+        const unsigned bar = wakes * 40 / std::max(1u, static_cast<unsigned>(figures.wakes));
+        text += line + std::string(bar, '#') + "\n";
+    }
+    if (figures.wakes_with_choice > 0) {
+        char words[256];
+        std::snprintf(words, sizeof words,
+                      "%llu with two or more waiters: %llu took the most recent (LIFO), %llu the oldest (FIFO): "
+                      "LIFO share %.0f%%",
+                      static_cast<unsigned long long>(figures.wakes_with_choice),
+                      static_cast<unsigned long long>(figures.lifo_wakes),
+                      static_cast<unsigned long long>(figures.fifo_wakes), 100.0 * figures.lifo_share());
+        entry("wakes", words);
+    }
+    entry("running", "at most " + std::to_string(figures.most_running) +
+                         " workers at once, against a concurrency value of " + std::to_string(figures.concurrency));
+    const std::string note = viz::runtime_note(model);
+    if (!note.empty()) entry("note", note);
+    return text;
+}
+#endif
 
 namespace {
 
@@ -38,6 +98,7 @@ bool have_display() {
 }
 
 #ifdef SOCKLAB_HAVE_VIZ_MODEL
+// Reads the trace file twice over: as recorded (events and thread names) and into the visualizer's model.
 void tell_what_the_threads_did(const std::string& trace_path) {
     trace::Trace recorded;
     std::string error;
@@ -53,93 +114,44 @@ void tell_what_the_threads_did(const std::string& trace_path) {
     while (file && (got = std::fread(buffer, 1, sizeof buffer, file)) > 0) decoder.feed(buffer, got);
     if (file) std::fclose(file);
     model.finish();
-
-    const viz::ConformanceFigures& figures = model.conformance();
-    std::printf("\nWhat the threads did (from the server's own trace, %zu events)\n", recorded.events.size());
-    const std::size_t width = static_cast<std::size_t>(terminal_width());
-    // "  wakes          ...": the label in a column, its text wrapped under itself to the terminal's width.
-    auto print_entry = [width](const std::string& label, const std::string& text) {
-        std::string head = "  " + label;
-        head.resize(17, ' ');
-        for (const std::string& line : wrap_words(text, width, head, std::string(17, ' '))) std::printf("%s\n", line.c_str());
-    };
-    print_entry("runtime", model.runtime() + ", " + model.info_value("processors") + " processors, concurrency value " +
-                               model.info_value("concurrency"));
-    std::map<std::uint16_t, unsigned> wakes_by_thread;
-    for (const trace::Event& event : recorded.events)
-        if (event.kind == trace::Kind::packet_dequeued) ++wakes_by_thread[event.thread];
-    for (auto& [thread, wakes] : wakes_by_thread) {
-        std::string role = recorded.threads.count(thread) ? recorded.threads[thread].role : "thread";
-        std::printf("  %-8s %-3u took %6u packets  ", role.c_str(), thread, wakes);
-        unsigned bar = wakes * 40 / std::max(1u, static_cast<unsigned>(figures.wakes));
-        std::printf("%s\n", std::string(bar, '#').c_str());
-    }
-    if (figures.wakes_with_choice > 0) {
-        char text[256];
-        std::snprintf(text, sizeof text,
-                      "%llu with two or more waiters: %llu took the most recent (LIFO), %llu the oldest (FIFO): "
-                      "LIFO share %.0f%%",
-                      static_cast<unsigned long long>(figures.wakes_with_choice),
-                      static_cast<unsigned long long>(figures.lifo_wakes),
-                      static_cast<unsigned long long>(figures.fifo_wakes), 100.0 * figures.lifo_share());
-        print_entry("wakes", text);
-    }
-    print_entry("running", "at most " + std::to_string(figures.most_running) +
-                               " workers at once, against a concurrency value of " + std::to_string(figures.concurrency));
-    std::string note = viz::runtime_note(model);
-    if (!note.empty()) print_entry("note", note);
+    std::fputs(threads_report(recorded, model, static_cast<std::size_t>(terminal_width())).c_str(), stdout);
     std::printf("\nOpen the trace in the visualizer:\n  ./socklab viz --replay %s\n", trace_path.c_str());
 }
 #endif
 
-int terminal_demo(const std::string& model, unsigned clients, double seconds) {
-    std::string trace_path =
-        (std::filesystem::temp_directory_path() / ("socklab-demo-" + model + ".sltrace")).string();
-    char seconds_text[32];
-    std::snprintf(seconds_text, sizeof seconds_text, "%.0f", seconds);
-    for (const std::string& line : wrap_words("socklab demo: a live '" + model + "' server" + kUnderWine + ", " +
-                                                  std::to_string(clients) + " clients for " + seconds_text +
-                                                  " s, every byte checked",
-                                              static_cast<std::size_t>(terminal_width())))
-        std::printf("%s\n", line.c_str());
-    std::printf("\n");
-    ServerRun server;
+// Starts the model with a trace file and waits until it listens, its output shown and a spinner meanwhile. The
+// port and the runtime it names; port 0 (after saying why) when it did not start.
+Listening start_demo_server(ServerRun& server, const std::string& model, const std::string& trace_path) {
     std::string error;
     if (!server.start({model, "--port", "0", "--workers", "4", "--trace-file", trace_path}, error)) {
         std::fprintf(stderr, "socklab demo: %s\n", error.c_str());
-        return 1;
+        return {};
     }
-    std::uint16_t port = 0;
-    std::string runtime = "this runtime";
-    auto started = std::chrono::steady_clock::now();
     const bool terminal = is_terminal(stderr);
-    auto watch = [&](const std::string& line) {
-        if (terminal) std::fprintf(stderr, "\r%72s\r", "");
-        std::fputs(line.c_str(), stdout);
-        auto at = line.find(" listening on ");
-        if (at != std::string::npos) {
-            auto colon = line.find(':', at);
-            port = static_cast<std::uint16_t>(std::atoi(line.c_str() + colon + 1));
-            auto open = line.rfind('('), close = line.rfind(')');  // "... (Wine 8.0)"
-            if (open != std::string::npos && close > open) runtime = line.substr(open + 1, close - open - 1);
-        }
-    };
-    for (unsigned tick = 0; port == 0; ++tick) {
-        if (!server.pump(100, watch)) {
-            std::fprintf(stderr, "socklab demo: the server stopped before listening\n");
-            return 1;
-        }
-        double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        if (terminal && port == 0)
-            std::fprintf(stderr, "\r%c starting the server%s... %.1f s", "|/-\\"[tick % 4], kUnderWine, waited);
-        if (waited > 120) {
-            std::fprintf(stderr, "\nsocklab demo: the server did not start within 120 s\n");
-            return 1;
-        }
-    }
-    std::fflush(stdout);
+    const StartWait started = server.wait_until_listening(
+        std::chrono::seconds(120),
+        [&](const std::string& line) {
+            if (terminal) std::fprintf(stderr, "\r%72s\r", "");
+            std::fputs(line.c_str(), stdout);
+        },
+        [&](unsigned tick, double waited) {
+            if (terminal) std::fputs(starting_line(tick, waited, false).c_str(), stderr);
+        });
+    if (started.outcome == StartWait::Outcome::exited)
+        std::fprintf(stderr, "socklab demo: the server stopped before listening\n");
+    if (started.outcome == StartWait::Outcome::timed_out)
+        std::fprintf(stderr, "\nsocklab demo: the server did not start within 120 s\n");
+    if (!started.ok()) return {};
+    Listening listening = started.listening;
+    if (listening.runtime.empty()) listening.runtime = "this runtime";
+    return listening;
+}
+
+// The load generator against the demo's server for `seconds`, a progress line meanwhile; then its figures.
+load::Result drive_demo_load(const Listening& server, unsigned clients, double seconds) {
+    const bool terminal = is_terminal(stderr);
     load::Options options;
-    options.port = port;
+    options.port = server.port;
     options.clients = clients;
     options.duration_seconds = seconds;
     options.line_size = 64;
@@ -150,11 +162,32 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
     };
     load::Result result = load::run(options, progress);
     if (terminal) std::fprintf(stderr, "\r%72s\r", "");
-    std::printf("\nThe load, measured under %s%s\n", runtime.c_str(),
-                runtime.find("Wine") != std::string::npos ? " (a Wine figure says nothing about Windows)" : "");
+    std::printf("\nThe load, measured under %s%s\n", server.runtime.c_str(),
+                server.runtime.find("Wine") != std::string::npos ? " (a Wine figure says nothing about Windows)" : "");
     std::fputs(load::describe(options, result).c_str(), stdout);
+    return result;
+}
+
+// Without a display: a live server, driven by the load generator with every byte checked, then what its worker
+// threads did, read from its trace.
+int terminal_demo(const DemoRequest& request) {
+    const std::string trace_path =
+        (std::filesystem::temp_directory_path() / ("socklab-demo-" + request.model + ".sltrace")).string();
+    char seconds_text[32];
+    std::snprintf(seconds_text, sizeof seconds_text, "%.0f", request.seconds);
+    for (const std::string& line : wrap_words("socklab demo: a live '" + request.model + "' server" + kUnderWine +
+                                                  ", " + std::to_string(request.clients) + " clients for " +
+                                                  seconds_text + " s, every byte checked",
+                                              static_cast<std::size_t>(terminal_width())))
+        std::printf("%s\n", line.c_str());
+    std::printf("\n");
+    ServerRun server;
+    const Listening listening = start_demo_server(server, request.model, trace_path);
+    if (listening.port == 0) return 1;
+    std::fflush(stdout);
+    const load::Result result = drive_demo_load(listening, static_cast<unsigned>(request.clients), request.seconds);
     server.request_stop();
-    int status = server.wait([](const std::string& line) { std::fputs(line.c_str(), stdout); });
+    const int status = server.wait([](const std::string& line) { std::fputs(line.c_str(), stdout); });
 #ifdef SOCKLAB_HAVE_VIZ_MODEL
     tell_what_the_threads_did(trace_path);
 #endif
@@ -164,30 +197,11 @@ int terminal_demo(const std::string& model, unsigned clients, double seconds) {
 }  // namespace
 
 int demo_command(const Arguments& arguments) {
-    bool terminal_only = false;
-    std::string model = "iocp";
-    std::uint64_t clients = 16;
-    double seconds = 5;
-    Flags flags("demo");
-    flags.set_synopsis("[options]\n\nThe visualizer on a live IOCP server with clients; in a terminal without a "
-                       "display (or with\n--terminal), the same run told as text.");
-    flags.toggle("terminal", terminal_only, "tell it in the terminal even when a display is available");
-    flags.text("model", model, "the model to run");
-    flags.count("clients", clients, 1, 2000, "clients of the load generator");
-    flags.number("seconds", seconds, 1, 600, "how long the terminal demo drives the server");
-    if (!flags.parse(arguments)) return flags.exit_code();
-#ifdef _WIN32
-    const std::string viz = (std::filesystem::path(process::this_program_folder()) / "socklab-viz.exe").string();
-#else
-    const std::string viz = repository_root() + "/build/linux/visualizer/socklab-viz";
-#endif
-    if (!terminal_only && have_display() && std::filesystem::exists(viz)) {
-        // The IOCP lesson at its live step, beside a live server with a slow, steady trickle of lines, so a class
-        // can follow each packet waking a worker.
-        return viz_command({"--lesson", "7", "--step", "6", "--start", model, "--connect", std::to_string(clients),
-                            "--pace", "20"});
-    }
-    return terminal_demo(model, static_cast<unsigned>(clients), seconds);
+    const Parsed<DemoRequest> parsed = parse_demo_command(arguments);
+    if (parsed.early_exit) return parsed.early_exit->print();
+    if (!parsed.request.terminal_only && have_display() && std::filesystem::exists(visualizer_program()))
+        return viz_command(demo_viewer_arguments(parsed.request));
+    return terminal_demo(parsed.request);
 }
 
 }  // namespace socklab::cli

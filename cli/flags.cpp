@@ -66,22 +66,30 @@ void Flags::toggle(const std::string& name, bool& target, const std::string& hel
                     }};
 }
 
+int EarlyExit::print() const {
+    std::fputs(text.c_str(), exit_code == 0 ? stdout : stderr);
+    return exit_code;
+}
+
+int usage_error(const std::string& command, const std::string& message) {
+    return EarlyExit::usage_error(command, message).print();
+}
+
 bool Flags::parse(const std::vector<std::string>& arguments, std::vector<std::string>* positional) {
+    auto wrong = [this](const std::string& message) {
+        early_exit_ = EarlyExit::usage_error(command_, message);
+        return false;
+    };
     for (std::size_t i = 0; i < arguments.size(); ++i) {
         const std::string& argument = arguments[i];
         if (argument == "--help" || argument == "-h") {
-            std::fputs(help().c_str(), stdout);
-            exit_code_ = 0;
+            early_exit_ = EarlyExit::help(help());
             return false;
         }
         if (argument.rfind("--", 0) != 0 || argument.size() == 2) {
-            if (positional) {
-                positional->push_back(argument);
-                continue;
-            }
-            std::fprintf(stderr, "socklab %s: unexpected argument '%s' (see --help)\n", command_.c_str(), argument.c_str());
-            exit_code_ = 2;
-            return false;
+            if (!positional) return wrong("unexpected argument '" + argument + "' (see --help)");
+            positional->push_back(argument);
+            continue;
         }
         std::string name = argument.substr(2), value;
         bool has_value = false;
@@ -91,25 +99,13 @@ bool Flags::parse(const std::vector<std::string>& arguments, std::vector<std::st
             has_value = true;
         }
         auto found = flags_.find(name);
-        if (found == flags_.end()) {
-            std::fprintf(stderr, "socklab %s: unknown option '--%s' (see --help)\n", command_.c_str(), name.c_str());
-            exit_code_ = 2;
-            return false;
-        }
+        if (found == flags_.end()) return wrong("unknown option '--" + name + "' (see --help)");
         if (found->second.takes_value && !has_value) {
-            if (i + 1 >= arguments.size()) {
-                std::fprintf(stderr, "socklab %s: --%s needs a value\n", command_.c_str(), name.c_str());
-                exit_code_ = 2;
-                return false;
-            }
+            if (i + 1 >= arguments.size()) return wrong("--" + name + " needs a value");
             value = arguments[++i];
         }
         std::string error;
-        if (!found->second.apply(value, error)) {
-            std::fprintf(stderr, "socklab %s: %s\n", command_.c_str(), error.c_str());
-            exit_code_ = 2;
-            return false;
-        }
+        if (!found->second.apply(value, error)) return wrong(error);
     }
     return true;
 }

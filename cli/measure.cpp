@@ -42,14 +42,14 @@ public:
             measured.failure = error;
             return false;
         }
-        auto started = Clock::now();
-        while (port_ == 0 && run_.pump(100, [&](const std::string& line) { read_line(measured, line); })) {
-            if (Clock::now() - started > std::chrono::seconds(120)) break;
-        }
-        if (port_ == 0) {
+        const StartWait started = run_.wait_until_listening(
+            std::chrono::seconds(120), [&](const std::string& line) { read_line(line); });
+        if (!started.ok() || started.listening.port == 0) {
             measured.failure = "the server did not start" + (last_line_.empty() ? "" : ": " + last_line_);
             return false;
         }
+        port_ = started.listening.port;
+        measured.runtime = started.listening.runtime;
         measured.started = true;
         return true;
     }
@@ -61,7 +61,7 @@ public:
         if (stopped_) return;
         stopped_ = true;
         run_.request_stop();
-        int status = run_.wait([&](const std::string& line) { read_line(measured, line); });
+        int status = run_.wait([&](const std::string& line) { read_line(line); });
         if (!measured.started || !measured.failure.empty()) return;
         if (status != 0)
             measured.failure = "the server exited with " + std::to_string(status) +
@@ -71,16 +71,11 @@ public:
     }
 
 private:
-    void read_line(Measured& measured, std::string line) {
+    // Keeps the last line the server said (for a failure's message) and whether it said it stopped cleanly.
+    void read_line(std::string line) {
         while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
         if (line.empty()) return;
         last_line_ = line;
-        // "socklab-server: iocp listening on 127.0.0.1:40123 (Wine 8.0)"
-        if (auto at = line.find(" listening on "); at != std::string::npos && port_ == 0) {
-            port_ = static_cast<std::uint16_t>(std::atoi(line.c_str() + line.find(':', at) + 1));
-            auto open = line.rfind('('), close = line.rfind(')');
-            if (open != std::string::npos && close > open) measured.runtime = line.substr(open + 1, close - open - 1);
-        }
         if (line.find("stopped; 0 sockets, 0 per-I/O objects, 0 connections left") != std::string::npos)
             clean_stop_ = true;
     }

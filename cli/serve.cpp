@@ -21,12 +21,6 @@ namespace {
 volatile std::sig_atomic_t g_stop_requested = 0;
 void on_stop_signal(int) { g_stop_requested = 1; }
 
-#ifdef _WIN32
-const char* const kSlowStart = "";
-#else
-const char* const kSlowStart = " (the first run creates the Wine prefix)";
-#endif
-
 }  // namespace
 
 int serve_command(const Arguments& arguments) {
@@ -42,14 +36,13 @@ int serve_command(const Arguments& arguments) {
     const auto started = std::chrono::steady_clock::now();
     bool listening = false, stopping = false;
     auto forward = [&](const std::string& line) {
-        if (!listening && line.find(" listening on ") != std::string::npos) {
+        if (!listening && listening_announcement(line)) {
             listening = true;
             if (terminal) std::fprintf(stderr, "\r%72s\r", "");
         }
         std::fputs(line.c_str(), stdout);
         std::fflush(stdout);
     };
-    const char spinner[] = "|/-\\";
     for (unsigned tick = 0; server.pump(100, forward); ++tick) {
         if (g_stop_requested && !stopping) {
             stopping = true;
@@ -58,9 +51,8 @@ int serve_command(const Arguments& arguments) {
             server.request_stop();
         }
         if (!listening && !stopping && terminal) {
-            double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            std::fprintf(stderr, "\r%c starting the server%s... %.1f s%s", spinner[tick % 4], kUnderWine, waited,
-                         waited > 6 ? kSlowStart : "");
+            const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            std::fputs(starting_line(tick, waited, true).c_str(), stderr);
             std::fflush(stderr);
         }
     }

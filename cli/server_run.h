@@ -6,6 +6,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,11 +23,35 @@ inline constexpr const char* kUnderWine = "";
 inline constexpr const char* kUnderWine = " under Wine";
 #endif
 
+// What a server says once it listens: "socklab-server: iocp listening on 127.0.0.1:40123 (Wine 8.0)".
+struct Listening {
+    std::uint16_t port = 0;
+    std::string runtime;  // "Wine 8.0", "Windows 10.0.19045"; empty when the line names none
+};
+// The port and runtime of a "listening on" line; nothing for any other line.
+std::optional<Listening> listening_announcement(const std::string& line);
+
+// What a terminal shows while a server starts, redrawn in place: "\r| starting the server under Wine... 2.4 s",
+// the spinner turned by `tick`. With say_why_slow, after 6 s it adds why the first start on Linux is slow.
+std::string starting_line(unsigned tick, double waited_seconds, bool say_why_slow);
+
+// How waiting for a server to listen ended.
+struct StartWait {
+    enum class Outcome { listening, exited, timed_out };
+    Outcome outcome = Outcome::exited;
+    Listening listening;  // when it listens
+    bool ok() const { return outcome == Outcome::listening; }
+};
+
 class ServerRun {
 public:
     // Starts socklab-server <arguments> --stop-on-stdin-eof. False with a message when it is not built or
     // cannot start.
     bool start(const std::vector<std::string>& arguments, std::string& error);
+    // Reads the server's output until it says it listens (each line to on_line), for at most `limit`; after each
+    // 100 ms without the announcement, on_tick(tick, seconds waited) (a progress line, for instance).
+    StartWait wait_until_listening(std::chrono::seconds limit, const process::LineHandler& on_line,
+                                   const std::function<void(unsigned tick, double waited_seconds)>& on_tick = {});
     // Reads the server's output for up to timeout_ms, passing each line to on_line. False once it exited.
     bool pump(int timeout_ms, const process::LineHandler& on_line) { return server_.pump(timeout_ms, on_line); }
     // Asks for a graceful shutdown: closes the server's standard input.

@@ -1,0 +1,52 @@
+// cli/report_plan.cpp — see report_plan.h.
+#include "cli/report_plan.h"
+
+namespace socklab::cli {
+
+std::vector<Section> plan(const std::vector<std::string>& models, bool quick) {
+    auto section = [&](std::string name, std::string heading, std::string question, Scenario scenario,
+                       unsigned clients, double seconds, std::vector<Plot> plots) {
+        Section made{std::move(name), std::move(heading), std::move(question), {}, std::move(plots), {}};
+        made.settings.models = models;
+        made.settings.scenario = scenario;
+        made.settings.load.clients = clients;
+        made.settings.load.line_size = 64;
+        made.settings.load.duration_seconds = seconds;
+        return made;
+    };
+    std::vector<Section> sections;
+    sections.push_back(section(
+        "echo", "Echo: throughput and latency",
+        "Which model answers the most small requests, and how quickly, when many clients each keep one request "
+        "outstanding?",
+        Scenario::echo, quick ? 8 : 64, quick ? 1 : 10,
+        {{"echo-throughput", {"round_trips_per_second"}, "round trips per second", false, 0, ""},
+         {"echo-latency", {"p50_ms", "p99_ms"}, "milliseconds (log scale)", true, 0, ""}}));
+    sections.push_back(section(
+        "slow-handler", "Slow handlers: who stalls everyone else",
+        "When one request in ten blocks its handler for 50 ms, do the other clients' echoes wait behind it?",
+        Scenario::slow_handler, quick ? 8 : 32, quick ? 1 : 10,
+        {{"slow-handler", {"p50_ms", "p99_ms"}, "echo latency, milliseconds (log scale)", true, 0, ""}}));
+    sections.back().settings.load.work_every = 10;
+    sections.back().settings.load.work_block_ms = 50;
+    sections.push_back(section("broadcast", "Broadcast: /all fan-out",
+                               "Every line is sent on to every other client: how many deliveries per second does "
+                               "each model make, every one checked?",
+                               Scenario::broadcast, quick ? 4 : 16, quick ? 1 : 10,
+                               {{"broadcast", {"deliveries_per_second"}, "deliveries per second", false, 0, ""}}));
+    sections.back().settings.load.broadcast = true;
+    sections.push_back(section("capacity", "Capacity: concurrent clients held",
+                               "How many clients, all connected at once, does each model serve correctly?",
+                               Scenario::capacity, 0, 0,
+                               {{"capacity", {"clients_held"}, "clients held, every echo correct", false, 0, ""}}));
+    sections.back().settings.capacity_cap = quick ? 250 : 4000;
+    sections.push_back(section(
+        "tracing-overhead", "What tracing costs",
+        "How much throughput does a server lose while it records every wait, wake and completion?",
+        Scenario::tracing_overhead, quick ? 8 : 64, quick ? 1 : 12,
+        {{"tracing-overhead", {"cost_percent"}, "throughput lost to recording, %", false, 3, "pair_cost_range"}}));
+    sections.back().settings.overhead_pairs = quick ? 1 : 3;
+    return sections;
+}
+
+}  // namespace socklab::cli
