@@ -231,6 +231,7 @@ void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std
     ring->head.store(head + 1, std::memory_order_release);
 }
 
+#ifndef SOCKLAB_TRACE_DISABLED  // otherwise both are empty inline functions in recorder.h
 void name_thread(const char* role) {
     ThreadRing* ring = current_ring() ? current_ring() : attach_current_thread();
     {
@@ -248,6 +249,7 @@ void thread_exiting() {
         ring->retired.store(true, std::memory_order_release);  // drained one last time, then reused
     }
 }
+#endif
 
 // ---- collector --------------------------------------------------------------------------------------------
 namespace {

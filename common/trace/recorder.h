@@ -11,7 +11,13 @@
 //
 // Cost: when nobody records, TRACE is one predictable branch on a global flag. When recording, it writes
 // 32 bytes into the calling thread's own ring buffer: no lock, no system call. A collector thread drains
-// every ring into the sinks (file, live TCP). Defining SOCKLAB_TRACE_DISABLED compiles every TRACE to nothing.
+// every ring into the sinks (file, live TCP).
+//
+// Defining SOCKLAB_TRACE_DISABLED (the CMake option of that name, preset mingw-trace-off) compiles every TRACE and
+// TRACE_ERROR, trace::name_thread, trace::thread_exiting and trace::gate_point to nothing (and the queue-depth
+// sampling of common/win/winsock.h): their arguments are still type-checked, so a model compiles the same in both
+// builds, but nothing is evaluated and nothing is emitted. recording() is then a constant false. The recorder itself
+// (start, stop, sinks, set_info) still links, so a server can be built unchanged; its traces hold no events.
 //
 // The step gate and slow motion (docs/design.md §4) live here too, because the live connection that controls them
 // is the trace connection: a model calls trace::gate_point(connection) right after each wait returns.
@@ -34,21 +40,38 @@ void record(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_
 std::uint16_t register_site(const char* file, int line, const char* label);
 }  // namespace detail
 
+// Whether this build records at all: false with SOCKLAB_TRACE_DISABLED, where recording() is a constant false.
+#ifdef SOCKLAB_TRACE_DISABLED
+inline constexpr bool compiled_in = false;
+constexpr bool recording() noexcept { return false; }
+#else
+inline constexpr bool compiled_in = true;
 inline bool recording() noexcept { return detail::g_recording.load(std::memory_order_relaxed); }
+#endif
 
+#ifdef SOCKLAB_TRACE_DISABLED
+inline void name_thread(const char*) noexcept {}
+inline void thread_exiting() noexcept {}
+#else
 // Names the calling thread ("worker", "acceptor") and records thread_start. Call once, first thing.
 void name_thread(const char* role);
 // Records thread_exit and hands the calling thread's buffer back (drained, then reused by a new thread).
 // Every thread that recorded calls it last thing; a thread that does not keeps its buffer until the end.
 void thread_exiting();
+#endif
 
 // Facts about the run, shown in every viewer's header: model, runtime, processors, concurrency, ...
 void set_info(const std::string& key, const std::string& value);
 
 // ---- the step gate and slow motion ----------------------------------------------------------------------
 // Called by a model right after a wait returns, before it handles what woke it. Returns at once unless a
-// viewer turned the gate on (then it holds the thread until released) or set a slow-motion delay.
+// viewer turned the gate on (then it holds the thread until released) or set a slow-motion delay. With
+// SOCKLAB_TRACE_DISABLED it is nothing: the gate below can still be switched, but no thread ever stops at it.
+#ifdef SOCKLAB_TRACE_DISABLED
+inline void gate_point(std::uint32_t) noexcept {}
+#else
 void gate_point(std::uint32_t connection) noexcept;
+#endif
 void gate_enable(bool on);            // off releases everyone held
 void gate_step();                     // releases the thread held longest
 void gate_run();                      // releases everyone held (the gate stays on)
@@ -95,8 +118,27 @@ std::uint64_t now_ns() noexcept;
 }  // namespace socklab::trace
 
 #ifdef SOCKLAB_TRACE_DISABLED
-#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1) ((void)0)
-#define TRACE_ERROR(API, CODE, CONNECTION) ((void)0)
+// Nothing runs and nothing is emitted (the branch is a constant false), yet every argument is compiled as in the
+// recording build: a wrong kind or argument type fails here too, and a variable that exists only to be traced
+// does not become an unused-variable warning.
+#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1)                                                              \
+    do {                                                                                                         \
+        if (false) {                                                                                             \
+            (void)::socklab::trace::Kind::KIND;                                                                  \
+            (void)static_cast<std::uint32_t>(CONNECTION);                                                        \
+            (void)static_cast<std::uint8_t>(DETAIL);                                                             \
+            (void)static_cast<std::int64_t>(ARG0);                                                               \
+            (void)static_cast<std::uint32_t>(ARG1);                                                              \
+        }                                                                                                        \
+    } while (false)
+#define TRACE_ERROR(API, CODE, CONNECTION)                                                                       \
+    do {                                                                                                         \
+        if (false) {                                                                                             \
+            (void)static_cast<const char*>(API);                                                                 \
+            (void)static_cast<std::int64_t>(CODE);                                                               \
+            (void)static_cast<std::uint32_t>(CONNECTION);                                                        \
+        }                                                                                                        \
+    } while (false)
 #else
 // The site id is registered once per call site (a function-local static), then reused.
 #define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1)                                                              \

@@ -275,6 +275,7 @@ long completion_queue_depth(HANDLE port) {
     return information.depth;
 }
 
+#ifndef SOCKLAB_TRACE_DISABLED  // otherwise the sampling is empty inline functions in winsock.h
 // Workers that took a packet while recording and have not gone back to the port yet; whether a sample was
 // skipped (rate limit) since the last one recorded. One completion port per process: a server runs one model.
 static std::atomic<int> g_busy_workers{0};
@@ -309,5 +310,6 @@ void sample_queue_depth_going_idle(HANDLE port) {
     if (last_busy && g_sample_skipped.exchange(false, std::memory_order_relaxed) && trace::recording())
         TRACE(queue_depth, 0, 0, 0, completion_queue_depth(port));
 }
+#endif
 
 }  // namespace socklab::win

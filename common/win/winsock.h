@@ -185,6 +185,13 @@ std::string process_figures();
 
 // Number of packets queued on a completion port (NtQueryIoCompletion), or -1 where it cannot be read.
 long completion_queue_depth(HANDLE port);
+// The three below record queue_depth events; with SOCKLAB_TRACE_DISABLED they are empty inline functions, so a
+// model's calls to them compile to nothing (common/trace/recorder.h).
+#ifdef SOCKLAB_TRACE_DISABLED
+inline void sample_queue_depth(HANDLE) noexcept {}
+inline void sample_queue_depth_going_idle(HANDLE) noexcept {}
+inline void record_final_queue_depth(HANDLE) noexcept {}
+#else
 // While recording: a queue_depth event for the port, at most one every 5 ms for the whole process. Reading the
 // depth is a call into the kernel; under Wine a round trip to wineserver, 35-40 us measured on our 2-core
 // machine: once a millisecond, that was 4% of a worker's time, enough to show as tracing cost.
@@ -198,5 +205,6 @@ void sample_queue_depth_going_idle(HANDLE port);
 // is about to close: a trace then ends with what was left on the port (0 after a clean stop) instead of the
 // last sample of a busy moment, which a replay would show at its end as packets no thread will ever take.
 void record_final_queue_depth(HANDLE port);
+#endif
 
 }  // namespace socklab::win
