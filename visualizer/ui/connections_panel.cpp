@@ -9,11 +9,15 @@
 
 namespace socklab::viz::ui {
 
-void draw_connections(Session& session, SessionView& view) {
-    const TraceModel& model = session.model();
-    const Counters& counters = model.counters();
-    const std::uint64_t now = session.cursor_ns();
+namespace {
 
+// CloseReason's names, by its value (common/trace/event.h).
+const char* const kCloseReasons[] = {"none", "peer closed", "reset", "quit", "line too long", "error",
+                                     "server stopping", "idle"};
+
+// What is open at the cursor, and the whole trace's counts: connections, lines, bytes, latency, I/O, problems.
+void draw_counters(const TraceModel& model, std::uint64_t now) {
+    const Counters& counters = model.counters();
     section_heading("Connections & counters",
                     "Counted from the trace. 'At the cursor' is the state at the time cursor; everything under "
                     "'whole trace' counts every event received so far, wherever the cursor is. Bytes count what "
@@ -47,72 +51,87 @@ void draw_connections(Session& session, SessionView& view) {
                     "recording them. Late: events that reached the viewer after their moment had been drawn; "
                     "they are shown at the time they arrived.");
     }
+}
 
-    // Throughput: lines out per second of trace time.
+// Throughput: lines out per second of trace time, the last two minutes.
+void draw_throughput(const TraceModel& model) {
     const auto& seconds = model.throughput();
-    if (!seconds.empty()) {
-        static std::vector<float> per_second;
-        per_second.clear();
-        const std::size_t shown = std::min<std::size_t>(seconds.size(), 120);
-        for (std::size_t i = seconds.size() - shown; i < seconds.size(); ++i)
-            per_second.push_back(float(seconds[i].lines_out));
-        char overlay[64];
-        std::snprintf(overlay, sizeof overlay, "replies/s, last: %.0f", per_second.back());
-        ImGui::PlotHistogram("##throughput", per_second.data(), static_cast<int>(per_second.size()), 0, overlay, 0.0f,
-                             FLT_MAX, ImVec2(std::min(ImGui::GetContentRegionAvail().x, 360.0f), 50));
-        help_marker("Reply lines sent per second of trace time (the last two minutes). The last bar is the "
-                    "second in progress.");
-    }
+    if (seconds.empty()) return;
+    static std::vector<float> per_second;
+    per_second.clear();
+    const std::size_t shown = std::min<std::size_t>(seconds.size(), 120);
+    for (std::size_t i = seconds.size() - shown; i < seconds.size(); ++i)
+        per_second.push_back(float(seconds[i].lines_out));
+    char overlay[64];
+    std::snprintf(overlay, sizeof overlay, "replies/s, last: %.0f", per_second.back());
+    ImGui::PlotHistogram("##throughput", per_second.data(), static_cast<int>(per_second.size()), 0, overlay, 0.0f,
+                         FLT_MAX, ImVec2(std::min(ImGui::GetContentRegionAvail().x, 360.0f), 50));
+    help_marker("Reply lines sent per second of trace time (the last two minutes). The last bar is the "
+                "second in progress.");
+}
 
-    // Close reasons.
-    static const char* const reasons[] = {"none", "peer closed", "reset", "quit", "line too long", "error",
-                                          "server stopping", "idle"};
+void draw_close_reasons(const Counters& counters) {
     std::string closed;
     for (std::size_t r = 1; r < counters.close_reasons.size(); ++r)
-        if (counters.close_reasons[r]) closed += std::string(reasons[r]) + " " + std::to_string(counters.close_reasons[r]) + "   ";
+        if (counters.close_reasons[r]) closed += std::string(kCloseReasons[r]) + " " + std::to_string(counters.close_reasons[r]) + "   ";
     if (!closed.empty()) ImGui::TextWrapped("closed by: %s", closed.c_str());
+}
 
-    // The connections, newest first, each as it is at the cursor: a close after the cursor is not shown yet.
+// One connection as it is at the cursor: a close after the cursor is not shown yet.
+void draw_connection_row(const ConnectionRecord& c, std::uint64_t now) {
+    const bool open = c.open_ns <= now && now < c.close_ns;
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::Text("%u", c.id);
+    ImGui::TableNextColumn();
+    if (c.open_seen) ImGui::Text("%lld", static_cast<long long>(c.peer_port));
+    else ImGui::TextDisabled("?");
+    ImGui::TableNextColumn();
+    if (c.open_ns > now) ImGui::TextDisabled("not yet");
+    else if (open) ImGui::TextColored(ImVec4(0.5f, 1, 0.5f, 1), "open");
+    else ImGui::TextDisabled("closed");
+    ImGui::TableNextColumn();
+    ImGui::Text("%u", c.lines_in);
+    ImGui::TableNextColumn();
+    ImGui::Text("%u", c.lines_out);
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(c.close_ns > now ? "" : kCloseReasons[std::min<std::size_t>(std::size_t(c.reason), 7)]);
+}
+
+// The connections, newest first.
+void draw_connection_table(const TraceModel& model, std::uint64_t now) {
     const auto& connections = model.connections();
     if (connections.empty()) return;
-    if (ImGui::BeginTable("connections", 6,
-                          ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit |
-                              ImGuiTableFlags_BordersInnerV,
-                          ImVec2(0, std::max(80.0f, ImGui::GetContentRegionAvail().y - 4)))) {
-        ImGui::TableSetupScrollFreeze(0, 1);
-        ImGui::TableSetupColumn("id");
-        ImGui::TableSetupColumn("peer port");
-        ImGui::TableSetupColumn("state");
-        ImGui::TableSetupColumn("lines in");
-        ImGui::TableSetupColumn("out");
-        ImGui::TableSetupColumn("closed by");
-        ImGui::TableHeadersRow();
-        ImGuiListClipper clipper;  // thousands of rows cost only the visible ones
-        clipper.Begin(static_cast<int>(connections.size()));
-        while (clipper.Step()) {
-            for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
-                const ConnectionRecord& c = connections[connections.size() - 1 - static_cast<std::size_t>(row)];
-                const bool open = c.open_ns <= now && now < c.close_ns;
-                ImGui::TableNextRow();
-                ImGui::TableNextColumn();
-                ImGui::Text("%u", c.id);
-                ImGui::TableNextColumn();
-                if (c.open_seen) ImGui::Text("%lld", static_cast<long long>(c.peer_port));
-                else ImGui::TextDisabled("?");
-                ImGui::TableNextColumn();
-                if (c.open_ns > now) ImGui::TextDisabled("not yet");
-                else if (open) ImGui::TextColored(ImVec4(0.5f, 1, 0.5f, 1), "open");
-                else ImGui::TextDisabled("closed");
-                ImGui::TableNextColumn();
-                ImGui::Text("%u", c.lines_in);
-                ImGui::TableNextColumn();
-                ImGui::Text("%u", c.lines_out);
-                ImGui::TableNextColumn();
-                ImGui::TextUnformatted(c.close_ns > now ? "" : reasons[std::min<std::size_t>(std::size_t(c.reason), 7)]);
-            }
-        }
-        ImGui::EndTable();
-    }
+    if (!ImGui::BeginTable("connections", 6,
+                           ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit |
+                               ImGuiTableFlags_BordersInnerV,
+                           ImVec2(0, std::max(80.0f, ImGui::GetContentRegionAvail().y - 4))))
+        return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("id");
+    ImGui::TableSetupColumn("peer port");
+    ImGui::TableSetupColumn("state");
+    ImGui::TableSetupColumn("lines in");
+    ImGui::TableSetupColumn("out");
+    ImGui::TableSetupColumn("closed by");
+    ImGui::TableHeadersRow();
+    ImGuiListClipper clipper;  // thousands of rows cost only the visible ones
+    clipper.Begin(static_cast<int>(connections.size()));
+    while (clipper.Step())
+        for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row)
+            draw_connection_row(connections[connections.size() - 1 - static_cast<std::size_t>(row)], now);
+    ImGui::EndTable();
+}
+
+}  // namespace
+
+void draw_connections(Session& session, SessionView& view) {
+    const TraceModel& model = session.model();
+    const std::uint64_t now = session.cursor_ns();
+    draw_counters(model, now);
+    draw_throughput(model);
+    draw_close_reasons(model.counters());
+    draw_connection_table(model, now);
     (void)view;
 }
 

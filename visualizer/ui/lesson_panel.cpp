@@ -137,19 +137,8 @@ void draw_checks(AppState& app, LessonSession& lesson) {
     }
 }
 
-}  // namespace
-
-void draw_lesson(AppState& app) {
-    LessonSession& lesson = *app.lesson;
-    static unsigned started_serial = 0;
-    static std::string scrolled_to;
-    if (started_serial != lesson.step_serial()) {
-        started_serial = lesson.step_serial();
-        scrolled_to.clear();
-        start_step(app, lesson);
-    }
-    follow_live_run(app, lesson);
-
+// The lesson's title, the step's, and Previous and Next.
+void draw_step_header(LessonSession& lesson) {
     const lessons::Step& step = lesson.step();
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "Lesson %d: %s", lesson.lesson().number,
                        for_display(lesson.lesson().title).c_str());
@@ -165,58 +154,84 @@ void draw_lesson(AppState& app) {
     ImGui::BeginDisabled(lesson.step_index() + 1 >= lesson.lesson().steps.size());
     if (ImGui::Button("Next >")) lesson.go_to(lesson.step_index() + 1);
     ImGui::EndDisabled();
-    ImGui::Separator();
+}
 
+// "Read": the step's anchors by name, and the source around the one shown (scrolled to when it changes).
+void draw_read(LessonSession& lesson, const lessons::Step& step, std::string& scrolled_to) {
+    section_heading("Read", "The code this step quotes, by anchor. Click a name to show it; the quoted lines are "
+                            "highlighted, the anchor's own line is yellow.");
+    for (const std::string& anchor : step.anchors) {
+        if (ImGui::Selectable(anchor.c_str(), lesson.shown_anchor == anchor, 0, ImVec2(ImGui::CalcTextSize(anchor.c_str()).x, 0)))
+            lesson.shown_anchor = anchor;
+        ImGui::SameLine();
+    }
+    ImGui::NewLine();
+    const bool scroll = scrolled_to != lesson.shown_anchor;
+    scrolled_to = lesson.shown_anchor;
+    draw_source_around(lesson, lesson.shown_anchor, scroll);
+}
+
+// "Run": what the step runs as it stands (the reference model's last decision, or the live run's log), then its
+// checks.
+void draw_run(AppState& app, LessonSession& lesson, const lessons::Step& step) {
+    section_heading("Run", "Reference steps play the scenario in the reference model of the documented Windows "
+                           "rules (the session on the right; Next line steps it). Live steps start the model "
+                           "(under Wine on Linux), drive the clients as written, then replay the server's trace.");
+    if (step.runs_reference()) {
+        // The scenario's buttons (Next line, Restart, To the end) are the controls panel's, once, beside the
+        // session; keys S and R do the same. Here: what the last line did.
+        Session* session = lesson_session(app);
+        if (session && session->scenario()) {
+            const auto& lines = session->scenario()->run().lines;
+            if (!lines.empty() && !lines.back().explanations.empty()) {
+                ImGui::PushTextWrapPos(0);
+                ImGui::TextUnformatted(for_display(lines.back().explanations.back()).c_str());
+                ImGui::PopTextWrapPos();
+            }
+        }
+    } else {
+        ImGui::TextDisabled("%s", step.run.text.c_str());
+        for (const auto& action : step.actions) ImGui::BulletText("%s", action.text.c_str());
+        ImGui::BeginDisabled(lesson.live_running());
+        if (ImGui::Button(lesson.live_running() ? "Running..." : "Run again")) lesson.start_live_run();
+        ImGui::EndDisabled();
+        for (const std::string& line : lesson.live_log()) ImGui::TextDisabled("%s", line.c_str());
+        if (const auto result = lesson.live_result(); result && !result->error.empty())
+            ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", result->error.c_str());
+    }
+    draw_checks(app, lesson);
+}
+
+}  // namespace
+
+void draw_lesson(AppState& app) {
+    LessonSession& lesson = *app.lesson;
+    static unsigned started_serial = 0;
+    static std::string scrolled_to;
+    if (started_serial != lesson.step_serial()) {
+        started_serial = lesson.step_serial();
+        scrolled_to.clear();
+        start_step(app, lesson);
+    }
+    follow_live_run(app, lesson);
+
+    // The step as the frame began: after Previous or Next the body shows the new step from the next frame on.
+    const lessons::Step& step = lesson.step();
+    draw_step_header(lesson);
+    ImGui::Separator();
     ImGui::BeginChild("lesson body", ImVec2(0, 0), false);
     if (lesson.step_index() == 0 && !lesson.lesson().introduction.empty()) {
         draw_lesson_text(lesson_text(lesson.lesson().introduction), app.large_font);
         ImGui::Separator();
     }
     draw_lesson_text(lesson_text(step.prose), app.large_font);
-
     if (!step.anchors.empty()) {
         ImGui::Separator();
-        section_heading("Read", "The code this step quotes, by anchor. Click a name to show it; the quoted lines are "
-                                "highlighted, the anchor's own line is yellow.");
-        for (const std::string& anchor : step.anchors) {
-            if (ImGui::Selectable(anchor.c_str(), lesson.shown_anchor == anchor, 0, ImVec2(ImGui::CalcTextSize(anchor.c_str()).x, 0)))
-                lesson.shown_anchor = anchor;
-            ImGui::SameLine();
-        }
-        ImGui::NewLine();
-        const bool scroll = scrolled_to != lesson.shown_anchor;
-        scrolled_to = lesson.shown_anchor;
-        draw_source_around(lesson, lesson.shown_anchor, scroll);
+        draw_read(lesson, step, scrolled_to);
     }
-
     if (!step.run.words.empty()) {
         ImGui::Separator();
-        section_heading("Run", "Reference steps play the scenario in the reference model of the documented Windows "
-                               "rules (the session on the right; Next line steps it). Live steps start the model "
-                               "(under Wine on Linux), drive the clients as written, then replay the server's trace.");
-        if (step.runs_reference()) {
-            // The scenario's buttons (Next line, Restart, To the end) are the controls panel's, once, beside the
-            // session; keys S and R do the same. Here: what the last line did.
-            Session* session = lesson_session(app);
-            if (session && session->scenario()) {
-                const auto& lines = session->scenario()->run().lines;
-                if (!lines.empty() && !lines.back().explanations.empty()) {
-                    ImGui::PushTextWrapPos(0);
-                    ImGui::TextUnformatted(for_display(lines.back().explanations.back()).c_str());
-                    ImGui::PopTextWrapPos();
-                }
-            }
-        } else {
-            ImGui::TextDisabled("%s", step.run.text.c_str());
-            for (const auto& action : step.actions) ImGui::BulletText("%s", action.text.c_str());
-            ImGui::BeginDisabled(lesson.live_running());
-            if (ImGui::Button(lesson.live_running() ? "Running..." : "Run again")) lesson.start_live_run();
-            ImGui::EndDisabled();
-            for (const std::string& line : lesson.live_log()) ImGui::TextDisabled("%s", line.c_str());
-            if (const auto result = lesson.live_result(); result && !result->error.empty())
-                ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", result->error.c_str());
-        }
-        draw_checks(app, lesson);
+        draw_run(app, lesson, step);
     }
     ImGui::EndChild();
 }
