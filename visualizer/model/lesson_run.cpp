@@ -92,54 +92,13 @@ struct RunningAgainstValue {
 // a return from Sleep after the kernel saw it: a worker whose block ended after the released thread began its
 // wait counts as still blocked then. The step gate's hold counts as a wait other than the port too: the held
 // thread waits on a condition variable.
-RunningAgainstValue running_against_value(const viz::TraceModel& model, std::uint32_t concurrency) {
-    struct Worker {
-        std::int64_t waiting_on = -1;  // the port whose wait it is in
-        std::int64_t running_for = -1;
-        std::int64_t blocked_for = -1;  // running for this port before it blocked elsewhere
-        std::uint64_t wait_began_ns = 0;
-        std::int64_t last_block_port = -1;
-        std::uint64_t last_block_end_ns = 0;
-    };
-    struct Port {
-        std::uint32_t running = 0;
-        std::uint32_t blocked_at_release = 0;
-    };
-    std::map<std::uint16_t, Worker> workers;
-    std::map<std::int64_t, Port> ports;
-    RunningAgainstValue figures;
-    bool any_measured = false;
-    auto start_running = [&](std::int64_t port_index) {
-        Port& port = ports[port_index];
-        ++port.running;
-        figures.most_running = std::max(figures.most_running, port.running);
-        const std::uint32_t allowed = concurrency + port.blocked_at_release;
-        // The moment with the least room under the rule; of equal ones, the one where the most ran.
-        const auto excess = static_cast<std::int64_t>(port.running) - allowed;
-        const auto worst = static_cast<std::int64_t>(figures.running) - figures.allowed;
-        if (!any_measured || excess > worst || (excess == worst && port.running > figures.running))
-            figures.running = port.running, figures.allowed = allowed, figures.blocked = port.blocked_at_release;
-        any_measured = true;
-    };
-    auto stop_running = [&](Worker& worker) {
-        if (worker.running_for >= 0 && ports[worker.running_for].running > 0) --ports[worker.running_for].running;
-        worker.running_for = -1;
-    };
-    auto block = [&](Worker& worker) {
-        if (worker.running_for < 0) return;
-        worker.blocked_for = worker.running_for;
-        stop_running(worker);
-    };
-    auto unblock = [&](Worker& worker, std::uint64_t time_ns) {
-        if (worker.blocked_for < 0) return;
-        worker.last_block_port = worker.blocked_for;
-        worker.last_block_end_ns = time_ns;
-        worker.running_for = worker.blocked_for;
-        worker.blocked_for = -1;
-        start_running(worker.running_for);
-    };
-    for (const viz::StoredEvent& event : model.events()) {
-        Worker& worker = workers[event.thread];
+class RunningCounter {
+public:
+    explicit RunningCounter(std::uint32_t concurrency) : concurrency_(concurrency) {}
+
+    // How one event changes who runs for which port.
+    void take(const viz::StoredEvent& event) {
+        Worker& worker = workers_[event.thread];
         switch (event.kind) {
         case trace::Kind::wait_begin:
             if (static_cast<trace::WaitOn>(event.detail) == trace::WaitOn::completion_port) {
@@ -151,22 +110,8 @@ RunningAgainstValue running_against_value(const viz::TraceModel& model, std::uin
             }
             break;
         case trace::Kind::wait_end:
-            if (worker.waiting_on >= 0) {
-                const std::int64_t port_index = worker.waiting_on;
-                worker.waiting_on = -1;
-                const auto wake = static_cast<trace::Wake>(event.detail);
-                if (wake != trace::Wake::completion && wake != trace::Wake::failed_completion) break;
-                std::uint32_t blocked = 0;
-                for (const auto& [thread, other] : workers)
-                    if (other.blocked_for == port_index ||
-                        (other.last_block_port == port_index && other.last_block_end_ns >= worker.wait_began_ns))
-                        ++blocked;
-                ports[port_index].blocked_at_release = blocked;
-                worker.running_for = port_index;
-                start_running(port_index);
-            } else {
-                unblock(worker, event.time_ns);  // the end of a wait other than the port
-            }
+            if (worker.waiting_on >= 0) released(worker, static_cast<trace::Wake>(event.detail));
+            else unblock(worker, event.time_ns);  // the end of a wait other than the port
             break;
         case trace::Kind::block_begin:
         case trace::Kind::gate_hold: block(worker); break;
@@ -179,7 +124,83 @@ RunningAgainstValue running_against_value(const viz::TraceModel& model, std::uin
         default: break;
         }
     }
-    return figures;
+
+    const RunningAgainstValue& figures() const { return figures_; }
+
+private:
+    struct Worker {
+        std::int64_t waiting_on = -1;  // the port whose wait it is in
+        std::int64_t running_for = -1;
+        std::int64_t blocked_for = -1;  // running for this port before it blocked elsewhere
+        std::uint64_t wait_began_ns = 0;
+        std::int64_t last_block_port = -1;
+        std::uint64_t last_block_end_ns = 0;
+    };
+    struct Port {
+        std::uint32_t running = 0;
+        std::uint32_t blocked_at_release = 0;
+    };
+
+    // The port released this worker from its wait: a packet (or a failed I/O's) makes it run; the workers
+    // blocked outside the port at that moment are what the rules let run beyond the value until the next release.
+    void released(Worker& worker, trace::Wake wake) {
+        const std::int64_t port_index = worker.waiting_on;
+        worker.waiting_on = -1;
+        if (wake != trace::Wake::completion && wake != trace::Wake::failed_completion) return;
+        std::uint32_t blocked = 0;
+        for (const auto& [thread, other] : workers_)
+            if (other.blocked_for == port_index ||
+                (other.last_block_port == port_index && other.last_block_end_ns >= worker.wait_began_ns))
+                ++blocked;
+        ports_[port_index].blocked_at_release = blocked;
+        worker.running_for = port_index;
+        start_running(port_index);
+    }
+
+    void start_running(std::int64_t port_index) {
+        Port& port = ports_[port_index];
+        ++port.running;
+        figures_.most_running = std::max(figures_.most_running, port.running);
+        const std::uint32_t allowed = concurrency_ + port.blocked_at_release;
+        // The moment with the least room under the rule; of equal ones, the one where the most ran.
+        const auto excess = static_cast<std::int64_t>(port.running) - allowed;
+        const auto worst = static_cast<std::int64_t>(figures_.running) - figures_.allowed;
+        if (!any_measured_ || excess > worst || (excess == worst && port.running > figures_.running))
+            figures_.running = port.running, figures_.allowed = allowed, figures_.blocked = port.blocked_at_release;
+        any_measured_ = true;
+    }
+
+    void stop_running(Worker& worker) {
+        if (worker.running_for >= 0 && ports_[worker.running_for].running > 0) --ports_[worker.running_for].running;
+        worker.running_for = -1;
+    }
+
+    void block(Worker& worker) {
+        if (worker.running_for < 0) return;
+        worker.blocked_for = worker.running_for;
+        stop_running(worker);
+    }
+
+    void unblock(Worker& worker, std::uint64_t time_ns) {
+        if (worker.blocked_for < 0) return;
+        worker.last_block_port = worker.blocked_for;
+        worker.last_block_end_ns = time_ns;
+        worker.running_for = worker.blocked_for;
+        worker.blocked_for = -1;
+        start_running(worker.running_for);
+    }
+
+    std::uint32_t concurrency_;
+    std::map<std::uint16_t, Worker> workers_;
+    std::map<std::int64_t, Port> ports_;
+    RunningAgainstValue figures_;
+    bool any_measured_ = false;
+};
+
+RunningAgainstValue running_against_value(const viz::TraceModel& model, std::uint32_t concurrency) {
+    RunningCounter counter(concurrency);
+    for (const viz::StoredEvent& event : model.events()) counter.take(event);
+    return counter.figures();
 }
 
 }  // namespace
@@ -561,95 +582,126 @@ struct LiveClients::Client {
 LiveClients::LiveClients(std::uint16_t port) : port_(port) {}
 LiveClients::~LiveClients() = default;
 
-ActionOutcome LiveClients::perform(const Command& action) {
-    static net::Startup startup;
+// The outcome being built: the first problem noted, and each exchange as a client reads its reply.
+struct LiveClients::Performance {
     ActionOutcome outcome;
-    outcome.action = action;
-    const auto& w = action.words;
-    const std::string& verb = w[0];
-    const auto started = std::chrono::steady_clock::now();
-    auto note = [&](const std::string& problem) {
+
+    void note(const std::string& problem) {
         if (outcome.problem.empty()) outcome.problem = problem;
-    };
-    // Each client reads the line that answers `sent` and records the exchange.
-    auto read_reply = [&](Client& client, const std::string& sent) {
+    }
+    // The client reads the line that answers `sent` and the exchange is recorded.
+    void read_reply(Client& client, const std::string& sent) {
         ActionOutcome::Exchange exchange{client.number, sent, ""};
         if (!client.read_line(exchange.reply, kReplyTimeoutMs))
             note("c" + std::to_string(client.number) + ": no reply within " + std::to_string(kReplyTimeoutMs / 1000) + " s" +
                  (client.closed ? " (the server closed the connection)" : ""));
         outcome.exchanges.push_back(exchange);
-    };
+    }
+};
+
+ActionOutcome LiveClients::perform(const Command& action) {
+    static net::Startup startup;
+    Performance performance;
+    performance.outcome.action = action;
+    const auto& w = action.words;
+    const std::string& verb = w[0];
+    const auto started = std::chrono::steady_clock::now();
     const std::string text = rest_of(action, 1);
 
-    if (verb == "connect") {
-        const int count = std::stoi(w[1]);
-        for (int i = 0; i < count; ++i) {
-            auto client = std::make_unique<Client>();
-            client->number = static_cast<unsigned>(clients_.size()) + 1;
-            std::string error;
-            client->socket = net::connect_tcp("127.0.0.1", port_, error);
-            if (!client->socket.valid()) {
-                note("c" + std::to_string(client->number) + ": " + error);
-                break;
-            }
-            net::set_no_delay(client->socket, true);
-            clients_.push_back(std::move(client));
+    if (verb == "connect") connect(std::stoi(w[1]), performance);
+    else if (clients_.empty() && verb != "pause" && verb != "disconnect")
+        performance.note(verb + ": no client is connected (connect N first)");
+    else if (verb == "send") send_and_read(text, performance);
+    else if (verb == "work") send_and_read("/work " + w[1] + " " + w[2], performance);
+    else if (verb == "send-split") send_split(text, performance);
+    else if (verb == "send-joined") send_joined(w, performance);
+    else if (verb == "all") broadcast(text, performance);
+    else if (verb == "burst") burst(std::stoi(w[1]), performance);
+    else if (verb == "quit") quit(performance);
+    else if (verb == "pause") std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(w[1])));
+    else if (verb == "disconnect") clients_.clear();
+    performance.outcome.elapsed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return performance.outcome;
+}
+
+// connect N: N more clients, numbered on from the last.
+void LiveClients::connect(int count, Performance& performance) {
+    for (int i = 0; i < count; ++i) {
+        auto client = std::make_unique<Client>();
+        client->number = static_cast<unsigned>(clients_.size()) + 1;
+        std::string error;
+        client->socket = net::connect_tcp("127.0.0.1", port_, error);
+        if (!client->socket.valid()) {
+            performance.note("c" + std::to_string(client->number) + ": " + error);
+            break;
         }
-    } else if (clients_.empty() && verb != "pause" && verb != "disconnect") {
-        note(verb + ": no client is connected (connect N first)");
-    } else if (verb == "send" || verb == "work") {
-        const std::string line = verb == "send" ? text : "/work " + w[1] + " " + w[2];
-        for (auto& client : clients_)
-            if (!client->send_text(line + "\n")) note("c" + std::to_string(client->number) + ": send failed");
-        for (auto& client : clients_) read_reply(*client, line);
-    } else if (verb == "send-split") {
-        Client& client = *clients_.front();
-        for (char c : text + "\n") {
-            client.send_text(std::string(1, c));
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        read_reply(client, text);
-    } else if (verb == "send-joined") {
-        std::vector<std::string> lines{""};
-        for (std::size_t i = 1; i < w.size(); ++i) {
-            if (w[i] == "|") lines.emplace_back();
-            else lines.back() += (lines.back().empty() ? "" : " ") + w[i];
-        }
-        std::string joined;
-        for (const std::string& line : lines) joined += line + "\n";
-        Client& client = *clients_.front();
-        client.send_text(joined);
-        for (const std::string& line : lines) read_reply(client, line);
-    } else if (verb == "all") {
-        Client& sender = *clients_.front();
-        sender.send_text("/all " + text + "\n");
-        read_reply(sender, "/all " + text);
-        for (std::size_t i = 1; i < clients_.size(); ++i) read_reply(*clients_[i], "");
-    } else if (verb == "burst") {
-        const int count = std::stoi(w[1]);
-        for (auto& client : clients_) {
-            std::string lines;
-            for (int i = 1; i <= count; ++i) lines += "burst c" + std::to_string(client->number) + " line " + std::to_string(i) + "\n";
-            client->send_text(lines);
-        }
-        for (auto& client : clients_)
-            for (int i = 1; i <= count; ++i) read_reply(*client, "burst c" + std::to_string(client->number) + " line " + std::to_string(i));
-    } else if (verb == "quit") {
-        for (auto& client : clients_) client->send_text("/quit\n");
-        for (auto& client : clients_) {
-            read_reply(*client, "/quit");
-            std::string more;
-            while (client->read_line(more, kReplyTimeoutMs)) {}
-            if (client->closed) ++outcome.clients_closed;
-            else note("c" + std::to_string(client->number) + ": the server did not close the connection");
-        }
-    } else if (verb == "pause") {
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(w[1])));
-    } else if (verb == "disconnect") {
-        clients_.clear();
+        net::set_no_delay(client->socket, true);
+        clients_.push_back(std::move(client));
     }
-    outcome.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    return outcome;
+}
+
+// send TEXT, work CPU BLOCK: every client sends the line, then each reads its reply.
+void LiveClients::send_and_read(const std::string& line, Performance& performance) {
+    for (auto& client : clients_)
+        if (!client->send_text(line + "\n")) performance.note("c" + std::to_string(client->number) + ": send failed");
+    for (auto& client : clients_) performance.read_reply(*client, line);
+}
+
+// send-split TEXT: the first client sends the line a byte at a time, 10 ms apart.
+void LiveClients::send_split(const std::string& text, Performance& performance) {
+    Client& client = *clients_.front();
+    for (char c : text + "\n") {
+        client.send_text(std::string(1, c));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    performance.read_reply(client, text);
+}
+
+// send-joined A | B: the first client sends the lines in one write, then reads a reply to each.
+void LiveClients::send_joined(const std::vector<std::string>& words, Performance& performance) {
+    std::vector<std::string> lines{""};
+    for (std::size_t i = 1; i < words.size(); ++i) {
+        if (words[i] == "|") lines.emplace_back();
+        else lines.back() += (lines.back().empty() ? "" : " ") + words[i];
+    }
+    std::string joined;
+    for (const std::string& line : lines) joined += line + "\n";
+    Client& client = *clients_.front();
+    client.send_text(joined);
+    for (const std::string& line : lines) performance.read_reply(client, line);
+}
+
+// all TEXT: the first client broadcasts; it reads its OK, every other client the broadcast line.
+void LiveClients::broadcast(const std::string& text, Performance& performance) {
+    Client& sender = *clients_.front();
+    sender.send_text("/all " + text + "\n");
+    performance.read_reply(sender, "/all " + text);
+    for (std::size_t i = 1; i < clients_.size(); ++i) performance.read_reply(*clients_[i], "");
+}
+
+// burst N: every client sends N numbered lines in one write, then reads the N replies.
+void LiveClients::burst(int count, Performance& performance) {
+    for (auto& client : clients_) {
+        std::string lines;
+        for (int i = 1; i <= count; ++i) lines += "burst c" + std::to_string(client->number) + " line " + std::to_string(i) + "\n";
+        client->send_text(lines);
+    }
+    for (auto& client : clients_)
+        for (int i = 1; i <= count; ++i)
+            performance.read_reply(*client, "burst c" + std::to_string(client->number) + " line " + std::to_string(i));
+}
+
+// quit: every client sends /quit, reads BYE, and must then see the server close the connection.
+void LiveClients::quit(Performance& performance) {
+    for (auto& client : clients_) client->send_text("/quit\n");
+    for (auto& client : clients_) {
+        performance.read_reply(*client, "/quit");
+        std::string more;
+        while (client->read_line(more, kReplyTimeoutMs)) {}
+        if (client->closed) ++performance.outcome.clients_closed;
+        else performance.note("c" + std::to_string(client->number) + ": the server did not close the connection");
+    }
 }
 
 // ---- a live step ---------------------------------------------------------------------------------------------

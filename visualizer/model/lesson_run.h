@@ -115,6 +115,15 @@ public:
 
 private:
     struct Client;
+    struct Performance;  // one action's outcome while it is performed
+    void connect(int count, Performance& performance);
+    void send_and_read(const std::string& line, Performance& performance);  // send and work: every client
+    void send_split(const std::string& text, Performance& performance);
+    void send_joined(const std::vector<std::string>& words, Performance& performance);
+    void broadcast(const std::string& text, Performance& performance);
+    void burst(int count, Performance& performance);
+    void quit(Performance& performance);
+
     std::uint16_t port_;
     std::vector<std::unique_ptr<Client>> clients_;
 };
