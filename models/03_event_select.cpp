@@ -15,19 +15,21 @@
 // index WSAWaitForMultipleEvents returns: a group keeps its connections in the same order as its events.
 //
 // Threads and the 64 limit: one wait covers at most WSA_MAXIMUM_WAIT_EVENTS (64) handles. So connections are
-// dealt out to groups; each group is a thread waiting on the stop event, its mailbox event (the acceptor signals
-// it when it hands over a new connection) and up to 62 sockets' events: 64 handles. A thousand clients take 17
-// group threads. The main thread accepts in a blocking accept(), as the blocking and iocp models do. (It could
-// register the listening socket with WSAEventSelect too. But an accepted socket inherits its listener's
-// registration — documented Windows behaviour: "Any WSAEventSelect association and network events selection set
-// for the listening socket apply to the accepted socket" (WSAEventSelect) — so each accepted socket would first
-// have to be moved to its own event; and when we tried it under Wine 8.0 we measured clients that were never
-// accepted or never served. A blocking accept() leaves the listener unregistered, and nothing is inherited.)
-// Consequences: a /work that blocks stalls the clients of its own group (up to 62), not the others; and a
-// broadcast crosses threads, so each connection's send queue has a lock, and the broadcaster signals the
-// recipient's event so that the recipient's own thread does the sending.
+// dealt out to groups (win::EventGroups, shared by event-select and overlapped-event): a group is a thread and the
+// connections it serves, and only that thread touches them, but for a broadcast from another group. A group
+// waits on the stop event, its arrival event (signalled when the acceptor hands it a new connection) and up to
+// 62 sockets' events: 64 handles. A thousand clients take 17 group threads. A broadcast queues the bytes and
+// signals the recipient's event, so that the recipient's own thread does the sending.
+//
+// The acceptor blocks in accept(), as in the blocking and iocp models. (It could register the listening socket
+// with WSAEventSelect too. But an accepted socket inherits its listener's registration — documented Windows
+// behaviour: "Any WSAEventSelect association and network events selection set for the listening socket apply to
+// the accepted socket" (WSAEventSelect) — so each accepted socket would first have to be moved to its own event;
+// and when we tried it under Wine 8.0 we measured clients that were never accepted or never served. A blocking
+// accept() leaves the listener unregistered, and nothing is inherited.)
 //
 // Limits, honestly:
+// - A /work that blocks stalls every client of its group (up to 62), but no other group.
 // - WSAWaitForMultipleEvents reports the LOWEST signalled index. A loop that serves only that index starves the
 //   others: a client at a low index that never stops sending keeps its event signalled, and every wait returns
 //   it again. The code therefore serves, after every wake, every signalled event from the reported index to the
@@ -38,13 +40,13 @@
 //   it is not read until its queue drains (then its event is signalled by hand to resume).
 
 #include <algorithm>
-#include <atomic>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/trace/recorder.h"
+#include "common/win/connection.h"
+#include "common/win/event_groups.h"
 #include "models/model.h"
 
 namespace socklab::models {
@@ -52,65 +54,39 @@ namespace {
 
 using trace::CloseReason;
 using trace::IoOp;
-using trace::WaitOn;
 using trace::Wake;
 
-constexpr std::size_t kReceiveBufferSize = 4096;
-constexpr std::size_t kMaxDrainBytes = 64 * 1024;  // what we read and discard while closing politely
-// A group's wait: the stop event, its mailbox, and one event per socket — WSA_MAXIMUM_WAIT_EVENTS in all.
+// A group's wait: the stop event, its arrival event, and one event per socket — WSA_MAXIMUM_WAIT_EVENTS in all.
 constexpr DWORD kStopIndex = 0;
-constexpr DWORD kMailboxIndex = 1;
+constexpr DWORD kArrivalIndex = 1;
 constexpr DWORD kFirstSocketIndex = 2;
 constexpr std::size_t kSocketsPerGroup = WSA_MAXIMUM_WAIT_EVENTS - kFirstSocketIndex;  // LESSON: event-select-limit
 
 // SECTION: state
 //
-// One Connection per client, owned by its group's thread. Other threads touch it only to broadcast, under its
-// lock, which guards the send queue and the closing flags. The session runs on the owner thread without it.
-struct Connection {
-    std::uint32_t id = 0;
-    std::uint16_t peer_port = 0;
-    SOCKET socket = INVALID_SOCKET;  // changed only by the owner thread (and under the lock)
-    WSAEVENT event = WSA_INVALID_EVENT;
-    protocol::Session session;
-
-    // Owner thread only:
+// One Connection per client, owned by its group's thread, which alone runs its session and closes and frees it.
+// Other threads touch it only to broadcast, under its lock, which guards the send queue and whether the
+// connection still takes bytes: the owner holds it when it changes them. The steps below marked "locked" are
+// called with it held.
+struct Connection : win::ConnectionBase {
+    using ConnectionBase::ConnectionBase;
+    WSAEVENT event = WSA_INVALID_EVENT;  // signalled by Winsock for its socket's network events, or by hand
+    std::mutex lock;
     bool waiting_for_write = false;  // a send() failed with WSAEWOULDBLOCK: only FD_WRITE says when to go on
     bool reading_paused = false;     // a read was skipped because the send queue is full
     bool peer_closing = false;       // FD_CLOSE arrived: read what is left until recv() returns 0
-    bool peer_finished = false;      // the client closed its side (recv returned 0)
-    bool draining = false;           // we said goodbye (shutdown SD_SEND); discarding what still arrives
-    std::size_t drained_bytes = 0;
-
-    std::mutex lock;               // guards what follows
-    std::string send_queue;        // bytes accepted from the session or a broadcast, not yet taken by send()
-    bool close_when_sent = false;  // the session asked to close once its replies are out
-    CloseReason must_close = CloseReason::none;  // a send failed: the owner closes it after letting go of the lock
-    CloseReason reason = CloseReason::none;
-
-    Connection(std::uint32_t connection_id, protocol::SessionHost& host, std::size_t max_line)
-        : id(connection_id), session(connection_id, host, max_line) {}
 };
 
 struct EventSelectServer;
+DWORD WINAPI group_main(LPVOID parameter);
 
-// A group: one thread and the connections it waits for. `events` and `members` are parallel: the event at
-// index kFirstSocketIndex + k belongs to members[k].
-struct Group {
+// A group: one thread and the connections it waits for (the arrivals, the arrival event: win::EventGroup).
+// `events` and `members` are parallel: the event at index kFirstSocketIndex + k belongs to members[k].
+struct Group : win::EventGroup<Connection> {
     EventSelectServer& server;
-    HANDLE thread = nullptr;
-    WSAEVENT mailbox = WSA_INVALID_EVENT;
-    std::atomic<std::size_t> assigned{0};  // members and arrivals: the acceptor fills a group up to kSocketsPerGroup
-    std::atomic<bool> failed{false};       // its wait failed: it takes no more connections
-
-    std::mutex arrivals_lock;
-    std::vector<Connection*> arrivals;  // handed over by the acceptor, not yet adopted (guarded by arrivals_lock)
-
-    // The group thread's own:
     std::vector<WSAEVENT> events;
     std::vector<Connection*> members;
-    char receive_buffer[kReceiveBufferSize];
-
+    char receive_buffer[win::kReceiveBufferSize];
     explicit Group(EventSelectServer& s) : server(s) {}
 };
 
@@ -118,8 +94,8 @@ struct EventSelectServer : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
-    std::vector<std::unique_ptr<Group>> groups;  // the acceptor's: only it adds groups
-    win::ConnectionTable<Connection> table;      // what /all walks
+    win::ConnectionTable<Connection> table;  // what /all walks
+    win::EventGroups<Group, EventSelectServer> groups{*this, kSocketsPerGroup, group_main};
 
     EventSelectServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
@@ -127,119 +103,69 @@ struct EventSelectServer : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("event-select"); }
 };
 
-DWORD WINAPI group_main(LPVOID parameter);
-void send_queued_locked(EventSelectServer& server, Connection& connection);
-void close_connection(Group& group, Connection& connection, CloseReason reason);
+void queue_send(EventSelectServer& server, Connection& connection, std::string_view bytes);
+void close_connection(Connection& connection, CloseReason reason);
+void free_connection(EventSelectServer& server, Connection* connection, CloseReason reason);
 
 // SECTION: listen
 //
-// The main thread blocks in accept(). Each new socket gets its own event and goes to the first group with room
-// (a new group, with its thread, if none has): into the group's arrivals, and the group's mailbox is signalled.
-Group* group_with_room(EventSelectServer& server) {
-    for (auto& group : server.groups)
-        if (!group->failed && group->assigned < kSocketsPerGroup) return group.get();
-    auto group = std::make_unique<Group>(server);
-    group->mailbox = WSACreateEvent();
-    if (group->mailbox == WSA_INVALID_EVENT) {
-        win::report_error("WSACreateEvent", WSAGetLastError());
-        return nullptr;
-    }
-    group->thread = CreateThread(nullptr, 0, group_main, group.get(), 0, nullptr);  // LESSON: event-select-new-group
-    if (group->thread == nullptr) {
-        win::report_error("CreateThread", GetLastError());
-        WSACloseEvent(group->mailbox);
-        return nullptr;
-    }
-    win::accounting().threads.fetch_add(1);
-    server.groups.push_back(std::move(group));
-    return server.groups.back().get();
-}
-
-// The thread pool runs this when the stop event is signalled: a connection to our own listener wakes the
-// acceptor's blocking accept(), and the acceptor, seeing the stop, returns (as in the blocking model, 00).
-VOID CALLBACK on_stop_requested(PVOID context, BOOLEAN /*timed_out*/) {
-    auto* server = static_cast<EventSelectServer*>(context);
-    win::wake_blocked_accept(server->listener);  // accept() returns; the acceptor sees the stop
-}
-
+// The acceptor blocks in accept() (win::accept_each_client) and hands each new connection to the first group with
+// room (server.groups: a new group, with its thread, when every one is full), whose thread takes it in when its
+// arrival event is signalled (take_arrivals).
+// Before the hand-over, the socket gets its own event, registered with WSAEventSelect.
 void accept_clients(EventSelectServer& server) {
-    for (;;) {
-        sockaddr_in peer{};
-        int peer_length = sizeof peer;
-        TRACE(wait_begin, 0, WaitOn::accept, 0, 0);
-        SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
-        int error = client == INVALID_SOCKET ? WSAGetLastError() : 0;
-        if (server.control.stop_requested()) {  // woken by on_stop_requested (or a client that came just too late)
-            TRACE(wait_end, 0, Wake::stop, 0, error);
-            if (client != INVALID_SOCKET) closesocket(client);
-            return;
-        }
-        if (client == INVALID_SOCKET) {
-            TRACE(wait_end, 0, Wake::error, 0, error);
-            win::after_failed_accept(error);  // a client that left before accept(): next at once; else report, pause
-            continue;
-        }
-        TRACE(wait_end, 0, Wake::ready, 0, 0);
-        trace::gate_point(0);
-        win::track_socket(client);
-        // Replies are small lines, and a client often gets two in a row (someone's broadcast, then its own reply).
-        // Nagle's algorithm would hold the second until the first is acknowledged, and the client delays that ACK by
-        // up to 40 ms: every such reply would stall. TCP_NODELAY sends each one at once.
-        BOOL no_delay = TRUE;
-        if (setsockopt(client, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay), sizeof no_delay) ==
-            SOCKET_ERROR)
-            win::report_error("setsockopt(TCP_NODELAY)", WSAGetLastError());  // slower replies, still correct: carry on
-        auto* connection = new Connection(win::next_connection_id(), server, server.options.max_line);
-        win::accounting().connections.fetch_add(1);
-        connection->socket = client;
-        connection->peer_port = ntohs(peer.sin_port);
-        connection->event = WSACreateEvent();
-        Group* group = connection->event == WSA_INVALID_EVENT ? nullptr : group_with_room(server);
-        // LESSON: event-select-register
-        if (group == nullptr ||
-            WSAEventSelect(client, connection->event, FD_READ | FD_WRITE | FD_CLOSE) == SOCKET_ERROR) {
-            if (group) win::report_error("WSAEventSelect", WSAGetLastError(), connection->id);
-            if (connection->event != WSA_INVALID_EVENT) WSACloseEvent(connection->event);
-            win::close_socket(client);
-            delete connection;
-            win::accounting().connections.fetch_sub(1);
-            continue;
-        }
+    win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
+        auto* connection = new Connection(server, server.options.max_line, client, peer_port);
+        connection->event = WSACreateEvent();  // before a broadcast can find it in the table
         server.table.add(connection->id, connection);
-        server.counters.connection_opened();
-        TRACE(connection_open, connection->id, 0, connection->peer_port, 0);
-        ++group->assigned;
-        {
-            std::lock_guard lock(group->arrivals_lock);
-            group->arrivals.push_back(connection);
+        win::record_opened(server, *connection);
+        // LESSON: event-select-register
+        if (connection->event == WSA_INVALID_EVENT ||
+            WSAEventSelect(client, connection->event, FD_READ | FD_WRITE | FD_CLOSE) == SOCKET_ERROR) {
+            win::report_error("WSAEventSelect", WSAGetLastError(), connection->id);
+            free_connection(server, connection, CloseReason::error);
+        } else if (!server.groups.hand_over(connection)) {
+            free_connection(server, connection, CloseReason::server_stopping);  // stopping, or no group could start
         }
-        WSASetEvent(group->mailbox);  // LESSON: event-select-hand-over
+    });
+}
+
+// The arrival event is auto-reset: the wait that returned it has reset it, and an arrival after this call
+// signals it again.
+void take_arrivals(Group& group) {
+    for (Connection* connection : group.take_arrivals()) {
+        group.members.push_back(connection);
+        group.events.push_back(connection->event);
+        // Bytes may have arrived before WSAEventSelect() was called on this socket. Windows then records FD_READ at
+        // the call (WSAEventSelect: "If a network event has already happened when the application calls
+        // WSAEventSelect ... a network event is recorded"); signalling the event by hand as well costs one visit
+        // and does not depend on it.
+        WSASetEvent(connection->event);
     }
 }
 
 // SECTION: wait
 //
 // A group's thread: wait for any of its events, then serve every signalled socket from the reported index to
-// the end — not just the reported one (see the abstract) — then take in new arrivals and forget closed members.
-void serve_connection(Group& group, Connection& connection);
-void adopt_arrivals(Group& group);
-void forget_closed_members(Group& group);
-void close_group(Group& group);
+// the end — not just the reported one (see the abstract) — then free the members that closed.
+// A failed wait stops the server (win::wait_failed); either way, the group then closes what it has and ends.
+void dispatch(Group& group, Connection& connection);
+void free_closed_members(Group& group);
+void shut_down(Group& group);
 
 DWORD WINAPI group_main(LPVOID parameter) {
     Group& group = *static_cast<Group*>(parameter);
     trace::name_thread("event group");
-    group.events = {group.server.control.stop_event(), group.mailbox};
+    group.events = {group.server.control.stop_event(), group.arrival_event};
     for (;;) {
-        TRACE(wait_begin, 0, WaitOn::events, group.events.size(), 0);
+        TRACE(wait_begin, 0, trace::WaitOn::events, group.events.size(), 0);
         // LESSON: event-select-wait
         DWORD result = WSAWaitForMultipleEvents(static_cast<DWORD>(group.events.size()), group.events.data(), FALSE,
                                                 WSA_INFINITE, FALSE);
         if (result == WSA_WAIT_FAILED) {
             int error = WSAGetLastError();
             TRACE(wait_end, 0, Wake::error, 0, error);
-            win::report_error("WSAWaitForMultipleEvents", error);
-            group.failed = true;
+            win::wait_failed("WSAWaitForMultipleEvents", error, group.server.control);
             break;
         }
         DWORD signalled = result - WSA_WAIT_EVENT_0;  // the lowest signalled index
@@ -249,9 +175,9 @@ DWORD WINAPI group_main(LPVOID parameter) {
         }
         std::uint32_t woken_for = signalled >= kFirstSocketIndex ? group.members[signalled - kFirstSocketIndex]->id : 0;
         TRACE(wait_end, woken_for, Wake::event, signalled, 0);
-        if (signalled == kMailboxIndex) {
+        if (signalled == kArrivalIndex) {
             trace::gate_point(0);
-            adopt_arrivals(group);
+            take_arrivals(group);
         }
         // The fix for lowest-index starvation: every socket event from the reported index on is checked (a wait
         // on one event with a zero timeout) and served, so each signalled socket gets its turn in this round.
@@ -262,30 +188,13 @@ DWORD WINAPI group_main(LPVOID parameter) {
                 continue;
             Connection& connection = *group.members[index - kFirstSocketIndex];
             trace::gate_point(connection.id);
-            serve_connection(group, connection);
+            dispatch(group, connection);
         }
-        forget_closed_members(group);
+        free_closed_members(group);
     }
-    close_group(group);
+    shut_down(group);
     trace::thread_exiting();
     return 0;
-}
-
-void adopt_arrivals(Group& group) {
-    std::lock_guard lock(group.arrivals_lock);
-    // WSACreateEvent makes manual-reset events: left signalled, every wait would return at once (a busy loop).
-    // Reset before taking the list: an arrival after this point signals it again.
-    WSAResetEvent(group.mailbox);
-    for (Connection* connection : group.arrivals) {
-        group.members.push_back(connection);
-        group.events.push_back(connection->event);
-        // Bytes may have arrived before WSAEventSelect() was called on this socket. Windows then records FD_READ at
-        // the call (WSAEventSelect: "If a network event has already happened when the application calls
-        // WSAEventSelect ... a network event is recorded"); signalling the event by hand as well costs one visit
-        // and does not depend on it.
-        WSASetEvent(connection->event);
-    }
-    group.arrivals.clear();
 }
 
 // SECTION: dispatch
@@ -300,31 +209,31 @@ void adopt_arrivals(Group& group) {
 //   Visits without FD_READ happen (a broadcast signalled the event, back-pressure ended), and bytes recorded
 //   just before the reset are found this way.
 void read_once(Group& group, Connection& connection);
-void after_io(Group& group, Connection& connection);
+void on_received(Group& group, Connection& connection, int received);
+void drain(Connection& connection);
 
-void serve_connection(Group& group, Connection& connection) {
+void dispatch(Group& group, Connection& connection) {
     WSAResetEvent(connection.event);  // LESSON: event-select-reset-first
     WSANETWORKEVENTS happened{};
     // LESSON: event-select-enum
     if (WSAEnumNetworkEvents(connection.socket, nullptr, &happened) == SOCKET_ERROR) {
-        int error = WSAGetLastError();
-        TRACE_ERROR("WSAEnumNetworkEvents", error, connection.id);
-        close_connection(group, connection, CloseReason::error);
+        TRACE_ERROR("WSAEnumNetworkEvents", WSAGetLastError(), connection.id);
+        std::lock_guard lock(connection.lock);
+        close_connection(connection, CloseReason::error);
         return;
     }
     // The error codes of FD_READ and FD_CLOSE (a reset...) are reported again by recv(), which we call anyway.
     if (happened.lNetworkEvents & FD_WRITE) connection.waiting_for_write = false;
     if (happened.lNetworkEvents & FD_CLOSE) connection.peer_closing = true;
     read_once(group, connection);
-    {
-        std::lock_guard lock(connection.lock);
-        send_queued_locked(group.server, connection);  // replies, and whatever broadcasts queued since the last visit
-    }
-    after_io(group, connection);
+    std::lock_guard lock(connection.lock);
+    queue_send(group.server, connection, {});  // whatever broadcasts queued since the last visit
+    drain(connection);
 }
 
-// One recv() per visit: if bytes remain, FD_READ is recorded again and the event signalled, and the next round
-// comes back here after everyone else's turn. After FD_CLOSE there is no next FD_READ: read to the end then.
+// One recv() per visit: if bytes remain, FD_READ is recorded again and signals the event, behind everyone else,
+// so a client that never stops sending gets its turn like the others. After FD_CLOSE there is no next FD_READ,
+// so then it reads until the end of the stream.
 void read_once(Group& group, Connection& connection) {
     do {
         {
@@ -343,79 +252,42 @@ void read_once(Group& group, Connection& connection) {
                 connection.peer_closing = false;  // after a real FD_CLOSE recv() ends with 0 or an error, not this
                 return;
             }
-            close_connection(
-                group, connection,
-                error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
+            std::lock_guard lock(connection.lock);
+            close_connection(connection, win::close_reason_for(error));
             return;
         }
         TRACE(io_completed, connection.id, IoOp::receive, received, 0);
-        std::string replies;
-        protocol::Session::Verdict verdict = protocol::Session::Verdict::keep_open;
-        bool closing;
-        {
-            std::lock_guard lock(connection.lock);
-            closing = connection.close_when_sent;
-        }
-        // The session runs without the lock: a /all inside it takes the table's lock, then other connections'.
-        if (received == 0) {
-            connection.peer_finished = true;
-            if (!closing) connection.session.on_peer_closed(replies);  // LESSON: event-select-peer-closed
-        } else if (closing) {
-            // Closing: what still arrives is read and discarded (a close with unread bytes would reset the
-            // connection and could destroy the last reply before the client reads it).
-            connection.drained_bytes += static_cast<std::size_t>(received);
-            if (connection.drained_bytes > kMaxDrainBytes) {
-                close_connection(group, connection, CloseReason::none);
-                return;
-            }
-        } else {
-            group.server.counters.bytes_in.fetch_add(static_cast<std::uint64_t>(received), std::memory_order_relaxed);
-            verdict = connection.session.on_receive(group.receive_buffer, static_cast<std::size_t>(received), replies);
-        }
-        std::lock_guard lock(connection.lock);
-        if (received == 0 && !connection.close_when_sent) {
-            connection.close_when_sent = true;
-            connection.reason = CloseReason::peer_closed;
-        }
-        if (verdict == protocol::Session::Verdict::close_after_replies && !connection.close_when_sent) {
-            connection.close_when_sent = true;
-            connection.reason = connection.session.close_reason();
-        }
-        connection.send_queue += replies;
-        send_queued_locked(group.server, connection);
-    } while (connection.peer_closing && !connection.peer_finished && connection.must_close == CloseReason::none);
+        on_received(group, connection, received);
+    } while (connection.peer_closing && !connection.peer_finished && connection.socket != INVALID_SOCKET);
 }
 
-// When the session asked to close and every reply is out: close now if the client has closed too; otherwise
-// say goodbye (shutdown SD_SEND, a FIN after the last reply) and read until the client closes.
-void after_io(Group& group, Connection& connection) {
-    if (connection.socket == INVALID_SOCKET) return;
-    CloseReason close_now = CloseReason::none;
-    {
-        std::lock_guard lock(connection.lock);
-        if (connection.must_close != CloseReason::none) {
-            close_now = connection.must_close;
-        } else if (connection.close_when_sent && connection.send_queue.empty()) {
-            if (connection.peer_finished) {
-                close_now = connection.reason;
-            } else if (!connection.draining) {
-                shutdown(connection.socket, SD_SEND);
-                connection.draining = true;
-            }
-        }
-    }
-    // Closing takes the table's lock, which must never be taken while holding a connection's (lock order).
-    if (close_now != CloseReason::none) close_connection(group, connection, close_now);
+void on_received(Group& group, Connection& connection, int received) {
+    std::string replies;
+    // The session runs without the connection's lock, because of the lock order (models/README.md): a /all in it
+    // takes the table's lock and then every other connection's, so a group holding this lock while another holds
+    // the table's and waits for this one would deadlock. It is safe: only this group's thread runs the session,
+    // and only it changes the closing state it reads. (A /work here stalls the group, but no other group.)
+    auto verdict =
+        win::run_session(connection, group.server, connection.closing(), group.receive_buffer, received, replies);
+    std::lock_guard lock(connection.lock);
+    if (win::note_received(connection, received, verdict)) close_connection(connection, connection.reason);
+    queue_send(group.server, connection, replies);
+}
+
+// Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
+// Locked.
+void drain(Connection& connection) {
+    if (win::say_goodbye(connection)) close_connection(connection, connection.reason);
 }
 
 // SECTION: send
 //
-// Bytes go out as soon as they are queued, unless a send() already failed with WSAEWOULDBLOCK: then only the
-// FD_WRITE that this very failure re-armed says there is room again. A partial send keeps the rest at the
-// front of the queue. Called with the connection's lock held, always on the owner thread.
-void send_queued_locked(EventSelectServer& server, Connection& connection) {
-    while (connection.socket != INVALID_SOCKET && connection.must_close == CloseReason::none &&
-           !connection.waiting_for_write && !connection.send_queue.empty()) {
+// Locked, and on the owner thread only. Bytes go out as soon as they are queued, unless a send() already failed
+// with WSAEWOULDBLOCK: then only the FD_WRITE that this very failure re-armed says there is room again. A partial
+// send keeps the rest at the front of the queue.
+void queue_send(EventSelectServer& server, Connection& connection, std::string_view bytes) {
+    connection.send_queue.append(bytes);
+    while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
         // LESSON: event-select-send
         int sent =
             send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
@@ -426,15 +298,15 @@ void send_queued_locked(EventSelectServer& server, Connection& connection) {
                 connection.waiting_for_write = true;  // LESSON: event-select-rearm-write
                 return;
             }
-            connection.must_close =
-                error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error;
+            close_connection(connection, win::close_reason_for(error));
             return;
         }
         TRACE(io_completed, connection.id, IoOp::send, sent, 0);
         server.counters.bytes_out.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
         connection.send_queue.erase(0, static_cast<std::size_t>(sent));  // LESSON: event-select-partial-send
     }
-    if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes) {
+    if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes &&
+        connection.socket != INVALID_SOCKET) {
         // The read we skipped will not be announced again: signal our own event to come back and read.
         connection.reading_paused = false;
         WSASetEvent(connection.event);  // LESSON: event-select-resume-read
@@ -446,8 +318,7 @@ void send_queued_locked(EventSelectServer& server, Connection& connection) {
 std::size_t EventSelectServer::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         std::lock_guard lock(other->lock);
-        if (other->socket == INVALID_SOCKET || other->close_when_sent || other->must_close != CloseReason::none)
-            return false;
+        if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
         other->send_queue.append(message);
         WSASetEvent(other->event);  // LESSON: event-select-broadcast-wake
         return true;
@@ -456,87 +327,61 @@ std::size_t EventSelectServer::broadcast(std::uint32_t from, std::string_view me
 
 // SECTION: teardown
 //
-// Only the owner thread closes a connection: it leaves the table first (so no broadcast can reach it), then its
-// socket and event are closed; it is freed when the round is over. At shutdown every group closes its own
-// connections and exits; the main thread waits for each group thread in turn (one wait per thread, so the
-// 64-handle limit of WaitForMultipleObjects does not return here).
-void close_connection(Group& group, Connection& connection, CloseReason reason) {
+// Only the owner thread closes a connection, under its lock, so that a broadcast sees it closed; it is freed at
+// the end of the round, after it has left the table (so no broadcast can reach it).
+// At the stop (or when its wait failed) a group closes its members and every connection still arriving, and
+// ends; run waits for each group's thread in turn (win::EventGroups::join).
+// Locked.
+void close_connection(Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
-    group.server.table.remove(connection.id);  // waits for a broadcast that is writing to it right now
-    std::lock_guard lock(connection.lock);
-    if (reason != CloseReason::none && (connection.reason == CloseReason::none || reason == CloseReason::reset))
-        connection.reason = reason;
-    win::close_socket(connection.socket);  // LESSON: event-select-close
+    win::note_close_reason(connection, reason);
     connection.send_queue.clear();
-    TRACE(connection_close, connection.id, connection.reason, 0, 0);
-    group.server.counters.connection_closed();
+    win::close_socket(connection.socket);  // LESSON: event-select-close
 }
 
-void free_connection(Group& group, Connection* connection) {
-    WSACloseEvent(connection->event);
+// Closes what is still open of a connection (it may never have reached a group) and frees it. Once it has left
+// the table, no other thread can reach it: no lock is needed.
+void free_connection(EventSelectServer& server, Connection* connection, CloseReason reason) {
+    server.table.remove(connection->id);  // waits for a broadcast that is writing to it right now
+    close_connection(*connection, reason);
+    if (connection->event != WSA_INVALID_EVENT) WSACloseEvent(connection->event);
+    win::record_closed(server, *connection);
     delete connection;
-    win::accounting().connections.fetch_sub(1);
-    --group.assigned;
 }
 
-// Closed members leave both parallel arrays together: the last member moves into the gap.
-void forget_closed_members(Group& group) {
+// After every round, the members that closed are freed: the last member moves into the gap, in both parallel
+// arrays together.
+void free_closed_members(Group& group) {
     for (std::size_t k = 0; k < group.members.size();) {
-        if (group.members[k]->socket != INVALID_SOCKET) {
+        Connection* connection = group.members[k];
+        if (connection->socket != INVALID_SOCKET) {
             ++k;
             continue;
         }
-        free_connection(group, group.members[k]);
         group.members[k] = group.members.back();
         group.members.pop_back();
         group.events[kFirstSocketIndex + k] = group.events.back();
         group.events.pop_back();
+        free_connection(group.server, connection, connection->reason);
+        group.member_left();
     }
 }
 
-void close_group(Group& group) {
-    adopt_arrivals(group);
-    for (Connection* connection : group.members) close_connection(group, *connection, CloseReason::server_stopping);
-    forget_closed_members(group);
-}
-
-void shut_down(EventSelectServer& server) {
-    // The stop event is signalled: every group thread has left its wait, or will at its next one.
-    for (auto& group : server.groups) {
-        WaitForSingleObject(group->thread, INFINITE);
-        // A client accepted just as the stop came may have arrived after its group closed: the thread is gone,
-        // so this thread closes what is left.
-        close_group(*group);
-        CloseHandle(group->thread);
-        WSACloseEvent(group->mailbox);
-        win::accounting().threads.fetch_sub(1);
+void shut_down(Group& group) {
+    for (;;) {
+        take_arrivals(group);
+        for (Connection* connection : group.members) {
+            std::lock_guard lock(connection->lock);
+            close_connection(*connection, CloseReason::server_stopping);
+        }
+        free_closed_members(group);
+        if (group.close_if_no_arrivals()) return;
     }
-    server.groups.clear();
 }
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    EventSelectServer server(options, control);
-    std::uint16_t port = 0;
-    server.listener = win::create_listener(options, port);
-    if (server.listener == INVALID_SOCKET) {
-        control.report_failed();
-        return 1;
-    }
-    trace::name_thread("acceptor");
-    win::announce_server("event-select", 0);
-    HANDLE stop_wait = nullptr;
-    RegisterWaitForSingleObject(&stop_wait, control.stop_event(), on_stop_requested, &server, INFINITE,
-                                WT_EXECUTEONLYONCE);
-    control.report_ready(port);
-
-    accept_clients(server);
-
-    UnregisterWaitEx(stop_wait, INVALID_HANDLE_VALUE);  // waits for the callback if it is running
-    closesocket(server.listener);  // the acceptor has returned and the callback has finished: nobody uses it
-    shut_down(server);
-    trace::thread_exiting();
-    return 0;
+    return win::run_with_groups<EventSelectServer>("event-select", options, control, accept_clients);
 }
 
 }  // namespace
