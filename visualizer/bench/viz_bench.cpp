@@ -123,6 +123,78 @@ void simulate_an_hour(const socklab::trace::Trace& trace) {
                     : "NO");
 }
 
+// The stream a live server would send for `trace`, as bytes.
+std::string stream_of(const socklab::trace::Trace& trace) {
+    TraceModel source;
+    for (const auto& [key, value] : trace.info) source.take_info(key, value);
+    for (const auto& [id, site] : trace.sites) source.take_site(site);
+    for (const auto& [index, thread] : trace.threads) source.take_thread(thread);
+    source.take(trace.events.data(), trace.events.size());
+    source.finish();
+    TraceWriter writer;
+    write_snapshot(writer, source);
+    return writer.take_bytes();
+}
+
+// Intake: decode the stream in 64 KiB pieces (as a socket delivers it) into a fresh model; the best of three.
+// `model` is left holding the whole trace.
+void measure_intake(const std::string& stream, TraceModel& model) {
+    double best_intake = 0;
+    for (int round = 0; round < 3; ++round) {
+        model = TraceModel();
+        socklab::trace::StreamDecoder decoder(model.decoder_handler());
+        const auto start = Clock::now();
+        for (std::size_t at = 0; at < stream.size(); at += 65536) {
+            decoder.feed(stream.data() + at, std::min<std::size_t>(65536, stream.size() - at));
+            model.settle();  // once per piece: more often than a 60 Hz frame would
+        }
+        model.finish();
+        best_intake = std::max(best_intake, double(model.event_count()) / seconds_since(start));
+    }
+    std::printf("events in history          %zu\n", model.event_count());
+    std::printf("intake (decode + model)    %.1f million events/s   (target >= 2)\n", best_intake / 1e6);
+}
+
+// Intake through a live TCP stream: a thread sends the bytes over loopback as fast as it can; a Session attached
+// to it pumps and decodes, as socklab-viz does each frame. Nothing may be lost.
+void measure_loopback_intake(const std::string& stream, std::size_t events_sent) {
+    socklab::net::Startup sockets;
+    std::string error;
+    socklab::net::Socket listener = socklab::net::listen_tcp("127.0.0.1", 0, error, 1);
+    if (!listener.valid()) std::fprintf(stderr, "viz-bench: %s\n", error.c_str());
+    std::thread sender([&] {
+        socklab::net::Socket viewer = socklab::net::accept_client(listener);
+        socklab::net::send_all(viewer, stream.data(), stream.size());
+    });  // the viewer's socket closes as the thread ends: the end of the stream
+    auto session = Session::attach("127.0.0.1", socklab::net::local_port(listener), 0);
+    const auto start = Clock::now();
+    while (session->connection().status() != LiveConnection::Status::closed && seconds_since(start) < 30)
+        session->update(0.001);
+    session->update(0.2);  // the stream went quiet: everything queued is placed
+    const double seconds = seconds_since(start);
+    sender.join();
+    std::printf("intake over loopback TCP   %.1f million events/s, %zu of %zu events arrived\n",
+                double(session->model().event_count()) / seconds / 1e6, session->model().event_count(), events_sent);
+}
+
+// A frame's model queries: the whole trace on screen, then a zoomed window following the end, then the middle.
+// Returns a checksum of what the frames found, so none is optimised away.
+std::size_t measure_frames(const TraceModel& model) {
+    const std::uint64_t first = model.first_ns(), last = model.last_ns();
+    std::size_t sink = 0;
+    auto time_frames = [&](std::uint64_t begin, std::uint64_t end) {
+        const int frames = 50;
+        const auto start = Clock::now();
+        for (int i = 0; i < frames; ++i) sink += one_frame(model, begin, end, 1600);
+        return seconds_since(start) * 1000 / frames;
+    };
+    std::printf("frame, whole trace visible %.3f ms CPU   (target <= 8)\n", time_frames(first, last));
+    std::printf("frame, last 10 ms visible  %.3f ms CPU\n", time_frames(last - 10'000'000, last));
+    std::printf("frame, middle 1 s visible  %.3f ms CPU\n",
+                time_frames(first + (last - first) / 2, first + (last - first) / 2 + 1'000'000'000));
+    return sink;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,72 +212,13 @@ int main(int argc, char** argv) {
     options.lines = 80'000;
     options.gate_every = 50;
     const auto trace = make_synthetic_trace(options);
-
-    // The stream a live server would send, as bytes.
-    TraceModel source;
-    for (const auto& [key, value] : trace.info) source.take_info(key, value);
-    for (const auto& [id, site] : trace.sites) source.take_site(site);
-    for (const auto& [index, thread] : trace.threads) source.take_thread(thread);
-    source.take(trace.events.data(), trace.events.size());
-    source.finish();
-    TraceWriter writer;
-    write_snapshot(writer, source);
-    const std::string stream = writer.take_bytes();
+    const std::string stream = stream_of(trace);
     if (!write_to.empty()) std::ofstream(write_to, std::ios::binary) << stream;
 
-    // ---- intake: decode the stream in 64 KiB pieces (as a socket delivers it) into a fresh model ----
-    double best_intake = 0;
     TraceModel model;
-    for (int round = 0; round < 3; ++round) {
-        model = TraceModel();
-        socklab::trace::StreamDecoder decoder(model.decoder_handler());
-        const auto start = Clock::now();
-        for (std::size_t at = 0; at < stream.size(); at += 65536) {
-            decoder.feed(stream.data() + at, std::min<std::size_t>(65536, stream.size() - at));
-            model.settle();  // once per piece: more often than a 60 Hz frame would
-        }
-        model.finish();
-        best_intake = std::max(best_intake, double(model.event_count()) / seconds_since(start));
-    }
-    std::printf("events in history          %zu\n", model.event_count());
-    std::printf("intake (decode + model)    %.1f million events/s   (target >= 2)\n", best_intake / 1e6);
-
-    // ---- intake through a live TCP stream: a thread sends the bytes over loopback as fast as it can; a
-    // Session attached to it pumps and decodes, as socklab-viz does each frame. Nothing may be lost.
-    {
-        socklab::net::Startup sockets;
-        std::string error;
-        socklab::net::Socket listener = socklab::net::listen_tcp("127.0.0.1", 0, error, 1);
-        if (!listener.valid()) std::fprintf(stderr, "viz-bench: %s\n", error.c_str());
-        std::thread sender([&] {
-            socklab::net::Socket viewer = socklab::net::accept_client(listener);
-            socklab::net::send_all(viewer, stream.data(), stream.size());
-        });  // the viewer's socket closes as the thread ends: the end of the stream
-        auto session = Session::attach("127.0.0.1", socklab::net::local_port(listener), 0);
-        const auto start = Clock::now();
-        while (session->connection().status() != LiveConnection::Status::closed && seconds_since(start) < 30)
-            session->update(0.001);
-        session->update(0.2);  // the stream went quiet: everything queued is placed
-        const double seconds = seconds_since(start);
-        sender.join();
-        std::printf("intake over loopback TCP   %.1f million events/s, %zu of %zu events arrived\n",
-                    double(session->model().event_count()) / seconds / 1e6, session->model().event_count(),
-                    model.event_count());
-    }
-
-    // ---- frame: the whole trace on screen, then a zoomed window following the end ----
-    const std::uint64_t first = model.first_ns(), last = model.last_ns();
-    std::size_t sink = 0;
-    auto time_frames = [&](std::uint64_t begin, std::uint64_t end) {
-        const int frames = 50;
-        const auto start = Clock::now();
-        for (int i = 0; i < frames; ++i) sink += one_frame(model, begin, end, 1600);
-        return seconds_since(start) * 1000 / frames;
-    };
-    std::printf("frame, whole trace visible %.3f ms CPU   (target <= 8)\n", time_frames(first, last));
-    std::printf("frame, last 10 ms visible  %.3f ms CPU\n", time_frames(last - 10'000'000, last));
-    std::printf("frame, middle 1 s visible  %.3f ms CPU\n",
-                time_frames(first + (last - first) / 2, first + (last - first) / 2 + 1'000'000'000));
+    measure_intake(stream, model);
+    measure_loopback_intake(stream, model.event_count());
+    const std::size_t sink = measure_frames(model);
 
     // ---- storage ----
     std::printf("bytes stored per event     %.1f   (target <= 40; history 32 + indexes)\n",
