@@ -20,7 +20,7 @@ bool start_group_thread(HANDLE& thread, HANDLE& arrival_event, LPTHREAD_START_RO
 }
 
 void join_group_thread(HANDLE thread, HANDLE arrival_event) {
-    WaitForSingleObject(thread, INFINITE);
+    WaitForSingleObject(thread, INFINITE);  // LESSON: overlapped-event-join-groups
     CloseHandle(thread);
     CloseHandle(arrival_event);
     accounting().threads.fetch_sub(1);
