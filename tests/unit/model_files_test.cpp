@@ -1,9 +1,11 @@
-// The model files as students read them (docs/design.md §5, §9): every one has the same sections in the same order,
-// so that a diff of two neighbours shows only what differs between the models, and each opens with its abstract.
+// The model files as students read them (docs/design.md §5, §9; models/README.md): every one has the same sections in
+// the same order, each holding what its name says, so that a diff of two neighbours shows only what differs between
+// the models; each opens with its abstract.
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
 #include <map>
+#include <utility>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -23,6 +25,51 @@ std::vector<std::filesystem::path> model_files() {
     }
     std::sort(files.begin(), files.end());
     return files;
+}
+
+// The functions (and types) a model file defines, each with the section it sits under. A definition starts at
+// column 0 with a type and `name(`, and its signature (on one line or several) ends in '{' where a declaration's
+// ends in ';'; `Server::broadcast` counts as `broadcast`. Types: `struct Name` and `using Name =`.
+std::vector<std::pair<std::string, std::string>> definitions_by_section(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::vector<std::pair<std::string, std::string>> found;  // (name, section)
+    const std::regex marker("^// SECTION: ([a-z]+)\\s*$");
+    const std::regex type("^(?:struct|class) ([A-Za-z_][A-Za-z0-9_]*)\\b[^;]*$|^using ([A-Za-z_][A-Za-z0-9_]*) =");
+    const std::regex function("^[A-Za-z][^(;]*?\\b([A-Za-z_][A-Za-z0-9_]*)\\(");
+    const std::regex not_a_function("^(?://|#|namespace|using|constexpr|static_assert|template)");
+    std::string section, line, pending;  // pending: a function's name while its signature runs over lines
+    std::smatch match;
+    while (std::getline(in, line)) {
+        if (auto comment = line.find("  // "); comment != std::string::npos) line.erase(comment);  // `{  // locked`
+        if (!pending.empty()) {  // a signature over several lines: a definition if it ends in '{'
+            if (!line.empty() && line.back() == '{') found.emplace_back(pending, section);
+            if (!line.empty() && (line.back() == '{' || line.back() == ';')) pending.clear();
+        } else if (std::regex_match(line, match, marker)) {
+            section = match[1];
+        } else if (std::regex_search(line, match, type)) {
+            found.emplace_back(match[1].matched ? match[1] : match[2], section);
+        } else if (!std::regex_search(line, not_a_function) && std::regex_search(line, match, function)) {
+            if (line.back() == '{' || line.back() == '}') found.emplace_back(match[1], section);
+            else if (line.back() != ';') pending = match[1];
+        }
+    }
+    return found;
+}
+
+// Where the glossary's names live (models/README.md, "Sections" and "Names").
+std::string section_of(const std::string& name) {
+    static const std::regex thread_main(".*_main");
+    static const std::regex server_type(".*Server");
+    static const std::map<std::string, std::string> by_name = {
+        {"Connection", "state"},          {"IoRequest", "state"},         {"accept_clients", "listen"},
+        {"dispatch", "dispatch"},         {"on_received", "dispatch"},    {"on_sent", "dispatch"},
+        {"drain", "dispatch"},            {"start_receive", "send"},      {"queue_send", "send"},
+        {"broadcast", "send"},            {"close_connection", "teardown"}, {"finish_io", "teardown"},
+        {"shut_down", "teardown"},        {"run", "run"}};
+    if (auto it = by_name.find(name); it != by_name.end()) return it->second;
+    if (std::regex_match(name, thread_main)) return "wait";
+    if (std::regex_match(name, server_type)) return "state";
+    return "";
 }
 
 }  // namespace
@@ -73,4 +120,55 @@ TEST_CASE("every model file is registered, and its anchors carry its model id") 
         while (std::getline(in, line))
             if (std::regex_search(line, match, anchor)) CHECK(std::string(match[1]).rfind(id_of_file[name] + "-", 0) == 0);
     }
+}
+
+TEST_CASE("each section of a model file holds what its name says") {
+    for (const auto& file : model_files()) {
+        INFO(file.filename().string());
+        std::map<std::string, std::vector<std::string>> held;  // section -> the glossary's names defined under it
+        for (const auto& [name, section] : definitions_by_section(file)) {
+            const std::string expected = section_of(name);
+            if (expected.empty()) continue;  // a model's own helper: any section that fits
+            INFO(name);
+            CHECK(section == expected);
+            held[section].push_back(name);
+        }
+        // What every model has: its Connection, broadcast, shut_down, run() — and an anchored wait.
+        CHECK(std::count(held["state"].begin(), held["state"].end(), "Connection") == 1);
+        CHECK(held["send"].size() >= 1);  // at least broadcast
+        CHECK(std::count(held["teardown"].begin(), held["teardown"].end(), "shut_down") == 1);
+        // The wait is the heart of the lesson: a lesson quotes it, so an anchor marks it.
+        std::ifstream in(file);
+        std::string line, section;
+        int wait_anchors = 0;
+        while (std::getline(in, line)) {
+            if (line.rfind("// SECTION: ", 0) == 0) section = line.substr(12);
+            else if (section == "wait" && line.find("// LESSON: ") != std::string::npos) ++wait_anchors;
+        }
+        CHECK(wait_anchors >= 1);
+        CHECK(held["run"] == std::vector<std::string>{"run"});
+    }
+}
+
+TEST_CASE("the section check finds definitions and their sections") {
+    // A file of the model's shape, written here, so the check itself is shown to catch a misplaced step.
+    const auto path = std::filesystem::temp_directory_path() / "socklab_model_files_test.cpp";
+    {
+        std::ofstream out(path);
+        out << "// SECTION: state\nstruct Connection : win::ConnectionBase {\n};\nvoid drain(Connection& c);\n"
+               "// SECTION: teardown\nvoid drain(Connection& connection) {\n}\n"
+               "std::size_t EchoServer::broadcast(std::uint32_t from,\n    std::string_view m) {\n}\n"
+               "void shut_down(EchoServer& server,\n    int how);\n"
+               "void close_connection(Connection& connection) {  // locked\n}\n";
+    }
+    const auto found = definitions_by_section(path);
+    std::filesystem::remove(path);
+    using Found = std::vector<std::pair<std::string, std::string>>;
+    CHECK(found == Found{{"Connection", "state"},
+                         {"drain", "teardown"},
+                         {"broadcast", "teardown"},
+                         {"close_connection", "teardown"}});
+    CHECK(section_of("drain") == "dispatch");      // so the misplaced drain above would fail the check
+    CHECK(section_of("worker_main") == "wait");
+    CHECK(section_of("read_once").empty());
 }
