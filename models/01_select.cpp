@@ -11,7 +11,7 @@
 // unread bytes is reported again at every select() until they are read, so nothing is ever "missed".
 //
 // Where state lives: a Connection per client (socket, protocol session, send queue), found from the SOCKET that
-// select() reported through a map. There are no per-I/O objects: a non-blocking call finishes before it returns.
+// select() reported. There are no per-I/O objects: a non-blocking call finishes before it returns.
 //
 // Threads: one. It accepts, reads, runs the protocol and sends. So a /work that blocks stalls every client.
 //
@@ -39,56 +39,38 @@
 
 #include <memory>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 #include "common/trace/recorder.h"
+#include "common/win/connection.h"
 #include "models/model.h"
 
 namespace socklab::models {
 namespace {
 
-using trace::CloseReason;
-using trace::IoOp;
-using trace::WaitOn;
-using trace::Wake;
-
-constexpr std::size_t kReceiveBufferSize = 4096;
-constexpr std::size_t kMaxDrainBytes = 64 * 1024;  // what we read and discard while closing politely
 // Every fd_set must hold every socket we may ask about: the clients, the listening socket and the doorbell.
 constexpr std::size_t kMaxConnections = FD_SETSIZE - 2;
 
+using trace::CloseReason;
+using trace::IoOp;
+using trace::Wake;
+
 // SECTION: state
 //
-// One Connection per client. Only the server's one thread touches it, so there is no lock.
-struct Connection {
-    std::uint32_t id = 0;
-    std::uint16_t peer_port = 0;
-    SOCKET socket = INVALID_SOCKET;  // INVALID_SOCKET once closed; freed at the end of the round
-    protocol::Session session;
-    std::string send_queue;        // bytes accepted from the session or a broadcast, not yet taken by send()
-    bool close_when_sent = false;  // the session asked to close once its replies are out
-    bool peer_finished = false;    // the client closed its side (recv returned 0)
-    bool draining = false;         // we said goodbye (shutdown SD_SEND); discarding what still arrives
-    std::size_t drained_bytes = 0;
-    CloseReason reason = CloseReason::none;
-
-    Connection(std::uint32_t connection_id, protocol::SessionHost& host, std::size_t max_line)
-        : id(connection_id), session(connection_id, host, max_line) {}
+// One Connection per client, found from the SOCKET that select() reports.
+// Only the server's one thread touches it, so there is no lock.
+struct Connection : win::ConnectionBase {
+    using ConnectionBase::ConnectionBase;
 };
 
 struct SelectServer : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
+    win::SocketTable<Connection> table;  // what /all walks, and whose socket select() reports
+    char receive_buffer[win::kReceiveBufferSize];
     SOCKET doorbell = INVALID_SOCKET;  // a loopback UDP socket: a datagram on it means "stop"
-    sockaddr_in doorbell_address{};
-    std::unordered_map<SOCKET, Connection*> by_socket;  // what select() reports → whose it is
-    std::vector<Connection*> closed;                    // closed this round, freed once the round is over
-    win::ConnectionTable<Connection> table;             // what /all walks
-    fd_set readable{};  // 4096 SOCKETs each: 32 KiB, too big for a comfortable stack frame
+    fd_set readable{};                 // 4096 SOCKETs each: 32 KiB, too big for a comfortable stack frame
     fd_set writable{};
-    char receive_buffer[kReceiveBufferSize];
 
     SelectServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
@@ -96,25 +78,26 @@ struct SelectServer : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("select"); }
 };
 
+bool dispatch(SelectServer& server);
+void queue_send(SelectServer& server, Connection& connection, std::string_view bytes);
 void close_connection(SelectServer& server, Connection& connection, CloseReason reason);
-void send_queued(SelectServer& server, Connection& connection);
 
 // SECTION: listen
 //
-// The listening socket is non-blocking too and sits in the read set: "readable" means a connection is waiting
-// to be accepted. accept() is called until it says WSAEWOULDBLOCK, so one wake serves a whole burst of clients.
+// The listening socket is non-blocking too and sits in the read set: "readable" means a client is waiting.
+// Everyone waiting is accepted (win::accept_waiting_client), so one wake serves a burst of clients.
+bool listen_for_clients(SelectServer& server) {
+    u_long non_blocking = 1;
+    if (ioctlsocket(server.listener, FIONBIO, &non_blocking) == 0) return true;
+    win::report_error("ioctlsocket", WSAGetLastError());
+    return false;
+}
+
 void accept_clients(SelectServer& server) {
-    while (server.by_socket.size() < kMaxConnections) {
-        sockaddr_in peer{};
-        int peer_length = sizeof peer;
-        SOCKET client = accept(server.listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
-        if (client == INVALID_SOCKET) {
-            int error = WSAGetLastError();
-            if (win::client_left_before_accept(error)) continue;              // it reset before we got to it: next
-            if (error != WSAEWOULDBLOCK) win::report_error("accept", error);  // e.g. out of sockets: try later
-            return;
-        }
-        win::track_socket(client);
+    std::uint16_t peer_port = 0;
+    SOCKET client;
+    while (server.table.size() < kMaxConnections &&
+           (client = win::accept_waiting_client(server.listener, peer_port)) != INVALID_SOCKET) {
         // The accepted socket must not block either: one slow client would stall everyone.
         u_long non_blocking = 1;
         if (ioctlsocket(client, FIONBIO, &non_blocking) == SOCKET_ERROR) {  // LESSON: select-non-blocking
@@ -122,29 +105,16 @@ void accept_clients(SelectServer& server) {
             win::close_socket(client);
             continue;
         }
-        // Replies are small lines, and a client often gets two in a row (someone's broadcast, then its own reply).
-        // Nagle's algorithm would hold the second until the first is acknowledged, and the client delays that ACK by
-        // up to 40 ms: every such reply would stall. TCP_NODELAY sends each one at once.
-        BOOL no_delay = TRUE;
-        if (setsockopt(client, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&no_delay), sizeof no_delay) ==
-            SOCKET_ERROR)
-            win::report_error("setsockopt(TCP_NODELAY)", WSAGetLastError());  // slower replies, still correct: carry on
-        auto* connection = new Connection(win::next_connection_id(), server, server.options.max_line);
-        win::accounting().connections.fetch_add(1);
-        connection->socket = client;
-        connection->peer_port = ntohs(peer.sin_port);
-        server.by_socket[client] = connection;
-        server.table.add(connection->id, connection);
-        server.counters.connection_opened();
-        TRACE(connection_open, connection->id, 0, connection->peer_port, 0);
+        auto* connection = new Connection(server, server.options.max_line, client, peer_port);
+        server.table.add(connection);
+        win::record_opened(server, *connection);
     }
 }
 
 // SECTION: wait
 //
-// Each round: rebuild both sets, wait in select(), handle what is ready, free what closed. The sets are
-// rebuilt every time because select() overwrites them with its answer.
-bool handle_ready_sockets(SelectServer& server);
+// Each round: rebuild both sets, wait in select(), handle what is ready. The sets are rebuilt every time because
+// select() overwrites them with its answer. No timeout: the doorbell wakes the thread to stop.
 
 // FD_SET would first scan the set for this socket (no duplicates allowed), which makes filling a set O(n²).
 // Every socket is added once per round here, so appending is enough — with the same bound check FD_SET makes.
@@ -152,32 +122,39 @@ void add_to_set(fd_set& set, SOCKET socket) {
     if (set.fd_count < FD_SETSIZE) set.fd_array[set.fd_count++] = socket;  // LESSON: select-add-to-set
 }
 
-void serve(SelectServer& server) {
+void loop_main(SelectServer& server) {
     for (;;) {
         FD_ZERO(&server.readable);
         FD_ZERO(&server.writable);
         add_to_set(server.readable, server.doorbell);
-        if (server.by_socket.size() < kMaxConnections) add_to_set(server.readable, server.listener);
-        for (auto& [socket, connection] : server.by_socket) {
+        if (server.table.size() < kMaxConnections) add_to_set(server.readable, server.listener);
+        server.table.for_each_except(0, [&](Connection* connection) {
             // Back-pressure: a client with a full queue is not read from until it reads its replies.
             if (!connection->peer_finished && connection->send_queue.size() < kMaxQueuedBytes)
-                add_to_set(server.readable, socket);  // LESSON: select-back-pressure
-            if (!connection->send_queue.empty()) add_to_set(server.writable, socket);
-        }
-        TRACE(wait_begin, 0, WaitOn::select, server.readable.fd_count + server.writable.fd_count, 0);
-        // The first argument is ignored on Windows (it is nfds, for Berkeley compatibility). No timeout: the
-        // doorbell wakes us to stop.
+                add_to_set(server.readable, connection->socket);  // LESSON: select-back-pressure
+            if (!connection->send_queue.empty()) add_to_set(server.writable, connection->socket);
+            return true;
+        });
+        TRACE(wait_begin, 0, trace::WaitOn::select, server.readable.fd_count + server.writable.fd_count, 0);
+        // The first argument is ignored on Windows (it is nfds, for Berkeley compatibility).
         // LESSON: select-wait
         int ready = select(0, &server.readable, &server.writable, nullptr, nullptr);
         if (ready == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(wait_end, 0, Wake::error, 0, error);
-            win::report_error("select", error);  // a bug (a closed socket in a set): stop rather than spin
+            win::wait_failed("select", error, server.control);  // a bug (a closed socket in a set): stop, not spin
             return;
         }
         TRACE(wait_end, 0, Wake::ready, ready, 0);
-        if (!handle_ready_sockets(server)) return;
+        if (!dispatch(server)) return;
     }
+}
+
+// Run on a thread-pool thread when the stop event is signalled (win::OnStop). select() cannot wait on an event,
+// so it is told through a socket in its read set: a doorbell (win::open_doorbell).
+void ring_doorbell(SelectServer& server) {
+    // LESSON: select-doorbell
+    if (send(server.doorbell, "stop", 4, 0) == SOCKET_ERROR) win::report_error("send", WSAGetLastError());
 }
 
 // SECTION: dispatch
@@ -185,18 +162,11 @@ void serve(SelectServer& server) {
 // Windows' select() leaves in each set only the ready sockets, fd_count of them: walk exactly those. Reads
 // first, then writes, then new connections, so that a socket closed this round cannot be reused by an accept
 // while its entry is still to be looked at. Each ready socket gets one recv() or one round of send(): a client
-// that sends without pause gets the same share of each round as everyone else.
-void on_readable(SelectServer& server, Connection& connection);
-void on_writable(SelectServer& server, Connection& connection);
-void after_io(SelectServer& server, Connection& connection);
-void free_closed_connections(SelectServer& server);
+// that sends without pause gets the same share of each round as everyone else. What closed is freed at the end.
+void read_once(SelectServer& server, Connection& connection);
+void drain(SelectServer& server, Connection& connection);
 
-Connection* find_open(SelectServer& server, SOCKET socket) {
-    auto found = server.by_socket.find(socket);
-    return found == server.by_socket.end() ? nullptr : found->second;
-}
-
-bool handle_ready_sockets(SelectServer& server) {
+bool dispatch(SelectServer& server) {
     bool accept_ready = false, stop_ready = false;
     // LESSON: select-ready-array
     for (u_int i = 0; i < server.readable.fd_count; ++i) {
@@ -205,89 +175,63 @@ bool handle_ready_sockets(SelectServer& server) {
             stop_ready = true;
         } else if (socket == server.listener) {
             accept_ready = true;
-        } else if (Connection* connection = find_open(server, socket)) {
+        } else if (Connection* connection = server.table.find(socket)) {
             trace::gate_point(connection->id);
-            on_readable(server, *connection);
+            read_once(server, *connection);
+            drain(server, *connection);
         }
     }
     for (u_int i = 0; i < server.writable.fd_count; ++i) {
-        if (Connection* connection = find_open(server, server.writable.fd_array[i])) {  // closed meanwhile: skip
+        if (Connection* connection = server.table.find(server.writable.fd_array[i])) {  // closed meanwhile: skip
             trace::gate_point(connection->id);
-            on_writable(server, *connection);
+            queue_send(server, *connection, {});
+            drain(server, *connection);
         }
     }
     if (accept_ready && !stop_ready) {
         trace::gate_point(0);
         accept_clients(server);
     }
-    free_closed_connections(server);
+    server.table.free_closed();
     return !stop_ready;
 }
 
-void on_readable(SelectServer& server, Connection& connection) {
+// Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
+void drain(SelectServer& server, Connection& connection) {
+    if (win::say_goodbye(connection)) close_connection(server, connection, connection.reason);
+}
+
+void on_received(SelectServer& server, Connection& connection, int received);
+
+void read_once(SelectServer& server, Connection& connection) {
     // LESSON: select-recv
     int received = recv(connection.socket, server.receive_buffer, sizeof server.receive_buffer, 0);
     if (received == SOCKET_ERROR) {
         int error = WSAGetLastError();
         TRACE(io_completed, connection.id, IoOp::receive, 0, error);
         if (error == WSAEWOULDBLOCK) return;  // select() said readable, but that is a hint, not a promise
-        close_connection(server, connection,
-                         error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
+        close_connection(server, connection, win::close_reason_for(error));
         return;
     }
     TRACE(io_completed, connection.id, IoOp::receive, received, 0);
+    on_received(server, connection, received);
+}
+
+// The session takes the bytes, or the end of the stream (win::take_received), and its replies are sent at once.
+void on_received(SelectServer& server, Connection& connection, int received) {
     std::string replies;
-    if (received == 0) {
-        connection.peer_finished = true;
-        if (!connection.close_when_sent) {
-            connection.session.on_peer_closed(replies);  // LESSON: select-peer-closed
-            connection.close_when_sent = true;
-            connection.reason = CloseReason::peer_closed;
-        }
-    } else if (connection.close_when_sent) {
-        // Closing: what still arrives is read and discarded (a close with unread bytes would reset the
-        // connection and could destroy the last reply before the client reads it).
-        connection.drained_bytes += static_cast<std::size_t>(received);
-        if (connection.drained_bytes > kMaxDrainBytes) {
-            close_connection(server, connection, connection.reason);
-            return;
-        }
-    } else {
-        server.counters.bytes_in.fetch_add(static_cast<std::uint64_t>(received), std::memory_order_relaxed);
-        if (connection.session.on_receive(server.receive_buffer, static_cast<std::size_t>(received), replies) ==
-            protocol::Session::Verdict::close_after_replies) {
-            connection.close_when_sent = true;
-            connection.reason = connection.session.close_reason();
-        }
-    }
-    connection.send_queue += replies;
-    send_queued(server, connection);  // most replies leave at once, without waiting for the next select()
-    after_io(server, connection);
-}
-
-void on_writable(SelectServer& server, Connection& connection) {
-    send_queued(server, connection);
-    after_io(server, connection);
-}
-
-// When the session asked to close and every reply is out: close now if the client has closed too; otherwise
-// say goodbye (shutdown SD_SEND, a FIN after the last reply) and read until the client closes.
-void after_io(SelectServer& server, Connection& connection) {
-    if (connection.socket == INVALID_SOCKET || !connection.close_when_sent || !connection.send_queue.empty()) return;
-    if (connection.peer_finished) {
-        close_connection(server, connection, connection.reason);
-    } else if (!connection.draining) {
-        shutdown(connection.socket, SD_SEND);
-        connection.draining = true;
-    }
+    if (win::take_received(connection, server, server.receive_buffer, received, replies))
+        close_connection(server, connection, connection.reason);  // sent too much after our goodbye
+    queue_send(server, connection, replies);
 }
 
 // SECTION: send
 //
 // send() on a non-blocking socket takes what fits in the socket's send buffer — possibly only part of what was
-// asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the
-// queue, and the socket stays in the write set until the queue is empty.
-void send_queued(SelectServer& server, Connection& connection) {
+// asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
+// and the socket stays in the write set until the queue is empty.
+void queue_send(SelectServer& server, Connection& connection, std::string_view bytes) {
+    connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.send_queue.empty()) {
         // LESSON: select-send
         int sent =
@@ -296,9 +240,7 @@ void send_queued(SelectServer& server, Connection& connection) {
             int error = WSAGetLastError();
             TRACE(io_completed, connection.id, IoOp::send, 0, error);
             if (error == WSAEWOULDBLOCK) return;  // the buffer is full: select() will say when there is room
-            close_connection(
-                server, connection,
-                error == WSAECONNRESET || error == WSAECONNABORTED ? CloseReason::reset : CloseReason::error);
+            close_connection(server, connection, win::close_reason_for(error));
             return;
         }
         TRACE(io_completed, connection.id, IoOp::send, sent, 0);
@@ -308,10 +250,11 @@ void send_queued(SelectServer& server, Connection& connection) {
 }
 
 // A broadcast only queues: each recipient's socket joins the write set at the next round, and its bytes leave
-// when select() says it can take them. Nothing here can close a connection, so walking the table is safe.
+// when select() says it can take them.
+// Sending here could close a recipient (a send error) in the middle of the table's walk.
 std::size_t SelectServer::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
-        if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
+        if (other->close_when_sent) return false;
         other->send_queue.append(message);
         return true;
     });
@@ -319,63 +262,23 @@ std::size_t SelectServer::broadcast(std::uint32_t from, std::string_view message
 
 // SECTION: teardown
 //
-// A connection is closed at once (its socket leaves the map, so later entries of this round skip it) but freed
-// at the end of the round. Shutdown closes every socket and frees every connection; a non-blocking model has
-// no I/O in flight to wait for.
+// A connection closes at once: its socket leaves the table, so no /all reaches it and what the wait still says
+// about it is passed by. It is freed when the thread is done with the round it closed in, which may still hold it.
+// Shutdown closes every socket and frees every connection; a non-blocking model has no I/O in flight to wait for.
 void close_connection(SelectServer& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
-    if (connection.reason == CloseReason::none || reason == CloseReason::reset) connection.reason = reason;
-    server.table.remove(connection.id);  // no broadcast can reach it any more
-    server.by_socket.erase(connection.socket);
+    win::note_close_reason(connection, reason);
+    server.table.remove(connection);
     win::close_socket(connection.socket);  // LESSON: select-close
-    connection.send_queue.clear();
-    TRACE(connection_close, connection.id, connection.reason, 0, 0);
-    server.counters.connection_closed();
-    server.closed.push_back(&connection);
-}
-
-void free_closed_connections(SelectServer& server) {
-    for (Connection* connection : server.closed) {
-        delete connection;
-        win::accounting().connections.fetch_sub(1);
-    }
-    server.closed.clear();
+    win::record_closed(server, connection);
 }
 
 void shut_down(SelectServer& server) {
-    while (!server.by_socket.empty())
-        close_connection(server, *server.by_socket.begin()->second, CloseReason::server_stopping);
-    free_closed_connections(server);
-    closesocket(server.listener);
+    while (Connection* connection = server.table.any())
+        close_connection(server, *connection, CloseReason::server_stopping);
+    server.table.free_closed();
+    closesocket(server.listener);  // (after a failed start, what was never opened is INVALID_SOCKET: no harm)
     closesocket(server.doorbell);
-}
-
-// The thread pool runs this when the stop event is signalled: it rings the doorbell that select() listens to.
-VOID CALLBACK on_stop_requested(PVOID context, BOOLEAN /*timed_out*/) {
-    auto* server = static_cast<SelectServer*>(context);
-    // LESSON: select-doorbell
-    if (send(server->doorbell, "stop", 4, 0) == SOCKET_ERROR) win::report_error("send", WSAGetLastError());
-}
-
-// The doorbell: a UDP socket bound to a free loopback port and connected to itself, so that it accepts datagrams
-// from itself only — no other program can ring it.
-bool open_doorbell(SelectServer& server) {
-    server.doorbell = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-    if (server.doorbell == INVALID_SOCKET) {
-        win::report_error("socket", WSAGetLastError());
-        return false;
-    }
-    server.doorbell_address.sin_family = AF_INET;
-    server.doorbell_address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int length = sizeof server.doorbell_address;
-    if (bind(server.doorbell, reinterpret_cast<sockaddr*>(&server.doorbell_address), length) == SOCKET_ERROR ||
-        getsockname(server.doorbell, reinterpret_cast<sockaddr*>(&server.doorbell_address), &length) == SOCKET_ERROR ||
-        connect(server.doorbell, reinterpret_cast<sockaddr*>(&server.doorbell_address), length) == SOCKET_ERROR) {
-        win::report_error("bind, getsockname or connect", WSAGetLastError());
-        closesocket(server.doorbell);
-        return false;
-    }
-    return true;
 }
 
 // SECTION: run
@@ -383,35 +286,22 @@ int run(const ServerOptions& options, ServerControl& control) {
     auto server = std::make_unique<SelectServer>(options, control);  // on the heap: two 32 KiB fd_sets
     std::uint16_t port = 0;
     server->listener = win::create_listener(options, port);
-    if (server->listener == INVALID_SOCKET) {
-        control.report_failed();
-        return 1;
-    }
-    u_long non_blocking = 1;
-    if (ioctlsocket(server->listener, FIONBIO, &non_blocking) == SOCKET_ERROR) {
-        win::report_error("ioctlsocket", WSAGetLastError());
-        closesocket(server->listener);
-        control.report_failed();
-        return 1;
-    }
-    if (!open_doorbell(*server)) {
-        closesocket(server->listener);
+    server->doorbell = win::open_doorbell();
+    if (server->listener == INVALID_SOCKET || server->doorbell == INVALID_SOCKET || !listen_for_clients(*server)) {
+        shut_down(*server);
         control.report_failed();
         return 1;
     }
     trace::name_thread("select loop");
     win::announce_server("select", 0);
-    HANDLE stop_wait = nullptr;
-    RegisterWaitForSingleObject(&stop_wait, control.stop_event(), on_stop_requested, server.get(), INFINITE,
-                                WT_EXECUTEONLYONCE);
-    control.report_ready(port);
-
-    serve(*server);
-
-    UnregisterWaitEx(stop_wait, INVALID_HANDLE_VALUE);  // waits for the callback if it is running
+    {
+        win::OnStop on_stop(control, [&] { ring_doorbell(*server); });
+        control.report_ready(port);
+        loop_main(*server);
+    }  // on_stop has finished: nobody else uses the doorbell
     shut_down(*server);
     trace::thread_exiting();
-    return control.stop_requested() ? 0 : 1;
+    return 0;
 }
 
 }  // namespace
