@@ -126,7 +126,7 @@ OnStop::~OnStop() { UnregisterWaitEx(wait_, INVALID_HANDLE_VALUE); }
 VOID CALLBACK OnStop::run_action(PVOID context, BOOLEAN /*timed_out*/) { static_cast<OnStop*>(context)->action_(); }
 
 int run_acceptor(const char* model, const ServerOptions& options, ServerControl& control, SOCKET& listener,
-                 const std::function<void()>& accept_clients) {
+                 const std::function<void()>& accept_clients, unsigned concurrency) {
     std::uint16_t port = 0;
     listener = create_listener(options, port);
     if (listener == INVALID_SOCKET) {
@@ -134,7 +134,7 @@ int run_acceptor(const char* model, const ServerOptions& options, ServerControl&
         return 1;
     }
     trace::name_thread("acceptor");
-    announce_server(model, 0);
+    announce_server(model, concurrency);
     {
         OnStop on_stop(control, [&] { wake_blocked_accept(listener); });
         control.report_ready(port);
@@ -185,6 +185,23 @@ void LiveConnections::freed() {
 void LiveConnections::wait_until_none() {
     std::unique_lock lock(lock_);
     none_left_.wait(lock, [&] { return alive_ == 0; });
+}
+
+void ThreadSet::add(HANDLE thread) {
+    std::lock_guard lock(lock_);
+    std::erase_if(threads_, [](HANDLE ended) {
+        if (WaitForSingleObject(ended, 0) != WAIT_OBJECT_0) return false;
+        CloseHandle(ended);
+        accounting().threads.fetch_sub(1);
+        return true;
+    });
+    threads_.push_back(thread);
+    accounting().threads.fetch_add(1);
+}
+
+void ThreadSet::join_all() {
+    std::lock_guard lock(lock_);
+    join_threads(threads_);
 }
 
 // ---- one thread for every connection (select, async-select) ------------------------------------------------

@@ -136,8 +136,9 @@ private:
 // (create_listener; a failure is reported and returns 1), names the thread, announces the server, tells `control`
 // it is ready and runs `accept_clients` until it returns at the stop — an OnStop wakes the blocked accept()
 // (wake_blocked_accept) — then closes the listener, which nobody else uses any more, and returns 0.
+// A completion-port model passes its concurrency value, which the trace opens with.
 int run_acceptor(const char* model, const ServerOptions& options, ServerControl& control, SOCKET& listener,
-                 const std::function<void()>& accept_clients);
+                 const std::function<void()>& accept_clients, unsigned concurrency = 0);
 // The accept() loop of such an acceptor: `accepted(client, peer_port)` for every client accept_next_client returns,
 // until the stop. A gate point follows each accept, so a stepping viewer can hold the acceptor while new clients
 // wait in the listen backlog.
@@ -161,6 +162,19 @@ private:
     std::mutex lock_;
     std::condition_variable none_left_;
     unsigned alive_ = 0;
+};
+
+// The threads a model starts one at a time, as clients come (blocking: a thread per client), counted in
+// accounting().threads. Their handles are kept so that a shutdown can wait until each has really ended (join_all),
+// not merely said goodbye; the handles of those that have ended are closed as new ones are added.
+class ThreadSet {
+public:
+    void add(HANDLE thread);
+    void join_all();
+
+private:
+    std::mutex lock_;
+    std::vector<HANDLE> threads_;
 };
 
 // ---- one thread for every connection (select, async-select) ------------------------------------------------
