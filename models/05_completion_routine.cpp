@@ -44,38 +44,38 @@ using trace::Wake;
 //
 // One Connection per client. Created by the acceptor, then touched by the I/O thread only: no lock. A routine is
 // given nothing but the OVERLAPPED, so the connection knows its server.
-struct CompletionRoutineServer;
+struct Server;
 
 struct Connection : win::ConnectionBase {
     using ConnectionBase::ConnectionBase;
-    CompletionRoutineServer* server = nullptr;
+    Server* server = nullptr;
     int io_in_flight = 0;         // freed when this is 0 and the socket is closed
     bool send_in_flight = false;  // at most one WSASend at a time, so bytes leave in order
     bool reading_paused = false;  // no receive posted because the send queue is full (back-pressure)
 };
 using IoRequest = win::IoRequest<Connection>;
 
-struct CompletionRoutineServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     HANDLE io_thread = nullptr;  // starts every I/O, so runs every routine
-    DWORD io_thread_id = 0;      // set by the I/O thread itself, before any I/O
+    DWORD io_thread_id = 0;      // known before the acceptor hands over its first connection (see run)
     win::ConnectionTable<Connection> table;
     std::uint32_t next_io_id = 1;    // I/O thread only
     unsigned connections_alive = 0;  // I/O thread only: the thread exits when stopping and this is 0
     bool stopping = false;           // I/O thread only
 
-    CompletionRoutineServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("completion-routine"); }
 };
 
-bool start_receive(CompletionRoutineServer& server, Connection& connection);
-void queue_send(CompletionRoutineServer& server, Connection& connection, std::string_view bytes);
+bool start_receive(Server& server, Connection& connection);
+void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
-void finish_io(CompletionRoutineServer& server, Connection& connection, IoRequest* request);
+void finish_io(Server& server, Connection& connection, IoRequest* request);
 
 // SECTION: listen
 //
@@ -85,7 +85,7 @@ void finish_io(CompletionRoutineServer& server, Connection& connection, IoReques
 // the receive.
 VOID CALLBACK on_connection_arrived(ULONG_PTR parameter) {  // on the I/O thread, as an APC
     auto* connection = reinterpret_cast<Connection*>(parameter);
-    CompletionRoutineServer& server = *connection->server;
+    Server& server = *connection->server;
     TRACE(apc_run, connection->id, IoOp::accept, 0, 0);
     trace::gate_point(connection->id);
     ++server.connections_alive;
@@ -94,7 +94,7 @@ VOID CALLBACK on_connection_arrived(ULONG_PTR parameter) {  // on the I/O thread
     if (!start_receive(server, *connection)) finish_io(server, *connection, nullptr);  // nothing in flight: free it
 }
 
-void accept_clients(CompletionRoutineServer& server) {
+void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         connection->server = &server;
@@ -115,9 +115,8 @@ void accept_clients(CompletionRoutineServer& server) {
 // The I/O thread: wait alertably, forever, until told to stop and every connection is gone. It never learns
 // which routine ran from the wait's result — the routines ran inside the wait, before it returned.
 DWORD WINAPI io_main(LPVOID parameter) {
-    CompletionRoutineServer& server = *static_cast<CompletionRoutineServer*>(parameter);
+    Server& server = *static_cast<Server*>(parameter);
     trace::name_thread("io");
-    server.io_thread_id = GetCurrentThreadId();
     while (!(server.stopping && server.connections_alive == 0)) {
         TRACE(wait_begin, 0, WaitOn::alertable, 0, 0);
         // LESSON: completion-routine-alertable-wait
@@ -134,16 +133,16 @@ DWORD WINAPI io_main(LPVOID parameter) {
 // The completion routine: called by the kernel's APC on the I/O thread, inside SleepEx, with the I/O's result.
 // One routine, one step of a connection's life. A receive feeds the session and starts the next receive; a
 // send finishes (or continues, if partial) and starts the next queued one. An error ends the connection.
-void dispatch(CompletionRoutineServer& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
-void on_received(CompletionRoutineServer& server, Connection& connection, IoRequest* request, DWORD bytes);
-void on_sent(CompletionRoutineServer& server, Connection& connection, IoRequest* request, DWORD bytes);
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
 void drain(Connection& connection);
 
 // LESSON: completion-routine-routine
 void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped, DWORD /*flags*/) {
     IoRequest* request = CONTAINING_RECORD(overlapped, IoRequest, overlapped);
     Connection& connection = *request->connection;
-    CompletionRoutineServer& server = *connection.server;
+    Server& server = *connection.server;
     TRACE(apc_run, connection.id, request->operation, bytes, request->id);
     // The rule the whole model rests on, checked rather than trusted: only the issuing thread runs a routine.
     if (GetCurrentThreadId() != server.io_thread_id)
@@ -152,7 +151,7 @@ void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped,
     dispatch(server, connection, request, bytes, error);
 }
 
-void dispatch(CompletionRoutineServer& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, connection.id, request->operation, bytes, error);
     if (error != 0) {
         // WSA_OPERATION_ABORTED: we closed the socket (teardown, or a close while this I/O was in flight).
@@ -166,7 +165,7 @@ void dispatch(CompletionRoutineServer& server, Connection& connection, IoRequest
     else on_sent(server, connection, request, bytes);
 }
 
-void on_received(CompletionRoutineServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     // Only the I/O thread touches the connection, so the session and the connection's state change in one go.
     std::string replies;
     if (win::take_received(connection, server, request->data.data(), bytes, replies))
@@ -182,7 +181,7 @@ void on_received(CompletionRoutineServer& server, Connection& connection, IoRequ
     finish_io(server, connection, request);
 }
 
-void on_sent(CompletionRoutineServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
     if (bytes < request->data.size() && connection.socket != INVALID_SOCKET) {
         // A partial send: the unsent rest goes back to the front of the queue, ahead of anything queued since.
@@ -210,7 +209,7 @@ void drain(Connection& connection) {
 // routine, WSARecv and WSASend return 0 (done already — the routine is queued anyway) or SOCKET_ERROR with
 // WSA_IO_PENDING (in progress). Anything else is a real error, and then no routine will ever run for that
 // request: it is freed on the spot.
-bool start_receive(CompletionRoutineServer& server, Connection& connection) {
+bool start_receive(Server& server, Connection& connection) {
     if (connection.socket == INVALID_SOCKET) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
     DWORD flags = 0;
@@ -229,7 +228,7 @@ bool start_receive(CompletionRoutineServer& server, Connection& connection) {
     return true;
 }
 
-void queue_send(CompletionRoutineServer& server, Connection& connection, std::string_view bytes) {
+void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.socket == INVALID_SOCKET) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
@@ -252,7 +251,7 @@ void queue_send(CompletionRoutineServer& server, Connection& connection, std::st
 
 // Runs inside a session, so on the I/O thread: the WSASend it may start has its routine queued to this thread,
 // as it must.
-std::size_t CompletionRoutineServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
         queue_send(*this, *other, message);
@@ -274,7 +273,7 @@ void close_connection(Connection& connection, CloseReason reason) {
 }
 
 // Called once per routine that ran (and once for a connection whose first receive could not start).
-void finish_io(CompletionRoutineServer& server, Connection& connection, IoRequest* request) {
+void finish_io(Server& server, Connection& connection, IoRequest* request) {
     if (request) --connection.io_in_flight;
     delete request;
     if (connection.io_in_flight > 0) return;
@@ -291,7 +290,7 @@ void finish_io(CompletionRoutineServer& server, Connection& connection, IoReques
 // The stop order, run on the I/O thread as an APC: every socket closes, and io_main waits on until the last
 // routine has run and the last connection is freed.
 VOID CALLBACK close_every_connection(ULONG_PTR parameter) {
-    auto* server = reinterpret_cast<CompletionRoutineServer*>(parameter);
+    auto* server = reinterpret_cast<Server*>(parameter);
     TRACE(apc_run, 0, IoOp::none, 0, 0);
     server->stopping = true;
     server->table.for_each_except(0, [](Connection* connection) {
@@ -300,7 +299,7 @@ VOID CALLBACK close_every_connection(ULONG_PTR parameter) {
     });
 }
 
-void shut_down(CompletionRoutineServer& server, std::vector<HANDLE>& threads) {
+void shut_down(Server& server, std::vector<HANDLE>& threads) {
     // Every hand-over APC was queued before this one, and APCs run in order: the stop order comes last.
     if (QueueUserAPC(close_every_connection, server.io_thread, reinterpret_cast<ULONG_PTR>(&server)) == 0) {
         win::report_error("QueueUserAPC", GetLastError());
@@ -311,13 +310,17 @@ void shut_down(CompletionRoutineServer& server, std::vector<HANDLE>& threads) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    CompletionRoutineServer server(options, control);
+    Server server(options, control);
     std::vector<HANDLE> threads;
     if (!win::start_threads(1, io_main, &server, threads)) {
         control.report_failed();
         return 1;
     }
     server.io_thread = threads.front();
+    // Taken here, not by the I/O thread at its start: "if an application queues an APC before the thread begins
+    // running, the thread begins by calling the APC function" (QueueUserAPC, Remarks) — the first hand-over, and a
+    // routine its WSARecv queues, can run before io_main's first line.
+    server.io_thread_id = GetThreadId(server.io_thread);
     int failed =
         win::run_acceptor("completion-routine", options, control, server.listener, [&] { accept_clients(server); });
     shut_down(server, threads);
