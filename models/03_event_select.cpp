@@ -77,35 +77,35 @@ struct Connection : win::ConnectionBase {
     bool peer_closing = false;       // FD_CLOSE arrived: read what is left until recv() returns 0
 };
 
-struct EventSelectServer;
+struct Server;
 DWORD WINAPI group_main(LPVOID parameter);
 
 // A group: one thread and the connections it waits for (the arrivals, the arrival event: win::EventGroup).
 // `events` and `members` are parallel: the event at index kFirstSocketIndex + k belongs to members[k].
 struct Group : win::EventGroup<Connection> {
-    EventSelectServer& server;
+    Server& server;
     std::vector<WSAEVENT> events;
     std::vector<Connection*> members;
     char receive_buffer[win::kReceiveBufferSize];
-    explicit Group(EventSelectServer& s) : server(s) {}
+    explicit Group(Server& s) : server(s) {}
 };
 
-struct EventSelectServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     win::ConnectionTable<Connection> table;  // what /all walks
-    win::EventGroups<Group, EventSelectServer> groups{*this, kSocketsPerGroup, group_main};
+    win::EventGroups<Group, Server> groups{*this, kSocketsPerGroup, group_main};
 
-    EventSelectServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("event-select"); }
 };
 
-void queue_send(EventSelectServer& server, Connection& connection, std::string_view bytes);
+void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
-void free_connection(EventSelectServer& server, Connection* connection, CloseReason reason);
+void free_connection(Server& server, Connection* connection, CloseReason reason);
 
 // SECTION: listen
 //
@@ -113,7 +113,7 @@ void free_connection(EventSelectServer& server, Connection* connection, CloseRea
 // room (server.groups: a new group, with its thread, when every one is full), whose thread takes it in when its
 // arrival event is signalled (take_arrivals).
 // Before the hand-over, the socket gets its own event, registered with WSAEventSelect.
-void accept_clients(EventSelectServer& server) {
+void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         connection->event = WSACreateEvent();  // before a broadcast can find it in the table
@@ -285,7 +285,7 @@ void drain(Connection& connection) {
 // Locked, and on the owner thread only. Bytes go out as soon as they are queued, unless a send() already failed
 // with WSAEWOULDBLOCK: then only the FD_WRITE that this very failure re-armed says there is room again. A partial
 // send keeps the rest at the front of the queue.
-void queue_send(EventSelectServer& server, Connection& connection, std::string_view bytes) {
+void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
         // LESSON: event-select-send
@@ -315,7 +315,7 @@ void queue_send(EventSelectServer& server, Connection& connection, std::string_v
 
 // A broadcast only queues, and signals the recipient's event: its own thread sends, at its next visit. (Sending
 // from here would race with that thread's own sends and closes.)
-std::size_t EventSelectServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         std::lock_guard lock(other->lock);
         if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
@@ -341,7 +341,7 @@ void close_connection(Connection& connection, CloseReason reason) {
 
 // Closes what is still open of a connection (it may never have reached a group) and frees it. Once it has left
 // the table, no other thread can reach it: no lock is needed.
-void free_connection(EventSelectServer& server, Connection* connection, CloseReason reason) {
+void free_connection(Server& server, Connection* connection, CloseReason reason) {
     server.table.remove(connection->id);  // waits for a broadcast that is writing to it right now
     close_connection(*connection, reason);
     if (connection->event != WSA_INVALID_EVENT) WSACloseEvent(connection->event);
@@ -381,7 +381,7 @@ void shut_down(Group& group) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    return win::run_with_groups<EventSelectServer>("event-select", options, control, accept_clients);
+    return win::run_with_groups<Server>("event-select", options, control, accept_clients);
 }
 
 }  // namespace

@@ -71,37 +71,37 @@ struct Connection : win::ConnectionBase {
 };
 using IoRequest = win::IoRequest<Connection>;
 
-struct OverlappedEventServer;
+struct Server;
 DWORD WINAPI group_main(LPVOID parameter);
 
 // A group: one thread and the connections it waits for (the arrivals, the arrival event: win::EventGroup).
 // Its members are its thread's alone.
 struct Group : win::EventGroup<Connection> {
-    OverlappedEventServer& server;
+    Server& server;
     std::vector<Connection*> members;
     std::size_t first_in_wait = 0;  // where the next wait list starts: rotated for fairness
-    explicit Group(OverlappedEventServer& s) : server(s) {}
+    explicit Group(Server& s) : server(s) {}
 };
 
-struct OverlappedEventServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
-    win::EventGroups<Group, OverlappedEventServer> groups{*this, kConnectionsPerGroup, group_main};
+    win::EventGroups<Group, Server> groups{*this, kConnectionsPerGroup, group_main};
     win::ConnectionTable<Connection> table;
     std::atomic<std::uint32_t> next_io_id{1};
 
-    OverlappedEventServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("overlapped-event"); }
 };
 
 void close_connection(Connection& connection, CloseReason reason);
-void free_connection(OverlappedEventServer& server, Connection* connection, CloseReason reason);
+void free_connection(Server& server, Connection* connection, CloseReason reason);
 void finish_io(IoRequest* request);
-void start_receive(OverlappedEventServer& server, Connection& connection);
-void queue_send(OverlappedEventServer& server, Connection& connection, std::string_view bytes);
+void start_receive(Server& server, Connection& connection);
+void queue_send(Server& server, Connection& connection, std::string_view bytes);
 
 // SECTION: listen
 //
@@ -109,7 +109,7 @@ void queue_send(OverlappedEventServer& server, Connection& connection, std::stri
 // room (server.groups: a new group, with its thread, when every one is full), whose thread takes it in when its
 // arrival event is signalled (take_arrivals).
 // The group's thread starts the connection's first receive.
-void accept_clients(OverlappedEventServer& server) {
+void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         server.table.add(connection->id, connection);
@@ -152,13 +152,13 @@ struct WaitList {
     }
 };
 
-void dispatch(OverlappedEventServer& server, Connection& connection, IoRequest* request, BOOL wait);
+void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait);
 void free_closed_members(Group& group);
 void shut_down(Group& group);
 
 DWORD WINAPI group_main(LPVOID parameter) {
     Group& group = *static_cast<Group*>(parameter);
-    OverlappedEventServer& server = group.server;
+    Server& server = group.server;
     trace::name_thread("group");
     for (;;) {
         WaitList wait;
@@ -213,11 +213,11 @@ DWORD WINAPI group_main(LPVOID parameter) {
 // One event, one step of a connection's life. A receive feeds the session and starts the next receive; a
 // send finishes (or continues, if partial) and starts the next queued one. An error ends the connection.
 // Either way the IoRequest is freed here, after its completion — never before.
-void on_received(OverlappedEventServer& server, Connection& connection, IoRequest* request, DWORD bytes);
-void on_sent(OverlappedEventServer& server, Connection& connection, IoRequest* request, DWORD bytes);
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
 void drain(Connection& connection);
 
-void dispatch(OverlappedEventServer& server, Connection& connection, IoRequest* request, BOOL wait) {
+void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait) {
     DWORD bytes = 0;
     DWORD flags = 0;
     // LESSON: overlapped-event-get-result
@@ -238,7 +238,7 @@ void dispatch(OverlappedEventServer& server, Connection& connection, IoRequest* 
     else on_sent(server, connection, request, bytes);
 }
 
-void on_received(OverlappedEventServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     std::string replies;
     // The session runs without the connection's lock, because of the lock order (models/README.md): a /all in it
     // takes the table's lock and then every other connection's, so a group holding this lock while another holds
@@ -259,7 +259,7 @@ void on_received(OverlappedEventServer& server, Connection& connection, IoReques
     else if (!connection.peer_finished) start_receive(server, connection);
 }
 
-void on_sent(OverlappedEventServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
     std::lock_guard lock(connection.lock);
     if (bytes < request->data.size() && !connection.cancelled) {
@@ -290,7 +290,7 @@ void drain(Connection& connection) {
 // WSA_IO_PENDING (in progress). Anything else is a real error, and then no event will ever be signalled for that
 // request: it is freed on the spot. Both starters are locked, and run on the owning group's thread only: the
 // new request's event must join that thread's wait list.
-IoRequest* new_request(OverlappedEventServer& server, Connection& connection, IoOp operation) {
+IoRequest* new_request(Server& server, Connection& connection, IoOp operation) {
     auto* request = new IoRequest(operation, server.next_io_id++, &connection);
     // LESSON: overlapped-event-event-per-io
     request->overlapped.hEvent = WSACreateEvent();
@@ -303,7 +303,7 @@ IoRequest* new_request(OverlappedEventServer& server, Connection& connection, Io
     return request;
 }
 
-void start_receive(OverlappedEventServer& server, Connection& connection) {
+void start_receive(Server& server, Connection& connection) {
     if (connection.cancelled || connection.receive != nullptr) return;
     IoRequest* request = new_request(server, connection, IoOp::receive);
     if (request == nullptr) return;
@@ -322,7 +322,7 @@ void start_receive(OverlappedEventServer& server, Connection& connection) {
     connection.receive = request;
 }
 
-void queue_send(OverlappedEventServer& server, Connection& connection, std::string_view bytes) {
+void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.cancelled) return;
     connection.send_queue.append(bytes);
     if (connection.send != nullptr || connection.send_queue.empty()) return;
@@ -345,7 +345,7 @@ void queue_send(OverlappedEventServer& server, Connection& connection, std::stri
 // Runs on the sender's thread, which may belong to another group: queue the bytes and wake the owner, which
 // starts the send (only the owner may add an event to its own wait list). A connection its group has not taken
 // yet is woken by its arrival: the group sends what is queued when it takes it.
-std::size_t OverlappedEventServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         std::lock_guard lock(other->lock);
         if (other->cancelled || other->close_when_sent) return false;
@@ -384,7 +384,7 @@ void finish_io(IoRequest* request) {
 
 // Closes what is still open of a connection (it may never have reached a group) and frees it. Once it has left
 // the table, no other thread can reach it: no lock is needed.
-void free_connection(OverlappedEventServer& server, Connection* connection, CloseReason reason) {
+void free_connection(Server& server, Connection* connection, CloseReason reason) {
     server.table.remove(connection->id);  // waits for a broadcast that is writing to it right now
     win::note_close_reason(*connection, reason);
     win::close_socket(connection->socket);
@@ -428,7 +428,7 @@ void shut_down(Group& group) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    return win::run_with_groups<OverlappedEventServer>("overlapped-event", options, control, accept_clients);
+    return win::run_with_groups<Server>("overlapped-event", options, control, accept_clients);
 }
 
 }  // namespace

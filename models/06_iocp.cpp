@@ -54,7 +54,7 @@ struct Connection : win::ConnectionBase {
 };
 using IoRequest = win::IoRequest<Connection>;
 
-struct IocpServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     HANDLE port = nullptr;
@@ -63,25 +63,23 @@ struct IocpServer : protocol::SessionHost {
     win::LiveConnections live;
     std::atomic<std::uint32_t> next_io_id{1};
 
-    IocpServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("iocp"); }
 };
 
-bool start_receive(IocpServer& server, Connection& connection);
-void queue_send(IocpServer& server, Connection& connection, std::string_view bytes);
+bool start_receive(Server& server, Connection& connection);
+void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
-void finish_io(IocpServer& server, Connection& connection, IoRequest* request);
+void finish_io(Server& server, Connection& connection, IoRequest* request);
 
 // SECTION: listen
 //
-// The acceptor: a blocking accept() loop (win::accept_next_client). Each new socket is associated with the
-// completion port, with its Connection as the completion key, and gets its first overlapped receive.
-void accept_clients(IocpServer& server) {
-    std::uint16_t peer_port = 0;
-    SOCKET client;
-    while ((client = win::accept_next_client(server.listener, server.control, peer_port)) != INVALID_SOCKET) {
+// The acceptor: a blocking accept() loop (win::accept_each_client) on the run thread. Each new socket is associated
+// with the completion port, with its Connection as the completion key, and gets its first overlapped receive.
+void accept_clients(Server& server) {
+    win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         // LESSON: iocp-associate
         if (CreateIoCompletionPort(reinterpret_cast<HANDLE>(client), server.port,
@@ -89,7 +87,7 @@ void accept_clients(IocpServer& server) {
             win::report_error("CreateIoCompletionPort", GetLastError(), connection->id);
             win::close_socket(connection->socket);
             delete connection;
-            continue;
+            return;
         }
         server.live.opened();
         server.table.add(connection->id, connection);
@@ -100,17 +98,17 @@ void accept_clients(IocpServer& server) {
             lock.unlock();
             finish_io(server, *connection, nullptr);  // nothing in flight: free it now
         }
-    }
+    });
 }
 
 // SECTION: wait
 //
 // A worker: wait on the port for one packet, handle it, wait again. The packet says which connection
 // (the completion key), which I/O (the OVERLAPPED) and how many bytes it moved.
-void dispatch(IocpServer& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 
 DWORD WINAPI worker_main(LPVOID parameter) {
-    IocpServer& server = *static_cast<IocpServer*>(parameter);
+    Server& server = *static_cast<Server*>(parameter);
     trace::name_thread("worker");
     for (;;) {
         DWORD bytes = 0;
@@ -142,11 +140,11 @@ DWORD WINAPI worker_main(LPVOID parameter) {
 //
 // One packet, one step of a connection's life. A receive feeds the session and starts the next receive; a
 // send finishes (or continues, if partial) and starts the next queued one. An error ends the connection.
-void on_received(IocpServer& server, Connection& connection, IoRequest* request, DWORD bytes);
-void on_sent(IocpServer& server, Connection& connection, IoRequest* request, DWORD bytes);
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
 void drain(Connection& connection);
 
-void dispatch(IocpServer& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, connection.id, request->operation, bytes, error);
     if (error != 0) {
         // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
@@ -162,7 +160,7 @@ void dispatch(IocpServer& server, Connection& connection, IoRequest* request, DW
     else on_sent(server, connection, request, bytes);
 }
 
-void on_received(IocpServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     std::string replies;
     bool closing;
     {
@@ -189,7 +187,7 @@ void on_received(IocpServer& server, Connection& connection, IoRequest* request,
     finish_io(server, connection, request);
 }
 
-void on_sent(IocpServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
     std::unique_lock lock(connection.lock);
     if (bytes < request->data.size() && connection.socket != INVALID_SOCKET) {
@@ -219,7 +217,7 @@ void drain(Connection& connection) {
 // queued. WSARecv and WSASend on an overlapped socket return at once: 0 (done already — the packet is queued
 // anyway) or SOCKET_ERROR with WSA_IO_PENDING (in progress). Anything else is a real error, and then no packet
 // will come for that request: it is freed on the spot.
-bool start_receive(IocpServer& server, Connection& connection) {
+bool start_receive(Server& server, Connection& connection) {
     if (connection.socket == INVALID_SOCKET) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
     DWORD flags = 0;
@@ -238,7 +236,7 @@ bool start_receive(IocpServer& server, Connection& connection) {
     return true;
 }
 
-void queue_send(IocpServer& server, Connection& connection, std::string_view bytes) {
+void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.socket == INVALID_SOCKET) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
@@ -258,7 +256,7 @@ void queue_send(IocpServer& server, Connection& connection, std::string_view byt
     ++connection.io_in_flight;
 }
 
-std::size_t IocpServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         std::lock_guard lock(other->lock);
         if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
@@ -280,7 +278,7 @@ void close_connection(Connection& connection, CloseReason reason) {  // locked
 }
 
 // Called once per handled packet (and once for a connection whose first receive could not start).
-void finish_io(IocpServer& server, Connection& connection, IoRequest* request) {
+void finish_io(Server& server, Connection& connection, IoRequest* request) {
     bool last;
     {
         std::lock_guard lock(connection.lock);
@@ -299,7 +297,7 @@ void finish_io(IocpServer& server, Connection& connection, IoRequest* request) {
     server.live.freed();
 }
 
-void shut_down(IocpServer& server, std::vector<HANDLE>& workers) {
+void shut_down(Server& server, std::vector<HANDLE>& workers) {
     server.table.for_each_except(0, [](Connection* connection) {
         std::lock_guard lock(connection->lock);
         close_connection(*connection, CloseReason::server_stopping);
@@ -316,7 +314,7 @@ void shut_down(IocpServer& server, std::vector<HANDLE>& workers) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    IocpServer server(options, control);
+    Server server(options, control);
     unsigned processors = win::processor_count();
     // LESSON: iocp-create-port
     server.port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, options.concurrency);
@@ -325,26 +323,18 @@ int run(const ServerOptions& options, ServerControl& control) {
         control.report_failed();
         return 1;
     }
-    std::uint16_t port_number = 0;
-    server.listener = win::create_listener(options, port_number);
-    if (server.listener == INVALID_SOCKET) {
+    std::vector<HANDLE> workers;
+    if (!win::start_threads(options.workers ? options.workers : 2 * processors, worker_main, &server, workers)) {
         CloseHandle(server.port);
         control.report_failed();
         return 1;
     }
-    trace::name_thread("acceptor");
-    win::announce_server("iocp", options.concurrency ? options.concurrency : processors);
-    std::vector<HANDLE> workers;
-    win::start_threads(options.workers ? options.workers : 2 * processors, worker_main, &server, workers);
-    {
-        win::OnStop on_stop(control, [&] { win::wake_blocked_accept(server.listener); });
-        control.report_ready(port_number);
-        accept_clients(server);
-    }  // on_stop has finished: nobody else uses the listener
-    closesocket(server.listener);
+    int failed = win::run_acceptor(
+        "iocp", options, control, server.listener, [&] { accept_clients(server); },
+        options.concurrency ? options.concurrency : processors);
     shut_down(server, workers);
     trace::thread_exiting();
-    return 0;
+    return failed;
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ struct Connection : win::ConnectionBase {
 };
 using IoRequest = win::IoRequest<Connection>;  // an accept's has no connection until the accept is finished
 
-struct IocpAcceptExServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     HANDLE port = nullptr;
@@ -93,26 +93,26 @@ struct IocpAcceptExServer : protocol::SessionHost {
     HANDLE post_failed = nullptr;  // auto-reset event: a worker's post failed; wakes the run thread
     bool said_pool_empty = false;  // run thread only: "no AcceptEx is posted" was said, "again" not yet
 
-    IocpAcceptExServer(const ServerOptions& o, ServerControl& c)
+    Server(const ServerOptions& o, ServerControl& c)
         : options(o), control(c), post_failed(CreateEventW(nullptr, FALSE, FALSE, nullptr)) {}
-    ~IocpAcceptExServer() { CloseHandle(post_failed); }
+    ~Server() { CloseHandle(post_failed); }
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("iocp-acceptex"); }
 };
 
-bool start_receive(IocpAcceptExServer& server, Connection& connection);
-void queue_send(IocpAcceptExServer& server, Connection& connection, std::string_view bytes);
+bool start_receive(Server& server, Connection& connection);
+void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
-void finish_io(IocpAcceptExServer& server, Connection& connection, IoRequest* request);
-void on_received(IocpAcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes);
+void finish_io(Server& server, Connection& connection, IoRequest* request);
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
 
 // SECTION: listen
 //
 // The extension functions, looked up on the listening socket; then AcceptEx calls kept posted. A posted accept
 // needs a socket of its own, created now, before any client exists — the work accept() does after the
 // connection arrives is done ahead of time.
-bool load_extension_functions(IocpAcceptExServer& server) {
+bool load_extension_functions(Server& server) {
     GUID accept_ex_id = WSAID_ACCEPTEX;
     GUID sockaddrs_id = WSAID_GETACCEPTEXSOCKADDRS;
     DWORD bytes = 0;
@@ -130,7 +130,7 @@ bool load_extension_functions(IocpAcceptExServer& server) {
 
 // Posts one AcceptEx. False if it could not be posted (or the server is stopping). A failed post is the server's
 // problem, not a client's: the pool is one short, and the run thread refills it (refill_accepts).
-bool post_accept(IocpAcceptExServer& server) {
+bool post_accept(Server& server) {
     // (Tests make this call fail on purpose, as a process out of sockets would: win::arm_failures.)
     SOCKET accept_socket = win::take_armed_failure(win::InjectedFailure::accept_socket, WSAEMFILE)
                                ? INVALID_SOCKET
@@ -167,7 +167,7 @@ bool post_accept(IocpAcceptExServer& server) {
 }
 
 // An accept that brought no connection: its socket (if still open) is closed and its request freed.
-void accept_failed(IocpAcceptExServer& server, IoRequest* request, SOCKET& accept_socket) {
+void accept_failed(Server& server, IoRequest* request, SOCKET& accept_socket) {
     win::close_socket(accept_socket);
     delete request;
     {
@@ -180,7 +180,7 @@ void accept_failed(IocpAcceptExServer& server, IoRequest* request, SOCKET& accep
 // A worker got an accept's packet. The accept socket becomes a connection: it inherits the listener's
 // properties (SO_UPDATE_ACCEPT_CONTEXT), learns its addresses (GetAcceptExSockaddrs), joins the port, and gets
 // its first receive — or, with --accept-data, its first bytes go straight to the session.
-void on_accepted(IocpAcceptExServer& server, IoRequest* request, DWORD bytes, DWORD error) {
+void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, 0, IoOp::accept, bytes, error);
     SOCKET client;
     {
@@ -252,7 +252,7 @@ void on_accepted(IocpAcceptExServer& server, IoRequest* request, DWORD bytes, DW
 // AcceptEx in its place. And when every posted accept already holds a client, clients arriving now wait in the
 // listen backlog behind the silent ones: post as many accepts again (up to kAcceptPoolLimitFactor times
 // --accepts), so a burst of silent clients costs one idle period, not one per --accepts of them.
-void close_silent_clients(IocpAcceptExServer& server) {
+void close_silent_clients(Server& server) {
     std::lock_guard lock(server.accepts_lock);
     unsigned holding_a_client = 0;
     for (auto& [request, accept_socket] : server.pending_accepts) {
@@ -281,7 +281,7 @@ void close_silent_clients(IocpAcceptExServer& server) {
 // Posts accepts until the pool holds accepts_wanted; true if it is still short because a post failed. The
 // pool running dry would be silent — the server would look ready and accept nobody — so that is said, once,
 // and so is the moment accepting resumes.
-bool refill_accepts(IocpAcceptExServer& server) {
+bool refill_accepts(Server& server) {
     bool short_of_accepts = false;
     for (;;) {
         {
@@ -314,7 +314,7 @@ bool refill_accepts(IocpAcceptExServer& server) {
 // The run thread, until the stop: it keeps the pool of posted accepts full — woken by a worker whose post failed,
 // and trying again every half second while short — and, when AcceptEx waits for data, wakes every half second to
 // look for silent clients.
-void keep_accepts_posted(IocpAcceptExServer& server) {
+void keep_accepts_posted(Server& server) {
     HANDLE events[] = {server.control.stop_event(), server.post_failed};
     for (;;) {
         bool short_of_accepts = refill_accepts(server);
@@ -337,10 +337,10 @@ void keep_accepts_posted(IocpAcceptExServer& server) {
 // A worker: wait on the port for one packet, handle it, wait again. The packet says which connection
 // (the completion key), which I/O (the OVERLAPPED) and how many bytes it moved. An accept's packet names the
 // listener's key, 0, and a request whose operation is accept.
-void dispatch(IocpAcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 
 DWORD WINAPI worker_main(LPVOID parameter) {
-    IocpAcceptExServer& server = *static_cast<IocpAcceptExServer*>(parameter);
+    Server& server = *static_cast<Server*>(parameter);
     trace::name_thread("worker");
     for (;;) {
         DWORD bytes = 0;
@@ -373,10 +373,10 @@ DWORD WINAPI worker_main(LPVOID parameter) {
 //
 // One packet, one step of a connection's life. A receive feeds the session and starts the next receive; a
 // send finishes (or continues, if partial) and starts the next queued one. An error ends the connection.
-void on_sent(IocpAcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes);
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
 void drain(Connection& connection);
 
-void dispatch(IocpAcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, connection.id, request->operation, bytes, error);
     if (error != 0) {
         // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
@@ -393,7 +393,7 @@ void dispatch(IocpAcceptExServer& server, Connection& connection, IoRequest* req
 }
 
 // Also called with an accept's request, whose first bytes came with the connection.
-void on_received(IocpAcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     std::string replies;
     bool closing;
     {
@@ -420,7 +420,7 @@ void on_received(IocpAcceptExServer& server, Connection& connection, IoRequest* 
     finish_io(server, connection, request);
 }
 
-void on_sent(IocpAcceptExServer& server, Connection& connection, IoRequest* request, DWORD bytes) {
+void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
     server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
     std::unique_lock lock(connection.lock);
     if (bytes < request->data.size() && connection.socket != INVALID_SOCKET) {
@@ -450,7 +450,7 @@ void drain(Connection& connection) {
 // queued. WSARecv and WSASend on an overlapped socket return at once: 0 (done already — the packet is queued
 // anyway) or SOCKET_ERROR with WSA_IO_PENDING (in progress). Anything else is a real error, and then no packet
 // will come for that request: it is freed on the spot.
-bool start_receive(IocpAcceptExServer& server, Connection& connection) {
+bool start_receive(Server& server, Connection& connection) {
     if (connection.socket == INVALID_SOCKET) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
     DWORD flags = 0;
@@ -469,7 +469,7 @@ bool start_receive(IocpAcceptExServer& server, Connection& connection) {
     return true;
 }
 
-void queue_send(IocpAcceptExServer& server, Connection& connection, std::string_view bytes) {
+void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.socket == INVALID_SOCKET) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
@@ -489,7 +489,7 @@ void queue_send(IocpAcceptExServer& server, Connection& connection, std::string_
     ++connection.io_in_flight;
 }
 
-std::size_t IocpAcceptExServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         std::lock_guard lock(other->lock);
         if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
@@ -514,7 +514,7 @@ void close_connection(Connection& connection, CloseReason reason) {  // locked
 }
 
 // Called once per handled packet of a connection (an accept's included, once it made one).
-void finish_io(IocpAcceptExServer& server, Connection& connection, IoRequest* request) {
+void finish_io(Server& server, Connection& connection, IoRequest* request) {
     bool last;
     {
         std::lock_guard lock(connection.lock);
@@ -533,7 +533,7 @@ void finish_io(IocpAcceptExServer& server, Connection& connection, IoRequest* re
     server.live.freed();
 }
 
-void shut_down(IocpAcceptExServer& server, std::vector<HANDLE>& workers) {
+void shut_down(Server& server, std::vector<HANDLE>& workers) {
     {
         std::lock_guard lock(server.accepts_lock);
         server.stopping = true;
@@ -572,7 +572,7 @@ void shut_down(IocpAcceptExServer& server, std::vector<HANDLE>& workers) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    IocpAcceptExServer server(options, control);
+    Server server(options, control);
     unsigned processors = win::processor_count();
     server.accept_receive_length = options.accept_data ? win::kReceiveBufferSize - 2 * kAddressSlot : 0;
     if (server.post_failed == nullptr) {
