@@ -41,37 +41,37 @@ constexpr DWORD kSendTimeoutMs = 10000;            // how long send() waits for 
 // One Connection per client, served by its own thread. A broadcaster's thread sends to it too, and shut_down closes
 // it from the main thread, so its lock guards its socket and its sends; the steps marked "locked" are called with it
 // held. The session runs on the client's thread alone, without the lock (models/README.md, "Locks").
-struct BlockingServer;
+struct Server;
 
 struct Connection : win::ConnectionBase {
     using ConnectionBase::ConnectionBase;
-    BlockingServer* server = nullptr;  // for the client's thread, which is given nothing else
+    Server* server = nullptr;  // for the client's thread, which is given nothing else
     std::mutex lock;
 };
 
-struct BlockingServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     win::ConnectionTable<Connection> table;
     win::ThreadSet client_threads;
 
-    BlockingServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("blocking"); }
 };
 
 DWORD WINAPI client_main(LPVOID parameter);
-bool queue_send(BlockingServer& server, Connection& connection, std::string_view bytes);
+bool queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
-void free_connection(BlockingServer& server, Connection& connection);
+void free_connection(Server& server, Connection& connection);
 
 // SECTION: listen
 //
 // The acceptor: a blocking accept() loop (win::accept_each_client), and a thread for each client. A client that
 // stops reading must not stall a broadcaster forever: a send() to it gives up after kSendTimeoutMs (SO_SNDTIMEO).
-void accept_clients(BlockingServer& server) {
+void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, reinterpret_cast<const char*>(&kSendTimeoutMs),
                    sizeof kSendTimeoutMs);
@@ -102,11 +102,11 @@ void accept_clients(BlockingServer& server) {
 //
 // A client's thread: block in recv(), hand what arrived to the session, send the replies, repeat — until the
 // connection is closed, by this thread or by shut_down. Then the thread frees it and ends.
-bool on_received(BlockingServer& server, Connection& connection, const char* data, int received);
+bool on_received(Server& server, Connection& connection, const char* data, int received);
 
 DWORD WINAPI client_main(LPVOID parameter) {
     Connection& connection = *static_cast<Connection*>(parameter);
-    BlockingServer& server = *connection.server;
+    Server& server = *connection.server;
     trace::name_thread("client");
     char buffer[win::kReceiveBufferSize];
     bool open = true;
@@ -137,7 +137,7 @@ DWORD WINAPI client_main(LPVOID parameter) {
 // closing. Returns false once the connection is closed.
 void drain(Connection& connection);
 
-bool on_received(BlockingServer& server, Connection& connection, const char* data, int received) {
+bool on_received(Server& server, Connection& connection, const char* data, int received) {
     std::string replies;
     // LESSON: blocking-peer-closed
     // 0 bytes means the client closed its side: the session has its last word (a last line without its end is still
@@ -161,7 +161,7 @@ void drain(Connection& connection) {
 // and keeps shut_down from closing the socket under a send. There is no queue: send() blocks until the kernel has
 // taken the bytes, and may take fewer than asked (a partial send), so it loops until every byte is gone. Returns
 // false when not all of them could be sent.
-bool queue_send(BlockingServer& server, Connection& connection, std::string_view bytes) {
+bool queue_send(Server& server, Connection& connection, std::string_view bytes) {
     while (connection.socket != INVALID_SOCKET && !bytes.empty()) {
         TRACE(wait_begin, connection.id, WaitOn::send, bytes.size(), 0);
         int sent = send(connection.socket, bytes.data(), static_cast<int>(bytes.size()), 0);  // LESSON: blocking-send
@@ -182,7 +182,7 @@ bool queue_send(BlockingServer& server, Connection& connection, std::string_view
     return bytes.empty();
 }
 
-std::size_t BlockingServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         std::lock_guard lock(other->lock);
         return !other->close_when_sent && queue_send(*this, *other, message);
@@ -200,7 +200,7 @@ void close_connection(Connection& connection, CloseReason reason) {  // locked
 }
 
 // The end of a connection: it leaves the table first, so that no broadcast can reach it, then it is freed.
-void free_connection(BlockingServer& server, Connection& connection) {
+void free_connection(Server& server, Connection& connection) {
     server.table.remove(connection.id);
     win::record_closed(server, connection);
     delete &connection;
@@ -210,7 +210,7 @@ void free_connection(BlockingServer& server, Connection& connection) {
 // (measured under Wine 8.0, and it is what blocking servers commonly do), but it is outside closesocket's documented
 // contract, which says to "never issue closesocket on s concurrently with another Winsock function call". The
 // acceptor avoids it (see run); for the client threads this model keeps the common practice, and says so.
-void shut_down(BlockingServer& server) {
+void shut_down(Server& server) {
     // LESSON: blocking-teardown
     // Every client's socket is closed under its thread: the recv() that thread is blocked in fails, and it ends.
     server.table.for_each_except(0, [](Connection* connection) {
@@ -234,7 +234,7 @@ void shut_down(BlockingServer& server) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    BlockingServer server(options, control);
+    Server server(options, control);
     // LESSON: blocking-stop-accept
     // win::run_acceptor runs accept_clients until the stop. When the stop event is signalled, a thread-pool callback
     // connects to our own listener (win::wake_blocked_accept): the accept() the acceptor is blocked in returns, the

@@ -62,7 +62,7 @@ struct Connection : win::ConnectionBase {
     using ConnectionBase::ConnectionBase;
 };
 
-struct SelectServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
@@ -72,28 +72,28 @@ struct SelectServer : protocol::SessionHost {
     fd_set readable{};                 // 4096 SOCKETs each: 32 KiB, too big for a comfortable stack frame
     fd_set writable{};
 
-    SelectServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("select"); }
 };
 
-bool dispatch(SelectServer& server);
-void queue_send(SelectServer& server, Connection& connection, std::string_view bytes);
-void close_connection(SelectServer& server, Connection& connection, CloseReason reason);
+bool dispatch(Server& server);
+void queue_send(Server& server, Connection& connection, std::string_view bytes);
+void close_connection(Server& server, Connection& connection, CloseReason reason);
 
 // SECTION: listen
 //
 // The listening socket is non-blocking too and sits in the read set: "readable" means a client is waiting.
 // Everyone waiting is accepted (win::accept_waiting_client), so one wake serves a burst of clients.
-bool listen_for_clients(SelectServer& server) {
+bool listen_for_clients(Server& server) {
     u_long non_blocking = 1;
     if (ioctlsocket(server.listener, FIONBIO, &non_blocking) == 0) return true;
     win::report_error("ioctlsocket", WSAGetLastError());
     return false;
 }
 
-void accept_clients(SelectServer& server) {
+void accept_clients(Server& server) {
     std::uint16_t peer_port = 0;
     SOCKET client;
     while (server.table.size() < kMaxConnections &&
@@ -122,7 +122,7 @@ void add_to_set(fd_set& set, SOCKET socket) {
     if (set.fd_count < FD_SETSIZE) set.fd_array[set.fd_count++] = socket;  // LESSON: select-add-to-set
 }
 
-void loop_main(SelectServer& server) {
+void loop_main(Server& server) {
     for (;;) {
         FD_ZERO(&server.readable);
         FD_ZERO(&server.writable);
@@ -152,7 +152,7 @@ void loop_main(SelectServer& server) {
 
 // Run on a thread-pool thread when the stop event is signalled (win::OnStop). select() cannot wait on an event,
 // so it is told through a socket in its read set: a doorbell (win::open_doorbell).
-void ring_doorbell(SelectServer& server) {
+void ring_doorbell(Server& server) {
     // LESSON: select-doorbell
     if (send(server.doorbell, "stop", 4, 0) == SOCKET_ERROR) win::report_error("send", WSAGetLastError());
 }
@@ -163,10 +163,10 @@ void ring_doorbell(SelectServer& server) {
 // first, then writes, then new connections, so that a socket closed this round cannot be reused by an accept
 // while its entry is still to be looked at. Each ready socket gets one recv() or one round of send(): a client
 // that sends without pause gets the same share of each round as everyone else. What closed is freed at the end.
-void read_once(SelectServer& server, Connection& connection);
-void drain(SelectServer& server, Connection& connection);
+void read_once(Server& server, Connection& connection);
+void drain(Server& server, Connection& connection);
 
-bool dispatch(SelectServer& server) {
+bool dispatch(Server& server) {
     bool accept_ready = false, stop_ready = false;
     // LESSON: select-ready-array
     for (u_int i = 0; i < server.readable.fd_count; ++i) {
@@ -197,13 +197,13 @@ bool dispatch(SelectServer& server) {
 }
 
 // Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
-void drain(SelectServer& server, Connection& connection) {
+void drain(Server& server, Connection& connection) {
     if (win::say_goodbye(connection)) close_connection(server, connection, connection.reason);
 }
 
-void on_received(SelectServer& server, Connection& connection, int received);
+void on_received(Server& server, Connection& connection, int received);
 
-void read_once(SelectServer& server, Connection& connection) {
+void read_once(Server& server, Connection& connection) {
     // LESSON: select-recv
     int received = recv(connection.socket, server.receive_buffer, sizeof server.receive_buffer, 0);
     if (received == SOCKET_ERROR) {
@@ -218,7 +218,7 @@ void read_once(SelectServer& server, Connection& connection) {
 }
 
 // The session takes the bytes, or the end of the stream (win::take_received), and its replies are sent at once.
-void on_received(SelectServer& server, Connection& connection, int received) {
+void on_received(Server& server, Connection& connection, int received) {
     std::string replies;
     if (win::take_received(connection, server, server.receive_buffer, received, replies))
         close_connection(server, connection, connection.reason);  // sent too much after our goodbye
@@ -230,7 +230,7 @@ void on_received(SelectServer& server, Connection& connection, int received) {
 // send() on a non-blocking socket takes what fits in the socket's send buffer — possibly only part of what was
 // asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
 // and the socket stays in the write set until the queue is empty.
-void queue_send(SelectServer& server, Connection& connection, std::string_view bytes) {
+void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.send_queue.empty()) {
         // LESSON: select-send
@@ -252,7 +252,7 @@ void queue_send(SelectServer& server, Connection& connection, std::string_view b
 // A broadcast only queues: each recipient's socket joins the write set at the next round, and its bytes leave
 // when select() says it can take them.
 // Sending here could close a recipient (a send error) in the middle of the table's walk.
-std::size_t SelectServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         if (other->close_when_sent) return false;
         other->send_queue.append(message);
@@ -265,7 +265,7 @@ std::size_t SelectServer::broadcast(std::uint32_t from, std::string_view message
 // A connection closes at once: its socket leaves the table, so no /all reaches it and what the wait still says
 // about it is passed by. It is freed when the thread is done with the round it closed in, which may still hold it.
 // Shutdown closes every socket and frees every connection; a non-blocking model has no I/O in flight to wait for.
-void close_connection(SelectServer& server, Connection& connection, CloseReason reason) {
+void close_connection(Server& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
     server.table.remove(connection);
@@ -273,7 +273,7 @@ void close_connection(SelectServer& server, Connection& connection, CloseReason 
     win::record_closed(server, connection);
 }
 
-void shut_down(SelectServer& server) {
+void shut_down(Server& server) {
     while (Connection* connection = server.table.any())
         close_connection(server, *connection, CloseReason::server_stopping);
     server.table.free_closed();
@@ -283,7 +283,7 @@ void shut_down(SelectServer& server) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    auto server = std::make_unique<SelectServer>(options, control);  // on the heap: two 32 KiB fd_sets
+    auto server = std::make_unique<Server>(options, control);  // on the heap: two 32 KiB fd_sets
     std::uint16_t port = 0;
     server->listener = win::create_listener(options, port);
     server->doorbell = win::open_doorbell();

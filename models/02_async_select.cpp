@@ -65,7 +65,7 @@ struct Connection : win::ConnectionBase {
     bool peer_closing = false;       // FD_CLOSE arrived: read what is left until recv() returns 0
 };
 
-struct AsyncSelectServer : protocol::SessionHost {
+struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
@@ -74,14 +74,14 @@ struct AsyncSelectServer : protocol::SessionHost {
     char receive_buffer[win::kReceiveBufferSize];
     std::vector<Connection*> broadcast_recipients;  // queued to by /all during this message: sent after it
 
-    AsyncSelectServer(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
+    Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("async-select"); }
 };
 
-void queue_send(AsyncSelectServer& server, Connection& connection, std::string_view bytes);
-void close_connection(AsyncSelectServer& server, Connection& connection, CloseReason reason);
+void queue_send(Server& server, Connection& connection, std::string_view bytes);
+void close_connection(Server& server, Connection& connection, CloseReason reason);
 LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPARAM lparam);
 
 // SECTION: listen
@@ -89,13 +89,13 @@ LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPAR
 // The listening socket posts kListenerMessage with FD_ACCEPT when a client is waiting.
 // Everyone waiting is accepted (win::accept_waiting_client), so one FD_ACCEPT serves a burst of clients.
 // Each accepted socket is registered for its own events at once; WSAAsyncSelect also makes it non-blocking.
-bool listen_for_clients(AsyncSelectServer& server) {
+bool listen_for_clients(Server& server) {
     if (WSAAsyncSelect(server.listener, server.window, kListenerMessage, FD_ACCEPT) == 0) return true;
     win::report_error("WSAAsyncSelect", WSAGetLastError());
     return false;
 }
 
-void accept_clients(AsyncSelectServer& server) {
+void accept_clients(Server& server) {
     std::uint16_t peer_port = 0;
     SOCKET client;
     while ((client = win::accept_waiting_client(server.listener, peer_port)) != INVALID_SOCKET) {
@@ -128,7 +128,7 @@ void accept_clients(AsyncSelectServer& server) {
 // The message loop: GetMessage blocks until a message is posted to this thread, DispatchMessage hands it to the
 // window procedure. GetMessage returns 0 for WM_QUIT, which the window procedure asks for on kStopMessage.
 
-void loop_main(AsyncSelectServer& server) {
+void loop_main(Server& server) {
     for (;;) {
         MSG message;
         TRACE(wait_begin, 0, trace::WaitOn::message, 0, 0);
@@ -150,7 +150,7 @@ void loop_main(AsyncSelectServer& server) {
 
 // A message-only window: HWND_MESSAGE as the parent means no desktop, no painting, only messages. It belongs to
 // this thread: its messages will be delivered here, and nowhere else.
-bool open_window(AsyncSelectServer& server) {
+bool open_window(Server& server) {
     WNDCLASSEXW window_class{};
     window_class.cbSize = sizeof window_class;
     window_class.lpfnWndProc = window_procedure;
@@ -173,7 +173,7 @@ bool open_window(AsyncSelectServer& server) {
 
 // Run on a thread-pool thread when the stop event is signalled (win::OnStop). Only the window's own thread may
 // touch the window's state, so it is told by a message, queued behind the network's.
-void post_stop(AsyncSelectServer& server) {
+void post_stop(Server& server) {
     if (!PostMessageW(server.window, kStopMessage, 0, 0))  // LESSON: async-select-stop
         win::report_error("PostMessageW", GetLastError());
 }
@@ -181,11 +181,11 @@ void post_stop(AsyncSelectServer& server) {
 // SECTION: dispatch
 //
 // One message, one network event on one socket. WSAGETSELECTEVENT and WSAGETSELECTERROR take lParam apart.
-void dispatch(AsyncSelectServer& server, UINT message, SOCKET socket, LPARAM event_and_error);
-void finish_message(AsyncSelectServer& server);
+void dispatch(Server& server, UINT message, SOCKET socket, LPARAM event_and_error);
+void finish_message(Server& server);
 
 LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPARAM lparam) {
-    auto* server = reinterpret_cast<AsyncSelectServer*>(GetWindowLongPtrW(window, GWLP_USERDATA));
+    auto* server = reinterpret_cast<Server*>(GetWindowLongPtrW(window, GWLP_USERDATA));
     if (server == nullptr) return DefWindowProcW(window, message, wparam, lparam);  // during CreateWindowEx
     switch (message) {
         case kListenerMessage:
@@ -201,10 +201,10 @@ LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPAR
     }
 }
 
-void read_once(AsyncSelectServer& server, Connection& connection);
-void drain(AsyncSelectServer& server, Connection& connection);
+void read_once(Server& server, Connection& connection);
+void drain(Server& server, Connection& connection);
 
-void dispatch(AsyncSelectServer& server, UINT message, SOCKET socket, LPARAM event_and_error) {
+void dispatch(Server& server, UINT message, SOCKET socket, LPARAM event_and_error) {
     Connection* connection = message == kSocketMessage ? server.table.find(socket) : nullptr;
     TRACE(message_dispatched, connection ? connection->id : 0, 0, message,
           WSAGETSELECTEVENT(event_and_error) | WSAGETSELECTERROR(event_and_error) << 16);
@@ -239,10 +239,10 @@ void dispatch(AsyncSelectServer& server, UINT message, SOCKET socket, LPARAM eve
     drain(server, *connection);
 }
 
-void on_received(AsyncSelectServer& server, Connection& connection, int received);
+void on_received(Server& server, Connection& connection, int received);
 
 // One recv(), unless replies pile up for a client that does not read them (back-pressure).
-void read_once(AsyncSelectServer& server, Connection& connection) {
+void read_once(Server& server, Connection& connection) {
     if (connection.send_queue.size() >= kMaxQueuedBytes && !connection.close_when_sent) {
         // Back-pressure: no recv(), so no further FD_READ; queue_send() posts it again once the queue drains.
         connection.reading_paused = true;  // LESSON: async-select-back-pressure
@@ -267,12 +267,12 @@ void read_once(AsyncSelectServer& server, Connection& connection) {
 }
 
 // Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
-void drain(AsyncSelectServer& server, Connection& connection) {
+void drain(Server& server, Connection& connection) {
     if (win::say_goodbye(connection)) close_connection(server, connection, connection.reason);
 }
 
 // The session takes the bytes, or the end of the stream (win::take_received), and its replies are sent at once.
-void on_received(AsyncSelectServer& server, Connection& connection, int received) {
+void on_received(Server& server, Connection& connection, int received) {
     std::string replies;
     if (win::take_received(connection, server, server.receive_buffer, received, replies))
         close_connection(server, connection, connection.reason);  // sent too much after our goodbye
@@ -280,7 +280,7 @@ void on_received(AsyncSelectServer& server, Connection& connection, int received
 }
 
 // After every message: what /all queued for others goes out, and what was closed is freed.
-void finish_message(AsyncSelectServer& server) {
+void finish_message(Server& server) {
     std::vector<Connection*> recipients;
     recipients.swap(server.broadcast_recipients);
     for (Connection* recipient : recipients) {
@@ -296,7 +296,7 @@ void finish_message(AsyncSelectServer& server) {
 // asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
 // and after a WSAEWOULDBLOCK nothing is sent until FD_WRITE: the only signal that there is room again, re-armed by
 // that very failure.
-void queue_send(AsyncSelectServer& server, Connection& connection, std::string_view bytes) {
+void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
         // LESSON: async-select-send
@@ -329,7 +329,7 @@ void queue_send(AsyncSelectServer& server, Connection& connection, std::string_v
 
 // A broadcast queues, and notes the recipient; finish_message() sends once this message is handled.
 // Sending here could close a recipient (a send error) in the middle of the table's walk.
-std::size_t AsyncSelectServer::broadcast(std::uint32_t from, std::string_view message) {
+std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         if (other->close_when_sent) return false;
         other->send_queue.append(message);
@@ -345,7 +345,7 @@ std::size_t AsyncSelectServer::broadcast(std::uint32_t from, std::string_view me
 // it. closesocket() also cancels the socket's WSAAsyncSelect registration; messages already posted stay stale.
 // Shutdown closes every socket and frees every connection; a non-blocking model has no I/O in flight to wait for.
 // Then it destroys the window and its class.
-void close_connection(AsyncSelectServer& server, Connection& connection, CloseReason reason) {
+void close_connection(Server& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
     win::record_closed(server, connection);
@@ -353,7 +353,7 @@ void close_connection(AsyncSelectServer& server, Connection& connection, CloseRe
     win::close_socket(connection.socket);  // LESSON: async-select-close
 }
 
-void shut_down(AsyncSelectServer& server) {
+void shut_down(Server& server) {
     while (Connection* connection = server.table.any())
         close_connection(server, *connection, CloseReason::server_stopping);
     server.broadcast_recipients.clear();
@@ -366,7 +366,7 @@ void shut_down(AsyncSelectServer& server) {
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
-    AsyncSelectServer server(options, control);
+    Server server(options, control);
     std::uint16_t port = 0;
     server.listener = win::create_listener(options, port);
     if (server.listener == INVALID_SOCKET || !open_window(server) || !listen_for_clients(server)) {
