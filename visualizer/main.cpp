@@ -10,8 +10,8 @@
 //   socklab-viz --replay run.sltrace --dump-model | --export-chrome out.json           no window at all
 //   socklab-viz --start iocp --gate --step 3 --slow 200 --scale 1.5    the keys' actions as flags (keys.h)
 //
-// Phases, as in the Dear ImGui examples: setup (options, sessions, window, ImGui), main loop (events,
-// sessions, headless bookkeeping), render (ImGui frame, OpenGL, screenshot), cleanup.
+// Phases, as in the Dear ImGui examples: setup (options, runs, window, ImGui), main loop (events,
+// runs, headless bookkeeping), render (ImGui frame, OpenGL, screenshot), cleanup.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -39,7 +39,7 @@
 #include "imgui_impl_opengl3.h"
 #include "visualizer/model/chrome_export.h"
 #include "visualizer/model/compare_plan.h"
-#include "visualizer/model/model_dump.h"
+#include "visualizer/model/trace_model_dump.h"
 #include "visualizer/model/synthetic_trace.h"
 #include "visualizer/ui/panels.h"
 
@@ -51,7 +51,7 @@ namespace {
 
 struct Options {
     struct LiveStart {
-        std::string model;
+        std::string io_model;
         int port = 0, trace_port = 0;
     };
     struct Attach {
@@ -64,7 +64,7 @@ struct Options {
     int synthetic_lifo = 0, synthetic_fifo = 0;
     std::string repo_root;
     std::string export_chrome;
-    bool dump_model = false;
+    bool dump_trace_model = false;
     int frames = 0;  // 0 = run until the window closes
     std::string screenshot;
     int width = 1600, height = 900;
@@ -72,19 +72,19 @@ struct Options {
     int connect_clients = 0;
     double pace = 0;  // steady lines per second from the connected clients
     bool saturate = false;             // closed loop: each client keeps one line in flight
-    std::vector<std::string> compare;  // --compare A,B,...: the models, each started as a session
+    std::vector<std::string> compare;  // --compare A,B,...: the models, each started as a run
     std::string compare_ports;         // --compare-ports P,Q,...: their listening ports (default: free ones)
     double seconds = 0;                // headless: run this long after the clients start, then exit
     std::vector<std::string> client_lines;
     double wait_live_seconds = 30;
     bool gate = false;
-    std::string record;           // live: record the first live session to this file
+    std::string record;           // live: record the first live run to this file
     std::string select_kind;      // select the last event of this kind before each cursor (wait_end, ...)
     int lesson = -1;              // --lesson N
     int lesson_step = 1;          // --lesson N --step K (or --lesson-step K): the step the lesson opens at
-    // The keys' actions as flags (visualizer/ui/keys.h), applied to the selected session (the last opened):
+    // The keys' actions as flags (visualizer/ui/keys.h), applied to the selected run (the last opened):
     int steps = -1;               // --step N: N steps (live: releases; reference: scenario lines from the start)
-    int slow_ms = -1;             // --slow MS: slow motion on every live session once connected
+    int slow_ms = -1;             // --slow MS: slow motion on every live run once connected
     std::vector<ui::Action> actions;  // --do a,b,c: any actions by name, in order, before the --step ones
     float scale = 0;              // --scale S; 0 = from the monitor's DPI
 };
@@ -160,7 +160,7 @@ void read_option(int argc, char** argv, int& i, Options& options) {
     else if (arg == "--synthetic-fifo") ++options.synthetic_fifo;
     else if (arg == "--repo") options.repo_root = value();
     else if (arg == "--export-chrome") options.export_chrome = value();
-    else if (arg == "--dump-model") options.dump_model = true;
+    else if (arg == "--dump-model") options.dump_trace_model = true;
     else if (arg == "--frames") options.frames = std::stoi(value());
     else if (arg == "--screenshot") options.screenshot = value();
     else if (arg == "--size") {
@@ -240,53 +240,53 @@ std::string read_file(const std::string& path) {
     return text.str();
 }
 
-// Opens every session the options name. False (with a message printed) when one cannot be opened.
-bool open_sessions(const Options& options, ui::AppState& app) {
+// Opens every run the options name. False (with a message printed) when one cannot be opened.
+bool open_runs(const Options& options, ui::AppState& app) {
     for (const auto& path : options.replays) {
         std::string error;
-        auto session = Session::open_replay(path, error);
-        if (!session) {
+        auto run = TracedRun::open_replay(path, error);
+        if (!run) {
             std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
             return false;
         }
         if (options.cursor_fraction >= 0) {
-            const auto& model = session->model();
-            session->seek(model.first_ns() +
+            const auto& model = run->trace_model();
+            run->seek(model.first_ns() +
                           static_cast<std::uint64_t>(options.cursor_fraction * double(model.last_ns() - model.first_ns())));
         }
-        app.add(std::move(session));
+        app.add(std::move(run));
     }
     for (const auto& reference : options.references) {
-        auto session = Session::reference(reference.empty() ? std::string() : read_file(reference));
+        auto run = TracedRun::reference(reference.empty() ? std::string() : read_file(reference));
         if (reference.empty()) {
             // The built-in lesson: four workers, packets one at a time (see common/kernel_queue/scenario.h).
-            session = Session::reference("concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\npost\npost\n"
+            run = TracedRun::reference("concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\npost\npost\n"
                                          "block w4 50\nunblock w4\ndone w3\n");
         }
-        app.add(std::move(session));  // opened at its first step (Session::reference): the class plays the rest
+        app.add(std::move(run));  // opened at its first step (TracedRun::reference): the class plays the rest
     }
     for (int i = 0; i < options.synthetic_lifo + options.synthetic_fifo; ++i) {
         SyntheticOptions synthetic;
         synthetic.lifo = i < options.synthetic_lifo;
         synthetic.gate_every = 7;
         synthetic.runtime = synthetic.lifo ? "synthetic (LIFO, as Windows)" : "synthetic (FIFO, as Wine 8.0)";
-        app.add(Session::from_trace(synthetic.lifo ? "synthetic LIFO (not a measurement)"
+        app.add(TracedRun::from_trace(synthetic.lifo ? "synthetic LIFO (not a measurement)"
                                                    : "synthetic FIFO (not a measurement)",
                                     make_synthetic_trace(synthetic)));
     }
     for (const auto& attach : options.attaches)
-        app.add(Session::attach("127.0.0.1", static_cast<std::uint16_t>(attach.trace_port),
+        app.add(TracedRun::attach("127.0.0.1", static_cast<std::uint16_t>(attach.trace_port),
                                 static_cast<std::uint16_t>(attach.server_port)));
     for (const auto& start : options.starts) {
         std::string error;
-        // Ports not given are 0: the server picks free ones and says which (Session reads them from its output).
-        auto session = Session::start_server(app.repo_root, start.model, static_cast<std::uint16_t>(start.port),
+        // Ports not given are 0: the server picks free ones and says which (TracedRun reads them from its output).
+        auto run = TracedRun::start_server(app.repo_root, start.io_model, static_cast<std::uint16_t>(start.port),
                                              static_cast<std::uint16_t>(start.trace_port), error);
-        if (!session) {
-            std::fprintf(stderr, "socklab-viz: cannot start %s: %s\n", start.model.c_str(), error.c_str());
+        if (!run) {
+            std::fprintf(stderr, "socklab-viz: cannot start %s: %s\n", start.io_model.c_str(), error.c_str());
             return false;
         }
-        app.add(std::move(session));
+        app.add(std::move(run));
     }
     return true;
 }
@@ -305,13 +305,13 @@ bool write_screenshot(const std::string& path, int width, int height) {
     return stbi_write_png(path.c_str(), width, height, 4, flipped.data(), static_cast<int>(row)) != 0;
 }
 
-// Selects, in every session with nothing selected, the last event of the named kind before its cursor.
+// Selects, in every run with nothing selected, the last event of the named kind before its cursor.
 void select_last_of_kind(ui::AppState& app, const std::string& kind_name) {
-    for (std::size_t i = 0; i < app.sessions.size(); ++i) {
-        ui::SessionView& view = app.views[i];
-        const TraceModel& model = app.sessions[i]->model();
+    for (std::size_t i = 0; i < app.runs.size(); ++i) {
+        ui::RunView& view = app.views[i];
+        const TraceModel& model = app.runs[i]->trace_model();
         if (view.selected_event != kNoEvent) continue;
-        std::size_t index = model.first_event_at_or_after(app.sessions[i]->cursor_ns() + 1);
+        std::size_t index = model.first_event_at_or_after(app.runs[i]->cursor_ns() + 1);
         for (std::size_t looked = 0; index > 0 && looked < 1'000'000; ++looked) {
             const StoredEvent& event = model.events()[--index];
             if (socklab::trace::to_string(event.kind) != kind_name) continue;
@@ -385,7 +385,7 @@ void build_fonts_and_style(ui::AppState& app, bool upload) {
 
 // ---- the keys' actions as flags -----------------------------------------------------------------------------
 
-bool acts_on_session(ui::Action action) {
+bool acts_on_run(ui::Action action) {
     switch (action) {
     case ui::Action::pause:
     case ui::Action::step:
@@ -397,30 +397,30 @@ bool acts_on_session(ui::Action action) {
     }
 }
 
-std::size_t held_count(const Session& session) {
+std::size_t held_count(const TracedRun& run) {
     std::size_t held = 0;
-    for (const auto& lane : session.model().lanes())
+    for (const auto& lane : run.trace_model().lanes())
         if (lane.state == LaneState::held) ++held;
     return held;
 }
 
-// Applies the script's actions that can go now; those on a live session wait for it: until its trace connection
+// Applies the script's actions that can go now; those on a live run wait for it: until its trace connection
 // is up, and a step until a worker is held (a step with nobody held releases nothing), one a frame at most every
 // 150 ms so each release arrives and is zoomed on before the next.
 void run_script(ui::AppState& app, std::deque<ui::Action>& script, double now_seconds, double& last_live_action) {
     while (!script.empty()) {
         const ui::Action action = script.front();
-        Session* session = app.sessions.empty() ? nullptr : app.sessions[static_cast<std::size_t>(app.selected_session)].get();
-        if (acts_on_session(action) && !session) return;  // a lesson's step adds its session on its first frame
-        if (acts_on_session(action) && session->live()) {
-            if (session->connection().status() != LiveConnection::Status::connected) return;
+        TracedRun* run = app.runs.empty() ? nullptr : app.runs[static_cast<std::size_t>(app.selected_run)].get();
+        if (acts_on_run(action) && !run) return;  // a lesson's step adds its run on its first frame
+        if (acts_on_run(action) && run->live()) {
+            if (run->connection().status() != LiveConnection::Status::connected) return;
             if (now_seconds - last_live_action < 0.15) return;
-            if (action == ui::Action::step && !session->gate_on()) {
-                session->set_gate(true);  // a step needs the gate on: on first, and the step waits for a hold
+            if (action == ui::Action::step && !run->gate_on()) {
+                run->set_gate(true);  // a step needs the gate on: on first, and the step waits for a hold
                 last_live_action = now_seconds;
                 return;
             }
-            if (action == ui::Action::step && held_count(*session) == 0) return;
+            if (action == ui::Action::step && held_count(*run) == 0) return;
             last_live_action = now_seconds;
             ui::apply_action(app, action);
             script.pop_front();
@@ -486,7 +486,7 @@ std::string find_root(const std::string& repo_option) {
 bool open_lesson(const Options& options, ui::AppState& app) {
     if (options.lesson < 0) return true;
     std::string error;
-    app.lesson = LessonSession::open(app.repo_root, options.lesson, error);
+    app.lesson = LessonPlayer::open(app.repo_root, options.lesson, error);
     if (!app.lesson) {
         std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
         return false;
@@ -498,38 +498,38 @@ bool open_lesson(const Options& options, ui::AppState& app) {
 // The keys' actions as flags, in the order they are applied: --do's, then --step N's steps.
 struct Script {
     std::deque<ui::Action> actions;
-    double last_live_action = -1;  // when an action last went to a live session (run_script paces them)
+    double last_live_action = -1;  // when an action last went to a live run (run_script paces them)
 };
 
 Script script_from_options(const Options& options, ui::AppState& app) {
     Script script;
     script.actions.assign(options.actions.begin(), options.actions.end());
     for (int i = 0; i < options.steps; ++i) script.actions.push_back(ui::Action::step);
-    // A reference session is stepped from its start.
-    if (options.steps >= 0 && !app.sessions.empty()) {
-        Session& selected = *app.sessions[static_cast<std::size_t>(app.selected_session)];
+    // A reference run is stepped from its start.
+    if (options.steps >= 0 && !app.runs.empty()) {
+        TracedRun& selected = *app.runs[static_cast<std::size_t>(app.selected_run)];
         if (selected.scenario()) selected.scenario_restart();
     }
     return script;
 }
 
 bool window_needed(const Options& options) {
-    return options.frames > 0 || options.seconds > 0 || (!options.dump_model && options.export_chrome.empty());
+    return options.frames > 0 || options.seconds > 0 || (!options.dump_trace_model && options.export_chrome.empty());
 }
 
 bool headless(const Options& options) { return options.frames > 0 || options.seconds > 0; }
 
-// --dump-model and --export-chrome: the first session as text or as Chrome trace JSON. The exit code.
-int report_first_session(const Options& options, ui::AppState& app) {
-    if (app.sessions.empty()) {
+// --dump-model and --export-chrome: the first run as text or as Chrome trace JSON. The exit code.
+int report_first_run(const Options& options, ui::AppState& app) {
+    if (app.runs.empty()) {
         std::fprintf(stderr, "socklab-viz: --dump-model and --export-chrome need a session (--replay FILE)\n");
         return 2;
     }
-    Session& first = *app.sessions.front();
-    if (options.dump_model) dump_model(first.model(), first.cursor_ns(), std::cout);
+    TracedRun& first = *app.runs.front();
+    if (options.dump_trace_model) dump_trace_model(first.trace_model(), first.cursor_ns(), std::cout);
     if (!options.export_chrome.empty()) {
         std::string error;
-        if (!export_chrome_trace(first.model(), options.export_chrome, error)) {
+        if (!export_chrome_trace(first.trace_model(), options.export_chrome, error)) {
             std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
             return 1;
         }
@@ -592,15 +592,15 @@ void close_window(GLFWwindow* window) {
     glfwTerminate();
 }
 
-// ---- the frame loop: live sessions --------------------------------------------------------------------------
+// ---- the frame loop: live runs --------------------------------------------------------------------------
 
 bool any_live(const ui::AppState& app) {
-    for (const auto& session : app.sessions)
-        if (session->live()) return true;
+    for (const auto& run : app.runs)
+        if (run->live()) return true;
     return false;
 }
 
-// Whether every live session's trace connection is up, and whether every one has sent events yet.
+// Whether every live run's trace connection is up, and whether every one has sent events yet.
 struct LiveStatus {
     bool connected = true;
     bool ready = true;
@@ -608,49 +608,49 @@ struct LiveStatus {
 
 LiveStatus live_status(ui::AppState& app) {
     LiveStatus status;
-    for (auto& session : app.sessions) {
-        if (!session->live()) continue;
-        if (session->connection().status() != LiveConnection::Status::connected) status.connected = false;
-        if (session->model().event_count() == 0) status.ready = false;
+    for (auto& run : app.runs) {
+        if (!run->live()) continue;
+        if (run->connection().status() != LiveConnection::Status::connected) status.connected = false;
+        if (run->trace_model().event_count() == 0) status.ready = false;
     }
     return status;
 }
 
-// What the options ask of the live sessions, each done once, as soon as the sessions are connected: the clients
+// What the options ask of the live runs, each done once, as soon as the runs are connected: the clients
 // connect, a failed start is reported, the recording starts, the gate turns on, the lines go out, slow motion.
 struct LiveSetup {
-    double connected_for = 0;  // wall seconds every live session has been connected
+    double connected_for = 0;  // wall seconds every live run has been connected
     bool clients_started = false, lines_sent = false, gate_set = false, recording_started = false;
     bool start_failure_reported = false, slow_set = false;
 };
 
 void start_clients(const Options& options, ui::AppState& app, LiveSetup& setup) {
-    for (auto& session : app.sessions)
-        if (session->live()) {
-            session->clients().connect(static_cast<std::size_t>(options.connect_clients));
-            session->clients().set_pace(options.pace);
-            session->clients().set_saturate(options.saturate);
+    for (auto& run : app.runs)
+        if (run->live()) {
+            run->clients().connect(static_cast<std::size_t>(options.connect_clients));
+            run->clients().set_pace(options.pace);
+            run->clients().set_saturate(options.saturate);
         }
     setup.clients_started = true;
 }
 
 // A server that dies before listening (a busy port, no Wine) would leave its column waiting forever: said once.
 void report_start_failures(bool headless_run, ui::AppState& app, LiveSetup& setup, int& exit_code) {
-    for (auto& session : app.sessions) {
-        const std::string failure = session->start_failure();
+    for (auto& run : app.runs) {
+        const std::string failure = run->start_failure();
         if (failure.empty() || setup.start_failure_reported) continue;
-        std::fprintf(stderr, "socklab-viz: %s: %s\n", session->title().c_str(), failure.c_str());
+        std::fprintf(stderr, "socklab-viz: %s: %s\n", run->title().c_str(), failure.c_str());
         setup.start_failure_reported = true;
         if (headless_run) exit_code = 1;
     }
 }
 
-// --record: the first live session.
+// --record: the first live run.
 void start_recording(const Options& options, ui::AppState& app, LiveSetup& setup, int& exit_code) {
-    for (auto& session : app.sessions) {
-        if (!session->live()) continue;
+    for (auto& run : app.runs) {
+        if (!run->live()) continue;
         std::string error;
-        if (!session->start_recording(options.record, error)) {
+        if (!run->start_recording(options.record, error)) {
             std::fprintf(stderr, "socklab-viz: %s\n", error.c_str());
             exit_code = 1;
         }
@@ -661,16 +661,16 @@ void start_recording(const Options& options, ui::AppState& app, LiveSetup& setup
 
 // --send: once every client has connected.
 void send_lines_when_connected(const Options& options, ui::AppState& app, LiveSetup& setup) {
-    for (auto& session : app.sessions)
-        if (session->live() && session->clients().figures().connecting > 0) return;
-    for (auto& session : app.sessions)
+    for (auto& run : app.runs)
+        if (run->live() && run->clients().figures().connecting > 0) return;
+    for (auto& run : app.runs)
         for (const auto& line : options.client_lines)
-            if (session->live()) session->clients().send_to_all(line);
+            if (run->live()) run->clients().send_to_all(line);
     setup.lines_sent = true;
 }
 
 // One frame's share of the live setup. False when the frame loop must end: headless, a server failed to start.
-bool drive_live_sessions(const Options& options, ui::AppState& app, bool live_connected, double elapsed,
+bool drive_live_runs(const Options& options, ui::AppState& app, bool live_connected, double elapsed,
                          LiveSetup& setup, int& exit_code) {
     // The server starts sending only when its recorder next drains; a short pause after connecting lets it
     // accept this viewer first, so the clients' connections are in the trace.
@@ -682,14 +682,14 @@ bool drive_live_sessions(const Options& options, ui::AppState& app, bool live_co
     if (live_connected && !options.record.empty() && !setup.recording_started)
         start_recording(options, app, setup, exit_code);
     if (live_connected && options.gate && !setup.gate_set) {
-        for (auto& session : app.sessions)
-            if (session->live()) session->set_gate(true);
+        for (auto& run : app.runs)
+            if (run->live()) run->set_gate(true);
         setup.gate_set = true;
     }
     if (setup.clients_started && !setup.lines_sent) send_lines_when_connected(options, app, setup);
     if (live_connected && options.slow_ms >= 0 && !setup.slow_set) {
-        for (auto& session : app.sessions)
-            if (session->live()) session->set_slow_motion(static_cast<unsigned>(options.slow_ms));
+        for (auto& run : app.runs)
+            if (run->live()) run->set_slow_motion(static_cast<unsigned>(options.slow_ms));
         setup.slow_set = true;
     }
     return true;
@@ -745,7 +745,7 @@ void write_screenshots(const Options& options, ui::AppState& app, bool last_fram
     app.screenshot_request.clear();
 }
 
-// Until the window closes, or headless until the last frame: reads keys, drives the sessions, draws. The exit code.
+// Until the window closes, or headless until the last frame: reads keys, drives the runs, draws. The exit code.
 int run_frame_loop(GLFWwindow* window, const Options& options, ui::AppState& app, Script& script, LiveSetup& setup,
                    FrameFigures& frames) {
     const bool headless_run = headless(options);
@@ -760,11 +760,11 @@ int run_frame_loop(GLFWwindow* window, const Options& options, ui::AppState& app
         const double elapsed = std::chrono::duration<double>(now - last).count();
         last = now;
         const double cpu_before = thread_cpu_ms();
-        for (auto& session : app.sessions) session->update(elapsed);
+        for (auto& run : app.runs) run->update(elapsed);
 
         const LiveStatus status = live_status(app);
         const double waited = std::chrono::duration<double>(now - started).count();
-        if (!drive_live_sessions(options, app, status.connected, elapsed, setup, exit_code)) break;
+        if (!drive_live_runs(options, app, status.connected, elapsed, setup, exit_code)) break;
         if (!options.select_kind.empty()) select_last_of_kind(app, options.select_kind);
         if (!options.gate || setup.gate_set) run_script(app, script.actions, waited, script.last_live_action);
 
@@ -801,8 +801,8 @@ void report_headless_run(const Options& options, ui::AppState& app, const Script
         std::fprintf(stderr, "socklab-viz: lesson %d step %zu\n", app.lesson->lesson().number, app.lesson->step_index() + 1);
     if (!script.actions.empty())
         std::fprintf(stderr, "socklab-viz: %zu scripted actions not applied (nothing to step?)\n", script.actions.size());
-    if (options.dump_model || !options.export_chrome.empty()) {
-        const int code = report_first_session(options, app);
+    if (options.dump_trace_model || !options.export_chrome.empty()) {
+        const int code = report_first_run(options, app);
         exit_code = exit_code ? exit_code : code;
     }
 }
@@ -810,10 +810,10 @@ void report_headless_run(const Options& options, ui::AppState& app, const Script
 // A compare run ends with its figures as text, to paste into notes or compare with `socklab compare`.
 void print_compare_summary(const Options& options, const ui::AppState& app) {
     std::vector<CompareRow> rows;
-    for (const auto& session : app.sessions)
-        if (session->live())
-            rows.push_back({session->model().model_name().empty() ? session->title() : session->model().model_name(),
-                            session->model().runtime(), summarize(session->clients().series())});
+    for (const auto& run : app.runs)
+        if (run->live())
+            rows.push_back({run->trace_model().io_model().empty() ? run->title() : run->trace_model().io_model(),
+                            run->trace_model().runtime(), summarize(run->clients().series())});
     const std::string load =
         std::to_string(options.connect_clients) + " clients on each server, " +
         (options.saturate ? std::string("closed loop (one line in flight per client)")
@@ -829,7 +829,7 @@ int main(int argc, char** argv) {
     if (!parse_options(argc, argv, options)) return 2;
     ui::AppState app;
     app.repo_root = find_root(options.repo_root);
-    if (!open_sessions(options, app)) return 1;
+    if (!open_runs(options, app)) return 1;
     app.compare_view = !options.compare.empty();
     if (!open_lesson(options, app)) return 1;
     Script script = script_from_options(options, app);
@@ -837,7 +837,7 @@ int main(int argc, char** argv) {
     // No window needed: print or export, then leave.
     if (!window_needed(options)) {
         run_script(app, script.actions, 0, script.last_live_action);  // a replay or the reference model: all at once
-        return report_first_session(options, app);
+        return report_first_run(options, app);
     }
 
     GLFWwindow* window = open_window(options, app);
@@ -848,7 +848,7 @@ int main(int argc, char** argv) {
     if (headless(options)) report_headless_run(options, app, script, frames, exit_code);
     if (!options.compare.empty() && !setup.start_failure_reported) print_compare_summary(options, app);
 
-    app.sessions.clear();  // stops servers started here and closes connections before the window goes
+    app.runs.clear();  // stops servers started here and closes connections before the window goes
     close_window(window);
     return exit_code;
 }

@@ -9,7 +9,7 @@
 #include "tests/visualizer/event_builder.h"
 #include "visualizer/model/lesson.h"
 #include "visualizer/model/lesson_run.h"
-#include "visualizer/model/lesson_session.h"
+#include "visualizer/model/lesson_player.h"
 #include "visualizer/model/lesson_text.h"
 
 namespace lessons = socklab::lessons;
@@ -296,12 +296,12 @@ TEST_CASE("a Windows trace may run more workers than the value while the others 
 
 TEST_CASE("the lesson panel checks turn met as the scenario is played", "[lessons]") {
     std::string error;
-    auto lesson = socklab::viz::LessonSession::open(kRoot, 7, error);
+    auto lesson = socklab::viz::LessonPlayer::open(kRoot, 7, error);
     REQUIRE(lesson);
     lesson->go_to(3);  // step 4: LIFO in the reference model
     REQUIRE(lesson->step().runs_reference());
     socklab::kernel_queue::ScenarioPlayer player(lesson->step().scenario);
-    using State = socklab::viz::LessonSession::CheckState;
+    using State = socklab::viz::LessonPlayer::CheckState;
     auto count = [&](State state) {
         std::size_t n = 0;
         for (const auto& check : lesson->checks(&player)) n += check.state == state;

@@ -1,4 +1,4 @@
-// tests/visualizer/history_bound_test.cpp — a live session's history stays within its bound however long
+// tests/visualizer/history_bound_test.cpp — a live run's history stays within its bound however long
 // the run, and nothing a panel shows changes for it.
 //
 // The same synthetic stream goes, batch by batch as a live server would send it, into a model with a small
@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "tests/catch.hpp"
-#include "visualizer/model/session.h"
+#include "visualizer/model/traced_run.h"
 #include "visualizer/model/synthetic_trace.h"
 
 using namespace socklab::viz;
@@ -213,9 +213,9 @@ TEST_CASE("a selected event keeps its place through a discard, or is reported go
 }
 
 TEST_CASE("live sessions bound their history; replays keep every event", "[viz][history]") {
-    auto live = Session::attach("127.0.0.1", 1, 0);  // nothing listens on port 1: the bound is set anyway
-    CHECK(live->model().history_limit() == TraceModel::kDefaultLiveHistoryEvents);
-    auto replay = Session::from_trace("in memory", long_stream());
-    CHECK(replay->model().history_limit() == 0);
-    CHECK(replay->model().discarded_events() == 0);
+    auto live = TracedRun::attach("127.0.0.1", 1, 0);  // nothing listens on port 1: the bound is set anyway
+    CHECK(live->trace_model().history_limit() == TraceModel::kDefaultLiveHistoryEvents);
+    auto replay = TracedRun::from_trace("in memory", long_stream());
+    CHECK(replay->trace_model().history_limit() == 0);
+    CHECK(replay->trace_model().discarded_events() == 0);
 }

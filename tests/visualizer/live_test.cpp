@@ -1,5 +1,5 @@
 // tests/visualizer/live_test.cpp — the live side of the visualizer without Wine: a stand-in trace server in
-// this process streams a trace to a Session and reads the control lines it sends back; a stand-in echo
+// this process streams a trace to a TracedRun and reads the control lines it sends back; a stand-in echo
 // server answers the client pool.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,7 +15,7 @@
 #include "tests/visualizer/loopback_listener.h"
 #include "tests/visualizer/event_builder.h"
 #include "visualizer/model/client_pool.h"
-#include "visualizer/model/session.h"
+#include "visualizer/model/traced_run.h"
 #include "visualizer/model/trace_writer.h"
 
 using namespace socklab::viz;
@@ -69,22 +69,22 @@ TEST_CASE("a session attached to a live trace port builds its model and sends co
         ::close(viewer);
     });
 
-    auto session = Session::attach("127.0.0.1", listener.port, 0);
-    REQUIRE(session->live());
-    const bool got_events = pump_until([&] { session->update(0.2); },  // 0.2 s a frame: the reorder window passes
-                                       [&] { return session->model().event_count() == 5; });
+    auto run = TracedRun::attach("127.0.0.1", listener.port, 0);
+    REQUIRE(run->live());
+    const bool got_events = pump_until([&] { run->update(0.2); },  // 0.2 s a frame: the reorder window passes
+                                       [&] { return run->trace_model().event_count() == 5; });
     CHECK(got_events);
-    CHECK(session->model().model_name() == "iocp");
-    CHECK(session->model().lane(1)->role == "worker");
-    CHECK(session->model().lane(1)->state == LaneState::held);
-    CHECK(session->following());
-    CHECK(session->cursor_ns() >= session->model().last_ns());
+    CHECK(run->trace_model().io_model() == "iocp");
+    CHECK(run->trace_model().lane(1)->role == "worker");
+    CHECK(run->trace_model().lane(1)->state == LaneState::held);
+    CHECK(run->following());
+    CHECK(run->cursor_ns() >= run->trace_model().last_ns());
 
-    session->set_gate(true);
-    CHECK(session->gate_on());
-    session->set_slow_motion(250);
-    session->step();
-    pump_until([&] { session->update(0.01); }, [&] { return controls_done.load(); });
+    run->set_gate(true);
+    CHECK(run->gate_on());
+    run->set_slow_motion(250);
+    run->step();
+    pump_until([&] { run->update(0.01); }, [&] { return controls_done.load(); });
     server.join();
     CHECK(controls_received == "gate on\nslow 250\nstep\n");
 }
@@ -128,19 +128,19 @@ TEST_CASE("a replay plays from the start at the chosen speed and stops at the en
     b.wait_port(1);
     socklab::trace::Trace trace;
     trace.events = b.events;
-    auto session = Session::from_trace("test", trace);
-    const auto first = session->model().first_ns(), last = session->model().last_ns();
-    CHECK(session->cursor_ns() == last);
-    CHECK_FALSE(session->following());
+    auto run = TracedRun::from_trace("test", trace);
+    const auto first = run->trace_model().first_ns(), last = run->trace_model().last_ns();
+    CHECK(run->cursor_ns() == last);
+    CHECK_FALSE(run->following());
 
-    session->set_speed(0.001);  // a millisecond of trace per second
-    session->set_playing(true);
-    CHECK(session->cursor_ns() == first);  // at the end, play starts again from the beginning
-    session->update(0.5);
-    CHECK(session->cursor_ns() == first + 500'000);
-    session->update(1.0);
-    CHECK(session->cursor_ns() == last);
-    CHECK_FALSE(session->playing());
-    session->seek(first + 10);
-    CHECK(session->cursor_ns() == first + 10);
+    run->set_speed(0.001);  // a millisecond of trace per second
+    run->set_playing(true);
+    CHECK(run->cursor_ns() == first);  // at the end, play starts again from the beginning
+    run->update(0.5);
+    CHECK(run->cursor_ns() == first + 500'000);
+    run->update(1.0);
+    CHECK(run->cursor_ns() == last);
+    CHECK_FALSE(run->playing());
+    run->seek(first + 10);
+    CHECK(run->cursor_ns() == first + 10);
 }

@@ -15,7 +15,7 @@
 
 #include "tests/catch.hpp"
 #include "tests/visualizer/run_command.h"
-#include "visualizer/model/session.h"
+#include "visualizer/model/traced_run.h"
 
 using namespace socklab::viz;
 using socklab::trace::Kind;
@@ -55,10 +55,10 @@ TEST_CASE("stepping 3 times on a gated live IOCP server releases three workers a
     CHECK(output.find("not applied") == std::string::npos);
 
     std::string error;
-    auto session = Session::open_replay(trace, error);
+    auto run = TracedRun::open_replay(trace, error);
     INFO(error);
-    REQUIRE(session);
-    const auto& events = session->model().events();
+    REQUIRE(run);
+    const auto& events = run->trace_model().events();
     std::vector<std::size_t> releases;
     for (std::size_t i = 0; i < events.size(); ++i)
         if (events[i].kind == Kind::gate_release) releases.push_back(i);

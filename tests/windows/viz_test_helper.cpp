@@ -17,7 +17,7 @@
 #define STB_IMAGE_IMPLEMENTATION  // this program's one copy of stb's PNG reader (stb is header-only here)
 #include <stb_image.h>
 
-#include "visualizer/model/session.h"
+#include "visualizer/model/traced_run.h"
 #include "visualizer/model/synthetic_trace.h"
 #include "visualizer/model/trace_writer.h"
 
@@ -29,13 +29,13 @@ int write_trace(const std::string& path) {
     options.lines = 400;
     options.gate_every = 7;
     options.runtime = "synthetic (Windows replay test)";
-    const auto session = socklab::viz::Session::from_trace("synthetic", socklab::viz::make_synthetic_trace(options));
+    const auto run = socklab::viz::TracedRun::from_trace("synthetic", socklab::viz::make_synthetic_trace(options));
     std::string error;
-    if (!socklab::viz::write_trace_file(path, session->model(), error)) {
+    if (!socklab::viz::write_trace_file(path, run->trace_model(), error)) {
         std::fprintf(stderr, "viz-test-helper: %s\n", error.c_str());
         return 1;
     }
-    std::printf("viz-test-helper: wrote %s (%zu events)\n", path.c_str(), session->model().event_count());
+    std::printf("viz-test-helper: wrote %s (%zu events)\n", path.c_str(), run->trace_model().event_count());
     return 0;
 }
 

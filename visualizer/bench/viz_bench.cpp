@@ -2,7 +2,7 @@
 //   intake      events per second from a stream decoder into the model (target: at least 2 million)
 //   frame       CPU time of the questions one frame asks, with one million events in history (at most 8 ms)
 //   storage     bytes stored per event, history and indexes (at most 40)
-//   an hour     bytes a live session holds after an hour at the compare view's event rate, with every event
+//   an hour     bytes a live run holds after an hour at the compare view's event rate, with every event
 //               kept and with the live history bound (TraceModel::kDefaultLiveHistoryEvents): flat, not growing
 // A benchmark, not a test: it prints figures and where they were measured, and always exits 0.
 #include <chrono>
@@ -18,7 +18,7 @@
 
 #include "common/net/socket.h"
 #include "common/trace/reader.h"
-#include "visualizer/model/session.h"
+#include "visualizer/model/traced_run.h"
 #include "visualizer/model/synthetic_trace.h"
 #include "visualizer/model/trace_model.h"
 #include "visualizer/model/trace_writer.h"
@@ -44,7 +44,7 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// What one frame of socklab-viz asks of a session's model: every lane's spans and event ticks across the
+// What one frame of socklab-viz asks of a run's model: every lane's spans and event ticks across the
 // timeline's width, the waiters stack, the queue and its packets, the wakes, the connections.
 std::size_t one_frame(const TraceModel& model, std::uint64_t begin, std::uint64_t end, double width_pixels) {
     static std::vector<LaneSpan> spans;
@@ -76,11 +76,11 @@ void take_metadata(TraceModel& model, const socklab::trace::Trace& trace) {
 }
 
 // The events a live server sends in the compare view, per second, per server. Not measured here (that needs
-// the models under Wine): it is what the issue's own figure implies, 0.25 GB a session per 10 minutes at the
+// the models under Wine): it is what the issue's own figure implies, 0.25 GB a run per 10 minutes at the
 // ~40 bytes an event printed above.
 constexpr double kCompareEventsPerSecond = 10'000;
 
-// An hour of a live session: the synthetic trace sent again and again, its clock stretched to the compare
+// An hour of a live run: the synthetic trace sent again and again, its clock stretched to the compare
 // view's rate, into a model that keeps everything and one with the live bound. A row every 10 minutes.
 void simulate_an_hour(const socklab::trace::Trace& trace) {
     TraceModel everything, bounded;
@@ -155,7 +155,7 @@ void measure_intake(const std::string& stream, TraceModel& model) {
     std::printf("intake (decode + model)    %.1f million events/s   (target >= 2)\n", best_intake / 1e6);
 }
 
-// Intake through a live TCP stream: a thread sends the bytes over loopback as fast as it can; a Session attached
+// Intake through a live TCP stream: a thread sends the bytes over loopback as fast as it can; a TracedRun attached
 // to it pumps and decodes, as socklab-viz does each frame. Nothing may be lost.
 void measure_loopback_intake(const std::string& stream, std::size_t events_sent) {
     socklab::net::Startup sockets;
@@ -166,15 +166,15 @@ void measure_loopback_intake(const std::string& stream, std::size_t events_sent)
         socklab::net::Socket viewer = socklab::net::accept_client(listener);
         socklab::net::send_all(viewer, stream.data(), stream.size());
     });  // the viewer's socket closes as the thread ends: the end of the stream
-    auto session = Session::attach("127.0.0.1", socklab::net::local_port(listener), 0);
+    auto run = TracedRun::attach("127.0.0.1", socklab::net::local_port(listener), 0);
     const auto start = Clock::now();
-    while (session->connection().status() != LiveConnection::Status::closed && seconds_since(start) < 30)
-        session->update(0.001);
-    session->update(0.2);  // the stream went quiet: everything queued is placed
+    while (run->connection().status() != LiveConnection::Status::closed && seconds_since(start) < 30)
+        run->update(0.001);
+    run->update(0.2);  // the stream went quiet: everything queued is placed
     const double seconds = seconds_since(start);
     sender.join();
     std::printf("intake over loopback TCP   %.1f million events/s, %zu of %zu events arrived\n",
-                double(session->model().event_count()) / seconds / 1e6, session->model().event_count(), events_sent);
+                double(run->trace_model().event_count()) / seconds / 1e6, run->trace_model().event_count(), events_sent);
 }
 
 // A frame's model queries: the whole trace on screen, then a zoomed window following the end, then the middle.

@@ -426,7 +426,7 @@ void write_other_data(std::ostream& out, const TraceModel& model, const std::map
 
 // Names: the process is the server, each track a thread with its role.
 void write_names(EventList& list, const TraceModel& model) {
-    std::string process = "socklab " + (model.model_name().empty() ? std::string("trace") : model.model_name());
+    std::string process = "socklab " + (model.io_model().empty() ? std::string("trace") : model.io_model());
     if (!model.runtime().empty()) process += " (" + model.runtime() + ")";
     list.next() << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << kProcess
                 << ",\"args\":{\"name\":" << json_string(process) << "}}";

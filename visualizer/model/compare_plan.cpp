@@ -88,7 +88,7 @@ std::string format_compare_summary(const std::vector<CompareRow>& rows, const st
                   "p99 ms", "windows", "replies/s p10-p90");
     text += line;
     for (const auto& row : rows) {
-        std::snprintf(line, sizeof line, "%-20s %-22s %12.0f %10.2f %10.2f %8zu  %.0f-%.0f\n", row.model.c_str(),
+        std::snprintf(line, sizeof line, "%-20s %-22s %12.0f %10.2f %10.2f %8zu  %.0f-%.0f\n", row.io_model.c_str(),
                       row.runtime.empty() ? "(not reported)" : row.runtime.c_str(), row.summary.mean_replies_per_second,
                       double(row.summary.median_p50_ns) / 1e6, double(row.summary.median_p99_ns) / 1e6,
                       row.summary.windows, row.summary.low_replies_per_second, row.summary.high_replies_per_second);
@@ -103,7 +103,7 @@ std::vector<std::string> spread_notes(const std::vector<CompareRow>& rows) {
     for (std::size_t a = 0; a < rows.size(); ++a)
         for (std::size_t b = a + 1; b < rows.size(); ++b)
             if (within_spread(rows[a].summary, rows[b].summary))
-                notes.push_back(rows[a].model + " and " + rows[b].model +
+                notes.push_back(rows[a].io_model + " and " + rows[b].io_model +
                                 ": within the run's spread (p10-p90 of 250 ms windows): not a ranking");
     return notes;
 }

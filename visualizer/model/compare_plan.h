@@ -3,7 +3,7 @@
 //
 // The compare view runs each model as its own server (ports chosen by the servers, so they never clash),
 // drives the same load on each from the built-in clients (visualizer/model/client_pool.h), and plots every
-// session's replies per second and round-trip latency together (visualizer/ui/compare_panel.cpp).
+// run's replies per second and round-trip latency together (visualizer/ui/compare_panel.cpp).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,7 @@ bool parse_compare_ports(const std::string& list, std::size_t model_count, std::
 
 // One row of the summary printed when a compare run ends.
 struct CompareRow {
-    std::string model;
+    std::string io_model;
     std::string runtime;  // as the server reported it: "Wine 8.0", "Windows 10.0.19045"
     LoadSummary summary;
 };

@@ -1,5 +1,5 @@
-// visualizer/model/lesson_session.cpp — see lesson_session.h.
-#include "visualizer/model/lesson_session.h"
+// visualizer/model/lesson_player.cpp — see lesson_player.h.
+#include "visualizer/model/lesson_player.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -26,9 +26,9 @@ class VisualizerServer : public lessons::LiveServer {
 public:
     VisualizerServer(std::string root, std::uint16_t trace_port) : root_(std::move(root)), trace_port_(trace_port) {}
 
-    bool start(const std::string& model, const std::vector<std::string>& flags, const std::string& trace_file,
+    bool start(const std::string& io_model, const std::vector<std::string>& flags, const std::string& trace_file,
                std::uint16_t& port, std::string& error) override {
-        std::vector<std::string> arguments{model, "--port", "0", "--trace-file", trace_file};
+        std::vector<std::string> arguments{io_model, "--port", "0", "--trace-file", trace_file};
         if (trace_port_) arguments.insert(arguments.end(), {"--trace-port", std::to_string(trace_port_)});
         arguments.insert(arguments.end(), flags.begin(), flags.end());
         if (!process_.start(root_, arguments, error)) return false;
@@ -66,9 +66,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<LessonSession> LessonSession::open(const std::string& repo_root, int number,
+std::unique_ptr<LessonPlayer> LessonPlayer::open(const std::string& repo_root, int number,
                                                    std::string& error) {
-    std::unique_ptr<LessonSession> session(new LessonSession());
+    std::unique_ptr<LessonPlayer> run(new LessonPlayer());
     for (const std::string& file : lessons::lesson_files(repo_root + "/lessons", error)) {
         lessons::Lesson lesson = lessons::load_lesson(file);
         if (lesson.number != number) continue;
@@ -77,26 +77,26 @@ std::unique_ptr<LessonSession> LessonSession::open(const std::string& repo_root,
             for (const std::string& problem : lesson.errors) error += problem + "\n";
             return nullptr;
         }
-        session->lesson_ = std::move(lesson);
+        run->lesson_ = std::move(lesson);
     }
     if (!error.empty()) return nullptr;
-    if (session->lesson_.steps.empty()) {
+    if (run->lesson_.steps.empty()) {
         error = "no lesson " + std::to_string(number) + " in " + repo_root + "/lessons/order.txt";
         return nullptr;
     }
-    session->anchors_ = lessons::AnchorIndex::scan(repo_root);
-    session->root_ = repo_root;
-    session->go_to(0);
-    return session;
+    run->anchors_ = lessons::AnchorIndex::scan(repo_root);
+    run->root_ = repo_root;
+    run->go_to(0);
+    return run;
 }
 
-LessonSession::~LessonSession() { join(); }
+LessonPlayer::~LessonPlayer() { join(); }
 
-void LessonSession::join() {
+void LessonPlayer::join() {
     if (worker_.joinable()) worker_.join();
 }
 
-void LessonSession::go_to(std::size_t index) {
+void LessonPlayer::go_to(std::size_t index) {
     if (index >= lesson_.steps.size()) return;
     join();
     step_ = index;
@@ -111,7 +111,7 @@ void LessonSession::go_to(std::size_t index) {
     reference_decided_.clear();
 }
 
-void LessonSession::start_live_run() {
+void LessonPlayer::start_live_run() {
     if (running_ || !step().runs_live()) return;
     join();
     {
@@ -139,12 +139,12 @@ void LessonSession::start_live_run() {
     });
 }
 
-std::vector<std::string> LessonSession::live_log() const {
+std::vector<std::string> LessonPlayer::live_log() const {
     std::lock_guard guard(lock_);
     return log_;
 }
 
-bool LessonSession::take_attach(std::uint16_t& trace_port, std::uint16_t& server_port) {
+bool LessonPlayer::take_attach(std::uint16_t& trace_port, std::uint16_t& server_port) {
     std::lock_guard guard(lock_);
     if (!attach_trace_port_) return false;
     trace_port = attach_trace_port_;
@@ -153,7 +153,7 @@ bool LessonSession::take_attach(std::uint16_t& trace_port, std::uint16_t& server
     return true;
 }
 
-bool LessonSession::take_finished(std::string& trace_file) {
+bool LessonPlayer::take_finished(std::string& trace_file) {
     std::lock_guard guard(lock_);
     if (!finished_pending_) return false;
     finished_pending_ = false;
@@ -161,12 +161,12 @@ bool LessonSession::take_finished(std::string& trace_file) {
     return true;
 }
 
-std::optional<lessons::StepResult> LessonSession::live_result() const {
+std::optional<lessons::StepResult> LessonPlayer::live_result() const {
     std::lock_guard guard(lock_);
     return result_;
 }
 
-std::vector<LessonSession::CheckView> LessonSession::checks(const kernel_queue::ScenarioPlayer* player) {
+std::vector<LessonPlayer::CheckView> LessonPlayer::checks(const kernel_queue::ScenarioPlayer* player) {
     std::vector<CheckView> views;
     const lessons::Step& current = step();
     if (current.runs_live()) {

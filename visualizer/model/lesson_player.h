@@ -1,10 +1,10 @@
-// visualizer/model/lesson_session.h — a lesson open in the visualizer: which step is shown, and the step's run.
+// visualizer/model/lesson_player.h — a lesson open in the visualizer: which step is shown, and the step's run.
 //
 // The lesson panel (visualizer/ui/lesson_panel.cpp) draws this; it holds no ImGui. A reference step is played by
-// a reference Session the panel adds (one scenario line per Next line, so the class sees each decision), and its
+// a reference TracedRun the panel adds (one scenario line per Next line, so the class sees each decision), and its
 // checks turn met or not met as their lines are played. A live step runs in a background thread — the same
 // run_live_step as `socklab lesson N --check` — against socklab-server started by ServerProcess, which also serves
-// its trace live so the panel can attach a live session while it runs; when the step is over its checks are
+// its trace live so the panel can attach a live run while it runs; when the step is over its checks are
 // decided from the server's trace file, which the panel then opens as a replay.
 #pragma once
 
@@ -23,7 +23,7 @@
 
 namespace socklab::viz {
 
-class LessonSession {
+class LessonPlayer {
 public:
     enum class CheckState { pending, met, not_met };
     struct CheckView {
@@ -35,9 +35,9 @@ public:
 
     // Opens lesson `number` of repo_root/lessons (order.txt). Null with a message when there is none or it does
     // not parse.
-    static std::unique_ptr<LessonSession> open(const std::string& repo_root, int number,
+    static std::unique_ptr<LessonPlayer> open(const std::string& repo_root, int number,
                                                std::string& error);
-    ~LessonSession();
+    ~LessonPlayer();
 
     const lessons::Lesson& lesson() const { return lesson_; }
     const lessons::AnchorIndex& anchors() const { return anchors_; }
@@ -45,7 +45,7 @@ public:
     const lessons::Step& step() const { return lesson_.steps[step_]; }
     // Moves to another step (waits for a live run in progress to finish first).
     void go_to(std::size_t index);
-    // Counts up on every go_to: the panel starts the new step's session when it changes.
+    // Counts up on every go_to: the panel starts the new step's run when it changes.
     unsigned step_serial() const { return serial_; }
     // The anchor whose source is shown (the step's first, until one is clicked).
     std::string shown_anchor;
@@ -54,7 +54,7 @@ public:
     void start_live_run();
     bool live_running() const { return running_; }
     std::vector<std::string> live_log() const;
-    // Once, when the server listens: where the panel attaches a live session.
+    // Once, when the server listens: where the panel attaches a live run.
     bool take_attach(std::uint16_t& trace_port, std::uint16_t& server_port);
     // Once, when the run is over: the trace file to replay (empty when none was written).
     bool take_finished(std::string& trace_file);
@@ -65,7 +65,7 @@ public:
     std::vector<CheckView> checks(const kernel_queue::ScenarioPlayer* player);
 
 private:
-    LessonSession() = default;
+    LessonPlayer() = default;
     void join();
 
     lessons::Lesson lesson_;

@@ -99,7 +99,7 @@ StepResult run_reference_step(const Step& step);
 class LiveServer {
 public:
     virtual ~LiveServer() = default;
-    virtual bool start(const std::string& model, const std::vector<std::string>& flags,
+    virtual bool start(const std::string& io_model, const std::vector<std::string>& flags,
                        const std::string& trace_file, std::uint16_t& port, std::string& error) = 0;
     // Stops it gracefully and waits until it has exited (the trace file is complete then). False, with a
     // message, when it did not exit in time: a shutdown that hangs is a finding, not something to wait out.

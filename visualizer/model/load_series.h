@@ -1,6 +1,6 @@
 // visualizer/model/load_series.h — throughput and round-trip latency over time, as the clients saw them.
 //
-// The compare view (visualizer/ui/compare_panel.cpp) plots, for every session, how many replies came back
+// The compare view (visualizer/ui/compare_panel.cpp) plots, for every run, how many replies came back
 // per second and how long they took, sampled every 250 ms of wall time. The figures come from the client
 // side (visualizer/model/client_pool.h), not from the trace, so they mean the same thing for every model
 // and include everything a real client waits for: the kernel, the runtime (Wine) and the server.

@@ -14,7 +14,7 @@
 // Storage, per event: 32 bytes of history + 4 in its thread's index + 4 if it changes the thread's state
 // + 4 if it concerns a port (a wake does both: 44). The benchmark (viz-bench) prints the measured average.
 //
-// A live server runs as long as the class does, so a live session bounds its history (set_history_limit):
+// A live server runs as long as the class does, so a live run bounds its history (set_history_limit):
 // whole-run figures (counters, conformance, latency, throughput, connections) are tallied at intake and never
 // need the old events; the history keeps the newest events in full detail, plus the few older events that
 // say what state everything was in where it now begins (see "History bound" in TraceModel).
@@ -191,7 +191,7 @@ public:
     // queued packet) had already been in its state at the cut, and the older events themselves.
     // 0 = keep everything: the default, for replays (a file's size is known before it is opened, and a
     // student scrubbing a recording expects all of it) and for the reference model (small).
-    // A live session's default: about 3 minutes at the compare view's rate of ~10,000 events a second per
+    // A live run's default: about 3 minutes at the compare view's rate of ~10,000 events a second per
     // server, and 64 MB of history (+ indexes, see bytes_allocated) however long the class runs.
     static constexpr std::size_t kDefaultLiveHistoryEvents = 2'000'000;
     void set_history_limit(std::size_t max_events);
@@ -215,7 +215,7 @@ public:
     std::uint64_t first_ns() const { return events_.empty() ? 0 : events_.front().time_ns; }
     std::uint64_t last_ns() const { return events_.empty() ? 0 : events_.back().time_ns; }
     // How far the last known states extend: last_ns(), or later for a live server that is quiet (a held
-    // worker stays held until something happens). Set by the session from the wall clock.
+    // worker stays held until something happens). Set by the run from the wall clock.
     std::uint64_t horizon_ns() const { return std::max(last_ns(), horizon_ns_); }
     void extend_horizon(std::uint64_t time_ns) { horizon_ns_ = time_ns; }
     // Index of the first event at or after time_ns (event_count() when none).
@@ -226,7 +226,7 @@ public:
     const trace::SiteInfo* site(std::uint16_t id) const;
     const std::map<std::string, std::string>& info() const { return info_; }
     std::string info_value(const std::string& key) const;
-    std::string model_name() const { return info_value("model"); }
+    std::string io_model() const { return info_value("model"); }
     std::string runtime() const { return info_value("runtime"); }
     bool runtime_is_wine() const;
 

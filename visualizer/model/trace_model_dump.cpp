@@ -1,5 +1,5 @@
-// visualizer/model/model_dump.cpp — see model_dump.h.
-#include "visualizer/model/model_dump.h"
+// visualizer/model/trace_model_dump.cpp — see trace_model_dump.h.
+#include "visualizer/model/trace_model_dump.h"
 
 #include <iomanip>
 
@@ -8,10 +8,10 @@
 
 namespace socklab::viz {
 
-void dump_model(const TraceModel& model, std::uint64_t time_ns, std::ostream& out) {
+void dump_trace_model(const TraceModel& model, std::uint64_t time_ns, std::ostream& out) {
     const auto& counters = model.counters();
     const auto& conformance = model.conformance();
-    out << "model " << (model.model_name().empty() ? "-" : model.model_name()) << "\n";
+    out << "model " << (model.io_model().empty() ? "-" : model.io_model()) << "\n";
     out << "runtime " << (model.runtime().empty() ? "-" : model.runtime()) << "\n";
     out << "runtime_note " << (runtime_note(model).empty() ? "-" : runtime_note(model)) << "\n";
     out << "events " << model.event_count() << "\n";

@@ -1,7 +1,7 @@
 // visualizer/model/trace_writer.h — writes the trace wire format (common/trace/wire.h) from the viewer's side.
 //
-// The visualizer records a live session by writing what it decoded back out in the same format, rather than
-// copying raw bytes: a recording started in the middle of a session then still begins with a header and
+// The visualizer records a live run by writing what it decoded back out in the same format, rather than
+// copying raw bytes: a recording started in the middle of a run then still begins with a header and
 // carries every site, thread and info record it needs. Tests use it too, to build trace files event by event.
 #pragma once
 

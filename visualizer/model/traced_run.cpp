@@ -1,24 +1,24 @@
-// visualizer/model/session.cpp — see session.h.
+// visualizer/model/traced_run.cpp — see traced_run.h.
 //
 // Sections:
-//   1. Opening a session (replay, attach, start, from a trace)
+//   1. Opening a run (replay, attach, start, from a trace)
 //   2. Each frame: the live stream, the reorder window, playback
 //   3. Live control and recording
-#include "visualizer/model/session.h"
+#include "visualizer/model/traced_run.h"
 
 #include <algorithm>
 #include <cstdio>
 
 namespace socklab::viz {
 
-// ---- 1. Opening a session -------------------------------------------------------------------------------
+// ---- 1. Opening a run -------------------------------------------------------------------------------
 
-std::unique_ptr<Session> Session::open_replay(const std::string& path, std::string& error) {
-    std::unique_ptr<Session> session(new Session());
-    session->source_ = Source::replay;
+std::unique_ptr<TracedRun> TracedRun::open_replay(const std::string& path, std::string& error) {
+    std::unique_ptr<TracedRun> run(new TracedRun());
+    run->source_ = Source::replay;
     const auto slash = path.find_last_of('/');
-    session->title_ = slash == std::string::npos ? path : path.substr(slash + 1);
-    session->install_decoder();
+    run->title_ = slash == std::string::npos ? path : path.substr(slash + 1);
+    run->install_decoder();
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         error = path + ": cannot open";
@@ -27,38 +27,38 @@ std::unique_ptr<Session> Session::open_replay(const std::string& path, std::stri
     std::vector<char> chunk(1 << 20);
     while (in) {
         in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        if (!session->decoder_->feed(chunk.data(), static_cast<std::size_t>(in.gcount()))) {
-            error = path + ": " + session->decoder_->error();
+        if (!run->decoder_->feed(chunk.data(), static_cast<std::size_t>(in.gcount()))) {
+            error = path + ": " + run->decoder_->error();
             return nullptr;
         }
     }
-    if (session->decoder_->mid_record()) {
+    if (run->decoder_->mid_record()) {
         // A server killed mid-write leaves a partial record: show everything before it rather than nothing.
         std::fprintf(stderr, "socklab-viz: %s ends inside a record; showing the events before it\n", path.c_str());
     }
-    session->model_.finish();
-    session->follow_ = false;
-    session->cursor_ns_ = session->model_.last_ns();
-    if (!session->model_.model_name().empty()) session->title_ = session->model_.model_name() + " - " + session->title_;
-    return session;
+    run->trace_model_.finish();
+    run->follow_ = false;
+    run->cursor_ns_ = run->trace_model_.last_ns();
+    if (!run->trace_model_.io_model().empty()) run->title_ = run->trace_model_.io_model() + " - " + run->title_;
+    return run;
 }
 
-std::unique_ptr<Session> Session::attach(const std::string& host, std::uint16_t trace_port,
+std::unique_ptr<TracedRun> TracedRun::attach(const std::string& host, std::uint16_t trace_port,
                                          std::uint16_t server_port) {
-    std::unique_ptr<Session> session(new Session());
-    session->source_ = Source::attached;
-    session->host_ = host;
-    session->trace_port_ = trace_port;
-    session->server_port_ = server_port;
-    session->title_ = "trace port " + std::to_string(trace_port);
-    session->model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
-    session->install_decoder();
-    session->connection_.open(host, trace_port);
-    if (server_port) session->clients_.set_server(host, server_port);
-    return session;
+    std::unique_ptr<TracedRun> run(new TracedRun());
+    run->source_ = Source::attached;
+    run->host_ = host;
+    run->trace_port_ = trace_port;
+    run->server_port_ = server_port;
+    run->title_ = "trace port " + std::to_string(trace_port);
+    run->trace_model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
+    run->install_decoder();
+    run->connection_.open(host, trace_port);
+    if (server_port) run->clients_.set_server(host, server_port);
+    return run;
 }
 
-std::unique_ptr<Session> Session::start_server(const std::string& root, const std::string& model,
+std::unique_ptr<TracedRun> TracedRun::start_server(const std::string& root, const std::string& io_model,
                                                std::uint16_t port, std::uint16_t trace_port, std::string& error) {
     for (const std::uint16_t wanted : {port, trace_port}) {
         if (wanted != 0 && port_in_use(wanted)) {
@@ -67,77 +67,77 @@ std::unique_ptr<Session> Session::start_server(const std::string& root, const st
             return nullptr;
         }
     }
-    std::unique_ptr<Session> session(new Session());
-    session->source_ = Source::started;
-    session->trace_port_ = trace_port;
-    session->server_port_ = port;
-    session->started_model_ = model;
-    session->title_ = port ? model + " :" + std::to_string(port) : model;
-    session->model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
-    session->install_decoder();
-    session->server_ = std::make_unique<ServerProcess>();
-    if (!session->server_->start(root, {model, "--port", std::to_string(port), "--trace-port", std::to_string(trace_port)},
+    std::unique_ptr<TracedRun> run(new TracedRun());
+    run->source_ = Source::started;
+    run->trace_port_ = trace_port;
+    run->server_port_ = port;
+    run->started_io_model_ = io_model;
+    run->title_ = port ? io_model + " :" + std::to_string(port) : io_model;
+    run->trace_model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
+    run->install_decoder();
+    run->server_ = std::make_unique<ServerProcess>();
+    if (!run->server_->start(root, {io_model, "--port", std::to_string(port), "--trace-port", std::to_string(trace_port)},
                                  error))
         return nullptr;
-    if (port) session->clients_.set_server(session->host_, port);
-    return session;  // update() attaches once the trace port answers (and learns the ports chosen, if any)
+    if (port) run->clients_.set_server(run->host_, port);
+    return run;  // update() attaches once the trace port answers (and learns the ports chosen, if any)
 }
 
-std::unique_ptr<Session> Session::from_trace(std::string title, const trace::Trace& trace) {
-    std::unique_ptr<Session> session(new Session());
-    session->source_ = Source::reference;
-    session->title_ = std::move(title);
-    session->load_trace(trace);
-    return session;
+std::unique_ptr<TracedRun> TracedRun::from_trace(std::string title, const trace::Trace& trace) {
+    std::unique_ptr<TracedRun> run(new TracedRun());
+    run->source_ = Source::reference;
+    run->title_ = std::move(title);
+    run->load_trace(trace);
+    return run;
 }
 
-void Session::load_trace(const trace::Trace& trace) {
-    model_ = TraceModel();
-    for (const auto& [key, value] : trace.info) model_.take_info(key, value);
-    for (const auto& [id, site] : trace.sites) model_.take_site(site);
-    for (const auto& [index, thread] : trace.threads) model_.take_thread(thread);
-    model_.take(trace.events.data(), trace.events.size());
-    if (trace.dropped) model_.take_dropped(trace.dropped);
-    model_.finish();
+void TracedRun::load_trace(const trace::Trace& trace) {
+    trace_model_ = TraceModel();
+    for (const auto& [key, value] : trace.info) trace_model_.take_info(key, value);
+    for (const auto& [id, site] : trace.sites) trace_model_.take_site(site);
+    for (const auto& [index, thread] : trace.threads) trace_model_.take_thread(thread);
+    trace_model_.take(trace.events.data(), trace.events.size());
+    if (trace.dropped) trace_model_.take_dropped(trace.dropped);
+    trace_model_.finish();
     follow_ = false;
-    cursor_ns_ = model_.last_ns();
+    cursor_ns_ = trace_model_.last_ns();
 }
 
-std::unique_ptr<Session> Session::reference(std::string scenario_text) {
-    std::unique_ptr<Session> session(new Session());
-    session->source_ = Source::reference;
-    session->title_ = "reference model (Windows rules)";
-    session->scenario_text_ = std::move(scenario_text);
-    session->scenario_restart();
+std::unique_ptr<TracedRun> TracedRun::reference(std::string scenario_text) {
+    std::unique_ptr<TracedRun> run(new TracedRun());
+    run->source_ = Source::reference;
+    run->title_ = "reference model (Windows rules)";
+    run->scenario_text_ = std::move(scenario_text);
+    run->scenario_restart();
     // Opened at its first step, not at line 0: the setup lines (concurrency, threads) draw nothing and leave
     // no port, so the views would say "No completion port" and the timeline would span a nanosecond. Play up
     // to the first line that starts the model (the port and its first waiters), and no further: the class
     // steps the rest (Next line).
-    while (session->model_.ports().empty() && !session->scenario_->finished()) {
-        if (!session->scenario_next()) break;
+    while (run->trace_model_.ports().empty() && !run->scenario_->finished()) {
+        if (!run->scenario_next()) break;
     }
-    return session;
+    return run;
 }
 
-bool Session::scenario_next() {
+bool TracedRun::scenario_next() {
     if (!scenario_) return false;
     const bool applied = scenario_->play_next_line();
     load_trace(scenario_->run().model.trace());
     return applied;
 }
 
-void Session::scenario_restart() {
+void TracedRun::scenario_restart() {
     scenario_ = std::make_unique<kernel_queue::ScenarioPlayer>(scenario_text_);
     load_trace(scenario_->run().model.trace());
 }
 
-void Session::scenario_to_end() {
+void TracedRun::scenario_to_end() {
     if (!scenario_) return;
     scenario_->play_to_end();
     load_trace(scenario_->run().model.trace());
 }
 
-Session::~Session() {
+TracedRun::~TracedRun() {
     // Leaving a server with its workers held at the gate would stall it for every other client.
     if (gate_on_) connection_.send_control("gate off");
     stop_recording();
@@ -146,9 +146,9 @@ Session::~Session() {
     if (server_) server_->stop();
 }
 
-void Session::install_decoder() {
+void TracedRun::install_decoder() {
     // The model takes every record; a recording in progress gets a copy of it, re-encoded.
-    trace::StreamDecoder::Handler handler = model_.decoder_handler();
+    trace::StreamDecoder::Handler handler = trace_model_.decoder_handler();
     auto events = handler.events;
     handler.events = [this, events](const trace::Event* batch, std::size_t count) {
         events(batch, count);
@@ -180,25 +180,25 @@ void Session::install_decoder() {
 
 // ---- 2. Each frame --------------------------------------------------------------------------------------
 
-void Session::update(double wall_seconds) {
+void TracedRun::update(double wall_seconds) {
     if (live()) pump_live(wall_seconds);
     clients_.poll();
 
     if (follow_) {
-        cursor_ns_ = model_.horizon_ns();
+        cursor_ns_ = trace_model_.horizon_ns();
     } else if (playing_) {
         playback_remainder_ns_ += wall_seconds * speed_ * 1e9;
         const auto advance = static_cast<std::uint64_t>(playback_remainder_ns_);
         playback_remainder_ns_ -= double(advance);
-        cursor_ns_ = std::min(model_.last_ns(), cursor_ns_ + advance);
-        if (cursor_ns_ >= model_.last_ns() && !live()) playing_ = false;  // the end of a replay
+        cursor_ns_ = std::min(trace_model_.last_ns(), cursor_ns_ + advance);
+        if (cursor_ns_ >= trace_model_.last_ns() && !live()) playing_ = false;  // the end of a replay
     }
     // A live history discards its oldest events: a paused cursor they left behind moves to where it begins.
-    if (live()) cursor_ns_ = std::max(cursor_ns_, model_.first_ns());
+    if (live()) cursor_ns_ = std::max(cursor_ns_, trace_model_.first_ns());
     flush_recording();
 }
 
-void Session::pump_live(double wall_seconds) {
+void TracedRun::pump_live(double wall_seconds) {
     if (server_) {
         server_->poll();
         if (server_port_ == 0 || trace_port_ == 0) learn_ports_from_output();
@@ -225,36 +225,36 @@ void Session::pump_live(double wall_seconds) {
     // Events arrive grouped per server thread; settle() puts them in time order behind a short window. When
     // the stream goes quiet, nothing newer can come to reorder against, so the rest is placed at once.
     since_bytes_ = got_bytes ? 0 : since_bytes_ + wall_seconds;
-    if (since_bytes_ > 0.1 || status == LiveConnection::Status::closed) model_.finish();
-    else model_.settle();
+    if (since_bytes_ > 0.1 || status == LiveConnection::Status::closed) trace_model_.finish();
+    else trace_model_.settle();
 
     // A quiet server is still running: its threads stay in their last state while the wall clock moves.
     // The horizon extends the lanes to "now" on the server's clock, estimated from the newest event.
-    if (model_.last_ns() != newest_seen_ns_) {
-        newest_seen_ns_ = model_.last_ns();
+    if (trace_model_.last_ns() != newest_seen_ns_) {
+        newest_seen_ns_ = trace_model_.last_ns();
         since_newest_event_ = 0;
     } else {
         since_newest_event_ += wall_seconds;
     }
-    if (status == LiveConnection::Status::connected && model_.event_count() > 0)
-        model_.extend_horizon(newest_seen_ns_ + static_cast<std::uint64_t>(since_newest_event_ * 1e9));
+    if (status == LiveConnection::Status::connected && trace_model_.event_count() > 0)
+        trace_model_.extend_horizon(newest_seen_ns_ + static_cast<std::uint64_t>(since_newest_event_ * 1e9));
 }
 
-void Session::learn_ports_from_output() {
+void TracedRun::learn_ports_from_output() {
     for (const std::string& line : server_->output()) {
         std::uint16_t port = 0, trace_port = 0;
         if (!parse_listening_line(line, port, trace_port)) continue;
         if (server_port_ == 0) {
             server_port_ = port;
             clients_.set_server(host_, port);
-            title_ = started_model_ + " :" + std::to_string(port);
+            title_ = started_io_model_ + " :" + std::to_string(port);
         }
         if (trace_port_ == 0) trace_port_ = trace_port;
         return;
     }
 }
 
-std::string Session::start_failure() const {
+std::string TracedRun::start_failure() const {
     if (!server_ || !server_->exited() || ever_connected_) return "";
     std::string why = "the server exited with status " + std::to_string(server_->exit_status());
     // The last line that says something (Wine may print blank lines).
@@ -263,7 +263,7 @@ std::string Session::start_failure() const {
     return why;
 }
 
-std::string Session::status_text() const {
+std::string TracedRun::status_text() const {
     char text[160];
     if (!decode_error_.empty()) return "stopped: the stream is not a socklab trace (" + decode_error_ + ")";
     switch (source_) {
@@ -290,38 +290,38 @@ std::string Session::status_text() const {
     return "connecting to trace port " + std::to_string(trace_port_) + "...";
 }
 
-void Session::seek(std::uint64_t time_ns) {
+void TracedRun::seek(std::uint64_t time_ns) {
     follow_ = false;
-    cursor_ns_ = std::clamp(time_ns, model_.first_ns(), model_.horizon_ns());
+    cursor_ns_ = std::clamp(time_ns, trace_model_.first_ns(), trace_model_.horizon_ns());
 }
 
-void Session::set_following(bool follow) {
+void TracedRun::set_following(bool follow) {
     follow_ = follow;
     if (follow) playing_ = false;
 }
 
-void Session::set_playing(bool playing) {
+void TracedRun::set_playing(bool playing) {
     playing_ = playing;
     if (playing) {
         follow_ = false;
-        if (cursor_ns_ >= model_.last_ns() && !live()) cursor_ns_ = model_.first_ns();  // play again from the start
+        if (cursor_ns_ >= trace_model_.last_ns() && !live()) cursor_ns_ = trace_model_.first_ns();  // play again from the start
     }
 }
 
 // ---- 3. Live control and recording ----------------------------------------------------------------------
 
-void Session::set_gate(bool on) {
+void TracedRun::set_gate(bool on) {
     if (connection_.send_control(on ? "gate on" : "gate off")) gate_on_ = on;
 }
 
-void Session::step() { connection_.send_control("step"); }
-void Session::run() { connection_.send_control("run"); }
+void TracedRun::step() { connection_.send_control("step"); }
+void TracedRun::release_all() { connection_.send_control("run"); }
 
-void Session::set_slow_motion(unsigned milliseconds) {
+void TracedRun::set_slow_motion(unsigned milliseconds) {
     if (connection_.send_control("slow " + std::to_string(milliseconds))) slow_ms_ = milliseconds;
 }
 
-bool Session::start_recording(const std::string& path, std::string& error) {
+bool TracedRun::start_recording(const std::string& path, std::string& error) {
     stop_recording();
     record_file_.open(path, std::ios::binary | std::ios::trunc);
     if (!record_file_) {
@@ -329,21 +329,21 @@ bool Session::start_recording(const std::string& path, std::string& error) {
         return false;
     }
     recording_path_ = path;
-    // Begins with everything known so far, so a recording started mid-session is a complete trace.
+    // Begins with everything known so far, so a recording started mid-run is a complete trace.
     record_writer_.take_bytes();
-    write_snapshot(record_writer_, model_);
+    write_snapshot(record_writer_, trace_model_);
     flush_recording();
     return true;
 }
 
-void Session::flush_recording() {
+void TracedRun::flush_recording() {
     if (!recording() || record_writer_.bytes().empty()) return;
     const std::string bytes = record_writer_.take_bytes();
     record_file_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     record_file_.flush();
 }
 
-void Session::stop_recording() {
+void TracedRun::stop_recording() {
     if (!recording()) return;
     flush_recording();
     record_file_.close();

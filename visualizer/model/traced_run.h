@@ -1,12 +1,14 @@
-// visualizer/model/session.h — one server the visualizer shows: a trace source, its model, and playback.
+// visualizer/model/traced_run.h — one run the visualizer shows, through its trace: where the events come from,
+// what they rebuild (trace_model()), and playback.
 //
-// A session is one column on screen. Its events come from one of:
+// A traced run is one column on screen (the window's words call it a session; in the code that name belongs to
+// the line protocol's per-connection state, common/protocol/session.h). Its events come from one of:
 //   replay      a saved trace file, loaded whole; a cursor scrubs through it, play/pause moves the cursor;
 //   attached    a running server's live trace port (--trace-port);
 //   started     a server the visualizer started (`socklab serve ...`), then attached to;
 //   reference   the reference model of the completion port (common/kernel_queue), driven by a scenario.
-// Every panel shows the model as it was at cursor_ns(), so live and replay are drawn by the same code.
-// A live session bounds its history (TraceModel::kDefaultLiveHistoryEvents): a class runs for an hour, and
+// Every panel shows the trace model as it was at cursor_ns(), so live and replay are drawn by the same code.
+// A live run bounds its history (TraceModel::kDefaultLiveHistoryEvents): a class runs for an hour, and
 // the whole-run figures need none of the old events. A replay keeps every event of its file.
 #pragma once
 
@@ -25,27 +27,27 @@
 
 namespace socklab::viz {
 
-class Session {
+class TracedRun {
 public:
     enum class Source { replay, attached, started, reference };
 
-    static std::unique_ptr<Session> open_replay(const std::string& path, std::string& error);
-    // server_port is where the session's clients connect (0 = no clients).
-    static std::unique_ptr<Session> attach(const std::string& host, std::uint16_t trace_port,
+    static std::unique_ptr<TracedRun> open_replay(const std::string& path, std::string& error);
+    // server_port is where the run's clients connect (0 = no clients).
+    static std::unique_ptr<TracedRun> attach(const std::string& host, std::uint16_t trace_port,
                                            std::uint16_t server_port);
     // Runs socklab-server MODEL --port P --trace-port T (ServerProcess), then attaches once its trace port answers.
     // A port of 0 lets the server pick a free one, read back from the line it prints once listening, so
     // several servers (and other programs' servers) never clash. A port given and already in use fails here,
     // with the error saying so, instead of after Wine's seconds of start-up.
-    static std::unique_ptr<Session> start_server(const std::string& root, const std::string& model,
+    static std::unique_ptr<TracedRun> start_server(const std::string& root, const std::string& io_model,
                                                  std::uint16_t port, std::uint16_t trace_port, std::string& error);
     // A finished trace held in memory: a test's, or a synthetic one.
-    static std::unique_ptr<Session> from_trace(std::string title, const trace::Trace& trace);
+    static std::unique_ptr<TracedRun> from_trace(std::string title, const trace::Trace& trace);
     // The reference model of the completion port (common/kernel_queue), driven by a scenario's lines
     // (common/kernel_queue/scenario.h), one line per Next.
-    static std::unique_ptr<Session> reference(std::string scenario_text);
+    static std::unique_ptr<TracedRun> reference(std::string scenario_text);
 
-    ~Session();
+    ~TracedRun();
 
     // Once per frame: reads the live stream, advances playback. wall_seconds = time since the last call.
     void update(double wall_seconds);
@@ -53,11 +55,12 @@ public:
     Source source() const { return source_; }
     const std::string& title() const { return title_; }
     bool live() const { return source_ == Source::attached || source_ == Source::started; }
-    // One line saying where the session stands: "live", "starting Wine… 2.4 s", "closed: ...".
+    // One line saying where the run stands: "live", "starting Wine… 2.4 s", "closed: ...".
     std::string status_text() const;
 
-    TraceModel& model() { return model_; }
-    const TraceModel& model() const { return model_; }
+    // What the visualizer knows of the run, rebuilt from its events (the data model every panel asks).
+    TraceModel& trace_model() { return trace_model_; }
+    const TraceModel& trace_model() const { return trace_model_; }
 
     // ---- cursor and playback ----
     std::uint64_t cursor_ns() const { return cursor_ns_; }
@@ -74,7 +77,7 @@ public:
     bool gate_on() const { return gate_on_; }
     void set_gate(bool on);
     void step();  // releases the thread held longest
-    void run();   // releases every thread held; the gate stays on
+    void release_all();  // releases every thread held; the gate stays on
     unsigned slow_motion_ms() const { return slow_ms_; }
     void set_slow_motion(unsigned milliseconds);
     LiveConnection& connection() { return connection_; }
@@ -100,7 +103,7 @@ public:
     const std::string& recording_path() const { return recording_path_; }
 
 private:
-    Session() = default;
+    TracedRun() = default;
     void install_decoder();
     void pump_live(double wall_seconds);
     void learn_ports_from_output();
@@ -109,7 +112,7 @@ private:
 
     Source source_ = Source::replay;
     std::string title_;
-    TraceModel model_;
+    TraceModel trace_model_;
     std::unique_ptr<trace::StreamDecoder> decoder_;
     std::string decode_error_;
 
@@ -124,7 +127,7 @@ private:
     std::uint16_t trace_port_ = 0;
     std::uint16_t server_port_ = 0;
     std::unique_ptr<ServerProcess> server_;
-    std::string started_model_;  // the model a started server runs
+    std::string started_io_model_;  // the I/O model a started server runs (iocp, select, ...)
     double since_connect_attempt_ = 0;
     double since_bytes_ = 0;
     double since_newest_event_ = 0;  // wall seconds since the newest event arrived (live)

@@ -1,9 +1,9 @@
-// visualizer/ui/compare_panel.cpp — the compare view: every live session's replies per second and round-trip
+// visualizer/ui/compare_panel.cpp — the compare view: every live run's replies per second and round-trip
 // latency over time, overlaid on two plots, with the current figures as a table above them.
 //
 // The figures are the built-in clients' (visualizer/model/client_pool.h, load_series.h): the same clients,
 // the same load and the same clock for every model, so the lines can be compared with each other. Each
-// session column keeps its own lanes and counters above this strip.
+// run column keeps its own lanes and counters above this strip.
 //
 // Sections:
 //   1. Axes: tick steps a reader can add up (1, 2, 5 x 10^k) and their labels
@@ -165,15 +165,15 @@ double draw_plot(const PlotText& text, ImVec2 size, const Axis& x, const Axis& y
 
 // ---- 3. The panel -------------------------------------------------------------------------------------------
 
-std::string model_label(const Session& session) {
-    const std::string model = session.model().model_name();
-    return model.empty() ? session.title() : model;
+std::string io_model_label(const TracedRun& run) {
+    const std::string io_model = run.trace_model().io_model();
+    return io_model.empty() ? run.title() : io_model;
 }
 
 // "Wine 8.0" as the server reported it; what a student must not mistake for Windows is said beside it.
-std::string runtime_label(const Session& session) {
-    const std::string runtime = session.model().runtime();
-    if (runtime.empty()) return session.model().event_count() ? "runtime not reported" : "starting...";
+std::string runtime_label(const TracedRun& run) {
+    const std::string runtime = run.trace_model().runtime();
+    if (runtime.empty()) return run.trace_model().event_count() ? "runtime not reported" : "starting...";
     return runtime;
 }
 
@@ -200,12 +200,12 @@ void draw_plot_choice(PlotChoice& choice) {
                 "Untick p99 to scale the latency plot to the p50 lines.");
 }
 
-// The session's colour square, as beside its column's title.
+// The run's colour square, as beside its column's title.
 void draw_colour_square(std::size_t index) {
     const ImVec2 at = ImGui::GetCursorScreenPos();
     const float square = ImGui::GetTextLineHeight() * 0.8f;
     ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(at.x, at.y + square * 0.15f),
-                                              ImVec2(at.x + square, at.y + square * 1.15f), session_colour(index), 2);
+                                              ImVec2(at.x + square, at.y + square * 1.15f), run_colour(index), 2);
     ImGui::Dummy(ImVec2(square + 4, 0));
     ImGui::SameLine(0, 0);
 }
@@ -213,21 +213,21 @@ void draw_colour_square(std::size_t index) {
 // What the figures table found, for the notes under it.
 struct TableFigures {
     bool any_wine = false;
-    std::vector<CompareRow> rows;  // the sessions with a mean so far, for the spread notes
+    std::vector<CompareRow> rows;  // the runs with a mean so far, for the spread notes
 };
 
-// One session's row: model (and runtime), clients, replies/s now and on average with its spread, p50 and p99 now.
-void draw_figures_row(Session& session, std::size_t index, bool runtime_column, TableFigures& figures) {
-    const ClientPool& clients = session.clients();
+// One run's row: model (and runtime), clients, replies/s now and on average with its spread, p50 and p99 now.
+void draw_figures_row(TracedRun& run, std::size_t index, bool runtime_column, TableFigures& figures) {
+    const ClientPool& clients = run.clients();
     const LoadSeries& series = clients.series();
-    figures.any_wine = figures.any_wine || session.model().runtime_is_wine();
+    figures.any_wine = figures.any_wine || run.trace_model().runtime_is_wine();
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
     draw_colour_square(index);
-    ImGui::TextUnformatted(model_label(session).c_str());
+    ImGui::TextUnformatted(io_model_label(run).c_str());
     if (runtime_column) {
         ImGui::TableNextColumn();
-        ImGui::TextUnformatted(runtime_label(session).c_str());
+        ImGui::TextUnformatted(runtime_label(run).c_str());
     }
     ImGui::TableNextColumn();
     ImGui::Text("%zu", clients.figures().connected);
@@ -247,7 +247,7 @@ void draw_figures_row(Session& session, std::size_t index, bool runtime_column, 
         ImGui::SameLine();
         ImGui::TextDisabled("(%s-%s)", format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)).c_str(),
                             format_count(static_cast<std::uint64_t>(summary.high_replies_per_second + 0.5)).c_str());
-        figures.rows.push_back({model_label(session), {}, summary});
+        figures.rows.push_back({io_model_label(run), {}, summary});
     } else {
         ImGui::TextDisabled("-");
     }
@@ -259,14 +259,14 @@ void draw_figures_row(Session& session, std::size_t index, bool runtime_column, 
     else ImGui::TextDisabled("-");
 }
 
-// The figures of every shown session, a row each.
+// The figures of every shown run, a row each.
 TableFigures draw_figures_table(AppState& app, const std::vector<std::size_t>& shown) {
     TableFigures figures;
     // One runtime for every server (the usual case: all run here) is said once above the table, not in a column
     // of its own, so the latency columns keep their room on a projector's 1280 pixels at a large text size.
-    std::string common_runtime = shown.empty() ? std::string() : runtime_label(*app.sessions[shown.front()]);
+    std::string common_runtime = shown.empty() ? std::string() : runtime_label(*app.runs[shown.front()]);
     for (std::size_t i : shown)
-        if (runtime_label(*app.sessions[i]) != common_runtime) common_runtime.clear();
+        if (runtime_label(*app.runs[i]) != common_runtime) common_runtime.clear();
     if (!common_runtime.empty()) ImGui::Text("all measured under %s", common_runtime.c_str());
     const int columns = common_runtime.empty() ? 7 : 6;
     // The large text only where the table fits in it: the width it needs grows with the font.
@@ -287,7 +287,7 @@ TableFigures draw_figures_table(AppState& app, const std::vector<std::size_t>& s
         ImGui::TableSetupColumn("p50 now");
         ImGui::TableSetupColumn("p99 now");
         ImGui::TableHeadersRow();
-        for (std::size_t i : shown) draw_figures_row(*app.sessions[i], i, columns == 7, figures);
+        for (std::size_t i : shown) draw_figures_row(*app.runs[i], i, columns == 7, figures);
         ImGui::EndTable();
     }
     if (large) ImGui::PopFont();
@@ -312,7 +312,7 @@ void draw_table_notes(const TableFigures& figures) {
     ImGui::PopStyleColor();
 }
 
-// Both plots' lines and axes: the visible time range, then each session's samples in it.
+// Both plots' lines and axes: the visible time range, then each run's samples in it.
 struct PlotLines {
     std::vector<Line> throughput, latency;
     Axis time_axis, replies_axis, latency_axis;
@@ -322,15 +322,15 @@ PlotLines collect_plot_lines(const AppState& app, const std::vector<std::size_t>
     PlotLines plots;
     double newest = 0;
     for (std::size_t i : shown) {
-        const auto& samples = app.sessions[i]->clients().series().samples();
+        const auto& samples = app.runs[i]->clients().series().samples();
         if (!samples.empty()) newest = std::max(newest, samples.back().end_seconds);
     }
     const double x_max = std::max(newest, 10.0), x_min = std::max(0.0, x_max - choice.window_seconds);
     double most_replies = 0, most_latency_ms = 0;
     for (std::size_t i : shown) {
-        const auto& samples = app.sessions[i]->clients().series().samples();
-        Line replies{{}, session_colour(i), 3.0f, false}, p50{{}, session_colour(i), 3.0f, false},
-            p99{{}, session_colour(i), 2.5f, true};
+        const auto& samples = app.runs[i]->clients().series().samples();
+        Line replies{{}, run_colour(i), 3.0f, false}, p50{{}, run_colour(i), 3.0f, false},
+            p99{{}, run_colour(i), 2.5f, true};
         for (const LoadSample& sample : samples) {
             if (sample.end_seconds < x_min) continue;
             const auto x = static_cast<float>(sample.end_seconds);
@@ -369,16 +369,16 @@ double draw_plots(const AppState& app, const PlotLines& plots, const PlotChoice&
     return std::isnan(hover_a) ? hover_b : hover_a;
 }
 
-// Hovering either plot reads every session's window at that moment.
+// Hovering either plot reads every run's window at that moment.
 void show_window_at(const AppState& app, const std::vector<std::size_t>& shown, double hover) {
     ImGui::BeginTooltip();
     for (std::size_t i : shown) {
-        const auto& samples = app.sessions[i]->clients().series().samples();
+        const auto& samples = app.runs[i]->clients().series().samples();
         const auto found = std::lower_bound(samples.begin(), samples.end(), hover,
                                             [](const LoadSample& s, double t) { return s.end_seconds < t; });
         if (found == samples.end()) continue;
-        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(session_colour(i)), "%s at %.2f s: %s replies/s",
-                           model_label(*app.sessions[i]).c_str(), found->end_seconds,
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(run_colour(i)), "%s at %.2f s: %s replies/s",
+                           io_model_label(*app.runs[i]).c_str(), found->end_seconds,
                            format_count(static_cast<std::uint64_t>(found->replies_per_second)).c_str());
         if (found->replies)
             ImGui::Text("    p50 %s   p99 %s   max %s", milliseconds(found->latency_p50_ns).c_str(),
@@ -399,10 +399,10 @@ void draw_compare(AppState& app) {
                     "Under Wine every overlapped call is a round trip to wineserver: these are Wine figures, "
                     "never Windows ones.");
 
-    // The live sessions, each with its colour (the same square marks its column's title).
+    // The live runs, each with its colour (the same square marks its column's title).
     std::vector<std::size_t> shown;
-    for (std::size_t i = 0; i < app.sessions.size(); ++i)
-        if (app.sessions[i]->live()) shown.push_back(i);
+    for (std::size_t i = 0; i < app.runs.size(); ++i)
+        if (app.runs[i]->live()) shown.push_back(i);
     if (shown.empty()) {
         ImGui::TextDisabled("No live session: start two or more models (socklab-viz --compare iocp,select).");
         return;

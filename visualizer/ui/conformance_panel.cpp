@@ -9,9 +9,9 @@
 
 namespace socklab::viz::ui {
 
-void draw_conformance(Session& session, SessionView& view) {
+void draw_conformance(TracedRun& run, RunView& view) {
     (void)view;
-    const TraceModel& model = session.model();
+    const TraceModel& model = run.trace_model();
     const ConformanceFigures& figures = model.conformance();
     section_heading("Conformance",
                     "The trace measured against the documented Windows rules for a completion port. Only wakes "
@@ -20,9 +20,9 @@ void draw_conformance(Session& session, SessionView& view) {
 
     const std::string runtime = model.runtime().empty() ? "unknown (the trace does not say)" : model.runtime();
     ImGui::Text("runtime: %s", runtime.c_str());
-    if (!model.model_name().empty()) {
+    if (!model.io_model().empty()) {
         ImGui::SameLine();
-        ImGui::TextDisabled("  model: %s", model.model_name().c_str());
+        ImGui::TextDisabled("  model: %s", model.io_model().c_str());
     }
     if (const std::string note = runtime_note(model); !note.empty()) {
         // Wine's difference is a warning; anything else is a quiet remark.

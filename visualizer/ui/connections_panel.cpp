@@ -125,9 +125,9 @@ void draw_connection_table(const TraceModel& model, std::uint64_t now) {
 
 }  // namespace
 
-void draw_connections(Session& session, SessionView& view) {
-    const TraceModel& model = session.model();
-    const std::uint64_t now = session.cursor_ns();
+void draw_connections(TracedRun& run, RunView& view) {
+    const TraceModel& model = run.trace_model();
+    const std::uint64_t now = run.cursor_ns();
     draw_counters(model, now);
     draw_throughput(model);
     draw_close_reasons(model.counters());

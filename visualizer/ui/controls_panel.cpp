@@ -1,4 +1,4 @@
-// visualizer/ui/controls_panel.cpp — what the selected session lets you do: move through time (replay),
+// visualizer/ui/controls_panel.cpp — what the selected run lets you do: move through time (replay),
 // hold and release a live server's workers (the step gate and slow motion, docs/design.md §4), drive clients,
 // record, export and take a screenshot.
 //
@@ -36,72 +36,72 @@ void fill_width_beside(const char* label) {
 
 // ---- 1. Playback ----------------------------------------------------------------------------------------
 
-void draw_playback(Session& session) {
-    const TraceModel& model = session.model();
+void draw_playback(TracedRun& run) {
+    const TraceModel& model = run.trace_model();
     if (model.event_count() == 0) return;
     section_heading("Time", "The panels show the server as it was at the cursor (the yellow line on the "
                             "timeline). Drag the scrubber, click the timeline's ruler, or play.");
     const double first = double(model.first_ns()), last = double(model.horizon_ns());
-    float fraction = last > first ? float((double(session.cursor_ns()) - first) / (last - first)) : 1.0f;
+    float fraction = last > first ? float((double(run.cursor_ns()) - first) / (last - first)) : 1.0f;
     char label[64];
-    std::snprintf(label, sizeof label, "%s", format_duration(double(session.cursor_ns()) - first).c_str());
+    std::snprintf(label, sizeof label, "%s", format_duration(double(run.cursor_ns()) - first).c_str());
     ImGui::SetNextItemWidth(-1);
     if (ImGui::SliderFloat("##cursor", &fraction, 0.0f, 1.0f, label))
-        session.seek(static_cast<std::uint64_t>(first + double(fraction) * (last - first)));
+        run.seek(static_cast<std::uint64_t>(first + double(fraction) * (last - first)));
 
-    if (session.live()) {
-        if (ImGui::Button(session.following() ? "Pause view" : "Back to live"))
-            session.set_following(!session.following());
+    if (run.live()) {
+        if (ImGui::Button(run.following() ? "Pause view" : "Back to live"))
+            run.set_following(!run.following());
         help_marker("Pausing the view stops the cursor; the server keeps running and events keep arriving. "
                     "To stop the server's workers, use the step gate below.");
         return;
     }
-    if (ImGui::Button(session.playing() ? "Pause (Space)" : "Play (Space)")) session.set_playing(!session.playing());
+    if (ImGui::Button(run.playing() ? "Pause (Space)" : "Play (Space)")) run.set_playing(!run.playing());
     next_beside("|<");
-    if (ImGui::Button("|<")) session.seek(model.first_ns());
+    if (ImGui::Button("|<")) run.seek(model.first_ns());
     next_beside(">|");
-    if (ImGui::Button(">|")) session.seek(model.last_ns());
+    if (ImGui::Button(">|")) run.seek(model.last_ns());
     next_beside("speed (?)", scaled(90));
     static const double speeds[] = {0.0001, 0.001, 0.01, 0.1, 1.0};
     static const char* const speed_names[] = {"1/10000", "1/1000", "1/100", "1/10", "1x"};
     int chosen = 2;
     for (int i = 0; i < 5; ++i)
-        if (session.speed() == speeds[i]) chosen = i;
+        if (run.speed() == speeds[i]) chosen = i;
     ImGui::SetNextItemWidth(scaled(90));
-    if (ImGui::Combo("speed", &chosen, speed_names, 5)) session.set_speed(speeds[chosen]);
+    if (ImGui::Combo("speed", &chosen, speed_names, 5)) run.set_speed(speeds[chosen]);
     help_marker("Trace time per second of wall time. A server's events are microseconds apart: 1/1000 shows "
                 "one millisecond of the server per second.");
 }
 
 // ---- 2. Step gate ---------------------------------------------------------------------------------------
 
-void draw_gate(AppState& app, Session& session) {
-    if (!session.live()) return;
+void draw_gate(AppState& app, TracedRun& run) {
+    if (!run.live()) return;
     section_heading("Step gate",
                     "Gate on: every worker stops right after its wait returns, before it handles what woke it, "
                     "until you release it. Step releases the thread held longest; Run releases everyone (the "
                     "gate stays on). A held thread is running as far as the kernel knows, so it counts against "
                     "the port's concurrency value.");
-    bool gate = session.gate_on();
-    if (ImGui::Checkbox("gate on (Space)", &gate)) session.set_gate(gate);
+    bool gate = run.gate_on();
+    if (ImGui::Checkbox("gate on (Space)", &gate)) run.set_gate(gate);
     next_beside("Step (S)");
-    ImGui::BeginDisabled(!session.gate_on());
+    ImGui::BeginDisabled(!run.gate_on());
     if (ImGui::Button("Step (S)")) apply_action(app, Action::step);
     next_beside("Run (R)");
-    if (ImGui::Button("Run (R)")) session.run();
+    if (ImGui::Button("Run (R)")) run.release_all();
     ImGui::EndDisabled();
 
     std::size_t held = 0;
-    for (const auto& lane : session.model().lanes())
+    for (const auto& lane : run.trace_model().lanes())
         if (lane.state == LaneState::held) ++held;
     next_beside("00 held");
     ImGui::TextDisabled("%zu held", held);
 
     static int slow_ms = 0;
-    slow_ms = static_cast<int>(session.slow_motion_ms());
+    slow_ms = static_cast<int>(run.slow_motion_ms());
     fill_width_beside("slow motion ms");
     ImGui::SliderInt("slow motion ms", &slow_ms, 0, 2000);
-    if (ImGui::IsItemDeactivatedAfterEdit()) session.set_slow_motion(static_cast<unsigned>(slow_ms));
+    if (ImGui::IsItemDeactivatedAfterEdit()) run.set_slow_motion(static_cast<unsigned>(slow_ms));
     help_marker("Every worker pauses this long after each wait returns: the whole server in slow motion, "
                 "without stopping it. Keys ] and [ step it up and down. The pause shows as running on the "
                 "timeline: the server records no event for it.");
@@ -112,12 +112,12 @@ void draw_gate(AppState& app, Session& session) {
 
 // ---- 3. Clients -----------------------------------------------------------------------------------------
 
-void draw_clients(Session& session) {
-    if (!session.live()) return;
+void draw_clients(TracedRun& run) {
+    if (!run.live()) return;
     section_heading("Clients", "Test clients built into the visualizer, speaking the line protocol: each line "
                                "is echoed; /work <cpu_ms> <block_ms> makes the handler burn CPU then sleep; "
                                "/all <text> broadcasts.");
-    ClientPool& clients = session.clients();
+    ClientPool& clients = run.clients();
     static int port = 0;
     if (clients.server_port() == 0) {
         ImGui::SetNextItemWidth(scaled(100));
@@ -183,51 +183,51 @@ void draw_clients(Session& session) {
 
 // ---- 4. The reference model -----------------------------------------------------------------------------
 
-void draw_scenario(Session& session) {
-    const auto* player = session.scenario();
+void draw_scenario(TracedRun& run) {
+    const auto* player = run.scenario();
     if (!player) return;
     section_heading("Scenario", "The reference model applies the documented Windows rules one line at a time. "
                                 "Next applies the next line; the explanation says which rule decided.");
-    if (ImGui::Button("Next line")) session.scenario_next();
+    if (ImGui::Button("Next line")) run.scenario_next();
     next_beside("Restart");
-    if (ImGui::Button("Restart")) session.scenario_restart();
+    if (ImGui::Button("Restart")) run.scenario_restart();
     next_beside("To the end");
-    if (ImGui::Button("To the end")) session.scenario_to_end();
-    const auto& run = player->run();
+    if (ImGui::Button("To the end")) run.scenario_to_end();
+    const auto& played = player->run();
     if (const auto* next = player->next_line()) ImGui::TextDisabled("next: %s", next->text.c_str());
     else ImGui::TextDisabled("finished");
-    if (!run.lines.empty()) {
-        const auto& last = run.lines.back();
+    if (!played.lines.empty()) {
+        const auto& last = played.lines.back();
         ImGui::Text("line %d: %s", last.line.number, last.line.text.c_str());
         for (const auto& sentence : last.explanations) ImGui::TextWrapped("%s", sentence.c_str());
     }
-    if (!run.error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", run.error.c_str());
-    for (const auto& failure : run.failed_expectations)
+    if (!played.error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", played.error.c_str());
+    for (const auto& failure : played.failed_expectations)
         ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "line %d: %s", failure.line.number, failure.message.c_str());
 }
 
 // ---- 5. Files -------------------------------------------------------------------------------------------
 
-void draw_files(AppState& app, Session& session, SessionView& view) {
+void draw_files(AppState& app, TracedRun& run, RunView& view) {
     section_heading("Files", "Record writes the trace as it arrives (a complete trace file, from the start of "
                              "the session) for socklab-viz --replay. Export writes Chrome trace JSON: open it at "
                              "ui.perfetto.dev to see threads as tracks, states as slices, each packet's post "
                              "linked to its dequeue by an arrow, and the queue depth as a counter.");
     static char record_path[256] = "session.sltrace";
     static char export_path[256] = "session.json";
-    if (session.live()) {
+    if (run.live()) {
         ImGui::SetNextItemWidth(scaled(170));
         ImGui::InputText("##record", record_path, sizeof record_path);
         ImGui::SameLine();
-        if (!session.recording()) {
+        if (!run.recording()) {
             if (ImGui::Button("Record")) {
                 std::string error;
-                view.message = session.start_recording(record_path, error) ? std::string("recording to ") + record_path
+                view.message = run.start_recording(record_path, error) ? std::string("recording to ") + record_path
                                                                            : error;
             }
         } else if (ImGui::Button("Stop recording")) {
-            session.stop_recording();
-            view.message = "recorded " + session.recording_path();
+            run.stop_recording();
+            view.message = "recorded " + run.recording_path();
         }
     }
     ImGui::SetNextItemWidth(scaled(170));
@@ -235,7 +235,7 @@ void draw_files(AppState& app, Session& session, SessionView& view) {
     next_beside("Export JSON");
     if (ImGui::Button("Export JSON")) {
         std::string error;
-        view.message = export_chrome_trace(session.model(), export_path, error)
+        view.message = export_chrome_trace(run.trace_model(), export_path, error)
                            ? std::string("exported ") + export_path + " (open it in ui.perfetto.dev)"
                            : error;
     }
@@ -246,22 +246,22 @@ void draw_files(AppState& app, Session& session, SessionView& view) {
 
 }  // namespace
 
-void draw_controls(AppState& app, Session& session, SessionView& view) {
-    ImGui::TextWrapped("%s", session.title().c_str());
-    ImGui::TextDisabled("%s", session.status_text().c_str());
-    if (const ServerProcess* server = session.server(); server && !server->output().empty() &&
-                                                        session.connection().status() != LiveConnection::Status::connected) {
+void draw_controls(AppState& app, TracedRun& run, RunView& view) {
+    ImGui::TextWrapped("%s", run.title().c_str());
+    ImGui::TextDisabled("%s", run.status_text().c_str());
+    if (const ServerProcess* server = run.server(); server && !server->output().empty() &&
+                                                        run.connection().status() != LiveConnection::Status::connected) {
         for (std::size_t i = server->output().size() > 3 ? server->output().size() - 3 : 0; i < server->output().size(); ++i)
             ImGui::TextDisabled("> %s", server->output()[i].c_str());
     }
     ImGui::Separator();
-    draw_playback(session);
+    draw_playback(run);
     ImGui::Separator();
-    draw_gate(app, session);
-    draw_clients(session);
-    draw_scenario(session);
+    draw_gate(app, run);
+    draw_clients(run);
+    draw_scenario(run);
     ImGui::Separator();
-    draw_files(app, session, view);
+    draw_files(app, run, view);
 }
 
 }  // namespace socklab::viz::ui

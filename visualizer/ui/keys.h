@@ -2,7 +2,7 @@
 //
 // Pure functions (no ImGui, no GLFW calls): the key codes are GLFW's (GLFW_KEY_S, ...), passed in as ints, so
 // the mapping is unit-tested (tests/visualizer/keys_test.cpp) and the help window is drawn from the same table.
-// app.cpp reads the keyboard each frame and applies the action to the selected session (apply_action).
+// app.cpp reads the keyboard each frame and applies the action to the selected run (apply_action).
 //
 //   Space        pause / resume: live, the step gate on or off; replay, play or pause
 //   S            step: live, release the worker held longest and zoom on it; reference, the next scenario

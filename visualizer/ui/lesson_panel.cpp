@@ -1,7 +1,7 @@
 // visualizer/ui/lesson_panel.cpp — a lesson, one step at a time (socklab-viz --lesson N).
 //
 // From top to bottom: the lesson and step, Previous / Next; the step's prose; its anchors as buttons and the
-// source around the chosen one, the quoted lines highlighted; the step's run — a reference session played one
+// source around the chosen one, the quoted lines highlighted; the step's run — a reference run played one
 // scenario line at a time, or a live server driven by the step's clients (attached live, then replayed from
 // its trace file); and the step's checks, each pending, met or not met. Entering a step starts its run.
 #include <algorithm>
@@ -15,15 +15,15 @@ namespace socklab::viz::ui {
 
 namespace {
 
-// Replaces the session the previous step started (if any) with `session` (may be null: none).
-void set_lesson_session(AppState& app, std::unique_ptr<Session> session) {
-    for (std::size_t i = 0; i < app.sessions.size(); ++i)
-        if (app.sessions[i].get() == app.lesson_session) {
+// Replaces the run the previous step started (if any) with `run` (may be null: none).
+void set_lesson_step_run(AppState& app, std::unique_ptr<TracedRun> run) {
+    for (std::size_t i = 0; i < app.runs.size(); ++i)
+        if (app.runs[i].get() == app.lesson_step_run) {
             app.remove(static_cast<int>(i));
             break;
         }
-    app.lesson_session = session.get();
-    if (session) app.add(std::move(session));
+    app.lesson_step_run = run.get();
+    if (run) app.add(std::move(run));
 }
 
 // One-line texts (titles, check details) for a wrapping text widget: the lines joined, the punctuation the font
@@ -43,40 +43,40 @@ const std::vector<TextBlock>& lesson_text(const std::string& markdown) {
     return found->second;
 }
 
-Session* lesson_session(AppState& app) {
-    for (auto& session : app.sessions)
-        if (session.get() == app.lesson_session) return session.get();
+TracedRun* lesson_step_run(AppState& app) {
+    for (auto& run : app.runs)
+        if (run.get() == app.lesson_step_run) return run.get();
     return nullptr;
 }
 
 // The step's run begins as soon as the step is shown.
-void start_step(AppState& app, LessonSession& lesson) {
+void start_step(AppState& app, LessonPlayer& lesson) {
     const lessons::Step& step = lesson.step();
     if (step.runs_reference()) {
-        set_lesson_session(app, Session::reference(step.scenario));
+        set_lesson_step_run(app, TracedRun::reference(step.scenario));
     } else {
-        set_lesson_session(app, nullptr);
+        set_lesson_step_run(app, nullptr);
         if (step.runs_live()) lesson.start_live_run();
     }
 }
 
 // Live runs report to the UI thread: attach while the server runs, replay its trace once it is over.
-void follow_live_run(AppState& app, LessonSession& lesson) {
+void follow_live_run(AppState& app, LessonPlayer& lesson) {
     std::uint16_t trace_port = 0, server_port = 0;
     if (lesson.take_attach(trace_port, server_port))
-        set_lesson_session(app, Session::attach("127.0.0.1", trace_port, server_port));
+        set_lesson_step_run(app, TracedRun::attach("127.0.0.1", trace_port, server_port));
     std::string trace_file;
     if (lesson.take_finished(trace_file) && !trace_file.empty()) {
         std::string error;
-        auto replay = Session::open_replay(trace_file, error);
-        if (replay) set_lesson_session(app, std::move(replay));
+        auto replay = TracedRun::open_replay(trace_file, error);
+        if (replay) set_lesson_step_run(app, std::move(replay));
         else app.status = error;
         std::remove(trace_file.c_str());  // read whole into the replay; Record or Export keep a copy
 
     }
 }
 
-void draw_source_around(const LessonSession& lesson, const std::string& anchor, bool scroll) {
+void draw_source_around(const LessonPlayer& lesson, const std::string& anchor, bool scroll) {
     const lessons::AnchorSite* site = lesson.anchors().find(anchor);
     if (!site) {
         ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", lesson.anchors().problem(anchor).c_str());
@@ -112,17 +112,17 @@ void draw_source_around(const LessonSession& lesson, const std::string& anchor, 
     ImGui::EndChild();
 }
 
-void draw_checks(AppState& app, LessonSession& lesson) {
-    Session* session = lesson_session(app);
-    const auto checks = lesson.checks(session ? session->scenario() : nullptr);
+void draw_checks(AppState& app, LessonPlayer& lesson) {
+    TracedRun* run = lesson_step_run(app);
+    const auto checks = lesson.checks(run ? run->scenario() : nullptr);
     if (checks.empty()) return;
     section_heading("Checks", "What the step must show. Reference steps: each 'expect' of the scenario is decided "
                               "when its line is played; the others once the scenario has been played to the end. "
                               "Live steps: decided from the replies and the server's own trace when the run is "
                               "over. `socklab lesson N --check` decides the same checks in a terminal.");
     for (const auto& check : checks) {
-        const bool met = check.state == LessonSession::CheckState::met;
-        const bool pending = check.state == LessonSession::CheckState::pending;
+        const bool met = check.state == LessonPlayer::CheckState::met;
+        const bool pending = check.state == LessonPlayer::CheckState::pending;
         const ImVec4 colour = pending ? ImVec4(0.6f, 0.6f, 0.6f, 1) : met ? ImVec4(0.45f, 0.85f, 0.45f, 1) : ImVec4(1, 0.45f, 0.4f, 1);
         ImGui::TextColored(colour, "%-8s", pending ? "pending" : met ? "met" : "NOT MET");
         ImGui::SameLine();
@@ -138,7 +138,7 @@ void draw_checks(AppState& app, LessonSession& lesson) {
 }
 
 // The lesson's title, the step's, and Previous and Next.
-void draw_step_header(LessonSession& lesson) {
+void draw_step_header(LessonPlayer& lesson) {
     const lessons::Step& step = lesson.step();
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "Lesson %d: %s", lesson.lesson().number,
                        for_display(lesson.lesson().title).c_str());
@@ -157,7 +157,7 @@ void draw_step_header(LessonSession& lesson) {
 }
 
 // "Read": the step's anchors by name, and the source around the one shown (scrolled to when it changes).
-void draw_read(LessonSession& lesson, const lessons::Step& step, std::string& scrolled_to) {
+void draw_read(LessonPlayer& lesson, const lessons::Step& step, std::string& scrolled_to) {
     section_heading("Read", "The code this step quotes, by anchor. Click a name to show it; the quoted lines are "
                             "highlighted, the anchor's own line is yellow.");
     for (const std::string& anchor : step.anchors) {
@@ -173,16 +173,16 @@ void draw_read(LessonSession& lesson, const lessons::Step& step, std::string& sc
 
 // "Run": what the step runs as it stands (the reference model's last decision, or the live run's log), then its
 // checks.
-void draw_run(AppState& app, LessonSession& lesson, const lessons::Step& step) {
+void draw_run(AppState& app, LessonPlayer& lesson, const lessons::Step& step) {
     section_heading("Run", "Reference steps play the scenario in the reference model of the documented Windows "
                            "rules (the session on the right; Next line steps it). Live steps start the model "
                            "(under Wine on Linux), drive the clients as written, then replay the server's trace.");
     if (step.runs_reference()) {
         // The scenario's buttons (Next line, Restart, To the end) are the controls panel's, once, beside the
-        // session; keys S and R do the same. Here: what the last line did.
-        Session* session = lesson_session(app);
-        if (session && session->scenario()) {
-            const auto& lines = session->scenario()->run().lines;
+        // run; keys S and R do the same. Here: what the last line did.
+        TracedRun* run = lesson_step_run(app);
+        if (run && run->scenario()) {
+            const auto& lines = run->scenario()->run().lines;
             if (!lines.empty() && !lines.back().explanations.empty()) {
                 ImGui::PushTextWrapPos(0);
                 ImGui::TextUnformatted(for_display(lines.back().explanations.back()).c_str());
@@ -205,7 +205,7 @@ void draw_run(AppState& app, LessonSession& lesson, const lessons::Step& step) {
 }  // namespace
 
 void draw_lesson(AppState& app) {
-    LessonSession& lesson = *app.lesson;
+    LessonPlayer& lesson = *app.lesson;
     static unsigned started_serial = 0;
     static std::string scrolled_to;
     if (started_serial != lesson.step_serial()) {

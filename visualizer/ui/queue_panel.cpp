@@ -7,8 +7,8 @@
 
 namespace socklab::viz::ui {
 
-void draw_queue(Session& session, SessionView& view) {
-    const TraceModel& model = session.model();
+void draw_queue(TracedRun& run, RunView& view) {
+    const TraceModel& model = run.trace_model();
     section_heading("Completion queue",
                     "Packets queued on the port and not yet taken by a waiter. Counted from the trace's "
                     "packet_posted and packet_dequeued events; 'sampled' is what the server read from the kernel "
@@ -18,7 +18,7 @@ void draw_queue(Session& session, SessionView& view) {
         ImGui::TextDisabled("No completion port in this trace.");
         return;
     }
-    const std::uint64_t now = session.cursor_ns();
+    const std::uint64_t now = run.cursor_ns();
     const std::int64_t sampled = model.sampled_depth_at(view.shown_port, now);
     const bool counted = model.posts_recorded(view.shown_port);
     ImGui::Text("port #%lld: %u queued", static_cast<long long>(view.shown_port), model.depth_at(view.shown_port, now));

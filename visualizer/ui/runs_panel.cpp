@@ -1,4 +1,4 @@
-// visualizer/ui/sessions_panel.cpp — the servers on screen, and the ways to add one: start a model (under
+// visualizer/ui/runs_panel.cpp — the servers on screen, and the ways to add one: start a model (under
 // Wine on Linux), attach to a running server's trace port, open a saved trace, run the reference model.
 #include <cstdio>
 
@@ -9,7 +9,7 @@ namespace socklab::viz::ui {
 
 namespace {
 
-const char* const kModels[] = {"blocking",          "select",           "async-select", "event-select",
+const char* const kIoModels[] = {"blocking",          "select",           "async-select", "event-select",
                                "overlapped-event", "completion-routine", "iocp",         "iocp-acceptex"};
 
 // The LIFO lesson of common/kernel_queue/scenario.h: four workers, then packets one by one.
@@ -24,13 +24,13 @@ const char* const kDefaultScenario =
     "unblock w4              # three run at once, as the rules allow\n"
     "done w3\n";
 
-// The sessions, one a line: a click selects one for the sidebar's controls, x closes it.
-void draw_session_list(AppState& app) {
-    for (int i = 0; i < static_cast<int>(app.sessions.size()); ++i) {
+// The runs, one a line: a click selects one for the sidebar's controls, x closes it.
+void draw_run_list(AppState& app) {
+    for (int i = 0; i < static_cast<int>(app.runs.size()); ++i) {
         ImGui::PushID(i);
-        if (ImGui::Selectable(app.sessions[static_cast<std::size_t>(i)]->title().c_str(), app.selected_session == i,
+        if (ImGui::Selectable(app.runs[static_cast<std::size_t>(i)]->title().c_str(), app.selected_run == i,
                               0, ImVec2(ImGui::GetContentRegionAvail().x - 24, 0)))
-            app.selected_session = i;
+            app.selected_run = i;
         ImGui::SameLine();
         if (ImGui::SmallButton("x")) {
             app.remove(i);
@@ -43,11 +43,11 @@ void draw_session_list(AppState& app) {
 
 // Start a model: socklab-server under Wine on Linux, then attached to.
 void draw_start_server(AppState& app) {
-    static int model = 6;
+    static int io_model = 6;
     // 0: the server picks a free port and says which, so a new server never clashes with one running.
     static int port = 0, trace_port = 0;
     ImGui::SetNextItemWidth(170);
-    ImGui::Combo("model", &model, kModels, IM_ARRAYSIZE(kModels));
+    ImGui::Combo("model", &io_model, kIoModels, IM_ARRAYSIZE(kIoModels));
     ImGui::SetNextItemWidth(80);
     ImGui::InputInt("port", &port, 0);
     ImGui::SameLine();
@@ -55,11 +55,11 @@ void draw_start_server(AppState& app) {
     ImGui::InputInt("trace port", &trace_port, 0);
     if (ImGui::Button("Start server")) {
         std::string error;
-        auto session = Session::start_server(app.repo_root, kModels[model],
+        auto run = TracedRun::start_server(app.repo_root, kIoModels[io_model],
                                              static_cast<std::uint16_t>(port), static_cast<std::uint16_t>(trace_port),
                                              error);
-        if (session) {
-            app.add(std::move(session));
+        if (run) {
+            app.add(std::move(run));
             if (port) ++port;
             if (trace_port) ++trace_port;
         } else {
@@ -80,7 +80,7 @@ void draw_attach(AppState& app) {
     ImGui::SetNextItemWidth(80);
     ImGui::InputInt("server port##attach", &attach_server_port, 0);
     if (ImGui::Button("Attach")) {
-        app.add(Session::attach("127.0.0.1", static_cast<std::uint16_t>(attach_port),
+        app.add(TracedRun::attach("127.0.0.1", static_cast<std::uint16_t>(attach_port),
                                 static_cast<std::uint16_t>(attach_server_port)));
     }
     help_marker("Connects to a server already running with --trace-port. The server port is where the "
@@ -95,7 +95,7 @@ void draw_open_trace(AppState& app) {
     ImGui::SameLine();
     if (ImGui::Button("Open trace")) {
         std::string error;
-        if (auto session = Session::open_replay(path, error)) app.add(std::move(session));
+        if (auto run = TracedRun::open_replay(path, error)) app.add(std::move(run));
         else app.status = error;
     }
     help_marker("A trace recorded by a server (--trace-file) or by the Record button.");
@@ -106,25 +106,25 @@ void draw_reference_and_synthetic(AppState& app) {
     static char scenario[2048] = "";
     if (scenario[0] == '\0') std::snprintf(scenario, sizeof scenario, "%s", kDefaultScenario);
     ImGui::InputTextMultiline("##scenario", scenario, sizeof scenario, ImVec2(-1, ImGui::GetTextLineHeight() * 6));
-    if (ImGui::Button("Reference model")) app.add(Session::reference(scenario));
+    if (ImGui::Button("Reference model")) app.add(TracedRun::reference(scenario));
     help_marker("The documented Windows completion-port rules, simulated step by step (common/kernel_queue). "
                 "Shows LIFO release and the concurrency value on any machine, Wine or not.");
     ImGui::SameLine();
     if (ImGui::Button("Synthetic demo")) {
         SyntheticOptions options;
         options.gate_every = 7;
-        app.add(Session::from_trace("synthetic demo (not a measurement)", make_synthetic_trace(options)));
+        app.add(TracedRun::from_trace("synthetic demo (not a measurement)", make_synthetic_trace(options)));
     }
     help_marker("A made-up IOCP-like trace generated by the visualizer: for trying the panels without a server.");
 }
 
 }  // namespace
 
-void draw_sessions(AppState& app) {
+void draw_runs(AppState& app) {
     section_heading("Sessions", "Each session is one server: live, replayed from a file, or the reference model. "
                                 "They are drawn side by side, so two models can be compared under the same load. "
                                 "The selected one is controlled below.");
-    draw_session_list(app);
+    draw_run_list(app);
     if (!ImGui::CollapsingHeader("Add a session")) return;
     draw_start_server(app);
     draw_attach(app);

@@ -62,8 +62,8 @@ void draw_event_details(const TraceModel& model, const StoredEvent& event, std::
 
 }  // namespace
 
-void draw_source(Session& session, SessionView& view, const std::string& repo_root) {
-    const TraceModel& model = session.model();
+void draw_source(TracedRun& run, RunView& view, const std::string& repo_root) {
+    const TraceModel& model = run.trace_model();
     section_heading("Event & source",
                     "Click an event on the timeline (or a waiter, a wake, a packet) to see its fields and the "
                     "line of the model that recorded it. The highlighted line is the TRACE call; the lesson "

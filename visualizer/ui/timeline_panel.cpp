@@ -44,7 +44,7 @@ struct Geometry {
     double time_at(float x) const { return begin + double(x - left) * ns_per_pixel(); }
 };
 
-void keep_range_sensible(SessionView& view) {
+void keep_range_sensible(RunView& view) {
     const double span = view.view_end_ns - view.view_begin_ns;
     if (span < 1000.0) {  // never closer than a microsecond across the whole width
         const double middle = (view.view_begin_ns + view.view_end_ns) / 2;
@@ -53,12 +53,12 @@ void keep_range_sensible(SessionView& view) {
     }
 }
 
-void update_range(Session& session, SessionView& view) {
-    const TraceModel& model = session.model();
+void update_range(TracedRun& run, RunView& view) {
+    const TraceModel& model = run.trace_model();
     if (model.event_count() == 0) return;
     if (!view.view_fitted) {
         view.view_fitted = true;
-        if (session.live()) {
+        if (run.live()) {
             view.view_end_ns = double(model.horizon_ns());
             view.view_begin_ns = view.view_end_ns - kLiveWindowNs;
         } else {
@@ -70,14 +70,14 @@ void update_range(Session& session, SessionView& view) {
     }
     // A Step asked to see the worker it releases: zoom on the release once it has arrived (given up after 2 s).
     if (view.zoom_to_release_pending) {
-        if (zoom_to_last_step(session, view, std::max<std::uint64_t>(1, view.step_asked_ns)))
+        if (zoom_to_last_step(run, view, std::max<std::uint64_t>(1, view.step_asked_ns)))
             view.zoom_to_release_pending = false;
         else if (ImGui::GetTime() - view.step_asked_at > 2.0)
             view.zoom_to_release_pending = false;
     }
     // Following: the right edge stays on the cursor (the newest event live, the play head in a replay).
-    const double cursor = double(session.cursor_ns());
-    if (session.following() || (session.playing() && cursor > view.view_end_ns)) {
+    const double cursor = double(run.cursor_ns());
+    if (run.following() || (run.playing() && cursor > view.view_end_ns)) {
         const double width = view.view_end_ns - view.view_begin_ns;
         view.view_end_ns = cursor + width * 0.02;
         view.view_begin_ns = view.view_end_ns - width;
@@ -206,8 +206,8 @@ std::uint32_t nearest_event(const TraceModel& model, const ThreadLane& lane, dou
 
 }  // namespace
 
-bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_before_ns) {
-    const TraceModel& model = session.model();
+bool zoom_to_last_step(TracedRun& run, RunView& view, std::uint64_t not_before_ns) {
+    const TraceModel& model = run.trace_model();
     const auto& events = model.events();
     // The newest gate release; without one (a replay, the reference model), the newest wake, else the newest
     // event. Asked after a Step (not_before_ns), only a release at or after the step counts.
@@ -239,7 +239,7 @@ bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_be
     window = std::clamp(window, std::min(2e6, whole / 4 + 1000.0), std::max(2e3, std::min(50e6, whole / 3)));
     // Live, the released worker runs after the release: most of the window after it. A scenario line or a replay
     // has nothing after it yet: most of the window before it.
-    if (session.live()) {
+    if (run.live()) {
         view.view_begin_ns = double(step.time_ns) - window * 0.25;
         view.view_end_ns = view.view_begin_ns + window;
     } else {
@@ -250,17 +250,17 @@ bool zoom_to_last_step(Session& session, SessionView& view, std::uint64_t not_be
     view.view_fitted = true;
     view.selected_event = static_cast<std::uint32_t>(chosen);
     view.scroll_source_to_selection = true;
-    session.set_following(false);
+    run.set_following(false);
     return true;
 }
 
 // A legend of more rows than this is folded (draw_timeline).
 constexpr int kLegendRowsShown = 2;
 
-float timeline_height_wanted(const Session& session) {
+float timeline_height_wanted(const TracedRun& run) {
     const Sizes size;
     std::size_t lanes = 0;
-    for (const auto& lane : session.model().lanes())
+    for (const auto& lane : run.trace_model().lanes())
         if (!lane.events.empty()) ++lanes;
     // The toolbar, the legend (wrapped to the column: this is asked from inside it), the lanes.
     const float inner_width = ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().WindowPadding.x;
@@ -268,7 +268,7 @@ float timeline_height_wanted(const Session& session) {
     return ImGui::GetFrameHeightWithSpacing() + float(legend) * ImGui::GetTextLineHeightWithSpacing() +
            size.ruler_height +
            float(lanes) * (size.lane_height + size.lane_gap) +
-           (session.model().ports().empty() ? 0 : size.queue_strip_height + 6) + 24;
+           (run.trace_model().ports().empty() ? 0 : size.queue_strip_height + 6) + 24;
 }
 
 namespace {
@@ -276,16 +276,16 @@ namespace {
 // ---- 3. A frame, phase by phase -----------------------------------------------------------------------------
 
 // Follow, Fit, the visible span, and the legend.
-void draw_toolbar(Session& session, SessionView& view) {
-    bool follow = session.following();
-    if (ImGui::Checkbox(session.live() ? "Follow live" : "Follow play head", &follow)) {
-        session.set_following(follow);
-        if (follow && session.live()) session.set_playing(false);
+void draw_toolbar(TracedRun& run, RunView& view) {
+    bool follow = run.following();
+    if (ImGui::Checkbox(run.live() ? "Follow live" : "Follow play head", &follow)) {
+        run.set_following(follow);
+        if (follow && run.live()) run.set_playing(false);
     }
     help_marker("Keeps the newest events (live) or the play head (replay) at the right edge. Scrolling or "
                 "dragging the timeline stops following; tick this to resume.");
     ImGui::SameLine();
-    if (ImGui::Button("Fit")) view.view_fitted = false, session.set_following(false);
+    if (ImGui::Button("Fit")) view.view_fitted = false, run.set_following(false);
     help_marker("Shows the whole trace.");
     ImGui::SameLine();
     ImGui::TextDisabled("%s across   wheel: zoom   drag: pan   click: select",
@@ -296,7 +296,7 @@ void draw_toolbar(Session& session, SessionView& view) {
                 "one pixel: zoom in to see them. Marks: white = packet taken, cyan = packet posted, "
                 "red = error, yellow = connection, grey = line. The number above a wake is the stack position "
                 "the thread woke from (0 = most recent waiter, LIFO). The strip below is the completion queue.");
-    // The legend in full where it takes two rows or fewer; in a narrow column (several sessions side by side on
+    // The legend in full where it takes two rows or fewer; in a narrow column (several runs side by side on
     // a projector) it would push the lanes out of sight, so there it folds under a header, one click away.
     if (legend_rows(ImGui::GetContentRegionAvail().x) <= kLegendRowsShown ||
         ImGui::CollapsingHeader("legend: what the colours and marks mean"))
@@ -320,7 +320,7 @@ struct Canvas {
 
 // Sizes the canvas to the lanes (the ruler, a lane per thread with events, the queue strip) and claims it as one
 // widget. False when the column is too narrow for lanes (a note is shown instead).
-bool lay_out_canvas(const TraceModel& model, const SessionView& view, Canvas& canvas) {
+bool lay_out_canvas(const TraceModel& model, const RunView& view, Canvas& canvas) {
     const Sizes& size = canvas.size;
     std::size_t lane_count = 0;
     for (const auto& lane : model.lanes())
@@ -348,7 +348,7 @@ bool lay_out_canvas(const TraceModel& model, const SessionView& view, Canvas& ca
 }
 
 // Input: the wheel zooms around the mouse, a drag pans; then the time range the frame draws.
-void zoom_and_pan(Session& session, SessionView& view, Canvas& canvas) {
+void zoom_and_pan(TracedRun& run, RunView& view, Canvas& canvas) {
     Geometry& geometry = canvas.geometry;
     ImGuiIO& io = ImGui::GetIO();
     if (canvas.hovered && io.MouseWheel != 0.0f && io.MousePos.x > geometry.left) {
@@ -356,13 +356,13 @@ void zoom_and_pan(Session& session, SessionView& view, Canvas& canvas) {
         const double factor = std::pow(0.8, double(io.MouseWheel));
         view.view_begin_ns = anchor - (anchor - view.view_begin_ns) * factor;
         view.view_end_ns = anchor + (view.view_end_ns - anchor) * factor;
-        if (!session.following()) geometry.begin = view.view_begin_ns, geometry.end = view.view_end_ns;
+        if (!run.following()) geometry.begin = view.view_begin_ns, geometry.end = view.view_end_ns;
     }
     if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 3.0f)) {
         const double shift = double(io.MouseDelta.x) * geometry.ns_per_pixel();
         view.view_begin_ns -= shift;
         view.view_end_ns -= shift;
-        session.set_following(false);
+        run.set_following(false);
         geometry.begin = view.view_begin_ns;
         geometry.end = view.view_end_ns;
     }
@@ -375,7 +375,7 @@ void zoom_and_pan(Session& session, SessionView& view, Canvas& canvas) {
 
 // Times since the trace began (origin_ns, which stays put when a live history discards events); a click on the
 // ruler moves the cursor there.
-void draw_ruler(const TraceModel& model, Session& session, const Canvas& canvas) {
+void draw_ruler(const TraceModel& model, TracedRun& run, const Canvas& canvas) {
     const Geometry& geometry = canvas.geometry;
     const ImVec2 origin = canvas.origin;
     const float ruler_height = canvas.size.ruler_height;
@@ -391,7 +391,7 @@ void draw_ruler(const TraceModel& model, Session& session, const Canvas& canvas)
     draw->AddText(ImVec2(origin.x + 4, origin.y + 3), IM_COL32(200, 200, 200, 255), "time since start");
     const ImGuiIO& io = ImGui::GetIO();
     if (canvas.hovered && canvas.clicked && io.MousePos.y < origin.y + ruler_height && io.MousePos.x > geometry.left)
-        session.seek(static_cast<std::uint64_t>(std::max(0.0, geometry.time_at(io.MousePos.x))));
+        run.seek(static_cast<std::uint64_t>(std::max(0.0, geometry.time_at(io.MousePos.x))));
 }
 
 // What drawing the lanes leaves for the phases after it.
@@ -468,7 +468,7 @@ LanesDrawn draw_lanes(const TraceModel& model, const Canvas& canvas) {
 
 // The completion queue strip: packets queued (posted minus dequeued), one bar per two pixels, scaled to the most
 // in view; the port and that scale in the label column, never over the bars.
-void draw_queue_strip(const TraceModel& model, const SessionView& view, const Canvas& canvas, float y) {
+void draw_queue_strip(const TraceModel& model, const RunView& view, const Canvas& canvas, float y) {
     static std::vector<std::uint32_t> depths;
     const Geometry& geometry = canvas.geometry;
     ImDrawList* draw = canvas.draw;
@@ -498,10 +498,10 @@ void draw_queue_strip(const TraceModel& model, const SessionView& view, const Ca
 }
 
 // The cursor: what the other panels show. Later events are dimmed (replay).
-void draw_cursor(const Session& session, const Canvas& canvas) {
+void draw_cursor(const TracedRun& run, const Canvas& canvas) {
     const Geometry& geometry = canvas.geometry;
     const ImVec2 origin = canvas.origin;
-    const float cursor_x = geometry.x_of(double(session.cursor_ns()));
+    const float cursor_x = geometry.x_of(double(run.cursor_ns()));
     if (cursor_x < geometry.right)
         canvas.draw->AddRectFilled(ImVec2(std::max(cursor_x, geometry.left), origin.y + canvas.size.ruler_height),
                                    ImVec2(geometry.right, origin.y + canvas.height), IM_COL32(0, 0, 0, 110));
@@ -510,7 +510,7 @@ void draw_cursor(const Session& session, const Canvas& canvas) {
 }
 
 // The selected event boxed on its lane, and for a dequeue the arrow from the post it took.
-void draw_selection(const TraceModel& model, const SessionView& view, const Canvas& canvas, const LanesDrawn& lanes) {
+void draw_selection(const TraceModel& model, const RunView& view, const Canvas& canvas, const LanesDrawn& lanes) {
     if (view.selected_event >= model.event_count()) return;
     const Geometry& geometry = canvas.geometry;
     const float lane_height = canvas.size.lane_height;
@@ -535,7 +535,7 @@ void draw_selection(const TraceModel& model, const SessionView& view, const Canv
 
 // Hovering a lane: its state at the mouse and the nearest event, in a tooltip; a click selects that event (or the
 // one that began the state).
-void hover_and_click_lane(const TraceModel& model, SessionView& view, const Canvas& canvas, const ThreadLane& lane) {
+void hover_and_click_lane(const TraceModel& model, RunView& view, const Canvas& canvas, const ThreadLane& lane) {
     const ImGuiIO& io = ImGui::GetIO();
     if (io.MousePos.x <= canvas.geometry.left) return;
     const double ns_per_pixel = canvas.ns_per_pixel;
@@ -565,24 +565,24 @@ void hover_and_click_lane(const TraceModel& model, SessionView& view, const Canv
 
 }  // namespace
 
-void draw_timeline(Session& session, SessionView& view) {
-    const TraceModel& model = session.model();
-    update_range(session, view);
-    draw_toolbar(session, view);
+void draw_timeline(TracedRun& run, RunView& view) {
+    const TraceModel& model = run.trace_model();
+    update_range(run, view);
+    draw_toolbar(run, view);
     Canvas canvas;
     if (!lay_out_canvas(model, view, canvas)) return;
     if (model.event_count() == 0) {
         canvas.draw->AddText(ImVec2(canvas.origin.x + 8, canvas.origin.y + 8), IM_COL32(200, 200, 200, 255),
-                             session.status_text().c_str());
+                             run.status_text().c_str());
         return;
     }
-    zoom_and_pan(session, view, canvas);
+    zoom_and_pan(run, view, canvas);
 
-    draw_ruler(model, session, canvas);
+    draw_ruler(model, run, canvas);
     canvas.draw->PushClipRect(canvas.origin, ImVec2(canvas.origin.x + canvas.width, canvas.origin.y + canvas.height), true);
     const LanesDrawn lanes = draw_lanes(model, canvas);
     if (canvas.has_port) draw_queue_strip(model, view, canvas, lanes.bottom);
-    draw_cursor(session, canvas);
+    draw_cursor(run, canvas);
     draw_selection(model, view, canvas, lanes);
     canvas.draw->PopClipRect();
     if (lanes.hovered) hover_and_click_lane(model, view, canvas, *lanes.hovered);

@@ -8,7 +8,7 @@ namespace socklab::viz::ui {
 
 namespace {
 
-void choose_port(const TraceModel& model, SessionView& view) {
+void choose_port(const TraceModel& model, RunView& view) {
     if (model.ports().size() <= 1) {
         if (!model.ports().empty()) view.shown_port = model.ports().front().index;
         return;
@@ -25,8 +25,8 @@ void choose_port(const TraceModel& model, SessionView& view) {
 
 }  // namespace
 
-void draw_waiters(Session& session, SessionView& view) {
-    const TraceModel& model = session.model();
+void draw_waiters(TracedRun& run, RunView& view) {
+    const TraceModel& model = run.trace_model();
     section_heading("Waiters stack",
                     "The threads blocked in GetQueuedCompletionStatus on this port at the cursor, the most recent "
                     "waiter on top. Windows releases the top one first (LIFO), so a few hot threads do all the "
@@ -37,7 +37,7 @@ void draw_waiters(Session& session, SessionView& view) {
         return;
     }
     choose_port(model, view);
-    const std::uint64_t now = session.cursor_ns();
+    const std::uint64_t now = run.cursor_ns();
     const auto waiters = model.waiters_at(view.shown_port, now);
     if (waiters.empty()) ImGui::TextDisabled("nobody waiting at the cursor");
 

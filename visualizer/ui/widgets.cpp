@@ -40,7 +40,7 @@ ImU32 state_colour(LaneState state, bool busy) {
     return ImGui::ColorConvertFloat4ToU32(ImVec4(c.x * 0.6f + 0.4f, c.y * 0.6f + 0.4f, c.z * 0.6f + 0.4f, 1.0f));
 }
 
-ImU32 session_colour(std::size_t index) {
+ImU32 run_colour(std::size_t index) {
     static const ImU32 palette[] = {IM_COL32(230, 159, 0, 255),   IM_COL32(86, 180, 233, 255), IM_COL32(0, 158, 115, 255),
                                     IM_COL32(240, 228, 66, 255),  IM_COL32(213, 94, 0, 255),   IM_COL32(204, 121, 167, 255),
                                     IM_COL32(0, 114, 178, 255),   IM_COL32(200, 200, 200, 255)};
