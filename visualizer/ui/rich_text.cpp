@@ -32,7 +32,7 @@ void draw_piece(const std::string& text, const TextRun& style) {
 
 // Runs as one paragraph from the cursor, wrapped at the right edge of the region; further lines start at the
 // current indent. (Screen coordinates throughout: they need no correction for scrolling.)
-void draw_runs(const std::vector<TextRun>& runs) {
+void draw_text_runs(const std::vector<TextRun>& runs) {
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
     float line_end = 0;     // where the last piece on this line ended
     bool line_empty = true;  // nothing on this line yet: the next piece starts it
@@ -98,7 +98,7 @@ std::size_t draw_table(const std::vector<TextBlock>& blocks, std::size_t first) 
             for (const std::vector<TextRun>& cell : blocks[row].cells) {
                 ImGui::TableNextColumn();
                 if (blocks[row].header_row) ImGui::PushStyleColor(ImGuiCol_Text, kStrongColour);
-                draw_runs(cell);
+                draw_text_runs(cell);
                 if (blocks[row].header_row) ImGui::PopStyleColor();
             }
         }
@@ -125,11 +125,11 @@ void draw_lesson_text(const std::vector<TextBlock>& blocks, ImFont* heading_font
         const TextBlock& block = blocks[i];
         if (i > 0) ImGui::Spacing();
         switch (block.kind) {
-            case TextBlock::Kind::paragraph: draw_runs(block.runs); break;
+            case TextBlock::Kind::paragraph: draw_text_runs(block.runs); break;
             case TextBlock::Kind::heading:
                 if (heading_font) ImGui::PushFont(heading_font);
                 ImGui::PushStyleColor(ImGuiCol_Text, kStrongColour);
-                draw_runs(block.runs);
+                draw_text_runs(block.runs);
                 ImGui::PopStyleColor();
                 if (heading_font) ImGui::PopFont();
                 break;
@@ -140,7 +140,7 @@ void draw_lesson_text(const std::vector<TextBlock>& blocks, ImFont* heading_font
                 ImGui::SameLine();
                 const float text_indent = ImGui::GetCursorPosX() - ImGui::GetStyle().WindowPadding.x - indent;
                 ImGui::Indent(text_indent);  // the item's further lines under its first word, not its marker
-                draw_runs(block.runs);
+                draw_text_runs(block.runs);
                 ImGui::Unindent(text_indent);
                 if (indent > 0) ImGui::Unindent(indent);
                 break;
