@@ -22,9 +22,9 @@ namespace socklab::cli {
 
 // ---- scenarios --------------------------------------------------------------------------------------------
 const std::vector<std::string>& all_models() {
-    static const std::vector<std::string> models = {"blocking",         "select",           "async-select",
-                                                    "event-select",     "overlapped-event", "completion-routine",
-                                                    "iocp",             "iocp-acceptex"};
+    static const std::vector<std::string> models = {"blocking",     "select",           "async-select",
+                                                    "event-select", "overlapped-event", "completion-routine",
+                                                    "iocp",         "iocp-acceptex"};
     return models;
 }
 
@@ -85,25 +85,26 @@ Comparison run_comparison(const CompareSettings& settings) {
             std::fflush(stderr);
         };
         switch (settings.scenario) {
-        case Scenario::echo:
-        case Scenario::slow_handler:
-        case Scenario::broadcast:
-            loads.push_back(measure_load(model, settings.load, false, progress));
-            note_problems(comparison, model, loads.back().load.problems);
-            comparison.correct = comparison.correct && loads.back().correct();
-            break;
-        case Scenario::capacity:
-            capacities.push_back(measure_capacity(model, capacity_steps(settings.capacity_cap),
-                                                  settings.capacity_lines, progress));
-            // Not holding every client is a finding, not a failure; failing to run or stop cleanly is.
-            comparison.correct = comparison.correct && capacities.back().ok();
-            break;
-        case Scenario::tracing_overhead: {
-            overheads.push_back(measure_overhead(model, overhead_segment(settings), settings.overhead_pairs, progress));
-            if (!overheads.back().problem.empty()) note_problems(comparison, model, {overheads.back().problem});
-            comparison.correct = comparison.correct && overheads.back().ok() && overheads.back().problem.empty();
-            break;
-        }
+            case Scenario::echo:
+            case Scenario::slow_handler:
+            case Scenario::broadcast:
+                loads.push_back(measure_load(model, settings.load, false, progress));
+                note_problems(comparison, model, loads.back().load.problems);
+                comparison.correct = comparison.correct && loads.back().correct();
+                break;
+            case Scenario::capacity:
+                capacities.push_back(
+                    measure_capacity(model, capacity_steps(settings.capacity_cap), settings.capacity_lines, progress));
+                // Not holding every client is a finding, not a failure; failing to run or stop cleanly is.
+                comparison.correct = comparison.correct && capacities.back().ok();
+                break;
+            case Scenario::tracing_overhead: {
+                overheads.push_back(
+                    measure_overhead(model, overhead_segment(settings), settings.overhead_pairs, progress));
+                if (!overheads.back().problem.empty()) note_problems(comparison, model, {overheads.back().problem});
+                comparison.correct = comparison.correct && overheads.back().ok() && overheads.back().problem.empty();
+                break;
+            }
         }
     }
     if (terminal) std::fputs(progress_clear(width).c_str(), stderr);
@@ -114,13 +115,17 @@ Comparison run_comparison(const CompareSettings& settings) {
         if (!one->ok()) comparison.problems.push_back(one->model + ": " + one->failure);
     comparison.runtime = runtime_of(measured);
     switch (settings.scenario) {
-    case Scenario::echo:
-    case Scenario::slow_handler:
-    case Scenario::broadcast: comparison.table = load_table(settings, loads, comparison.runtime); break;
-    case Scenario::capacity: comparison.table = capacity_table(settings, capacities, comparison.runtime); break;
-    case Scenario::tracing_overhead:
-        comparison.table = overhead_table(settings, overheads, comparison.runtime);
-        break;
+        case Scenario::echo:
+        case Scenario::slow_handler:
+        case Scenario::broadcast:
+            comparison.table = load_table(settings, loads, comparison.runtime);
+            break;
+        case Scenario::capacity:
+            comparison.table = capacity_table(settings, capacities, comparison.runtime);
+            break;
+        case Scenario::tracing_overhead:
+            comparison.table = overhead_table(settings, overheads, comparison.runtime);
+            break;
     }
     return comparison;
 }
@@ -135,12 +140,14 @@ struct CompareFlags {
     std::string scenario = "echo", work;
     bool tracing_overhead = false;
 
-    explicit CompareFlags(const CompareSettings& defaults) : cap(defaults.capacity_cap), pairs(defaults.overhead_pairs) {}
+    explicit CompareFlags(const CompareSettings& defaults)
+        : cap(defaults.capacity_cap), pairs(defaults.overhead_pairs) {}
 
     void declare(Flags& flags, CompareRequest& request) {
         flags.set_synopsis(
             "[model...] [options]\n\nRuns each model (all eight when none is named) under the same load, checks every "
-            "byte,\nand prints one table (one block a row on a terminal too narrow for it). Exits 1 if any\nmodel returned a "
+            "byte,\nand prints one table (one block a row on a terminal too narrow for it). Exits 1 if any\nmodel "
+            "returned a "
             "wrong byte or failed.\n\nScenarios:\n"
             "  echo               plain lines echoed, closed loop (--work adds a mix of slow handlers)\n"
             "  slow-handler       every 10th line is /work 0 50 (or --work): which models stall everyone else\n"
@@ -152,7 +159,8 @@ struct CompareFlags {
         flags.count("lines", lines, 0, 1u << 30, "lines per client; 0 = send for --duration");
         flags.count("size", size, 2, 1 << 20, "bytes per line, newline included");
         flags.number("duration", duration, 0.5, 3600, "seconds of load per model");
-        flags.text("work", work, "a slow-handler mix CPU_MS,BLOCK_MS,EVERY: every EVERY-th line is /work CPU_MS BLOCK_MS");
+        flags.text("work", work,
+                   "a slow-handler mix CPU_MS,BLOCK_MS,EVERY: every EVERY-th line is /work CPU_MS BLOCK_MS");
         flags.count("cap", cap, 1, 20000, "capacity: the most clients to try");
         flags.count("pairs", pairs, 1, 100, "tracing-overhead: off/on pairs the duration is split into");
         flags.toggle("tracing-overhead", tracing_overhead, "the same as --scenario tracing-overhead");
@@ -185,7 +193,8 @@ Parsed<CompareRequest> parse_compare_command(const Arguments& arguments) {
     if (!flags.parse(arguments, &settings.models)) return parsed.stop(flags.early_exit());
     if (request.format != "md" && request.format != "csv" && request.format != "json")
         return wrong("--format is md, csv or json, not '" + request.format + "'");
-    if (!parse_scenario(values.scenario, settings.scenario)) return wrong("no scenario '" + values.scenario + "' (see --help)");
+    if (!parse_scenario(values.scenario, settings.scenario))
+        return wrong("no scenario '" + values.scenario + "' (see --help)");
     if (values.tracing_overhead) settings.scenario = Scenario::tracing_overhead;
     if (settings.models.empty()) settings.models = all_models();
     if (const std::string problem = unknown_model(settings.models); !problem.empty()) return wrong(problem);
@@ -219,9 +228,9 @@ namespace {
 bool show_table(const Comparison& comparison, const CompareRequest& request) {
     const std::string table = render(comparison.table, request.format);
     const bool on_terminal = request.format == "md" && is_terminal(stdout);
-    std::fputs(on_terminal ? fit_table(comparison.table, static_cast<std::size_t>(terminal_width())).c_str()
-                           : table.c_str(),
-               stdout);
+    std::fputs(
+        on_terminal ? fit_table(comparison.table, static_cast<std::size_t>(terminal_width())).c_str() : table.c_str(),
+        stdout);
     if (request.out_path.empty()) return true;
     std::ofstream out(request.out_path);
     out << table;
@@ -238,8 +247,9 @@ int compare_command(const Arguments& arguments) {
     const Comparison comparison = run_comparison(parsed.request.settings);
     if (!show_table(comparison, parsed.request)) return 1;
     if (!comparison.correct) {
-        std::fprintf(stderr, "socklab compare: FAILED: a model did not start, did not stop cleanly, or returned a "
-                             "wrong byte\n");
+        std::fprintf(stderr,
+                     "socklab compare: FAILED: a model did not start, did not stop cleanly, or returned a "
+                     "wrong byte\n");
         for (const std::string& problem : comparison.problems) std::fprintf(stderr, "  %s\n", problem.c_str());
         return 1;
     }

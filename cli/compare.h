@@ -29,7 +29,7 @@ const char* scenario_name(Scenario scenario);
 struct CompareSettings {
     std::vector<std::string> models;
     Scenario scenario = Scenario::echo;
-    load::Options load;       // clients, line size, duration, work mix (host and port are filled in)
+    load::Options load;  // clients, line size, duration, work mix (host and port are filled in)
     unsigned capacity_cap = 2000;
     unsigned capacity_lines = 3;  // lines each client of a capacity step sends
     unsigned overhead_pairs = 3;  // off/on pairs; the duration is shared among their segments

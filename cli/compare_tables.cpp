@@ -42,22 +42,22 @@ Table load_table(const CompareSettings& settings, const std::vector<LoadMeasurem
                  const std::string& runtime) {
     Table table;
     const bool slow = settings.load.work_every > 0, broadcast = settings.load.broadcast;
-    table.title = std::string(broadcast ? "Broadcast" : slow ? "Slow handlers" : "Echo") + ": " +
-                  load_words(settings.load) + "; " + measured_under(runtime);
-    table.columns = {{"model", "model"},
-                     {"round_trips_per_second", broadcast ? "broadcasts/s" : "round trips/s"}};
+    table.title = std::string(broadcast ? "Broadcast"
+                              : slow    ? "Slow handlers"
+                                        : "Echo") +
+                  ": " + load_words(settings.load) + "; " + measured_under(runtime);
+    table.columns = {{"model", "model"}, {"round_trips_per_second", broadcast ? "broadcasts/s" : "round trips/s"}};
     if (broadcast) table.columns.push_back({"deliveries_per_second", "deliveries/s"});
     // Whose latency: the plain lines' under a /work mix, the `OK all` replies' in a broadcast.
     const std::string whose = broadcast ? "reply " : slow ? "echo " : "";
-    table.columns.insert(table.columns.end(),
-                    {{"p50_ms", whose + "p50 ms"},
-                     {"p99_ms", whose + "p99 ms"},
-                     {"max_ms", whose + "max ms"},
-                     {"threads", "threads"},
-                     {"connections", "connections"},
-                     {"peak_working_set_mib", "peak memory MiB"},
-                     {"cpu_seconds", "CPU s"},
-                     {"errors", "wrong or lost"}});
+    table.columns.insert(table.columns.end(), {{"p50_ms", whose + "p50 ms"},
+                                               {"p99_ms", whose + "p99 ms"},
+                                               {"max_ms", whose + "max ms"},
+                                               {"threads", "threads"},
+                                               {"connections", "connections"},
+                                               {"peak_working_set_mib", "peak memory MiB"},
+                                               {"cpu_seconds", "CPU s"},
+                                               {"errors", "wrong or lost"}});
     for (const LoadMeasurement& run : runs) {
         if (!run.ok()) {
             add_failure_row(table, run);
@@ -124,8 +124,9 @@ Table capacity_table(const CompareSettings& settings, const std::vector<Capacity
         " lines and checks every echoed byte; echoes still missing 10 s after the last line was sent count as "
         "lost. The sweep stops at the first step a model does not hold.");
     if (is_wine(runtime))
-        table.notes.push_back("Measured under Wine: thread and memory figures are the Wine process's own; a "
-                              "Windows server's limits (non-paged pool, thread stacks) would differ.");
+        table.notes.push_back(
+            "Measured under Wine: thread and memory figures are the Wine process's own; a "
+            "Windows server's limits (non-paged pool, thread stacks) would differ.");
     return table;
 }
 
@@ -167,9 +168,10 @@ Table overhead_table(const CompareSettings& settings, const std::vector<Overhead
         "(sum of recording-on throughput / sum of recording-off throughput). The target (docs/design.md section 10) is "
         "3% at most. A single pair's cost shows how far one short run can be trusted.");
     if (is_wine(runtime))
-        table.notes.push_back("Measured under Wine, where every overlapped call is already a round trip to "
-                              "wineserver: on Windows a server is faster, so the same per-event cost is a larger "
-                              "share of it.");
+        table.notes.push_back(
+            "Measured under Wine, where every overlapped call is already a round trip to "
+            "wineserver: on Windows a server is faster, so the same per-event cost is a larger "
+            "share of it.");
     return table;
 }
 

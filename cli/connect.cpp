@@ -143,8 +143,8 @@ int talk_to_server(const ConnectRequest& request) {
     // server's bytes.
     const bool typing = is_terminal(stdin);
     if (typing)
-        std::fprintf(stderr, "connected to %s:%u: type lines; Ctrl-D ends input, Ctrl-C quits\n",
-                     request.host.c_str(), request.port);
+        std::fprintf(stderr, "connected to %s:%u: type lines; Ctrl-D ends input, Ctrl-C quits\n", request.host.c_str(),
+                     request.port);
     std::atomic<bool> input_ended{false};
     int exit_code = 0;
     std::thread receiver([&] { exit_code = print_until_closed(socket, typing, input_ended); });

@@ -29,8 +29,9 @@ Parsed<DemoRequest> parse_demo_command(const Arguments& arguments) {
     Parsed<DemoRequest> parsed;
     DemoRequest& request = parsed.request;
     Flags flags("demo");
-    flags.set_synopsis("[options]\n\nThe visualizer on a live IOCP server with clients; in a terminal without a "
-                       "display (or with\n--terminal), the same run told as text.");
+    flags.set_synopsis(
+        "[options]\n\nThe visualizer on a live IOCP server with clients; in a terminal without a "
+        "display (or with\n--terminal), the same run told as text.");
     flags.toggle("terminal", request.terminal_only, "tell it in the terminal even when a display is available");
     flags.text("model", request.model, "the model to run");
     flags.count("clients", request.clients, 1, 2000, "clients of the load generator");
@@ -41,14 +42,14 @@ Parsed<DemoRequest> parse_demo_command(const Arguments& arguments) {
 
 std::vector<std::string> demo_viewer_arguments(const DemoRequest& request) {
     return {"--lesson", "7", "--step", "6", "--start", request.model, "--connect", std::to_string(request.clients),
-            "--pace", "20"};
+            "--pace",   "20"};
 }
 
 #ifdef SOCKLAB_HAVE_VIZ_MODEL
 std::string threads_report(const trace::Trace& recorded, const viz::TraceModel& model, std::size_t width) {
     const viz::ConformanceFigures& figures = model.conformance();
-    std::string text = "\nWhat the threads did (from the server's own trace, " + std::to_string(recorded.events.size()) +
-                       " events)\n";
+    std::string text =
+        "\nWhat the threads did (from the server's own trace, " + std::to_string(recorded.events.size()) + " events)\n";
     // "  wakes          ...": the label in a column, its text wrapped under itself to the width.
     auto entry = [&](const std::string& label, const std::string& words) {
         std::string head = "  " + label;
@@ -175,10 +176,10 @@ int terminal_demo(const DemoRequest& request) {
         (std::filesystem::temp_directory_path() / ("socklab-demo-" + request.model + ".sltrace")).string();
     char seconds_text[32];
     std::snprintf(seconds_text, sizeof seconds_text, "%.0f", request.seconds);
-    for (const std::string& line : wrap_words("socklab demo: a live '" + request.model + "' server" + kUnderWine +
-                                                  ", " + std::to_string(request.clients) + " clients for " +
-                                                  seconds_text + " s, every byte checked",
-                                              static_cast<std::size_t>(terminal_width())))
+    for (const std::string& line :
+         wrap_words("socklab demo: a live '" + request.model + "' server" + kUnderWine + ", " +
+                        std::to_string(request.clients) + " clients for " + seconds_text + " s, every byte checked",
+                    static_cast<std::size_t>(terminal_width())))
         std::printf("%s\n", line.c_str());
     std::printf("\n");
     ServerRun server;

@@ -34,16 +34,21 @@ Parsed<LessonRequest> parse_lesson_command(const Arguments& arguments) {
     Parsed<LessonRequest> parsed;
     LessonRequest& request = parsed.request;
     Flags flags("lesson");
-    flags.set_synopsis("[N] [options]\n\nWithout N: the lessons in reading order. With N: lesson N step by step — the "
-                       "prose, the code\nits anchors quote (file:line), what to run and what to observe; it waits "
-                       "for Enter between\nsteps in a terminal (r + Enter runs the step, q quits). With --check: every "
-                       "step run headless\n(live steps start the model's server, under Wine on Linux), each check printed met or not; "
-                       "exit code 1 when\none is not met.\n\nThe prose is re-flowed to the width: --width, else $COLUMNS, else the terminal's,\nelse 80 (socklab lesson 7 --width 80). In a terminal, a step longer than the\nscreen is shown a screenful at a time (Enter: more); piped, the lesson is printed\nstraight through.");
+    flags.set_synopsis(
+        "[N] [options]\n\nWithout N: the lessons in reading order. With N: lesson N step by step — the "
+        "prose, the code\nits anchors quote (file:line), what to run and what to observe; it waits "
+        "for Enter between\nsteps in a terminal (r + Enter runs the step, q quits). With --check: every "
+        "step run headless\n(live steps start the model's server, under Wine on Linux), each check printed met or not; "
+        "exit code 1 when\none is not met.\n\nThe prose is re-flowed to the width: --width, else $COLUMNS, else the "
+        "terminal's,\nelse 80 (socklab lesson 7 --width 80). In a terminal, a step longer than the\nscreen is shown a "
+        "screenful at a time (Enter: more); piped, the lesson is printed\nstraight through.");
     flags.toggle("check", request.check, "run every step and decide its checks");
-    flags.toggle("static", request.static_only, "with --check: only parse the lesson and resolve its anchors (no runs)");
+    flags.toggle("static", request.static_only,
+                 "with --check: only parse the lesson and resolve its anchors (no runs)");
     flags.count("step", request.only_step, 0, 100, "only this step (0 = every step)");
     flags.count("width", request.width, 0, 1000, "columns to lay the text out in; 0 = the terminal's width");
-    flags.text("root", request.root, "the tree to read lessons/ and the anchored sources from (default: this checkout)");
+    flags.text("root", request.root,
+               "the tree to read lessons/ and the anchored sources from (default: this checkout)");
     std::vector<std::string> positional;
     if (!flags.parse(arguments, &positional)) return parsed.stop(flags.early_exit());
 #ifndef SOCKLAB_HAVE_LESSONS
@@ -84,8 +89,8 @@ std::string wrapped(const std::string& text, std::size_t width, const std::strin
 std::string anchor_text(const AnchorIndex& anchors, const std::string& name, std::size_t width) {
     const lessons::AnchorSite* site = anchors.find(name);
     if (!site) return "  [" + anchors.problem(name) + "]\n";
-    std::string text = wrapped(name + "  (" + site->file + ":" + std::to_string(site->first_line) + ")", width, "  -- ",
-                               "     ");
+    std::string text =
+        wrapped(name + "  (" + site->file + ":" + std::to_string(site->first_line) + ")", width, "  -- ", "     ");
     for (const std::string& line : anchors.quote(*site)) text += "  " + line + "\n";
     return text;
 }
@@ -125,8 +130,8 @@ std::string lesson_list(const std::vector<Lesson>& all, std::size_t width) {
         if (one_line) {
             char steps[16];
             std::snprintf(steps, sizeof steps, "%9s", row.steps.c_str());
-            text += row.number + row.title + std::string(title_columns - display_width(row.title), ' ') + "  " +
-                    steps + "  " + row.where + "\n";
+            text += row.number + row.title + std::string(title_columns - display_width(row.title), ' ') + "  " + steps +
+                    "  " + row.where + "\n";
         } else {
             text += wrapped(row.title, width, row.number, "      ");
             text += "      " + row.steps + ", " + row.where + "\n";
@@ -137,10 +142,10 @@ std::string lesson_list(const std::vector<Lesson>& all, std::size_t width) {
 }
 
 std::string step_text(const Lesson& lesson, const Step& step, const AnchorIndex& anchors, std::size_t width) {
-    std::string text = "\n" + wrapped("== Lesson " + std::to_string(lesson.number) + ", step " +
-                                          std::to_string(step.number) + " of " + std::to_string(lesson.steps.size()) +
-                                          ": " + step.title + " ==",
-                                      width, "", "   ");
+    std::string text =
+        "\n" + wrapped("== Lesson " + std::to_string(lesson.number) + ", step " + std::to_string(step.number) + " of " +
+                           std::to_string(lesson.steps.size()) + ": " + step.title + " ==",
+                       width, "", "   ");
     if (!step.prose.empty()) text += "\n" + reflow_markdown(step.prose, width);
     if (!step.anchors.empty()) text += "\nRead:\n";
     for (const std::string& name : step.anchors) text += anchor_text(anchors, name, width);
@@ -150,8 +155,7 @@ std::string step_text(const Lesson& lesson, const Step& step, const AnchorIndex&
     return text;
 }
 
-std::string check_line(bool met, const std::string& text, const std::string& detail, std::size_t width,
-                       bool one_line) {
+std::string check_line(bool met, const std::string& text, const std::string& detail, std::size_t width, bool one_line) {
     char line[512];
     std::snprintf(line, sizeof line, "  %-8s %-42s", met ? "met" : "NOT MET", text.c_str());
     const std::string shown = line;
@@ -189,7 +193,7 @@ public:
             return true;
         }
         error = (started.outcome == StartWait::Outcome::timed_out ? "it did not listen within 120 s"
-                                                                   : "it stopped before listening") +
+                                                                  : "it stopped before listening") +
                 std::string(output.empty() ? "" : ": " + output);
         while (!error.empty() && error.back() == '\n') error.pop_back();
         return false;
@@ -234,7 +238,8 @@ bool check_step(const Step& step, const AnchorIndex& anchors, bool runs, std::si
     const std::string kind = step.runs_reference() ? "  [reference model]"
                              : step.runs_live()    ? "  [live: " + step.live_model() + "]"
                                                    : "";
-    std::fputs(wrapped("Step " + std::to_string(step.number) + ": " + step.title + kind, width, "", "  ").c_str(), stdout);
+    std::fputs(wrapped("Step " + std::to_string(step.number) + ": " + step.title + kind, width, "", "  ").c_str(),
+               stdout);
     const bool anchors_found = check_anchors(step, anchors, width);
     if (!runs || step.run.words.empty()) return anchors_found;
     const lessons::StepResult result = run_step(step);
@@ -306,9 +311,9 @@ bool page_through(const Lesson& lesson, const AnchorIndex& anchors, const Lesson
         if (!wanted(request, step)) continue;
         if (!pager.show(step_text(lesson, step, anchors, width) + "\n")) return false;
         for (;;) {
-            const std::string answer = pager.ask(step.run.words.empty()
-                                                     ? "[Enter: next step   q: quit] "
-                                                     : "[Enter: next step   r: run this step's checks   q: quit] ");
+            const std::string answer =
+                pager.ask(step.run.words.empty() ? "[Enter: next step   q: quit] "
+                                                 : "[Enter: next step   r: run this step's checks   q: quit] ");
             if (answer == "q") return false;
             if (answer != "r" || step.run.words.empty()) break;
             check_step(step, anchors, true, width);
@@ -330,8 +335,10 @@ int read_lesson(const Lesson& lesson, const AnchorIndex& anchors, const LessonRe
         return 0;
     }
     const std::string n = std::to_string(lesson.number);
-    std::fputs(("\n" + wrapped("End of lesson " + n + ". socklab lesson " + n + " --check runs every step; socklab viz "
-                               "--lesson " + n + " shows it.",
+    std::fputs(("\n" + wrapped("End of lesson " + n + ". socklab lesson " + n +
+                                   " --check runs every step; socklab viz "
+                                   "--lesson " +
+                                   n + " shows it.",
                                width))
                    .c_str(),
                stdout);

@@ -15,9 +15,9 @@
 namespace socklab::cli {
 
 struct LessonRequest {
-    int number = -1;           // the lesson to read or check; -1: list the lessons
-    bool check = false;        // run every step and decide its checks
-    bool static_only = false;  // with check: only parse and resolve anchors
+    int number = -1;              // the lesson to read or check; -1: list the lessons
+    bool check = false;           // run every step and decide its checks
+    bool static_only = false;     // with check: only parse and resolve anchors
     std::uint64_t only_step = 0;  // 0: every step
     std::uint64_t width = 0;      // 0: the terminal's
     std::string root;             // "": the checkout (repository_root())
@@ -40,8 +40,7 @@ std::string step_text(const lessons::Lesson& lesson, const lessons::Step& step, 
 // A check's result: "  met      show iocp-wait                             models/06_iocp.cpp:120-131". With
 // one_line false (a terminal), the detail goes on lines of its own, indented, when the three do not fit the width;
 // piped, a check stays one line, for grep.
-std::string check_line(bool met, const std::string& text, const std::string& detail, std::size_t width,
-                       bool one_line);
+std::string check_line(bool met, const std::string& text, const std::string& detail, std::size_t width, bool one_line);
 #endif
 
 }  // namespace socklab::cli

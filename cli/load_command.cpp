@@ -18,13 +18,18 @@ struct LoadFlags {
     bool broadcast = false;
 
     explicit LoadFlags(const load::Options& defaults)
-        : port(defaults.port), clients(defaults.clients), size(defaults.line_size), in_flight(defaults.in_flight),
-          duration(defaults.duration_seconds), drain(defaults.drain_seconds) {}
+        : port(defaults.port),
+          clients(defaults.clients),
+          size(defaults.line_size),
+          in_flight(defaults.in_flight),
+          duration(defaults.duration_seconds),
+          drain(defaults.drain_seconds) {}
 
     void declare(Flags& flags, LoadRequest& request) {
-        flags.set_synopsis("[options]\n\nRuns clients against a socklab server: each sends lines and checks that "
-                           "every byte comes back,\nthen prints throughput and latency. Exits 1 on any wrong byte or "
-                           "error.");
+        flags.set_synopsis(
+            "[options]\n\nRuns clients against a socklab server: each sends lines and checks that "
+            "every byte comes back,\nthen prints throughput and latency. Exits 1 on any wrong byte or "
+            "error.");
         flags.text("host", request.options.host, "server address");
         flags.count("port", port, 1, 65535, "server port");
         flags.count("clients", clients, 1, 20000, "concurrent clients");
@@ -73,8 +78,9 @@ Parsed<LoadRequest> parse_load_command(const Arguments& arguments) {
     if (values.broadcast && values.clients > 4096)
         return parsed.stop(EarlyExit::usage_error("load", "--broadcast takes at most 4096 clients"));
     if (values.broadcast && values.size < 24)
-        return parsed.stop(EarlyExit::usage_error("load", "--broadcast needs --size 24 or more, so that each line "
-                                                          "names its sender and sequence whole"));
+        return parsed.stop(EarlyExit::usage_error("load",
+                                                  "--broadcast needs --size 24 or more, so that each line "
+                                                  "names its sender and sequence whole"));
     return parsed;
 }
 

@@ -12,7 +12,8 @@ std::string repository_root() {
     if (const char* root = std::getenv("SOCKLAB_ROOT"); root && *root) return root;
     // The nearest folder above this program that holds the lessons: the checkout (build/<preset>/cli/socklab,
     // build/mingw/bin/socklab.exe) or an unpacked Windows zip (socklab.exe beside lessons/).
-    for (std::filesystem::path folder = process::this_program_folder(); !folder.empty(); folder = folder.parent_path()) {
+    for (std::filesystem::path folder = process::this_program_folder(); !folder.empty();
+         folder = folder.parent_path()) {
         if (std::filesystem::exists(folder / "lessons" / "order.txt")) return folder.string();
         if (folder == folder.parent_path()) break;
     }

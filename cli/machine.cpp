@@ -26,8 +26,9 @@ namespace {
 const char* wine_version() {
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     using WineGetVersion = const char*(CDECL*)();
-    auto get = ntdll ? reinterpret_cast<WineGetVersion>(reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_version")))
-                     : nullptr;
+    auto get =
+        ntdll ? reinterpret_cast<WineGetVersion>(reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_version")))
+              : nullptr;
     return get ? get() : nullptr;
 }
 
@@ -62,8 +63,9 @@ std::string system_name() {
     }
     // RtlGetVersion tells the real version where GetVersionEx is shimmed for compatibility.
     using RtlGetVersionFunction = LONG(WINAPI*)(OSVERSIONINFOW*);
-    auto get = ntdll ? reinterpret_cast<RtlGetVersionFunction>(reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
-                     : nullptr;
+    auto get =
+        ntdll ? reinterpret_cast<RtlGetVersionFunction>(reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
+              : nullptr;
     OSVERSIONINFOW version{};
     version.dwOSVersionInfoSize = sizeof version;
     if (!get || get(&version) != 0) return "Windows";

@@ -42,8 +42,8 @@ public:
             measured.failure = error;
             return false;
         }
-        const StartWait started = run_.wait_until_listening(
-            std::chrono::seconds(120), [&](const std::string& line) { read_line(line); });
+        const StartWait started =
+            run_.wait_until_listening(std::chrono::seconds(120), [&](const std::string& line) { read_line(line); });
         if (!started.ok() || started.listening.port == 0) {
             measured.failure = "the server did not start" + (last_line_.empty() ? "" : ": " + last_line_);
             return false;
@@ -64,10 +64,9 @@ public:
         int status = run_.wait([&](const std::string& line) { read_line(line); });
         if (!measured.started || !measured.failure.empty()) return;
         if (status != 0)
-            measured.failure = "the server exited with " + std::to_string(status) +
-                               (last_line_.empty() ? "" : ": " + last_line_);
-        else if (!clean_stop_)
-            measured.failure = "the server did not stop cleanly: " + last_line_;
+            measured.failure =
+                "the server exited with " + std::to_string(status) + (last_line_.empty() ? "" : ": " + last_line_);
+        else if (!clean_stop_) measured.failure = "the server did not stop cleanly: " + last_line_;
     }
 
 private:
@@ -202,8 +201,8 @@ LoadMeasurement measure_load(const std::string& model, const load::Options& opti
         these.port = server.port();
         StatsWatcher watcher(server.port(), measurement.server);
         measurement.load = load::run(these, [&](const load::Progress& now) {
-            progress(std::to_string(static_cast<int>(now.elapsed_seconds)) + " s, " +
-                         std::to_string(now.lines_echoed) + " lines",
+            progress(std::to_string(static_cast<int>(now.elapsed_seconds)) + " s, " + std::to_string(now.lines_echoed) +
+                         " lines",
                      std::min(1.0, now.elapsed_seconds / these.duration_seconds));
         });
         watcher.finish();
@@ -229,8 +228,8 @@ std::vector<unsigned> capacity_steps(unsigned cap) {
     return steps;
 }
 
-CapacityMeasurement measure_capacity(const std::string& model, const std::vector<unsigned>& steps,
-                                     unsigned lines_each, const ProgressReport& progress) {
+CapacityMeasurement measure_capacity(const std::string& model, const std::vector<unsigned>& steps, unsigned lines_each,
+                                     const ProgressReport& progress) {
     CapacityMeasurement measurement;
     measurement.model = model;
     progress(std::string("starting the server") + kUnderWine, 0);
@@ -258,10 +257,9 @@ CapacityMeasurement measure_capacity(const std::string& model, const std::vector
                 watcher.finish();
                 step.held = result.ok() && result.clients_connected == step.clients;
                 if (!step.held)
-                    step.problem = result.problems.empty()
-                                       ? std::to_string(result.lines_echoed) + " of " +
-                                             std::to_string(result.lines_sent) + " lines echoed"
-                                       : result.problems.front();
+                    step.problem = result.problems.empty() ? std::to_string(result.lines_echoed) + " of " +
+                                                                 std::to_string(result.lines_sent) + " lines echoed"
+                                                           : result.problems.front();
             }
             measurement.steps.push_back(step);
             if (!step.held) break;

@@ -58,8 +58,8 @@ struct CapacityMeasurement : Measured {
 };
 // The client counts a sweep tries: 100, 250, 500, 1000, 2000, 4000, ... up to and including cap.
 std::vector<unsigned> capacity_steps(unsigned cap);
-CapacityMeasurement measure_capacity(const std::string& model, const std::vector<unsigned>& steps,
-                                     unsigned lines_each, const ProgressReport& progress);
+CapacityMeasurement measure_capacity(const std::string& model, const std::vector<unsigned>& steps, unsigned lines_each,
+                                     const ProgressReport& progress);
 
 // ---- what tracing costs: recording off and on, interleaved in one run ----
 // Two servers of the model run at once, one recording a trace file; the same load is applied to each in turn,

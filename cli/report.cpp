@@ -34,11 +34,12 @@ Parsed<ReportRequest> parse_report_command(const Arguments& arguments) {
     ReportRequest& request = parsed.request;
     request.out = repository_root() + "/docs/report";
     Flags flags("report");
-    flags.set_synopsis("[model...] [options]\n\nRuns every compare scenario over the models (all eight when none is "
-                       "named) and writes the\nbenchmark report: README.md, a PNG plot and a CSV per table. About 10 "
-                       "minutes in full.\nWithout gnuplot the report is written without plots. Exits 1 if a model "
-                       "returned a wrong\nbyte or failed, gnuplot failed to draw a plot, or a benchmark that is built "
-                       "failed.");
+    flags.set_synopsis(
+        "[model...] [options]\n\nRuns every compare scenario over the models (all eight when none is "
+        "named) and writes the\nbenchmark report: README.md, a PNG plot and a CSV per table. About 10 "
+        "minutes in full.\nWithout gnuplot the report is written without plots. Exits 1 if a model "
+        "returned a wrong\nbyte or failed, gnuplot failed to draw a plot, or a benchmark that is built "
+        "failed.");
     flags.text("out", request.out, "the report's folder");
     flags.toggle("quick", request.quick,
                  "seconds instead of minutes (fewer clients, short runs): for tests, not for reading");
@@ -105,9 +106,10 @@ bool benchmarks_that_are_built_ran(const std::vector<Benchmark>& benchmarks) {
 std::string check_gnuplot() {
     const std::string gnuplot = gnuplot_version();
     if (gnuplot.empty())
-        std::fprintf(stderr, "socklab report: gnuplot was not found, so the report will have no plots (Debian: "
-                             "apt-get install gnuplot-nox, which ./socklab report does for you; Windows: install "
-                             "gnuplot and put its bin folder on PATH)\n");
+        std::fprintf(stderr,
+                     "socklab report: gnuplot was not found, so the report will have no plots (Debian: "
+                     "apt-get install gnuplot-nox, which ./socklab report does for you; Windows: install "
+                     "gnuplot and put its bin folder on PATH)\n");
     return gnuplot;
 }
 

@@ -50,9 +50,9 @@ std::string headline(const std::vector<Section>& sections, const std::vector<Ben
                  off = figure_after(benchmarks, "recording off:"),
                  intake = figure_after(benchmarks, "intake (decode + model)");
     if (on >= 0 && off >= 0 && intake >= 0)
-        text << "- **Our machinery** (" << machinery_where << "): a trace event costs " << fixed(on, 1) << " ns recording and "
-             << fixed(off, 2) << " ns when nobody records; the visualizer takes in " << fixed(intake, 1)
-             << " million events/s.\n";
+        text << "- **Our machinery** (" << machinery_where << "): a trace event costs " << fixed(on, 1)
+             << " ns recording and " << fixed(off, 2) << " ns when nobody records; the visualizer takes in "
+             << fixed(intake, 1) << " million events/s.\n";
     return text.str();
 }
 
@@ -70,9 +70,8 @@ std::string report_runtime(const std::vector<Section>& sections) {
 // how to read it.
 void write_introduction(std::ostream& text, const std::string& runtime, const ReportFacts& facts) {
     const bool wine = is_wine(runtime);
-    text << "# socklab benchmark report — " << (wine ? "measured under " + runtime + " on Linux, not Windows"
-                                                      : "measured under " + runtime)
-         << "\n\n"
+    text << "# socklab benchmark report — "
+         << (wine ? "measured under " + runtime + " on Linux, not Windows" : "measured under " + runtime) << "\n\n"
          << "Produced by `" << facts.command << "` on " << facts.started << " in "
          << (facts.seconds < 120 ? fixed(facts.seconds, 0) + " seconds" : fixed(facts.seconds / 60, 0) + " minutes")
          << ". Every number below comes from that run; run the command again to replace them all.\n\n"

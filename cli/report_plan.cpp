@@ -4,8 +4,8 @@
 namespace socklab::cli {
 
 std::vector<Section> plan(const std::vector<std::string>& models, bool quick) {
-    auto section = [&](std::string name, std::string heading, std::string question, Scenario scenario,
-                       unsigned clients, double seconds, std::vector<Plot> plots) {
+    auto section = [&](std::string name, std::string heading, std::string question, Scenario scenario, unsigned clients,
+                       double seconds, std::vector<Plot> plots) {
         Section made{std::move(name), std::move(heading), std::move(question), {}, std::move(plots), {}};
         made.settings.models = models;
         made.settings.scenario = scenario;
@@ -15,18 +15,18 @@ std::vector<Section> plan(const std::vector<std::string>& models, bool quick) {
         return made;
     };
     std::vector<Section> sections;
-    sections.push_back(section(
-        "echo", "Echo: throughput and latency",
-        "Which model answers the most small requests, and how quickly, when many clients each keep one request "
-        "outstanding?",
-        Scenario::echo, quick ? 8 : 64, quick ? 1 : 10,
-        {{"echo-throughput", {"round_trips_per_second"}, "round trips per second", false, 0, ""},
-         {"echo-latency", {"p50_ms", "p99_ms"}, "milliseconds (log scale)", true, 0, ""}}));
-    sections.push_back(section(
-        "slow-handler", "Slow handlers: who stalls everyone else",
-        "When one request in ten blocks its handler for 50 ms, do the other clients' echoes wait behind it?",
-        Scenario::slow_handler, quick ? 8 : 32, quick ? 1 : 10,
-        {{"slow-handler", {"p50_ms", "p99_ms"}, "echo latency, milliseconds (log scale)", true, 0, ""}}));
+    sections.push_back(
+        section("echo", "Echo: throughput and latency",
+                "Which model answers the most small requests, and how quickly, when many clients each keep one request "
+                "outstanding?",
+                Scenario::echo, quick ? 8 : 64, quick ? 1 : 10,
+                {{"echo-throughput", {"round_trips_per_second"}, "round trips per second", false, 0, ""},
+                 {"echo-latency", {"p50_ms", "p99_ms"}, "milliseconds (log scale)", true, 0, ""}}));
+    sections.push_back(
+        section("slow-handler", "Slow handlers: who stalls everyone else",
+                "When one request in ten blocks its handler for 50 ms, do the other clients' echoes wait behind it?",
+                Scenario::slow_handler, quick ? 8 : 32, quick ? 1 : 10,
+                {{"slow-handler", {"p50_ms", "p99_ms"}, "echo latency, milliseconds (log scale)", true, 0, ""}}));
     sections.back().settings.load.work_every = 10;
     sections.back().settings.load.work_block_ms = 50;
     sections.push_back(section("broadcast", "Broadcast: /all fan-out",

@@ -22,7 +22,7 @@ struct Plot {
 
 // One section of the report: the scenario, its load, what its plots show and, once run, its result.
 struct Section {
-    std::string name;      // file stem of its CSV: echo, slow-handler, ...
+    std::string name;  // file stem of its CSV: echo, slow-handler, ...
     std::string heading;
     std::string question;  // what this section answers, for the reader
     CompareSettings settings;

@@ -55,8 +55,7 @@ StartWait ServerRun::wait_until_listening(std::chrono::seconds limit, const proc
 }
 
 int ServerRun::wait(const process::LineHandler& on_line) {
-    while (server_.pump(100, on_line)) {
-    }
+    while (server_.pump(100, on_line)) {}
     return server_.exit_code();
 }
 

@@ -109,15 +109,15 @@ bool is_terminal(std::FILE* stream) {
     // _isatty is true for any character device, the NUL device too: a console is what answers GetConsoleMode.
     const int descriptor = _fileno(stream);
     DWORD mode = 0;
-    return _isatty(descriptor) != 0 &&
-           GetConsoleMode(reinterpret_cast<HANDLE>(_get_osfhandle(descriptor)), &mode) != 0;
+    return _isatty(descriptor) != 0 && GetConsoleMode(reinterpret_cast<HANDLE>(_get_osfhandle(descriptor)), &mode) != 0;
 #else
     return isatty(fileno(stream)) != 0;
 #endif
 }
 
 std::size_t display_width(const std::string& text) {
-    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) { return !is_continuation_byte(c); }));
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return !is_continuation_byte(c); }));
 }
 
 std::vector<std::string> wrap_words(const std::string& text, std::size_t width, const std::string& first_indent,
@@ -194,15 +194,16 @@ std::string reflow_markdown(const std::string& markdown, std::size_t width) {
 
 std::string fit_help(const std::string& help, std::size_t width) {
     std::string out;
-    std::string paragraph;  // prose lines gathered
-    std::string entry;      // an entry's description gathered
-    std::string entry_head;  // what comes before its description: indentation, name, spaces
+    std::string paragraph;         // prose lines gathered
+    std::string entry;             // an entry's description gathered
+    std::string entry_head;        // what comes before its description: indentation, name, spaces
     std::size_t entry_column = 0;  // where its description starts in the help as written
     auto flush = [&] {
         if (!paragraph.empty())
             for (const std::string& line : wrap_words(paragraph, width)) out += line + "\n";
         if (!entry_head.empty())
-            for (const std::string& line : wrap_words(entry, width, entry_head, std::string(display_width(entry_head), ' ')))
+            for (const std::string& line :
+                 wrap_words(entry, width, entry_head, std::string(display_width(entry_head), ' ')))
                 out += line + "\n";
         paragraph.clear();
         entry.clear();
@@ -255,9 +256,7 @@ std::string progress_redraw(double fraction, std::size_t index, std::size_t coun
     return "\r" + line;
 }
 
-std::string progress_clear(std::size_t width) {
-    return "\r" + std::string(width > 20 ? width - 1 : 19, ' ') + "\r";
-}
+std::string progress_clear(std::size_t width) { return "\r" + std::string(width > 20 ? width - 1 : 19, ' ') + "\r"; }
 
 std::string fit_table(const Table& table, std::size_t width) {
     const std::string markdown = render(table, "md");
@@ -278,9 +277,10 @@ std::string fit_table(const Table& table, std::size_t width) {
         out += "\n" + (row.empty() ? std::string() : row[0]) + "\n";
         for (std::size_t c = 1; c < row.size() && c < table.columns.size(); ++c) {
             std::string label = "  " + table.columns[c].label;
-            label += std::string(label_columns + 4 > display_width(label) ? label_columns + 4 - display_width(label) : 1, ' ');
-            for (const std::string& line : wrap_words(row[c].empty() ? "-" : row[c], width, label,
-                                                      std::string(display_width(label), ' ')))
+            label += std::string(
+                label_columns + 4 > display_width(label) ? label_columns + 4 - display_width(label) : 1, ' ');
+            for (const std::string& line :
+                 wrap_words(row[c].empty() ? "-" : row[c], width, label, std::string(display_width(label), ' ')))
                 out += line + "\n";
         }
     }

@@ -33,8 +33,7 @@ int viz_command(const Arguments& arguments) {
         std::fprintf(stderr, "socklab viz: %s\n", error.c_str());
         return 1;
     }
-    while (viewer.pump(200, [](const std::string& line) { std::fputs(line.c_str(), stdout); })) {
-    }
+    while (viewer.pump(200, [](const std::string& line) { std::fputs(line.c_str(), stdout); })) {}
     return viewer.exit_code();
 #else
     std::vector<char*> argv;

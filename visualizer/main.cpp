@@ -70,7 +70,7 @@ struct Options {
     int width = 1600, height = 900;
     double cursor_fraction = -1;
     int connect_clients = 0;
-    double pace = 0;  // steady lines per second from the connected clients
+    double pace = 0;                   // steady lines per second from the connected clients
     bool saturate = false;             // closed loop: each client keeps one line in flight
     std::vector<std::string> compare;  // --compare A,B,...: the models, each started as a run
     std::string compare_ports;         // --compare-ports P,Q,...: their listening ports (default: free ones)
@@ -78,15 +78,15 @@ struct Options {
     std::vector<std::string> client_lines;
     double wait_live_seconds = 30;
     bool gate = false;
-    std::string record;           // live: record the first live run to this file
-    std::string select_kind;      // select the last event of this kind before each cursor (wait_end, ...)
-    int lesson = -1;              // --lesson N
-    int lesson_step = 1;          // --lesson N --step K (or --lesson-step K): the step the lesson opens at
+    std::string record;       // live: record the first live run to this file
+    std::string select_kind;  // select the last event of this kind before each cursor (wait_end, ...)
+    int lesson = -1;          // --lesson N
+    int lesson_step = 1;      // --lesson N --step K (or --lesson-step K): the step the lesson opens at
     // The keys' actions as flags (visualizer/ui/keys.h), applied to the selected run (the last opened):
-    int steps = -1;               // --step N: N steps (live: releases; reference: scenario lines from the start)
-    int slow_ms = -1;             // --slow MS: slow motion on every live run once connected
+    int steps = -1;                   // --step N: N steps (live: releases; reference: scenario lines from the start)
+    int slow_ms = -1;                 // --slow MS: slow motion on every live run once connected
     std::vector<ui::Action> actions;  // --do a,b,c: any actions by name, in order, before the --step ones
-    float scale = 0;              // --scale S; 0 = from the monitor's DPI
+    float scale = 0;                  // --scale S; 0 = from the monitor's DPI
 };
 
 const char* const kUsage =
@@ -139,15 +139,16 @@ void read_option(int argc, char** argv, int& i, Options& options) {
     };
     if (arg == "--replay") options.replays.push_back(value());
     else if (arg == "--attach") options.attaches.push_back({std::stoi(value()), 0});
-    else if (arg == "--server-port" && !options.attaches.empty()) options.attaches.back().server_port = std::stoi(value());
+    else if (arg == "--server-port" && !options.attaches.empty())
+        options.attaches.back().server_port = std::stoi(value());
     else if (arg == "--start") options.starts.push_back({value(), 0, 0});
     else if (arg == "--port" && !options.starts.empty()) options.starts.back().port = std::stoi(value());
     else if (arg == "--trace-port" && !options.starts.empty()) options.starts.back().trace_port = std::stoi(value());
-    else if (arg == "--reference")
-        options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");
+    else if (arg == "--reference") options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");
     else if (arg == "--lesson") options.lesson = std::stoi(value());
     // Right after --lesson N, --step K is the lesson's step (as it always was); anywhere else, gate steps.
-    else if (arg == "--step" && i >= 3 && std::string(argv[i - 2]) == "--lesson") options.lesson_step = std::stoi(value());
+    else if (arg == "--step" && i >= 3 && std::string(argv[i - 2]) == "--lesson")
+        options.lesson_step = std::stoi(value());
     else if (arg == "--lesson-step") options.lesson_step = std::stoi(value());
     else if (arg == "--step") options.steps = std::stoi(value());
     else if (arg == "--slow") options.slow_ms = std::stoi(value());
@@ -155,8 +156,7 @@ void read_option(int argc, char** argv, int& i, Options& options) {
     else if (arg == "--do") {
         std::string error;
         if (!ui::parse_actions(value(), options.actions, error)) throw std::runtime_error("--do: " + error);
-    }
-    else if (arg == "--synthetic") ++options.synthetic_lifo;
+    } else if (arg == "--synthetic") ++options.synthetic_lifo;
     else if (arg == "--synthetic-fifo") ++options.synthetic_fifo;
     else if (arg == "--repo") options.repo_root = value();
     else if (arg == "--export-chrome") options.export_chrome = value();
@@ -175,11 +175,11 @@ void read_option(int argc, char** argv, int& i, Options& options) {
     else if (arg == "--saturate") options.saturate = true;
     else if (arg == "--seconds") options.seconds = std::stod(value());
     else if (arg == "--compare") {
-        if (!options.compare.empty()) throw std::runtime_error("--compare once, naming every model: --compare iocp,select");
+        if (!options.compare.empty())
+            throw std::runtime_error("--compare once, naming every model: --compare iocp,select");
         std::string error;
         if (!parse_compare_models(value(), options.compare, error)) throw std::runtime_error(error);
-    }
-    else if (arg == "--compare-ports") options.compare_ports = value();
+    } else if (arg == "--compare-ports") options.compare_ports = value();
     else if (arg == "--wait-live") options.wait_live_seconds = std::stod(value());
     else if (arg == "--gate") options.gate = true;
     else if (arg == "--record") options.record = value();
@@ -252,7 +252,7 @@ bool open_runs(const Options& options, ui::AppState& app) {
         if (options.cursor_fraction >= 0) {
             const auto& model = run->trace_model();
             run->seek(model.first_ns() +
-                          static_cast<std::uint64_t>(options.cursor_fraction * double(model.last_ns() - model.first_ns())));
+                      static_cast<std::uint64_t>(options.cursor_fraction * double(model.last_ns() - model.first_ns())));
         }
         app.add(std::move(run));
     }
@@ -260,8 +260,9 @@ bool open_runs(const Options& options, ui::AppState& app) {
         auto run = TracedRun::reference(reference.empty() ? std::string() : read_file(reference));
         if (reference.empty()) {
             // The built-in lesson: four workers, packets one at a time (see common/kernel_queue/scenario.h).
-            run = TracedRun::reference("concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\npost\npost\n"
-                                         "block w4 50\nunblock w4\ndone w3\n");
+            run = TracedRun::reference(
+                "concurrency 2\nthreads 4\nwait w1 w2 w3 w4\npost\npost\npost\n"
+                "block w4 50\nunblock w4\ndone w3\n");
         }
         app.add(std::move(run));  // opened at its first step (TracedRun::reference): the class plays the rest
     }
@@ -270,18 +271,18 @@ bool open_runs(const Options& options, ui::AppState& app) {
         synthetic.lifo = i < options.synthetic_lifo;
         synthetic.gate_every = 7;
         synthetic.runtime = synthetic.lifo ? "synthetic (LIFO, as Windows)" : "synthetic (FIFO, as Wine 8.0)";
-        app.add(TracedRun::from_trace(synthetic.lifo ? "synthetic LIFO (not a measurement)"
-                                                   : "synthetic FIFO (not a measurement)",
-                                    make_synthetic_trace(synthetic)));
+        app.add(TracedRun::from_trace(
+            synthetic.lifo ? "synthetic LIFO (not a measurement)" : "synthetic FIFO (not a measurement)",
+            make_synthetic_trace(synthetic)));
     }
     for (const auto& attach : options.attaches)
         app.add(TracedRun::attach("127.0.0.1", static_cast<std::uint16_t>(attach.trace_port),
-                                static_cast<std::uint16_t>(attach.server_port)));
+                                  static_cast<std::uint16_t>(attach.server_port)));
     for (const auto& start : options.starts) {
         std::string error;
         // Ports not given are 0: the server picks free ones and says which (TracedRun reads them from its output).
         auto run = TracedRun::start_server(app.repo_root, start.io_model, static_cast<std::uint16_t>(start.port),
-                                             static_cast<std::uint16_t>(start.trace_port), error);
+                                           static_cast<std::uint16_t>(start.trace_port), error);
         if (!run) {
             std::fprintf(stderr, "socklab-viz: cannot start %s: %s\n", start.io_model.c_str(), error.c_str());
             return false;
@@ -363,7 +364,8 @@ void build_fonts_and_style(ui::AppState& app, bool upload) {
     if (!font_file.empty()) {
         io.Fonts->AddFontFromFileTTF(font_file.c_str(), pixels);
         // A larger size for the figures a class reads from the back of the room (the compare plots).
-        app.large_font = io.Fonts->AddFontFromFileTTF(font_file.c_str(), std::round(pixels * 20.0f / ui::kBaseFontPixels));
+        app.large_font =
+            io.Fonts->AddFontFromFileTTF(font_file.c_str(), std::round(pixels * 20.0f / ui::kBaseFontPixels));
     } else {
         ImFontConfig config;
         config.SizePixels = std::round(13.0f * pixels / ui::kBaseFontPixels);
@@ -387,13 +389,15 @@ void build_fonts_and_style(ui::AppState& app, bool upload) {
 
 bool acts_on_run(ui::Action action) {
     switch (action) {
-    case ui::Action::pause:
-    case ui::Action::step:
-    case ui::Action::run:
-    case ui::Action::slow_up:
-    case ui::Action::slow_down:
-    case ui::Action::zoom_last_step: return true;
-    default: return false;
+        case ui::Action::pause:
+        case ui::Action::step:
+        case ui::Action::run:
+        case ui::Action::slow_up:
+        case ui::Action::slow_down:
+        case ui::Action::zoom_last_step:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -446,7 +450,8 @@ void apply_pending_keys(ui::AppState& app) {
     // Typing a line for the clients is not a command (ImGui says so from the last frame).
     if (!ImGui::GetIO().WantTextInput)
         for (const KeyPress& press : pending_keys)
-            ui::apply_action(app, ui::action_for_key(press.key, press.mods & GLFW_MOD_CONTROL, press.mods & GLFW_MOD_SHIFT));
+            ui::apply_action(app,
+                             ui::action_for_key(press.key, press.mods & GLFW_MOD_CONTROL, press.mods & GLFW_MOD_SHIFT));
     pending_keys.clear();
 }
 
@@ -575,7 +580,7 @@ GLFWwindow* open_window(const Options& options, ui::AppState& app) {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;  // the layout is computed every frame; nothing to remember
+    io.IniFilename = nullptr;           // the layout is computed every frame; nothing to remember
     build_fonts_and_style(app, false);  // the backend uploads this atlas on its first frame
     if (headless(options)) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // headless: no stray hover highlight
     glfwSetKeyCallback(window, on_key);  // before the backend's: it calls this one after its own
@@ -670,8 +675,8 @@ void send_lines_when_connected(const Options& options, ui::AppState& app, LiveSe
 }
 
 // One frame's share of the live setup. False when the frame loop must end: headless, a server failed to start.
-bool drive_live_runs(const Options& options, ui::AppState& app, bool live_connected, double elapsed,
-                         LiveSetup& setup, int& exit_code) {
+bool drive_live_runs(const Options& options, ui::AppState& app, bool live_connected, double elapsed, LiveSetup& setup,
+                     int& exit_code) {
     // The server starts sending only when its recorder next drains; a short pause after connecting lets it
     // accept this viewer first, so the clients' connections are in the trace.
     setup.connected_for = live_connected ? setup.connected_for + elapsed : 0;
@@ -798,9 +803,11 @@ void report_headless_run(const Options& options, ui::AppState& app, const Script
                  frames.drawn, frames.drawn > 2 ? frames.cpu_total_ms / (frames.drawn - 2) : 0.0, frames.cpu_worst_ms);
     std::fprintf(stderr, "socklab-viz: text %.0f px (scale %.3g)\n", ImGui::GetFontSize(), app.ui_scale);
     if (app.lesson)
-        std::fprintf(stderr, "socklab-viz: lesson %d step %zu\n", app.lesson->lesson().number, app.lesson->step_index() + 1);
+        std::fprintf(stderr, "socklab-viz: lesson %d step %zu\n", app.lesson->lesson().number,
+                     app.lesson->step_index() + 1);
     if (!script.actions.empty())
-        std::fprintf(stderr, "socklab-viz: %zu scripted actions not applied (nothing to step?)\n", script.actions.size());
+        std::fprintf(stderr, "socklab-viz: %zu scripted actions not applied (nothing to step?)\n",
+                     script.actions.size());
     if (options.dump_trace_model || !options.export_chrome.empty()) {
         const int code = report_first_run(options, app);
         exit_code = exit_code ? exit_code : code;

@@ -23,18 +23,30 @@ constexpr const char* this_file = "common/kernel_queue/completion_port_model.cpp
 // trace::to_string so that this library needs nothing but the schema.
 const char* kind_label(trace::Kind kind) {
     switch (kind) {
-    case trace::Kind::server_start: return "server_start";
-    case trace::Kind::thread_start: return "thread_start";
-    case trace::Kind::thread_exit: return "thread_exit";
-    case trace::Kind::wait_begin: return "wait_begin";
-    case trace::Kind::wait_end: return "wait_end";
-    case trace::Kind::packet_posted: return "packet_posted";
-    case trace::Kind::packet_dequeued: return "packet_dequeued";
-    case trace::Kind::queue_depth: return "queue_depth";
-    case trace::Kind::block_begin: return "block_begin";
-    case trace::Kind::block_end: return "block_end";
-    case trace::Kind::thread_wake: return "thread_wake";
-    default: return "event";
+        case trace::Kind::server_start:
+            return "server_start";
+        case trace::Kind::thread_start:
+            return "thread_start";
+        case trace::Kind::thread_exit:
+            return "thread_exit";
+        case trace::Kind::wait_begin:
+            return "wait_begin";
+        case trace::Kind::wait_end:
+            return "wait_end";
+        case trace::Kind::packet_posted:
+            return "packet_posted";
+        case trace::Kind::packet_dequeued:
+            return "packet_dequeued";
+        case trace::Kind::queue_depth:
+            return "queue_depth";
+        case trace::Kind::block_begin:
+            return "block_begin";
+        case trace::Kind::block_end:
+            return "block_end";
+        case trace::Kind::thread_wake:
+            return "thread_wake";
+        default:
+            return "event";
     }
 }
 
@@ -53,11 +65,16 @@ std::string describe_packets(const std::vector<PacketId>& ids) {
 
 std::string_view to_string(ThreadState state) {
     switch (state) {
-    case ThreadState::not_associated: return "not-associated";
-    case ThreadState::waiting: return "waiting";
-    case ThreadState::running: return "running";
-    case ThreadState::blocked: return "blocked";
-    case ThreadState::exited: return "exited";
+        case ThreadState::not_associated:
+            return "not-associated";
+        case ThreadState::waiting:
+            return "waiting";
+        case ThreadState::running:
+            return "running";
+        case ThreadState::blocked:
+            return "blocked";
+        case ThreadState::exited:
+            return "exited";
     }
     return "unknown";
 }
@@ -70,8 +87,9 @@ CompletionPortModel::CompletionPortModel(Options options) : options_(options) {
     // LESSON: reference-create-port
     if (options_.processors == 0) throw ModelError("CompletionPortModel: a machine has at least one processor");
     if (options_.nanoseconds_per_action < 1000)
-        throw ModelError("CompletionPortModel: nanoseconds_per_action must leave room for the events of one action "
-                         "(at least 1000)");
+        throw ModelError(
+            "CompletionPortModel: nanoseconds_per_action must leave room for the events of one action "
+            "(at least 1000)");
 
     trace_.info["model"] = "reference";
     trace_.info["runtime"] = "reference model of the documented Windows rules";
@@ -208,8 +226,8 @@ std::vector<PacketId> CompletionPortModel::hand_packets_to(ModelThread& thread, 
         thread.packets_in_hand.push_back(packet.id);
         emit(trace::Kind::packet_dequeued, thread.index, 0, options_.port_index, packet.id, packet.connection,
              __LINE__);
-        emit(trace::Kind::queue_depth, kernel_thread, 0, options_.port_index,
-             static_cast<std::uint32_t>(queue_.size()), 0, __LINE__);
+        emit(trace::Kind::queue_depth, kernel_thread, 0, options_.port_index, static_cast<std::uint32_t>(queue_.size()),
+             0, __LINE__);
     }
     return thread.packets_in_hand;
 }
@@ -220,13 +238,16 @@ std::vector<PacketId> CompletionPortModel::call_port(ThreadIndex index, unsigned
     const std::string api = ex_call ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus";
     ModelThread& thread = mutable_thread(index, api);
     switch (thread.state) {
-    case ThreadState::waiting: throw ModelError(api + ": " + thread.name + " is already waiting on the port");
-    case ThreadState::blocked:
-        throw ModelError(api + ": " + thread.name +
-                         " is blocked for another reason; it must unblock before it can call anything");
-    case ThreadState::exited: throw ModelError(api + ": " + thread.name + " has exited");
-    case ThreadState::not_associated:
-    case ThreadState::running: break;
+        case ThreadState::waiting:
+            throw ModelError(api + ": " + thread.name + " is already waiting on the port");
+        case ThreadState::blocked:
+            throw ModelError(api + ": " + thread.name +
+                             " is blocked for another reason; it must unblock before it can call anything");
+        case ThreadState::exited:
+            throw ModelError(api + ": " + thread.name + " has exited");
+        case ThreadState::not_associated:
+        case ThreadState::running:
+            break;
     }
     refuse_if_port_closed(api);
     if (max_entries == 0) throw ModelError(api + ": ulCount must be at least 1");
@@ -237,8 +258,7 @@ std::vector<PacketId> CompletionPortModel::call_port(ThreadIndex index, unsigned
         who += " calls " + api + " for the first time (now associated with the port)";
     else if (!thread.packets_in_hand.empty())
         who += " is done with " + describe_packets(thread.packets_in_hand) + " and calls " + api + " again";
-    else
-        who += " calls " + api + " again";
+    else who += " calls " + api + " again";
     if (ex_call) who += " for up to " + std::to_string(max_entries) + " packets";
 
     // LESSON: reference-returns-to-port
@@ -269,8 +289,7 @@ std::vector<PacketId> CompletionPortModel::call_port(ThreadIndex index, unsigned
     waiters_.push_back(index);
     const std::string limit = "concurrency " + std::to_string(concurrency_value());
     std::string why;
-    if (queue_.empty())
-        why = "no packet is queued";
+    if (queue_.empty()) why = "no packet is queued";
     else if (running_without_it == concurrency_value())
         why = "packet " + std::to_string(queue_.front().id) + " is queued but " +
               plural(running_without_it, "other thread runs", "other threads run") + " = " + limit + " (rule 3)";
@@ -278,8 +297,7 @@ std::vector<PacketId> CompletionPortModel::call_port(ThreadIndex index, unsigned
         why = "packet " + std::to_string(queue_.front().id) + " is queued but " +
               plural(running_without_it, "other thread runs", "other threads run") + " > " + limit +
               " (rule 4: no new running thread until fewer run)";
-    explain(who + ": " + why + ", so it waits on top of the stack (rule 2); stack from the top: " +
-            describe_waiters());
+    explain(who + ": " + why + ", so it waits on top of the stack (rule 2); stack from the top: " + describe_waiters());
     return {};
 }
 
@@ -289,7 +307,7 @@ PacketId CompletionPortModel::thread_calls_get_queued_completion_status(ThreadIn
 }
 
 std::vector<PacketId> CompletionPortModel::thread_calls_get_queued_completion_status_ex(ThreadIndex index,
-                                                                                      unsigned max_entries) {
+                                                                                        unsigned max_entries) {
     return call_port(index, max_entries, true);
 }
 
@@ -331,8 +349,8 @@ void CompletionPortModel::thread_wait_times_out(ThreadIndex index) {
     // A waiter exists only while no packet could be released (the kernel releases at once), so no packet is
     // lost here: the queue is empty, or the port is at its concurrency value.
     const unsigned running = running_count();
-    explain(thread.name + "'s wait times out: " +
-            (thread.in_ex_call ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus") +
+    explain(thread.name +
+            "'s wait times out: " + (thread.in_ex_call ? "GetQueuedCompletionStatusEx" : "GetQueuedCompletionStatus") +
             " returns FALSE without a packet, GetLastError WAIT_TIMEOUT (rule 8); it leaves the stack and runs, now " +
             std::to_string(running) + " running" +
             (running > concurrency_value() ? " > concurrency " + std::to_string(concurrency_value()) : std::string()));
@@ -406,18 +424,20 @@ void CompletionPortModel::thread_exits(ThreadIndex index) {
     // Rule 10: only a thread that runs its own code can end itself. A thread inside GetQueuedCompletionStatus (or
     // blocked in another call) must first return from it: with a packet, a time-out, or the port's closing.
     switch (thread.state) {
-    case ThreadState::exited: throw ModelError("exit: " + thread.name + " has already exited");
-    case ThreadState::waiting:
-        throw ModelError("exit: " + thread.name +
-                         " is waiting inside GetQueuedCompletionStatus and runs no code until the call returns "
-                         "(rule 10); it returns with a packet (post), when its wait times out (timeout " +
-                         thread.name + ") or when the port is closed (close)");
-    case ThreadState::blocked:
-        throw ModelError("exit: " + thread.name +
-                         " is blocked in another call and runs no code until it returns (rule 10); unblock " +
-                         thread.name + " first");
-    case ThreadState::not_associated:
-    case ThreadState::running: break;
+        case ThreadState::exited:
+            throw ModelError("exit: " + thread.name + " has already exited");
+        case ThreadState::waiting:
+            throw ModelError("exit: " + thread.name +
+                             " is waiting inside GetQueuedCompletionStatus and runs no code until the call returns "
+                             "(rule 10); it returns with a packet (post), when its wait times out (timeout " +
+                             thread.name + ") or when the port is closed (close)");
+        case ThreadState::blocked:
+            throw ModelError("exit: " + thread.name +
+                             " is blocked in another call and runs no code until it returns (rule 10); unblock " +
+                             thread.name + " first");
+        case ThreadState::not_associated:
+        case ThreadState::running:
+            break;
     }
     begin_action();
     const bool was_running = thread.state == ThreadState::running;
@@ -474,16 +494,15 @@ void CompletionPortModel::release_waiters_now() {
         emit(trace::Kind::thread_wake, chosen, 0, options_.port_index, 0, queue_.front().connection, __LINE__);
         const std::vector<PacketId> packets = hand_packets_to(thread, __LINE__);
 
-        Release release{chosen, packets,
-                        "the kernel releases " + thread.name + " at once with " + describe_packets(packets) + ": " +
-                            thread.name + " is the most recent waiter, on top of " + still_waiting +
-                            " (rule 2: LIFO); " + describe_packets(packets) +
-                            (packets.size() == 1 ? " is the oldest queued" : " are the oldest queued") +
-                            " (rule 1: FIFO)" +
-                            (packets.size() > 1 ? ", all for this one GetQueuedCompletionStatusEx (rule 7)" : "") +
-                            "; " + std::to_string(running_before) + " running < concurrency " +
-                            std::to_string(concurrency_value()) + " (rule 3), now " +
-                            std::to_string(running_before + 1) + " running"};
+        Release release{
+            chosen, packets,
+            "the kernel releases " + thread.name + " at once with " + describe_packets(packets) + ": " + thread.name +
+                " is the most recent waiter, on top of " + still_waiting + " (rule 2: LIFO); " +
+                describe_packets(packets) + (packets.size() == 1 ? " is the oldest queued" : " are the oldest queued") +
+                " (rule 1: FIFO)" +
+                (packets.size() > 1 ? ", all for this one GetQueuedCompletionStatusEx (rule 7)" : "") + "; " +
+                std::to_string(running_before) + " running < concurrency " + std::to_string(concurrency_value()) +
+                " (rule 3), now " + std::to_string(running_before + 1) + " running"};
         explain(release.explanation);
         releases_.push_back(std::move(release));
     }

@@ -198,9 +198,9 @@ public:
 class CompletionPortModel {
 public:
     struct Options {
-        unsigned processors = 2;         // the machine's processor count (what concurrency 0 means)
-        unsigned concurrency_value = 0;  // NumberOfConcurrentThreads given to CreateIoCompletionPort
-        std::uint16_t port_index = 0;    // the port's index in the trace (arg0 of port events)
+        unsigned processors = 2;                           // the machine's processor count (what concurrency 0 means)
+        unsigned concurrency_value = 0;                    // NumberOfConcurrentThreads given to CreateIoCompletionPort
+        std::uint16_t port_index = 0;                      // the port's index in the trace (arg0 of port events)
         std::uint64_t nanoseconds_per_action = 1'000'000;  // simulated time between actions (1 ms)
         std::uint32_t default_packet_bytes = 64;
     };

@@ -121,8 +121,7 @@ bool ScenarioPlayer::play_next_line() {
 }
 
 void ScenarioPlayer::play_to_end() {
-    while (play_next_line()) {
-    }
+    while (play_next_line()) {}
 }
 
 ScenarioRun run_scenario(std::string_view text) {
@@ -230,8 +229,9 @@ void ScenarioPlayer::apply(const ScenarioLine& line, const std::vector<std::stri
     // The kernel takes each decision inside the action that causes it (completion_port_model.h, "How the model
     // moves"): there is nothing left for a separate step to decide. Scenarios written for the old model say so.
     if (command == "step" || command == "settle")
-        throw ModelError(command + ": the kernel now decides inside the action itself (post, block, exit, ...), "
-                                   "as Windows does; remove this line and put `expect released` after the action");
+        throw ModelError(command +
+                         ": the kernel now decides inside the action itself (post, block, exit, ...), "
+                         "as Windows does; remove this line and put `expect released` after the action");
     throw ModelError("unknown command '" + command +
                      "' (known: processors, concurrency, threads, thread, wait, done, post, block, unblock, timeout, "
                      "exit, close, expect)");
@@ -300,7 +300,8 @@ void ScenarioPlayer::apply_expectation(const ScenarioLine& line, const std::vect
         const std::string& state = words[3];
         if (state != "not-associated" && state != "waiting" && state != "running" && state != "blocked" &&
             state != "exited")
-            throw ModelError("expect state: '" + state + "' is not a state (not-associated, waiting, running, "
+            throw ModelError("expect state: '" + state +
+                             "' is not a state (not-associated, waiting, running, "
                              "blocked, exited)");
         fail_unless(to_string(thread.state) == state, words[2] + " " + std::string(to_string(thread.state)));
         return;
@@ -330,7 +331,8 @@ void ScenarioPlayer::apply_expectation(const ScenarioLine& line, const std::vect
         const ModelThread& thread = model.thread(model.thread_named(words[2]));
         const std::string& error = words[3];
         if (error != "WAIT_TIMEOUT" && error != "ERROR_ABANDONED_WAIT_0" && error != "none")
-            throw ModelError("expect error: '" + error + "' is not one the model reports (WAIT_TIMEOUT, "
+            throw ModelError("expect error: '" + error +
+                             "' is not one the model reports (WAIT_TIMEOUT, "
                              "ERROR_ABANDONED_WAIT_0, none)");
         const std::string actual = thread.last_error == wait_timeout_error     ? "WAIT_TIMEOUT"
                                    : thread.last_error == abandoned_wait_error ? "ERROR_ABANDONED_WAIT_0"

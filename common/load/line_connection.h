@@ -94,9 +94,9 @@ public:
 
 private:
     net::Socket socket_;
-    std::string outgoing_;         // queued bytes; those before unsent_from_ are with the kernel already
+    std::string outgoing_;  // queued bytes; those before unsent_from_ are with the kernel already
     std::size_t unsent_from_ = 0;
-    std::string incoming_;         // received bytes after the last complete line
+    std::string incoming_;                   // received bytes after the last complete line
     std::deque<Clock::time_point> sent_at_;  // one per request in flight, oldest first
 };
 

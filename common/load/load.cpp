@@ -125,12 +125,12 @@ constexpr int kConnectTimeoutMs = 5000;
 
 struct Client {
     unsigned id = 0;
-    LineConnection connection;          // its socket, queued bytes, unfinished line, send times in flight
+    LineConnection connection;  // its socket, queued bytes, unfinished line, send times in flight
     bool open = false;
-    bool joined = false;                // broadcast mode: the echo of joining_line has come back
-    std::uint64_t next_to_send = 0;     // sequence number of the next line to send
-    std::uint64_t next_expected = 0;    // sequence number of the next echo
-    Clock::time_point next_due;         // open loop: when the next line is due
+    bool joined = false;              // broadcast mode: the echo of joining_line has come back
+    std::uint64_t next_to_send = 0;   // sequence number of the next line to send
+    std::uint64_t next_expected = 0;  // sequence number of the next echo
+    Clock::time_point next_due;       // open loop: when the next line is due
     // Broadcast mode, one per sending client (index = its id - 1): the line after the last delivery from it.
     // 32 bits, as memory grows with the square of the clients; no run sends four billion lines per client.
     std::vector<std::uint32_t> delivered_next;
@@ -143,16 +143,16 @@ struct Run {
     Result result;
     Histogram latency, echo_latency, work_latency;
     Clock::time_point start;
-    Clock::time_point last_activity;   // the last reply or delivery
+    Clock::time_point last_activity;  // the last reply or delivery
     unsigned open_clients = 0;
     std::vector<std::uint32_t> connection_of;  // broadcast mode: each client's server conn-id, once seen (0: not)
 
     // The schedule, fixed when sending starts (start_sending).
-    bool open_loop = false;             // a rate was asked for: lines go out on time, whatever the replies do
-    Clock::duration interval{};         // open loop: between two lines of one client
-    Clock::time_point send_until;       // the end of the duration
-    Clock::time_point give_up_at;       // the end of the drain: lines not echoed by then are errors
-    bool draining = false;              // every client has sent all it will send
+    bool open_loop = false;        // a rate was asked for: lines go out on time, whatever the replies do
+    Clock::duration interval{};    // open loop: between two lines of one client
+    Clock::time_point send_until;  // the end of the duration
+    Clock::time_point give_up_at;  // the end of the drain: lines not echoed by then are errors
+    bool draining = false;         // every client has sent all it will send
     Clock::time_point next_progress;
     Clock::time_point next_delivery_check;
 
@@ -203,7 +203,8 @@ struct Run {
         if (!client.joined) return check_joining_echo(client, echoed);
         if (client.connection.in_flight() == 0) {
             ++result.mismatches;
-            problem("client " + std::to_string(client.id) + ": a line nobody sent: " + std::string(echoed.substr(0, 60)));
+            problem("client " + std::to_string(client.id) +
+                    ": a line nobody sent: " + std::string(echoed.substr(0, 60)));
             return;
         }
         const bool work = is_work_line(options, client.next_expected);
@@ -219,9 +220,9 @@ struct Run {
             ++result.lines_echoed;
             last_activity = now;
         }
-        auto round_trip = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                         now - client.connection.take_oldest_send_time())
-                                                         .count());
+        auto round_trip = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - client.connection.take_oldest_send_time())
+                .count());
         latency.add(round_trip);
         (work ? work_latency : echo_latency).add(round_trip);
         ++client.next_expected;
@@ -300,11 +301,10 @@ struct Run {
         std::string_view text = body.substr(colon + 2);
         unsigned sender = 0;
         std::uint64_t sequence = 0;
-        if (!parse_origin(text, sender, sequence) || sender == 0 || sender > clients.size() ||
-            sender == receiver.id || is_work_line(options, sequence) ||
-            sequence >= clients[sender - 1].next_to_send) {
-            return delivery_mismatch(receiver, "a delivery no other load client sent: '" +
-                                                   std::string(body.substr(0, 50)) + "'");
+        if (!parse_origin(text, sender, sequence) || sender == 0 || sender > clients.size() || sender == receiver.id ||
+            is_work_line(options, sequence) || sequence >= clients[sender - 1].next_to_send) {
+            return delivery_mismatch(receiver,
+                                     "a delivery no other load client sent: '" + std::string(body.substr(0, 50)) + "'");
         }
         std::string who = "the delivery of client " + std::to_string(sender) + "'s line " + std::to_string(sequence);
         std::uint32_t& known = connection_of[sender - 1];
@@ -319,11 +319,11 @@ struct Run {
             delivery_mismatch(receiver, who + " differs: expected '" + exact.substr(0, 40) + "...', got '" +
                                             std::string(text.substr(0, 40)) + "...'");
         } else if (sequence > expected) {
-            delivery_mismatch(receiver, who + " came before its line " + std::to_string(expected) +
-                                            " (lost, or out of order)");
+            delivery_mismatch(receiver,
+                              who + " came before its line " + std::to_string(expected) + " (lost, or out of order)");
         } else if (sequence < expected) {
-            delivery_mismatch(receiver, who + " came after its line " + std::to_string(expected - 1) +
-                                            " (out of order, or twice)");
+            delivery_mismatch(
+                receiver, who + " came after its line " + std::to_string(expected - 1) + " (out of order, or twice)");
         } else {
             ++result.deliveries_received;
             last_activity = now;
@@ -379,8 +379,10 @@ struct Run {
             if (entries.empty()) return;
             auto now = Clock::now();
             if (now >= give_up_at) {
-                for (Client* client : polled) fail(*client, "the server never echoed its first line, so it may not "
-                                                            "receive broadcasts: left out");
+                for (Client* client : polled)
+                    fail(*client,
+                         "the server never echoed its first line, so it may not "
+                         "receive broadcasts: left out");
                 return;
             }
             if (net::poll(entries.data(), entries.size(), 50) <= 0) continue;
@@ -432,8 +434,8 @@ struct Run {
     // interval so that they do not all send at once.
     void start_sending() {
         open_loop = options.rate > 0;
-        interval = open_loop ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                   static_cast<double>(options.clients) / options.rate))
+        interval = open_loop ? std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(static_cast<double>(options.clients) / options.rate))
                              : Clock::duration::zero();
         start = last_activity = next_progress = next_delivery_check = Clock::now();
         send_until = start + seconds(options.duration_seconds);
@@ -618,19 +620,19 @@ static std::string fixed(double value, int decimals) {
 
 std::string describe(const Options& options, const Result& result) {
     std::string text;
-    text += "clients   " + std::to_string(result.clients_connected) + " of " + std::to_string(options.clients) +
-            " connected, " + std::to_string(options.line_size) + "-byte lines, " +
-            (options.rate > 0 ? "open loop at " + fixed(options.rate, 0) + " lines/s"
-                              : "closed loop, " + std::to_string(options.in_flight) + " in flight") +
-            (options.broadcast ? ", each line broadcast (/all)" : "") +
-            (options.work_every > 0 ? ", 1 line in " + std::to_string(options.work_every) + " is /work " +
-                                          std::to_string(options.work_cpu_ms) + " " +
-                                          std::to_string(options.work_block_ms)
-                                    : "") +
-            "\n";
+    text +=
+        "clients   " + std::to_string(result.clients_connected) + " of " + std::to_string(options.clients) +
+        " connected, " + std::to_string(options.line_size) + "-byte lines, " +
+        (options.rate > 0 ? "open loop at " + fixed(options.rate, 0) + " lines/s"
+                          : "closed loop, " + std::to_string(options.in_flight) + " in flight") +
+        (options.broadcast ? ", each line broadcast (/all)" : "") +
+        (options.work_every > 0 ? ", 1 line in " + std::to_string(options.work_every) + " is /work " +
+                                      std::to_string(options.work_cpu_ms) + " " + std::to_string(options.work_block_ms)
+                                : "") +
+        "\n";
     text += "lines     " + std::to_string(result.lines_echoed) + (options.broadcast ? " answered" : " echoed") +
-            " of " + std::to_string(result.lines_sent) + " sent in " + fixed(result.seconds, 2) + " s: " +
-            fixed(result.lines_per_second, 0) + " round trips/s\n";
+            " of " + std::to_string(result.lines_sent) + " sent in " + fixed(result.seconds, 2) +
+            " s: " + fixed(result.lines_per_second, 0) + " round trips/s\n";
     if (options.broadcast)
         text += "deliver   " + std::to_string(result.deliveries_received) + " of " +
                 std::to_string(result.deliveries_expected) + " expected: " + fixed(result.deliveries_per_second, 0) +
@@ -640,13 +642,13 @@ std::string describe(const Options& options, const Result& result) {
         return "p50 " + fixed(p50, 0) + " us, " + (p90 >= 0 ? "p90 " + fixed(p90, 0) + " us, " : "") + "p99 " +
                fixed(p99, 0) + " us, max " + fixed(max, 0) + " us\n";
     };
-    text += "latency   " + percentiles(result.latency_p50_us, result.latency_p90_us, result.latency_p99_us,
-                                       result.latency_max_us);
+    text += "latency   " +
+            percentiles(result.latency_p50_us, result.latency_p90_us, result.latency_p99_us, result.latency_max_us);
     if (options.work_every > 0) {
         text += "  others  " + percentiles(result.echo_latency_p50_us, result.echo_latency_p90_us,
                                            result.echo_latency_p99_us, result.echo_latency_max_us);
-        text += "  /work   " + percentiles(result.work_latency_p50_us, -1, result.work_latency_p99_us,
-                                           result.work_latency_max_us);
+        text += "  /work   " +
+                percentiles(result.work_latency_p50_us, -1, result.work_latency_p99_us, result.work_latency_max_us);
     }
     text += "checked   " + std::to_string(result.bytes_received) + " bytes: " + std::to_string(result.mismatches) +
             " mismatches, " + std::to_string(result.errors) + " errors\n";

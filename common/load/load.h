@@ -54,8 +54,8 @@ struct Result {
     std::uint64_t lines_echoed = 0;
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
-    std::uint64_t mismatches = 0;  // replies or deliveries that differ from what was sent (deliveries included)
-    std::uint64_t errors = 0;      // failed connects, resets, closes, lines never echoed, deliveries never made
+    std::uint64_t mismatches = 0;       // replies or deliveries that differ from what was sent (deliveries included)
+    std::uint64_t errors = 0;           // failed connects, resets, closes, lines never echoed, deliveries never made
     std::vector<std::string> problems;  // the first few mismatches and errors, described
     double seconds = 0;                 // from the first send to the last reply or delivery
     double lines_per_second = 0;

@@ -54,8 +54,7 @@ int ChildProcess::stop(std::chrono::milliseconds grace, const LineHandler& on_li
     if (!exited_) {
         if (forced) *forced = true;
         kill_all();
-        while (pump(50, on_line)) {
-        }
+        while (pump(50, on_line)) {}
     }
     return exit_code_;
 }
@@ -196,7 +195,8 @@ bool ChildProcess::pump(int timeout_ms, const LineHandler& on_line) {
         while (output_ && PeekNamedPipe(output_, nullptr, 0, nullptr, &waiting, nullptr) && waiting > 0) {
             char buffer[4096];
             DWORD got = 0;
-            if (!ReadFile(output_, buffer, waiting < sizeof buffer ? waiting : sizeof buffer, &got, nullptr) || got == 0)
+            if (!ReadFile(output_, buffer, waiting < sizeof buffer ? waiting : sizeof buffer, &got, nullptr) ||
+                got == 0)
                 break;
             pending_.append(buffer, got);
             read_something = true;
@@ -270,8 +270,8 @@ bool ChildProcess::start(const std::vector<std::string>& command, const LaunchOp
         if (options.merge_stderr) dup2(from_child[1], STDERR_FILENO);
         execv(argv[0], argv.data());
         const std::string message = std::string("cannot start ") + argv[0] + ": " + std::strerror(errno) + "\n";
-        [[maybe_unused]] auto ignored = write(options.merge_stderr ? STDOUT_FILENO : STDERR_FILENO, message.data(),
-                                              message.size());
+        [[maybe_unused]] auto ignored =
+            write(options.merge_stderr ? STDOUT_FILENO : STDERR_FILENO, message.data(), message.size());
         _exit(127);
     }
     close(to_child[0]);
@@ -373,7 +373,8 @@ std::vector<std::string> server_command(const std::string& root, const std::vect
 #else
     const std::string server = root + "/build/mingw/bin/socklab-server.exe";
     if (!std::filesystem::exists(server)) {
-        error = server + " is not built yet: run ./socklab build (or cmake --preset mingw && cmake --build build/mingw)";
+        error =
+            server + " is not built yet: run ./socklab build (or cmake --preset mingw && cmake --build build/mingw)";
         return {};
     }
     command = {root + "/cmake/wine-run", server};

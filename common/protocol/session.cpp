@@ -15,8 +15,7 @@ void ServerCounters::connection_opened() {
     std::uint64_t open = connections_open.fetch_add(1, std::memory_order_relaxed) + 1;
     connections_total.fetch_add(1, std::memory_order_relaxed);
     std::uint64_t most = connections_most.load(std::memory_order_relaxed);
-    while (open > most && !connections_most.compare_exchange_weak(most, open, std::memory_order_relaxed)) {
-    }
+    while (open > most && !connections_most.compare_exchange_weak(most, open, std::memory_order_relaxed)) {}
 }
 
 namespace {
@@ -30,9 +29,9 @@ std::string ServerCounters::stats_line(std::string_view model) const {
         return std::to_string(counter.load(std::memory_order_relaxed));
     };
     return "OK stats model=" + std::string(model) + " connections=" + value(connections_open) +
-           " total=" + value(connections_total) + " most=" + value(connections_most) +
-           " lines_in=" + value(lines_in) + " lines_out=" + value(lines_out) + " bytes_in=" + value(bytes_in) +
-           " bytes_out=" + value(bytes_out) + (g_process_figures ? " " + g_process_figures() : std::string());
+           " total=" + value(connections_total) + " most=" + value(connections_most) + " lines_in=" + value(lines_in) +
+           " lines_out=" + value(lines_out) + " bytes_in=" + value(bytes_in) + " bytes_out=" + value(bytes_out) +
+           (g_process_figures ? " " + g_process_figures() : std::string());
 }
 
 Session::Session(std::uint32_t connection, SessionHost& host, std::size_t max_line)
@@ -95,8 +94,8 @@ void Session::handle_line(std::string_view line, std::size_t wire_bytes, std::st
         unsigned cpu_ms = 0, block_ms = 0;
         if (space == std::string_view::npos || !parse_milliseconds(rest.substr(0, space), cpu_ms) ||
             !parse_milliseconds(rest.substr(space + 1), block_ms)) {
-            reply(replies, "ERR usage: /work <cpu_ms> <block_ms> (each 0.." + std::to_string(kMaxWorkMilliseconds) +
-                               ")");
+            reply(replies,
+                  "ERR usage: /work <cpu_ms> <block_ms> (each 0.." + std::to_string(kMaxWorkMilliseconds) + ")");
             return;
         }
         do_work(connection_, cpu_ms, block_ms);

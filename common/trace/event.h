@@ -23,8 +23,8 @@
 namespace socklab::trace {
 
 enum class Kind : std::uint8_t {
-    server_start = 1,    // arg0 = processor count, arg1 = concurrency value (0 = not applicable)
-    thread_start,        // the thread record carries the role name
+    server_start = 1,  // arg0 = processor count, arg1 = concurrency value (0 = not applicable)
+    thread_start,      // the thread record carries the role name
     thread_exit,
     wait_begin,          // detail = WaitOn; arg0 = object (port index, handle count, socket count)
     wait_end,            // detail = Wake; arg0 = result (bytes, signalled index, ready count); arg1 = status
@@ -44,36 +44,36 @@ enum class Kind : std::uint8_t {
     gate_release,        // ... and let it go
     block_begin,         // the thread blocks outside its wait: detail = BlockReason; arg0 = milliseconds
     block_end,
-    thread_wake,         // reference model: the kernel chose this thread to release from the port (arg0 = port)
+    thread_wake,  // reference model: the kernel chose this thread to release from the port (arg0 = port)
     kind_count
 };
 
 // What a thread waits on (detail of wait_begin).
 enum class WaitOn : std::uint8_t {
     nothing = 0,
-    accept,            // a blocking accept()
-    receive,           // a blocking recv()
-    send,              // a blocking send()
-    select,            // select()
-    message,           // GetMessage for WSAAsyncSelect notifications
-    events,            // WSAWaitForMultipleEvents
-    alertable,         // SleepEx / WSAWaitForMultipleEvents with fAlertable = TRUE
-    completion_port,   // GetQueuedCompletionStatus
-    stop,              // waiting for the server to be told to stop
+    accept,           // a blocking accept()
+    receive,          // a blocking recv()
+    send,             // a blocking send()
+    select,           // select()
+    message,          // GetMessage for WSAAsyncSelect notifications
+    events,           // WSAWaitForMultipleEvents
+    alertable,        // SleepEx / WSAWaitForMultipleEvents with fAlertable = TRUE
+    completion_port,  // GetQueuedCompletionStatus
+    stop,             // waiting for the server to be told to stop
 };
 
 // What ended a wait (detail of wait_end).
 enum class Wake : std::uint8_t {
     nothing = 0,
-    ready,             // a socket became readable/writable/acceptable (select, blocking calls)
-    completion,        // an I/O completion (packet, event of an overlapped I/O)
-    failed_completion, // a completion that carries an error (aborted, reset)
-    message,           // a window message
-    event,             // an event object was signalled
-    apc,               // one or more completion routines ran
+    ready,              // a socket became readable/writable/acceptable (select, blocking calls)
+    completion,         // an I/O completion (packet, event of an overlapped I/O)
+    failed_completion,  // a completion that carries an error (aborted, reset)
+    message,            // a window message
+    event,              // an event object was signalled
+    apc,                // one or more completion routines ran
     timeout,
-    stop,              // the server is stopping
-    error,             // the wait itself failed
+    stop,   // the server is stopping
+    error,  // the wait itself failed
 };
 
 // Which I/O an event is about (detail of io_posted, io_completed and apc_run).
@@ -82,20 +82,20 @@ enum class IoOp : std::uint8_t { none = 0, accept, receive, send };
 // Why a connection ended (detail of connection_close).
 enum class CloseReason : std::uint8_t {
     none = 0,
-    peer_closed,       // the client closed its side (recv returned 0) and every reply was sent
-    reset,             // the connection was reset or aborted
-    quit,              // the client sent /quit
-    line_too_long,     // a line passed --max-line
-    error,             // an API failed; an error event says which
-    server_stopping,   // the server shut down with the client still connected
-    idle,              // closed by the server for sending nothing (AcceptEx with --accept-data)
+    peer_closed,      // the client closed its side (recv returned 0) and every reply was sent
+    reset,            // the connection was reset or aborted
+    quit,             // the client sent /quit
+    line_too_long,    // a line passed --max-line
+    error,            // an API failed; an error event says which
+    server_stopping,  // the server shut down with the client still connected
+    idle,             // closed by the server for sending nothing (AcceptEx with --accept-data)
 };
 
 // Why a thread blocked outside its wait (detail of block_begin). Both are a Sleep, so the kernel counts the thread
 // as blocked, not running, either way; a viewer draws them apart so slow motion is never mistaken for the model.
 enum class BlockReason : std::uint8_t {
-    handler = 0,       // the /work handler sleeps (the protocol's own blocking work)
-    slow_motion,       // the viewer's slow motion paused the thread after its wait (trace/gate.h)
+    handler = 0,  // the /work handler sleeps (the protocol's own blocking work)
+    slow_motion,  // the viewer's slow motion paused the thread after its wait (trace/gate.h)
 };
 
 struct Event {
@@ -117,15 +117,17 @@ static_assert(std::is_trivially_copyable_v<Event>, "events are copied as raw byt
 // viewer needs to draw a thread's lane, and the ones a late viewer is sent first.
 constexpr bool sets_thread_state(Kind kind) {
     switch (kind) {
-    case Kind::thread_start:
-    case Kind::thread_exit:
-    case Kind::wait_begin:
-    case Kind::wait_end:
-    case Kind::gate_hold:
-    case Kind::gate_release:
-    case Kind::block_begin:
-    case Kind::block_end: return true;
-    default: return false;
+        case Kind::thread_start:
+        case Kind::thread_exit:
+        case Kind::wait_begin:
+        case Kind::wait_end:
+        case Kind::gate_hold:
+        case Kind::gate_release:
+        case Kind::block_begin:
+        case Kind::block_end:
+            return true;
+        default:
+            return false;
     }
 }
 

@@ -20,7 +20,7 @@ struct Gate {
     bool enabled = false;
     bool shut_down = false;
     std::uint64_t next_ticket = 0;
-    std::deque<std::uint64_t> held;   // tickets of held threads, longest-held first
+    std::deque<std::uint64_t> held;  // tickets of held threads, longest-held first
     std::deque<std::uint64_t> released;
     std::atomic<bool> active{false};  // gate on or slow motion set: the fast path checks only this
     std::atomic<unsigned> slow_ms{0};

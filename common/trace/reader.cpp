@@ -87,58 +87,76 @@ bool StreamDecoder::parse_header() {
 
 bool StreamDecoder::parse_record(std::uint32_t type, std::string_view payload) {
     switch (static_cast<wire::RecordType>(type)) {
-    case wire::RecordType::events: {
-        if (payload.size() % sizeof(Event) != 0) {
-            error_ = "events record is not a whole number of events";
-            return false;
-        }
-        std::size_t count = payload.size() / sizeof(Event);
-        if (handler_.events && count > 0) {
-            // The payload may be unaligned inside the buffer; copy out in aligned batches.
-            Event batch[256];
-            for (std::size_t done = 0; done < count;) {
-                std::size_t n = std::min<std::size_t>(count - done, 256);
-                std::memcpy(batch, payload.data() + done * sizeof(Event), n * sizeof(Event));
-                handler_.events(batch, n);
-                done += n;
+        case wire::RecordType::events: {
+            if (payload.size() % sizeof(Event) != 0) {
+                error_ = "events record is not a whole number of events";
+                return false;
             }
+            std::size_t count = payload.size() / sizeof(Event);
+            if (handler_.events && count > 0) {
+                // The payload may be unaligned inside the buffer; copy out in aligned batches.
+                Event batch[256];
+                for (std::size_t done = 0; done < count;) {
+                    std::size_t n = std::min<std::size_t>(count - done, 256);
+                    std::memcpy(batch, payload.data() + done * sizeof(Event), n * sizeof(Event));
+                    handler_.events(batch, n);
+                    done += n;
+                }
+            }
+            return true;
         }
-        return true;
-    }
-    case wire::RecordType::site: {
-        if (payload.size() < 8) { error_ = "short site record"; return false; }
-        SiteInfo site;
-        site.id = load_u16(payload.data());
-        site.line = load_u32(payload.data() + 4);
-        std::string parts[2];
-        if (!split_strings(payload.substr(8), parts, 2)) { error_ = "bad site record"; return false; }
-        site.file = std::move(parts[0]);
-        site.label = std::move(parts[1]);
-        if (handler_.site) handler_.site(site);
-        return true;
-    }
-    case wire::RecordType::thread: {
-        if (payload.size() < 8) { error_ = "short thread record"; return false; }
-        ThreadInfo thread;
-        thread.index = load_u16(payload.data());
-        thread.os_thread_id = load_u32(payload.data() + 4);
-        if (!split_strings(payload.substr(8), &thread.role, 1)) { error_ = "bad thread record"; return false; }
-        if (handler_.thread) handler_.thread(thread);
-        return true;
-    }
-    case wire::RecordType::info: {
-        std::string parts[2];
-        if (!split_strings(payload, parts, 2)) { error_ = "bad info record"; return false; }
-        if (handler_.info) handler_.info(parts[0], parts[1]);
-        return true;
-    }
-    case wire::RecordType::dropped: {
-        if (payload.size() != 8) { error_ = "bad dropped record"; return false; }
-        std::uint64_t count;
-        std::memcpy(&count, payload.data(), 8);
-        if (handler_.dropped) handler_.dropped(count);
-        return true;
-    }
+        case wire::RecordType::site: {
+            if (payload.size() < 8) {
+                error_ = "short site record";
+                return false;
+            }
+            SiteInfo site;
+            site.id = load_u16(payload.data());
+            site.line = load_u32(payload.data() + 4);
+            std::string parts[2];
+            if (!split_strings(payload.substr(8), parts, 2)) {
+                error_ = "bad site record";
+                return false;
+            }
+            site.file = std::move(parts[0]);
+            site.label = std::move(parts[1]);
+            if (handler_.site) handler_.site(site);
+            return true;
+        }
+        case wire::RecordType::thread: {
+            if (payload.size() < 8) {
+                error_ = "short thread record";
+                return false;
+            }
+            ThreadInfo thread;
+            thread.index = load_u16(payload.data());
+            thread.os_thread_id = load_u32(payload.data() + 4);
+            if (!split_strings(payload.substr(8), &thread.role, 1)) {
+                error_ = "bad thread record";
+                return false;
+            }
+            if (handler_.thread) handler_.thread(thread);
+            return true;
+        }
+        case wire::RecordType::info: {
+            std::string parts[2];
+            if (!split_strings(payload, parts, 2)) {
+                error_ = "bad info record";
+                return false;
+            }
+            if (handler_.info) handler_.info(parts[0], parts[1]);
+            return true;
+        }
+        case wire::RecordType::dropped: {
+            if (payload.size() != 8) {
+                error_ = "bad dropped record";
+                return false;
+            }
+            std::uint64_t count;
+            std::memcpy(&count, payload.data(), 8);
+            if (handler_.dropped) handler_.dropped(count);
+            return true;
+        }
     }
     return true;  // a record type this build does not know: skipped, as wire.h promises
 }

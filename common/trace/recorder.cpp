@@ -62,8 +62,7 @@ struct Clock {
         // Measure the counter's rate against the steady clock for 5 ms: precise to a few parts per million.
         auto start = std::chrono::steady_clock::now();
         std::uint64_t start_ticks = raw();
-        while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(5)) {
-        }
+        while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(5)) {}
         auto elapsed = std::chrono::steady_clock::now() - start;
         std::uint64_t ticks = raw() - start_ticks;
         double ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
@@ -139,15 +138,15 @@ namespace {
 
 struct ThreadRing {
     std::unique_ptr<Event[]> events;
-    std::uint32_t capacity = 0;        // a power of two
+    std::uint32_t capacity = 0;          // a power of two
     std::atomic<std::uint64_t> head{0};  // next slot the owner writes
     std::atomic<std::uint64_t> tail{0};  // next slot the collector reads
     std::atomic<std::uint64_t> dropped{0};
-    std::atomic<bool> retired{false};    // the owning thread called thread_exiting()
+    std::atomic<bool> retired{false};  // the owning thread called thread_exiting()
     std::uint16_t index = 0;
     std::uint32_t os_thread = 0;
-    std::string role;                    // guarded by Rings::mutex
-    bool announced = false;              // collector only: the thread record was sent
+    std::string role;        // guarded by Rings::mutex
+    bool announced = false;  // collector only: the thread record was sent
 };
 
 struct Rings {
@@ -321,8 +320,7 @@ void Collector::drain_once() {
     chunk.bytes() = new_metadata.take_bytes();
     if (!batch.empty()) {
         // Each ring is in order already; sorting merges the threads into one timeline.
-        std::sort(batch.begin(), batch.end(),
-                  [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+        std::sort(batch.begin(), batch.end(), [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
         for (Event& event : batch) {
             event.time_ns = clock().to_ns(event.time_ns);
             if (sets_thread_state(event.kind)) latest_state[event.thread] = event;

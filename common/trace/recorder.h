@@ -72,9 +72,9 @@ inline void gate_point(std::uint32_t) noexcept {}
 #else
 void gate_point(std::uint32_t connection) noexcept;
 #endif
-void gate_enable(bool on);            // off releases everyone held
-void gate_step();                     // releases the thread held longest
-void gate_run();                      // releases everyone held (the gate stays on)
+void gate_enable(bool on);  // off releases everyone held
+void gate_step();           // releases the thread held longest
+void gate_run();            // releases everyone held (the gate stays on)
 void set_slow_motion(unsigned milliseconds);
 unsigned gate_held_count();
 // Releases everyone and disables the gate for good: called by a server that is shutting down.
@@ -121,46 +121,43 @@ std::uint64_t now_ns() noexcept;
 // Nothing runs and nothing is emitted (the branch is a constant false), yet every argument is compiled as in the
 // recording build: a wrong kind or argument type fails here too, and a variable that exists only to be traced
 // does not become an unused-variable warning.
-#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1)                                                              \
-    do {                                                                                                         \
-        if (false) {                                                                                             \
-            (void)::socklab::trace::Kind::KIND;                                                                  \
-            (void)static_cast<std::uint32_t>(CONNECTION);                                                        \
-            (void)static_cast<std::uint8_t>(DETAIL);                                                             \
-            (void)static_cast<std::int64_t>(ARG0);                                                               \
-            (void)static_cast<std::uint32_t>(ARG1);                                                              \
-        }                                                                                                        \
+#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1)       \
+    do {                                                  \
+        if (false) {                                      \
+            (void)::socklab::trace::Kind::KIND;           \
+            (void)static_cast<std::uint32_t>(CONNECTION); \
+            (void)static_cast<std::uint8_t>(DETAIL);      \
+            (void)static_cast<std::int64_t>(ARG0);        \
+            (void)static_cast<std::uint32_t>(ARG1);       \
+        }                                                 \
     } while (false)
-#define TRACE_ERROR(API, CODE, CONNECTION)                                                                       \
-    do {                                                                                                         \
-        if (false) {                                                                                             \
-            (void)static_cast<const char*>(API);                                                                 \
-            (void)static_cast<std::int64_t>(CODE);                                                               \
-            (void)static_cast<std::uint32_t>(CONNECTION);                                                        \
-        }                                                                                                        \
+#define TRACE_ERROR(API, CODE, CONNECTION)                \
+    do {                                                  \
+        if (false) {                                      \
+            (void)static_cast<const char*>(API);          \
+            (void)static_cast<std::int64_t>(CODE);        \
+            (void)static_cast<std::uint32_t>(CONNECTION); \
+        }                                                 \
     } while (false)
 #else
 // The site id is registered once per call site (a function-local static), then reused.
-#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1)                                                              \
-    do {                                                                                                         \
-        if (::socklab::trace::recording()) {                                                                     \
-            static const std::uint16_t trace_site_ = ::socklab::trace::detail::register_site(__FILE__, __LINE__, \
-                                                                                             #KIND);             \
-            ::socklab::trace::detail::record(::socklab::trace::Kind::KIND, trace_site_,                          \
-                                             static_cast<std::uint32_t>(CONNECTION),                             \
-                                             static_cast<std::uint8_t>(DETAIL),                                  \
-                                             static_cast<std::int64_t>(ARG0),                                    \
-                                             static_cast<std::uint32_t>(ARG1));                                  \
-        }                                                                                                        \
+#define TRACE(KIND, CONNECTION, DETAIL, ARG0, ARG1)                                                                    \
+    do {                                                                                                               \
+        if (::socklab::trace::recording()) {                                                                           \
+            static const std::uint16_t trace_site_ =                                                                   \
+                ::socklab::trace::detail::register_site(__FILE__, __LINE__, #KIND);                                    \
+            ::socklab::trace::detail::record(                                                                          \
+                ::socklab::trace::Kind::KIND, trace_site_, static_cast<std::uint32_t>(CONNECTION),                     \
+                static_cast<std::uint8_t>(DETAIL), static_cast<std::int64_t>(ARG0), static_cast<std::uint32_t>(ARG1)); \
+        }                                                                                                              \
     } while (false)
-#define TRACE_ERROR(API, CODE, CONNECTION)                                                                       \
-    do {                                                                                                         \
-        if (::socklab::trace::recording()) {                                                                     \
-            static const std::uint16_t trace_site_ = ::socklab::trace::detail::register_site(__FILE__, __LINE__, \
-                                                                                             API);               \
-            ::socklab::trace::detail::record(::socklab::trace::Kind::error, trace_site_,                         \
-                                             static_cast<std::uint32_t>(CONNECTION), 0,                          \
-                                             static_cast<std::int64_t>(CODE), 0);                                \
-        }                                                                                                        \
+#define TRACE_ERROR(API, CODE, CONNECTION)                                                                             \
+    do {                                                                                                               \
+        if (::socklab::trace::recording()) {                                                                           \
+            static const std::uint16_t trace_site_ = ::socklab::trace::detail::register_site(__FILE__, __LINE__, API); \
+            ::socklab::trace::detail::record(::socklab::trace::Kind::error, trace_site_,                               \
+                                             static_cast<std::uint32_t>(CONNECTION), 0,                                \
+                                             static_cast<std::int64_t>(CODE), 0);                                      \
+        }                                                                                                              \
     } while (false)
 #endif

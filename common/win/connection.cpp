@@ -212,7 +212,7 @@ SOCKET accept_waiting_client(SOCKET listener, std::uint16_t& peer_port) {
         SOCKET client = accept(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
         if (client == INVALID_SOCKET) {
             int error = WSAGetLastError();
-            if (client_left_before_accept(error)) continue;         // gone before we got to it: the next, at once
+            if (client_left_before_accept(error)) continue;           // gone before we got to it: the next, at once
             if (error != WSAEWOULDBLOCK) after_failed_accept(error);  // e.g. out of sockets: reported, a pause
             return INVALID_SOCKET;
         }

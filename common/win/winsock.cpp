@@ -40,31 +40,49 @@ std::uint16_t ServerControl::wait_until_ready(DWORD timeout_ms) {
 // ---- errors -----------------------------------------------------------------------------------------------
 static const char* winsock_error_name(DWORD code) {
     switch (code) {
-    case WSAEINTR: return "WSAEINTR";
-    case WSAEWOULDBLOCK: return "WSAEWOULDBLOCK";
-    case WSAENOTSOCK: return "WSAENOTSOCK";
-    case WSAEADDRINUSE: return "WSAEADDRINUSE";
-    case WSAEADDRNOTAVAIL: return "WSAEADDRNOTAVAIL";
-    case WSAECONNABORTED: return "WSAECONNABORTED";
-    case WSAECONNRESET: return "WSAECONNRESET";
-    case WSAENOBUFS: return "WSAENOBUFS";
-    case WSAENOTCONN: return "WSAENOTCONN";
-    case WSAESHUTDOWN: return "WSAESHUTDOWN";
-    case WSAEMFILE: return "WSAEMFILE";
-    case WSAEACCES: return "WSAEACCES";
-    case WSAEINVAL: return "WSAEINVAL";
-    case WSA_IO_PENDING: return "WSA_IO_PENDING";
-    case WSA_OPERATION_ABORTED: return "WSA_OPERATION_ABORTED";
-    case ERROR_NETNAME_DELETED: return "ERROR_NETNAME_DELETED";
-    case ERROR_CONNECTION_ABORTED: return "ERROR_CONNECTION_ABORTED";
-    default: return nullptr;
+        case WSAEINTR:
+            return "WSAEINTR";
+        case WSAEWOULDBLOCK:
+            return "WSAEWOULDBLOCK";
+        case WSAENOTSOCK:
+            return "WSAENOTSOCK";
+        case WSAEADDRINUSE:
+            return "WSAEADDRINUSE";
+        case WSAEADDRNOTAVAIL:
+            return "WSAEADDRNOTAVAIL";
+        case WSAECONNABORTED:
+            return "WSAECONNABORTED";
+        case WSAECONNRESET:
+            return "WSAECONNRESET";
+        case WSAENOBUFS:
+            return "WSAENOBUFS";
+        case WSAENOTCONN:
+            return "WSAENOTCONN";
+        case WSAESHUTDOWN:
+            return "WSAESHUTDOWN";
+        case WSAEMFILE:
+            return "WSAEMFILE";
+        case WSAEACCES:
+            return "WSAEACCES";
+        case WSAEINVAL:
+            return "WSAEINVAL";
+        case WSA_IO_PENDING:
+            return "WSA_IO_PENDING";
+        case WSA_OPERATION_ABORTED:
+            return "WSA_OPERATION_ABORTED";
+        case ERROR_NETNAME_DELETED:
+            return "ERROR_NETNAME_DELETED";
+        case ERROR_CONNECTION_ABORTED:
+            return "ERROR_CONNECTION_ABORTED";
+        default:
+            return nullptr;
     }
 }
 
 std::string error_text(DWORD code) {
     char text[512] = {};
-    DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, code, 0,
-                                  text, sizeof text, nullptr);
+    DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, code, 0, text,
+                                  sizeof text, nullptr);
     while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r' || text[length - 1] == ' '))
         text[--length] = '\0';
     const char* name = winsock_error_name(code);
@@ -88,8 +106,7 @@ SOCKET create_listener(const ServerOptions& options, std::uint16_t& bound_port) 
     }
     // Exclusive use: no other process can bind the same port and steal connections meant for the class.
     BOOL exclusive = TRUE;
-    setsockopt(listener, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&exclusive),
-               sizeof exclusive);
+    setsockopt(listener, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&exclusive), sizeof exclusive);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(options.port);
@@ -167,8 +184,7 @@ void arm_failures(InjectedFailure, int count) { g_armed_accept_socket_failures =
 
 bool take_armed_failure(InjectedFailure, int error) {
     int armed = g_armed_accept_socket_failures.load();
-    while (armed > 0 && !g_armed_accept_socket_failures.compare_exchange_weak(armed, armed - 1)) {
-    }
+    while (armed > 0 && !g_armed_accept_socket_failures.compare_exchange_weak(armed, armed - 1)) {}
     if (armed <= 0) return false;
     WSASetLastError(error);
     return true;
@@ -207,9 +223,9 @@ std::string runtime_name() {
     // RtlGetVersion tells the truth where GetVersionEx is shimmed.
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     using RtlGetVersionFunction = LONG(WINAPI*)(OSVERSIONINFOW*);
-    auto get = ntdll ? reinterpret_cast<RtlGetVersionFunction>(
-                           reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
-                     : nullptr;
+    auto get =
+        ntdll ? reinterpret_cast<RtlGetVersionFunction>(reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
+              : nullptr;
     OSVERSIONINFOW version{};
     version.dwOSVersionInfoSize = sizeof version;
     if (get && get(&version) == 0)

@@ -34,9 +34,9 @@ struct ServerOptions {
     unsigned workers = 0;                      // worker threads of pooled models; 0 = twice the processors
     unsigned concurrency = 0;                  // completion-port concurrency value; 0 = the processors
     std::size_t max_line = protocol::kDefaultMaxLine;
-    unsigned accepts = 8;                      // iocp-acceptex: AcceptEx calls kept posted
-    bool accept_data = false;                  // iocp-acceptex: AcceptEx waits for the first data
-    unsigned idle_seconds = 3;                 // iocp-acceptex with --accept-data: close connections silent this long
+    unsigned accepts = 8;       // iocp-acceptex: AcceptEx calls kept posted
+    bool accept_data = false;   // iocp-acceptex: AcceptEx waits for the first data
+    unsigned idle_seconds = 3;  // iocp-acceptex with --accept-data: close connections silent this long
 };
 
 // How the server executable, or a test, runs a model and stops it.

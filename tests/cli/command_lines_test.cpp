@@ -48,7 +48,7 @@ private:
 // ---- load ----
 TEST_CASE("load: the flags become the load generator's options, its defaults kept for the rest") {
     const auto parsed = cli::parse_load_command({"--port", "6000", "--clients=8", "--size", "128", "--broadcast",
-                                                  "--work-every", "10", "--work-block", "50", "--quiet"});
+                                                 "--work-every", "10", "--work-block", "50", "--quiet"});
     REQUIRE(stop_message(parsed) == "");
     const socklab::load::Options& options = parsed.request.options;
     CHECK(options.host == "127.0.0.1");
@@ -152,7 +152,8 @@ TEST_CASE("compare: no model named is all eight, echo, 64 clients of 64-byte lin
     CHECK(parsed.request.out_path == "");
 }
 
-TEST_CASE("compare: slow-handler blocks every 10th line 50 ms unless --work says otherwise; --work turns echo into it") {
+TEST_CASE(
+    "compare: slow-handler blocks every 10th line 50 ms unless --work says otherwise; --work turns echo into it") {
     auto slow = cli::parse_compare_command({"iocp", "select", "--scenario", "slow-handler"});
     REQUIRE(stop_message(slow) == "");
     CHECK(slow.request.settings.models == std::vector<std::string>{"iocp", "select"});
@@ -175,8 +176,8 @@ TEST_CASE("compare: the other scenarios and their own flags") {
     auto capacity = cli::parse_compare_command({"--scenario=capacity", "--cap", "500"});
     CHECK(capacity.request.settings.scenario == cli::Scenario::capacity);
     CHECK(capacity.request.settings.capacity_cap == 500);
-    auto overhead = cli::parse_compare_command({"iocp", "--tracing-overhead", "--pairs", "2", "--format", "json",
-                                                "--out", "t.json"});
+    auto overhead = cli::parse_compare_command(
+        {"iocp", "--tracing-overhead", "--pairs", "2", "--format", "json", "--out", "t.json"});
     CHECK(overhead.request.settings.scenario == cli::Scenario::tracing_overhead);
     CHECK(overhead.request.settings.overhead_pairs == 2);
     CHECK(overhead.request.format == "json");
@@ -222,7 +223,8 @@ TEST_CASE("report: a model that does not exist is refused before ten minutes are
     CHECK(stop_message(cli::parse_report_command({"iocp", "nonsense"}), &code) ==
           "socklab report: no model 'nonsense' (see socklab models)\n");
     CHECK(code == 2);
-    CHECK(stop_message(cli::parse_report_command({"--fast"})) == "socklab report: unknown option '--fast' (see --help)\n");
+    CHECK(stop_message(cli::parse_report_command({"--fast"})) ==
+          "socklab report: unknown option '--fast' (see --help)\n");
 }
 
 // ---- demo ----
@@ -235,8 +237,9 @@ TEST_CASE("demo: its defaults, and the visualizer asked for the IOCP lesson's li
     CHECK_FALSE(parsed.request.terminal_only);
     const auto other = cli::parse_demo_command({"--terminal", "--model", "select", "--clients", "4", "--seconds", "1"});
     CHECK(other.request.terminal_only);
-    CHECK(cli::demo_viewer_arguments(other.request) ==
-          std::vector<std::string>{"--lesson", "7", "--step", "6", "--start", "select", "--connect", "4", "--pace", "20"});
+    CHECK(cli::demo_viewer_arguments(other.request) == std::vector<std::string>{"--lesson", "7", "--step", "6",
+                                                                                "--start", "select", "--connect", "4",
+                                                                                "--pace", "20"});
     CHECK(stop_message(cli::parse_demo_command({"--clients", "0"})) ==
           "socklab demo: --clients wants a whole number from 1 to 2000, not '0'\n");
     CHECK(stop_message(cli::parse_demo_command({"--seconds", "0.5"})) ==

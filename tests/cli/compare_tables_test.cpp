@@ -64,16 +64,16 @@ const char* const kWineNote =
 }  // namespace
 
 TEST_CASE("compare table: echo has one row a model in its units, a failure row, and the Wine note") {
-    const cli::Table table = cli::load_table(two_clients(cli::Scenario::echo), {measured_iocp(), not_started("select")},
-                                             "Wine 8.0");
+    const cli::Table table =
+        cli::load_table(two_clients(cli::Scenario::echo), {measured_iocp(), not_started("select")}, "Wine 8.0");
     CHECK(table.title == "Echo: 2 clients, 64-byte lines, 5 s closed loop; measured under Wine 8.0, " + kProcessors);
     CHECK(labels(table) == std::vector<std::string>{"model", "round trips/s", "p50 ms", "p99 ms", "max ms", "threads",
                                                     "connections", "peak memory MiB", "CPU s", "wrong or lost"});
     REQUIRE(table.rows.size() == 2);
     CHECK(table.rows[0] ==
           std::vector<std::string>{"iocp", "8293", "1.20", "3.40", "9.00", "6", "2", "12.5", "0.75", "3"});
-    CHECK(table.rows[1] == std::vector<std::string>{"select", "not measured: the server did not start", "", "", "", "",
-                                                    "", "", "", ""});
+    CHECK(table.rows[1] ==
+          std::vector<std::string>{"select", "not measured: the server did not start", "", "", "", "", "", "", "", ""});
     CHECK(table.notes == std::vector<std::string>{kWineNote});
     CHECK(table.number(0, "p99_ms") == 3.4);
 }
@@ -83,8 +83,10 @@ TEST_CASE("compare table: a slow-handler mix names it in the title and whose lat
     settings.load.work_every = 10;
     settings.load.work_block_ms = 50;
     const cli::Table table = cli::load_table(settings, {measured_iocp()}, "Windows 10.0.19045");
-    CHECK(table.title == "Slow handlers: 2 clients, 64-byte lines, 5 s closed loop, every 10th line /work 0 50; "
-                         "measured under Windows 10.0.19045, " + kProcessors);
+    CHECK(table.title ==
+          "Slow handlers: 2 clients, 64-byte lines, 5 s closed loop, every 10th line /work 0 50; "
+          "measured under Windows 10.0.19045, " +
+              kProcessors);
     CHECK(labels(table)[2] == "echo p50 ms");
     REQUIRE(table.notes.size() == 1);  // no Wine note on a Windows table
     CHECK(table.notes[0].rfind("Every 10th line of each client is `/work 0 50`: its handler blocks.", 0) == 0);
@@ -95,7 +97,8 @@ TEST_CASE("compare table: a broadcast counts broadcasts and deliveries, and its 
     settings.load.broadcast = true;
     settings.load.lines_per_client = 100;
     const cli::Table table = cli::load_table(settings, {measured_iocp()}, "Wine 8.0");
-    CHECK(table.title == "Broadcast: 2 clients, 64-byte lines, 100 lines each; measured under Wine 8.0, " + kProcessors);
+    CHECK(table.title ==
+          "Broadcast: 2 clients, 64-byte lines, 100 lines each; measured under Wine 8.0, " + kProcessors);
     CHECK(labels(table) == std::vector<std::string>{"model", "broadcasts/s", "deliveries/s", "reply p50 ms",
                                                     "reply p99 ms", "reply max ms", "threads", "connections",
                                                     "peak memory MiB", "CPU s", "wrong or lost"});
@@ -128,8 +131,10 @@ TEST_CASE("compare table: capacity says how many each held, its steps, and the f
     select.steps.push_back(step);
     select.failure = "the server exited with 1";
     const cli::Table table = cli::capacity_table(settings, {iocp, select}, "Wine 8.0");
-    CHECK(table.title == "Capacity: concurrent clients held, every one echoing 3 lines correctly, up to 250; "
-                         "measured under Wine 8.0, " + kProcessors);
+    CHECK(table.title ==
+          "Capacity: concurrent clients held, every one echoing 3 lines correctly, up to 250; "
+          "measured under Wine 8.0, " +
+              kProcessors);
     REQUIRE(table.rows.size() == 2);
     CHECK(table.rows[0] == std::vector<std::string>{"iocp", "250", "9", "20.0", "100 yes 250 yes", ""});
     CHECK(table.rows[1] == std::vector<std::string>{"select", "100", "9", "20.0", "100 yes 250 NO",
@@ -152,8 +157,10 @@ TEST_CASE("compare table: tracing overhead is the cost over all pairs and the sp
     lossy.model = "select";
     lossy.problem = "client 1: line 4 never echoed";
     const cli::Table table = cli::overhead_table(settings, {run, lossy}, "Windows 10.0.19045");
-    CHECK(table.title == "Tracing overhead: 2 clients, 64-byte lines, 1 s closed loop per segment, 2 off/on pairs "
-                         "interleaved; measured under Windows 10.0.19045, " + kProcessors);
+    CHECK(table.title ==
+          "Tracing overhead: 2 clients, 64-byte lines, 1 s closed loop per segment, 2 off/on pairs "
+          "interleaved; measured under Windows 10.0.19045, " +
+              kProcessors);
     REQUIRE(table.rows.size() == 2);
     CHECK(table.rows[0] == std::vector<std::string>{"iocp", "1000", "900", "10.0", "5.0..15.0", "0"});
     CHECK(table.rows[1].back() == "client 1: line 4 never echoed");

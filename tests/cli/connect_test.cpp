@@ -29,7 +29,9 @@ std::string file_text(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("socklab connect echoes exact bytes and prints a broadcast while nobody types and half-closes at the end of input") {
+TEST_CASE(
+    "socklab connect echoes exact bytes and prints a broadcast while nobody types and half-closes at the end of "
+    "input") {
     net::Startup startup;
     std::string error;
     net::Socket listener = net::listen_tcp("127.0.0.1", 0, error);
@@ -83,7 +85,8 @@ TEST_CASE("socklab connect with nobody listening is exit code 1 with a message")
         net::Socket listener = net::listen_tcp("127.0.0.1", 0, error);
         port = net::local_port(listener);
     }  // closed: nothing listens on the port now
-    const std::string output = output_of(socklab_program() + " connect " + std::to_string(port) + " </dev/null 2>&1; echo \"exit $?\"");
+    const std::string output =
+        output_of(socklab_program() + " connect " + std::to_string(port) + " </dev/null 2>&1; echo \"exit $?\"");
     REQUIRE(output.find("socklab connect: connect to 127.0.0.1:") != std::string::npos);
     REQUIRE(output.find("exit 1") != std::string::npos);
 }

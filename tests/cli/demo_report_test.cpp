@@ -35,8 +35,9 @@ TEST_CASE("demo report: every wake counted by worker, and a LIFO run reads as LI
     CHECK(text.rfind("\nWhat the threads did (from the server's own trace, ", 0) == 0);
     CHECK(contains(text, "\n  runtime        synthetic, "));
     CHECK(contains(text, " processors, concurrency value 2\n"));
-    CHECK(contains(text, "\n  wakes          300 with two or more waiters: 300 took the most recent (LIFO),\n"
-                         "                 0 the oldest (FIFO): LIFO share 100%\n"));
+    CHECK(contains(text,
+                   "\n  wakes          300 with two or more waiters: 300 took the most recent (LIFO),\n"
+                   "                 0 the oldest (FIFO): LIFO share 100%\n"));
     CHECK(contains(text, "\n  running        at most 2 workers at once, against a concurrency value of 2\n"));
     // One line a worker, its packets adding up to every wake, each with a bar of up to 40.
     unsigned total = 0;
@@ -51,6 +52,7 @@ TEST_CASE("demo report: every wake counted by worker, and a LIFO run reads as LI
 TEST_CASE("demo report: a FIFO run reads as FIFO") {
     const std::string text = report_of(false);
     INFO(text);
-    CHECK(contains(text, "\n  wakes          300 with two or more waiters: 0 took the most recent (LIFO),\n"
-                         "                 300 the oldest (FIFO): LIFO share 0%\n"));
+    CHECK(contains(text,
+                   "\n  wakes          300 with two or more waiters: 0 took the most recent (LIFO),\n"
+                   "                 300 the oldest (FIFO): LIFO share 0%\n"));
 }

@@ -49,7 +49,8 @@ TEST_CASE("flags: each wrong use is exit code 2 and one line naming the command 
     CHECK(t.stops_with({"--bogus"}) == "socklab try: unknown option '--bogus' (see --help)\n");
     CHECK(t.flags.early_exit().exit_code == 2);
     CHECK(TryFlags().stops_with({"--name"}) == "socklab try: --name needs a value\n");
-    CHECK(TryFlags().stops_with({"--rate", "fast"}) == "socklab try: --rate wants a number from 0.5 to 10, not 'fast'\n");
+    CHECK(TryFlags().stops_with({"--rate", "fast"}) ==
+          "socklab try: --rate wants a number from 0.5 to 10, not 'fast'\n");
     CHECK(TryFlags().stops_with({"--rate=11"}) == "socklab try: --rate wants a number from 0.5 to 10, not '11'\n");
     CHECK(TryFlags().stops_with({"--count", "-1"}) ==
           "socklab try: --count wants a whole number from 1 to 100, not '-1'\n");

@@ -56,25 +56,27 @@ TEST_CASE("lesson text: a step reads as heading, re-flowed prose, then the ancho
     REQUIRE(lesson.steps.size() == 2);
     const lessons::AnchorIndex index = anchors();
     const std::string text = cli::step_text(lesson, lesson.steps[0], index, 60);
-    CHECK(text == "\n== Lesson 7, step 1 of 2: Wait on the port ==\n"
-                  "\n"
-                  "Every worker waits in the same call, and the port decides\n"
-                  "which of them runs when a packet comes in for a socket.\n"
-                  "\nRead:\n"
-                  "  -- iocp-wait (models/06_iocp.cpp:3)\n"
-                  "      3          BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE);  "
-                  "// LESSON: iocp-wait\n");
+    CHECK(text ==
+          "\n== Lesson 7, step 1 of 2: Wait on the port ==\n"
+          "\n"
+          "Every worker waits in the same call, and the port decides\n"
+          "which of them runs when a packet comes in for a socket.\n"
+          "\nRead:\n"
+          "  -- iocp-wait (models/06_iocp.cpp:3)\n"
+          "      3          BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE);  "
+          "// LESSON: iocp-wait\n");
 }
 
 TEST_CASE("lesson text: a live step says what runs and what is checked; a missing anchor says so in place") {
     const lessons::Lesson lesson = lessons::parse_lesson(kLesson, "lessons/07-iocp.md");
     const std::string live = cli::step_text(lesson, lesson.steps.at(1), anchors(), 80);
-    CHECK(live == "\n== Lesson 7, step 2 of 2: See it live ==\n"
-                  "\nRun, live: socklab serve iocp --workers 4 (under Wine on Linux), then\n"
-                  "  connect 4\n"
-                  "  send hello\n"
-                  "\nChecks:\n"
-                  "  expect echo\n");
+    CHECK(live ==
+          "\n== Lesson 7, step 2 of 2: See it live ==\n"
+          "\nRun, live: socklab serve iocp --workers 4 (under Wine on Linux), then\n"
+          "  connect 4\n"
+          "  send hello\n"
+          "\nChecks:\n"
+          "  expect echo\n");
     const std::string missing = cli::step_text(lesson, lesson.steps.at(0), lessons::AnchorIndex(), 80);
     CHECK(missing.find("\nRead:\n  [anchor 'iocp-wait' not found") != std::string::npos);
 }
@@ -91,12 +93,11 @@ TEST_CASE("lesson text: a check is one line when piped, its detail under it on a
 }
 
 TEST_CASE("lesson text: the list has a line a lesson in columns, or two when the width is short") {
-    const lessons::Lesson intro =
-        lessons::parse_lesson("# Introduction\n\n## Step 1: Hello\n\n```socklab\nshow iocp-wait\n```\n",
-                              "x/lessons/00-introduction.md");
+    const lessons::Lesson intro = lessons::parse_lesson(
+        "# Introduction\n\n## Step 1: Hello\n\n```socklab\nshow iocp-wait\n```\n", "x/lessons/00-introduction.md");
     const lessons::Lesson iocp = lessons::parse_lesson(kLesson, "x/lessons/07-iocp.md");
-    const lessons::Lesson broken = lessons::parse_lesson("# Broken\n\n## Step 2: Out of order\n\n```socklab\nshow iocp-wait\n```\n",
-                                                          "x/lessons/03-broken.md");
+    const lessons::Lesson broken = lessons::parse_lesson(
+        "# Broken\n\n## Step 2: Out of order\n\n```socklab\nshow iocp-wait\n```\n", "x/lessons/03-broken.md");
     INFO((intro.errors.empty() ? "" : intro.errors.front()));
     REQUIRE(intro.parsed());
     REQUIRE_FALSE(broken.parsed());

@@ -25,8 +25,8 @@ cli::Section measured_echo(const std::string& runtime) {
     section.result.runtime = runtime;
     cli::Table& table = section.result.table;
     table.title = "Echo";
-    table.columns = {{"model", "model"}, {"round_trips_per_second", "round trips/s"}, {"p50_ms", "p50 ms"},
-                     {"p99_ms", "p99 ms"}};
+    table.columns = {
+        {"model", "model"}, {"round_trips_per_second", "round trips/s"}, {"p50_ms", "p50 ms"}, {"p99_ms", "p99 ms"}};
     table.rows = {{"iocp", "8293", "1.20", "11.0"},
                   {"select", "2906", "3.10", "28.3"},
                   {"blocking", "not measured: the server did not start", "", ""}};
@@ -101,8 +101,9 @@ TEST_CASE("report plot: the script says where it was measured and plots exactly 
     CHECK_FALSE(contains(script, "blocking"));
     const std::string latency = cli::plot_script(echo, echo.plots.at(1), "l.png");
     CHECK(contains(latency, "set logscale y\nset yrange [0.05:*]\n"));
-    CHECK(contains(latency, "plot $data using 2:xtic(1) title 'p50 ms' lc rgb '#2e86c1', "
-                            "$data using 3:xtic(1) title 'p99 ms' lc rgb '#e67e22'\n"));
+    CHECK(contains(latency,
+                   "plot $data using 2:xtic(1) title 'p50 ms' lc rgb '#2e86c1', "
+                   "$data using 3:xtic(1) title 'p99 ms' lc rgb '#e67e22'\n"));
 }
 
 TEST_CASE("report plot: the target line, error bars, a quote in a path, and nothing to draw") {
@@ -154,18 +155,21 @@ TEST_CASE("report page: how it was made, the Wine warning, each section with its
                      "- **Machine:** a test machine\n",
                      0) == 0);
     CHECK(contains(text, "- **Plots:** none: gnuplot was not found on this machine"));
-    CHECK(contains(text, "**Read these as a comparison of the models with each other under Wine, not as Windows "
-                         "figures.**"));
+    CHECK(contains(text,
+                   "**Read these as a comparison of the models with each other under Wine, not as Windows "
+                   "figures.**"));
     CHECK(contains(text, "for the 2 processors — except in the tracing-overhead scenario"));
     CHECK(contains(text, "## Echo: throughput and latency\n\n*Which model answers the most small requests"));
     CHECK(contains(text, "![Echo: throughput and latency](echo-throughput.png)\n\n###"));
-    CHECK_FALSE(contains(text, "(echo-latency.png)"));  // not drawn
+    CHECK_FALSE(contains(text, "(echo-latency.png)"));                 // not drawn
     CHECK(contains(text, "\n### Echo\n\n| model | round trips/s |"));  // the table's title, one level down
     CHECK(contains(text, "Data: [echo.csv](echo.csv)\n"));
-    CHECK(contains(text, "## Our own machinery\n\n*Does the tracer cost nearly nothing, and can the visualizer keep "
-                         "up?* Native builds, not Wine: these time our own code, not Winsock.\n"));
-    CHECK(contains(text, "### Recording one trace event\n\n`build/linux/tests/unit/trace-bench`:\n\n```\n"
-                         "trace event, recording off: 0.23 ns\n"));
+    CHECK(contains(text,
+                   "## Our own machinery\n\n*Does the tracer cost nearly nothing, and can the visualizer keep "
+                   "up?* Native builds, not Wine: these time our own code, not Winsock.\n"));
+    CHECK(contains(text,
+                   "### Recording one trace event\n\n`build/linux/tests/unit/trace-bench`:\n\n```\n"
+                   "trace event, recording off: 0.23 ns\n"));
     CHECK(contains(text, "intake (decode + model)    11.5 million events/s   (target >= 2)\n```\n"));
     facts.gnuplot = "gnuplot 5.4 patchlevel 4";
     facts.seconds = 600;

@@ -34,10 +34,12 @@ std::vector<std::string> lines_of(const std::string& text) {
 std::set<std::string> source_lines() {
     std::set<std::string> lines;
     for (const char* folder : {"models", "common", "lessons"})
-        for (const auto& entry : std::filesystem::recursive_directory_iterator(std::string(SOCKLAB_SOURCE_DIR) + "/" + folder)) {
+        for (const auto& entry :
+             std::filesystem::recursive_directory_iterator(std::string(SOCKLAB_SOURCE_DIR) + "/" + folder)) {
             if (!entry.is_regular_file()) continue;
             std::ifstream in(entry.path());
-            for (std::string line; std::getline(in, line);) lines.insert(line.substr(std::min(line.size(), line.find_first_not_of(' '))));
+            for (std::string line; std::getline(in, line);)
+                lines.insert(line.substr(std::min(line.size(), line.find_first_not_of(' '))));
         }
     return lines;
 }
@@ -69,7 +71,8 @@ std::string socklab_program() { return std::string("'") + SOCKLAB_CLI + "'"; }
 TEST_CASE("wrap_words fits lines to the width and keeps words whole and indents as asked") {
     const auto lines = cli::wrap_words("one two three — four five six seven", 12, "- ", "  ");
     REQUIRE(lines == std::vector<std::string>{"- one two", "  three —", "  four five", "  six seven"});
-    REQUIRE(cli::wrap_words("a_word_longer_than_the_line", 10) == std::vector<std::string>{"a_word_longer_than_the_line"});
+    REQUIRE(cli::wrap_words("a_word_longer_than_the_line", 10) ==
+            std::vector<std::string>{"a_word_longer_than_the_line"});
 }
 
 TEST_CASE("reflow_markdown re-flows paragraphs and list items and keeps code and tables exactly") {
@@ -92,9 +95,11 @@ TEST_CASE("reflow_markdown re-flows paragraphs and list items and keeps code and
         INFO(line);
         REQUIRE(display_width(line) <= 40);
     }
-    REQUIRE(flowed.find("```cpp\nif (GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE)) { handle(key, "
-                        "overlapped); }\n```\n") != std::string::npos);
-    REQUIRE(flowed.find("| model | waits on a long description of what it waits on, longer than the width |\n|---|---|\n") !=
+    REQUIRE(
+        flowed.find("```cpp\nif (GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE)) { handle(key, "
+                    "overlapped); }\n```\n") != std::string::npos);
+    REQUIRE(flowed.find(
+                "| model | waits on a long description of what it waits on, longer than the width |\n|---|---|\n") !=
             std::string::npos);
     REQUIRE(flowed.find("- a list item that goes on and on past\n  the width") != std::string::npos);
     REQUIRE(flowed.find("every line would") != std::string::npos);  // the author's line break is gone
@@ -102,12 +107,12 @@ TEST_CASE("reflow_markdown re-flows paragraphs and list items and keeps code and
 
 TEST_CASE("the progress line fits 80 columns and redraws in place") {
     for (std::size_t width : {40u, 80u, 200u}) {
-        const std::string redraw = cli::progress_redraw(0.5, 6, 8, "completion-routine",
-                                                        "1000 clients, 123456 lines echoed, 0 errors so far — steady", width);
+        const std::string redraw = cli::progress_redraw(
+            0.5, 6, 8, "completion-routine", "1000 clients, 123456 lines echoed, 0 errors so far — steady", width);
         INFO("width " << width << ": " << redraw);
-        REQUIRE(redraw.front() == '\r');                              // back to the start of the same line
-        REQUIRE(redraw.find('\n') == std::string::npos);              // never a new line
-        REQUIRE(display_width(redraw.substr(1)) == width - 1);        // covers the last update, never wraps
+        REQUIRE(redraw.front() == '\r');                        // back to the start of the same line
+        REQUIRE(redraw.find('\n') == std::string::npos);        // never a new line
+        REQUIRE(display_width(redraw.substr(1)) == width - 1);  // covers the last update, never wraps
         REQUIRE(redraw.find("7/8 completion-routine") != std::string::npos);
     }
     REQUIRE(cli::progress_redraw(0, 0, 1, "iocp", "starting under Wine", 80).find("[          ") == 1);
@@ -117,11 +122,12 @@ TEST_CASE("the progress line fits 80 columns and redraws in place") {
 TEST_CASE("a table fits the terminal or switches to one block a row") {
     cli::Table table;
     table.title = "Echo: 64 clients closed loop, 64-byte lines, 5 s each; measured under Wine 8.0";
-    table.columns = {{"model", "model"}, {"rt", "round trips/s"}, {"p50", "p50 ms"}, {"p99", "p99 ms"},
-                     {"threads", "threads"}, {"ws", "working set MiB"}, {"cpu", "CPU s"}, {"errors", "wrong or lost"}};
+    table.columns = {{"model", "model"},     {"rt", "round trips/s"},   {"p50", "p50 ms"}, {"p99", "p99 ms"},
+                     {"threads", "threads"}, {"ws", "working set MiB"}, {"cpu", "CPU s"},  {"errors", "wrong or lost"}};
     table.rows = {{"completion-routine", "2906", "20.1", "29.4", "3", "12.5", "9.8", "0"},
                   {"iocp", "8293", "7.0", "11.0", "6", "13.1", "10.0", "0"}};
-    table.notes = {"Under Wine every overlapped call is a round trip to wineserver: compare the models with each other."};
+    table.notes = {
+        "Under Wine every overlapped call is a round trip to wineserver: compare the models with each other."};
     const std::string narrow = cli::fit_table(table, 80);
     for (const std::string& line : lines_of(narrow)) {
         INFO(line);
@@ -137,7 +143,8 @@ TEST_CASE("a table fits the terminal or switches to one block a row") {
 TEST_CASE("socklab lesson at 80 columns has only code wider and no pager prompt when piped") {
     const std::set<std::string> code = source_lines();
     for (int lesson = 0; lesson <= 9; ++lesson) {
-        const std::string output = output_of(socklab_program() + " lesson " + std::to_string(lesson) + " --width 80 </dev/null");
+        const std::string output =
+            output_of(socklab_program() + " lesson " + std::to_string(lesson) + " --width 80 </dev/null");
         REQUIRE(output.find("== Lesson " + std::to_string(lesson)) != std::string::npos);
         REQUIRE(output.find("[Enter") == std::string::npos);
         REQUIRE(output.find("-- more") == std::string::npos);
@@ -159,11 +166,13 @@ TEST_CASE("the help of socklab and of every command it answers itself fits 80 co
         REQUIRE(help.find("usage: socklab") == 0);
         require_fits(help, 80, {});
     }
-    const std::string help = cli::fit_help("usage: x\n\nA paragraph that was broken by hand\nat no particular width.\n\n"
-                                           "  --name VALUE        what it does, at a length that does not fit in forty\n"
-                                           "                      columns, continued\n",
-                                           50);
-    REQUIRE(help == "usage: x\n\nA paragraph that was broken by hand at no\nparticular width.\n\n"
-                    "  --name VALUE        what it does, at a length\n                      that does not fit in forty\n"
-                    "                      columns, continued\n");
+    const std::string help = cli::fit_help(
+        "usage: x\n\nA paragraph that was broken by hand\nat no particular width.\n\n"
+        "  --name VALUE        what it does, at a length that does not fit in forty\n"
+        "                      columns, continued\n",
+        50);
+    REQUIRE(help ==
+            "usage: x\n\nA paragraph that was broken by hand at no\nparticular width.\n\n"
+            "  --name VALUE        what it does, at a length\n                      that does not fit in forty\n"
+            "                      columns, continued\n");
 }

@@ -28,7 +28,8 @@ std::string read_file(const std::string& path) {
 std::vector<lessons::Lesson> every_lesson() {
     std::string error;
     std::vector<lessons::Lesson> all;
-    for (const std::string& file : lessons::lesson_files(kRoot + "/lessons", error)) all.push_back(lessons::load_lesson(file));
+    for (const std::string& file : lessons::lesson_files(kRoot + "/lessons", error))
+        all.push_back(lessons::load_lesson(file));
     REQUIRE(error.empty());
     return all;
 }
@@ -133,10 +134,11 @@ TEST_CASE("an anchor marked twice is reported with both places", "[lessons]") {
 }
 
 TEST_CASE("a malformed lesson is reported with its file and line", "[lessons]") {
-    const lessons::Lesson lesson = lessons::parse_lesson("# A lesson\n\n## Step 1: Reading\n\n```socklab\nshwo iocp-wait\n"
-                                                         "expect echo twice\n```\n\n## Step 3: Wrong number\n\n"
-                                                         "```socklab\nrun reference\n```\n",
-                                                         "lessons/42-broken.md");
+    const lessons::Lesson lesson = lessons::parse_lesson(
+        "# A lesson\n\n## Step 1: Reading\n\n```socklab\nshwo iocp-wait\n"
+        "expect echo twice\n```\n\n## Step 3: Wrong number\n\n"
+        "```socklab\nrun reference\n```\n",
+        "lessons/42-broken.md");
     const std::string errors = joined(lesson.errors);
     INFO(errors);
     CHECK(errors.find("42-broken.md:6: unknown command 'shwo'") != std::string::npos);
@@ -154,7 +156,8 @@ TEST_CASE("the reference steps of every lesson pass", "[lessons]") {
             const lessons::StepResult result = lessons::run_reference_step(step);
             std::string failed = result.error;
             for (const auto& check : result.checks)
-                if (!check.met) failed += "\nline " + std::to_string(check.line) + ": " + check.text + ": " + check.detail;
+                if (!check.met)
+                    failed += "\nline " + std::to_string(check.line) + ": " + check.text + ": " + check.detail;
             INFO(lesson.file << " step " << step.number << failed);
             CHECK(result.passed());
         }
@@ -169,8 +172,8 @@ TEST_CASE("a reference step whose expectation is wrong is not met", "[lessons]")
     REQUIRE(lesson.parsed());
     const lessons::StepResult result = lessons::run_reference_step(lesson.steps[0]);
     REQUIRE(result.checks.size() == 2);
-    CHECK(result.checks[0].met);        // lifo-share, from the model's trace
-    CHECK_FALSE(result.checks[1].met);  // the model released w2, not w1
+    CHECK(result.checks[0].met);         // lifo-share, from the model's trace
+    CHECK_FALSE(result.checks[1].met);   // the model released w2, not w1
     CHECK(result.checks[1].line == 14);  // the expect line, in the lesson file
     CHECK_FALSE(result.passed());
 }
@@ -216,13 +219,13 @@ socklab::viz::testing::EventBuilder fifo_and_over_the_value() {
     socklab::viz::testing::EventBuilder b;
     b.server_start(2);
     for (std::uint16_t worker : {1, 2, 3}) b.wait_port(worker);  // waiters: 1 (oldest), 2, 3 (most recent)
-    b.wake(1);       // oldest of three
-    b.wait_port(1);  // 2, 3, 1
-    b.wake(2);       // oldest of three
-    b.wait_port(2);  // 3, 1, 2
-    b.wake(3);       // oldest of three
-    b.wake(1);       // oldest of two; 3 and 1 running
-    b.wake(2);       // the last waiter: 3 running against a value of 2, none blocked
+    b.wake(1);                                                   // oldest of three
+    b.wait_port(1);                                              // 2, 3, 1
+    b.wake(2);                                                   // oldest of three
+    b.wait_port(2);                                              // 3, 1, 2
+    b.wake(3);                                                   // oldest of three
+    b.wake(1);                                                   // oldest of two; 3 and 1 running
+    b.wake(2);  // the last waiter: 3 running against a value of 2, none blocked
     return b;
 }
 
@@ -334,6 +337,7 @@ TEST_CASE("a lesson's Markdown becomes styled blocks: emphasis, code spans, list
     CHECK((blocks[3].marker == "2." && blocks[3].runs[0].strong && blocks[3].runs[0].text == "two"));
     CHECK((blocks[4].kind == TextBlock::Kind::list_item && blocks[4].depth == 2 && blocks[4].runs[0].text == "nested"));
     CHECK((blocks[5].kind == TextBlock::Kind::table_row && blocks[5].header_row && blocks[5].cells.size() == 2));
-    CHECK((blocks[6].kind == TextBlock::Kind::table_row && !blocks[6].header_row && blocks[6].cells[1][0].text == "LIFO"));
+    CHECK((blocks[6].kind == TextBlock::Kind::table_row && !blocks[6].header_row &&
+           blocks[6].cells[1][0].text == "LIFO"));
     CHECK((blocks[7].kind == TextBlock::Kind::code_block && blocks[7].runs[0].text == "code  kept"));
 }

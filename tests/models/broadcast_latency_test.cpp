@@ -64,8 +64,8 @@ double broadcast_round_ms(LineClient& first, LineClient& second, int round) {
     auto check_round = [](const std::vector<std::string>& lines, const std::string& other_text) {
         bool got_reply = std::count(lines.begin(), lines.end(), "OK all 1\n") == 1;
         bool got_broadcast = std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
-            return line.size() > other_text.size() + 2 && line.compare(line.find(": "), std::string::npos,
-                                                                       ": " + other_text + "\n") == 0;
+            return line.size() > other_text.size() + 2 &&
+                   line.compare(line.find(": "), std::string::npos, ": " + other_text + "\n") == 0;
         });
         INFO("lines: " << lines[0] << lines[1]);
         CHECK(got_reply);
@@ -96,7 +96,7 @@ TEST_CASE("/all replies are not held back by Nagle's algorithm and a delayed ACK
     std::sort(rounds.begin(), rounds.end());
     double median_ms = rounds[rounds.size() / 2];
     INFO("round trips of two crossing broadcasts, ms: fastest " << rounds.front() << ", median " << median_ms
-                                                                 << ", slowest " << rounds.back());
+                                                                << ", slowest " << rounds.back());
     // With the stall every round takes at least one delayed ACK (40 ms on Linux); without it a few ms under Wine.
     CHECK(median_ms < 20.0);
 }

@@ -249,7 +249,7 @@ TEST_CASE("the trace of one request shows the wait, the wake, the line and the r
     enum Step { wake, line_in, line_out, send_started, done };
     Step step = wake;
     std::uint16_t woken_thread = 0;
-    std::map<std::uint16_t, bool> waiting;  // thread → inside a wait
+    std::map<std::uint16_t, bool> waiting;         // thread → inside a wait
     std::map<std::uint16_t, bool> woken_for_many;  // thread → its wait over many sockets has just returned
     bool wait_before_wake = false;
     for (const trace::Event& event : recorded.events) {
@@ -259,35 +259,40 @@ TEST_CASE("the trace of one request shows the wait, the wake, the line and the r
         }
         bool mine = event.connection == connection_id;
         switch (step) {
-        case wake:
-            if (mine && (event.kind == Kind::wait_end || event.kind == Kind::packet_dequeued ||
-                         event.kind == Kind::message_dispatched || event.kind == Kind::apc_run)) {
-                wait_before_wake = waiting[event.thread] || event.kind != Kind::wait_end;
-                woken_thread = event.thread;
-                step = line_in;
-            } else if (mine && event.kind == Kind::io_completed && woken_for_many[event.thread]) {
-                wait_before_wake = true;
-                woken_thread = event.thread;
-                step = line_in;
-            }
-            break;
-        case line_in:
-            if (mine && event.kind == Kind::line_in) step = line_out;
-            break;
-        case line_out:
-            if (mine && event.kind == Kind::line_out) step = send_started;
-            break;
-        case send_started:
-            if (mine && ((event.kind == Kind::io_posted && event.detail == static_cast<std::uint8_t>(trace::IoOp::send)) ||
-                         (event.kind == Kind::wait_begin && event.detail == static_cast<std::uint8_t>(trace::WaitOn::send)) ||
-                         (event.kind == Kind::io_completed && event.detail == static_cast<std::uint8_t>(trace::IoOp::send))))
-                step = done;
-            break;
-        case done: break;
+            case wake:
+                if (mine && (event.kind == Kind::wait_end || event.kind == Kind::packet_dequeued ||
+                             event.kind == Kind::message_dispatched || event.kind == Kind::apc_run)) {
+                    wait_before_wake = waiting[event.thread] || event.kind != Kind::wait_end;
+                    woken_thread = event.thread;
+                    step = line_in;
+                } else if (mine && event.kind == Kind::io_completed && woken_for_many[event.thread]) {
+                    wait_before_wake = true;
+                    woken_thread = event.thread;
+                    step = line_in;
+                }
+                break;
+            case line_in:
+                if (mine && event.kind == Kind::line_in) step = line_out;
+                break;
+            case line_out:
+                if (mine && event.kind == Kind::line_out) step = send_started;
+                break;
+            case send_started:
+                if (mine &&
+                    ((event.kind == Kind::io_posted && event.detail == static_cast<std::uint8_t>(trace::IoOp::send)) ||
+                     (event.kind == Kind::wait_begin &&
+                      event.detail == static_cast<std::uint8_t>(trace::WaitOn::send)) ||
+                     (event.kind == Kind::io_completed &&
+                      event.detail == static_cast<std::uint8_t>(trace::IoOp::send))))
+                    step = done;
+                break;
+            case done:
+                break;
         }
         if (event.kind == Kind::wait_end) {
             woken_for_many[event.thread] = waiting[event.thread] && event.connection == 0 &&
-                                           event.detail == static_cast<std::uint8_t>(trace::Wake::ready) && event.arg0 > 0;
+                                           event.detail == static_cast<std::uint8_t>(trace::Wake::ready) &&
+                                           event.arg0 > 0;
             waiting[event.thread] = false;
         }
     }

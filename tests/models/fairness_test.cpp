@@ -28,8 +28,7 @@ TEST_CASE("one chatty client cannot starve the others") {
     std::thread flood_writer([&] {
         std::string burst;
         for (int i = 0; i < 64; ++i) burst += std::string(63, 'c') + "\n";
-        while (flooding && net::send_all(chatty, burst.data(), burst.size())) {
-        }
+        while (flooding && net::send_all(chatty, burst.data(), burst.size())) {}
         writer_done = true;
     });
     std::thread flood_reader([&] {
@@ -51,8 +50,8 @@ TEST_CASE("one chatty client cannot starve the others") {
             auto start = Clock::now();
             send_text(others[i], text + "\n");
             all_echoed = receive_line(others[i], 3000) == text + "\n";
-            long waited = static_cast<long>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+            long waited =
+                static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
             longest_ms = std::max(longest_ms, waited);
         }
     }
@@ -93,8 +92,7 @@ TEST_CASE("chatty clients outnumbering the workers cannot starve the others") {
         threads.emplace_back([&, i] {
             std::string burst;
             for (int line = 0; line < 64; ++line) burst += std::string(63, 'c') + "\n";
-            while (flooding && net::send_all(chatty[i], burst.data(), burst.size())) {
-            }
+            while (flooding && net::send_all(chatty[i], burst.data(), burst.size())) {}
             ++writers_done;
         });
         threads.emplace_back([&, i] {
@@ -115,8 +113,8 @@ TEST_CASE("chatty clients outnumbering the workers cannot starve the others") {
             auto start = Clock::now();
             send_text(others[i], text + "\n");
             all_echoed = receive_line(others[i], 3000) == text + "\n";
-            long waited = static_cast<long>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+            long waited =
+                static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
             longest_ms = std::max(longest_ms, waited);
         }
     }

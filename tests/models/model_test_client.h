@@ -49,15 +49,16 @@ inline std::string receive_line(const net::Socket& socket, int timeout_ms = 1000
     std::string line;
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     while (Clock::now() < deadline) {
-        std::string byte = receive_bytes(socket, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                        deadline - Clock::now()).count()) + 1);
+        std::string byte = receive_bytes(
+            socket, 1,
+            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()) +
+                1);
         if (byte.empty()) break;
         line += byte;
         if (byte == "\n") break;
     }
     return line;
 }
-
 
 // Sends a line and checks the exact echo: proof that the server still serves this client.
 inline void check_echo(const net::Socket& socket, const std::string& text) {

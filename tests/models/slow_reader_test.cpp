@@ -71,8 +71,7 @@ TEST_CASE("a slow reader loses nothing, and the server waits for it without spin
     const double cpu_before = process_cpu_milliseconds();
     const auto stall_started = Clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    const double stall_ms =
-        std::chrono::duration<double, std::milli>(Clock::now() - stall_started).count();
+    const double stall_ms = std::chrono::duration<double, std::milli>(Clock::now() - stall_started).count();
     const double cpu_ms = process_cpu_milliseconds() - cpu_before;
 
     // Then the client reads again: every byte arrives, in order.

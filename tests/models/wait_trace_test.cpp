@@ -117,7 +117,7 @@ TEST_CASE("completion-routine - every routine runs on the thread that started th
     REQUIRE(alertable_threads.size() == 1);
     CHECK(routine_threads == alertable_threads);
     CHECK(posting_threads == alertable_threads);
-    CHECK(routine_kinds.count(static_cast<std::uint8_t>(trace::IoOp::accept)) == 1);   // sockets handed over
+    CHECK(routine_kinds.count(static_cast<std::uint8_t>(trace::IoOp::accept)) == 1);  // sockets handed over
     CHECK(routine_kinds.count(static_cast<std::uint8_t>(trace::IoOp::receive)) == 1);
     CHECK(routine_kinds.count(static_cast<std::uint8_t>(trace::IoOp::send)) == 1);
 }

@@ -203,7 +203,7 @@ TEST_CASE("kernel queue scenario - each line carries the model's explanations", 
     const kq::ScenarioRun run = kq::run_scenario("concurrency 1\nthreads 2\nwait w1 w2\npost\npost\n");
     REQUIRE(run.passed());
     REQUIRE(run.lines.size() == 5);
-    CHECK(run.lines[0].explanations.empty());  // setup only: the port is not created yet
+    CHECK(run.lines[0].explanations.empty());        // setup only: the port is not created yet
     REQUIRE(run.lines[1].explanations.size() == 1);  // the line that creates the port owns its sentence
     CHECK(run.lines[1].explanations[0].find("concurrency value 1") != std::string::npos);
     CHECK(run.lines[2].explanations.size() == 2);  // one per thread that called
@@ -265,8 +265,8 @@ TEST_CASE("kernel queue scenario - a bad line or forbidden action stops the run"
               0);
         CHECK(kq::run_scenario("expect state w1 sleeping\nthreads 1\n").error.rfind("line 1: there is no thread", 0) ==
               0);
-        CHECK(kq::run_scenario("threads 1\nexpect state w1 sleeping\n").error.rfind("line 2: expect state: 'sleeping'",
-                                                                                      0) == 0);
+        CHECK(kq::run_scenario("threads 1\nexpect state w1 sleeping\n")
+                  .error.rfind("line 2: expect state: 'sleeping'", 0) == 0);
     }
 }
 
@@ -292,9 +292,10 @@ TEST_CASE("kernel queue scenario - the player applies one line at a time", "[ker
 TEST_CASE("kernel queue scenario - words and comments and optional arguments", "[kernel_queue]") {
     CHECK(kq::scenario_words("  wait w1\tw2  # why\r") == std::vector<std::string>{"wait", "w1", "w2"});
     CHECK(kq::scenario_words("# only a comment").empty());
-    const auto run = kq::run_scenario("thread acceptor acceptor\nthreads 2\npost 2 bytes=10 connection=4\n"
-                                      "wait w1\nexpect holding w1 1\nexpect state acceptor not-associated\n"
-                                      "exit w2\nexpect state w2 exited\n");
+    const auto run = kq::run_scenario(
+        "thread acceptor acceptor\nthreads 2\npost 2 bytes=10 connection=4\n"
+        "wait w1\nexpect holding w1 1\nexpect state acceptor not-associated\n"
+        "exit w2\nexpect state w2 exited\n");
     INFO(failures_of(run));
     CHECK(run.passed());
     CHECK(run.model.thread(run.model.thread_named("w1")).role == "worker");

@@ -48,9 +48,9 @@ std::vector<const trace::Event*> events_of_kind(const trace::Trace& recorded, Ki
 // Checks what the visualizer relies on, from the events alone; returns the first problem found, or "".
 std::string trace_problem(const CompletionPortModel& port) {
     const trace::Trace& recorded = port.trace();
-    std::map<std::uint16_t, bool> in_wait;             // thread -> inside GetQueuedCompletionStatus
-    std::map<std::uint16_t, bool> woken_by_kernel;     // thread -> thread_wake seen, wait_end due
-    std::vector<std::uint16_t> stack;                  // waiters rebuilt from events; back() = most recent
+    std::map<std::uint16_t, bool> in_wait;          // thread -> inside GetQueuedCompletionStatus
+    std::map<std::uint16_t, bool> woken_by_kernel;  // thread -> thread_wake seen, wait_end due
+    std::vector<std::uint16_t> stack;               // waiters rebuilt from events; back() = most recent
     std::map<std::uint16_t, std::size_t> wait_begin_index;
     std::int64_t depth = 0;
     bool depth_sample_due = false;  // the queue changed and no queue_depth sample has said so yet
@@ -69,60 +69,64 @@ std::string trace_problem(const CompletionPortModel& port) {
             return where + "site does not point into the model's source";
 
         switch (event.kind) {
-        case Kind::wait_begin:
-            if (in_wait[event.thread]) return where + "wait_begin inside a wait";
-            if (event.detail != static_cast<std::uint8_t>(trace::WaitOn::completion_port))
-                return where + "wait_begin not on a completion port";
-            in_wait[event.thread] = true;
-            wait_begin_index[event.thread] = i;
-            stack.push_back(event.thread);
-            break;
-        case Kind::thread_wake:
-            if (!in_wait[event.thread]) return where + "thread_wake for a thread not waiting";
-            // LIFO, seen from the trace: the thread the kernel chose is the most recent waiter.
-            if (stack.empty() || stack.back() != event.thread) return where + "thread_wake not at the top of the stack";
-            if (i + 1 >= recorded.events.size() || recorded.events[i + 1].kind != Kind::wait_end ||
-                recorded.events[i + 1].thread != event.thread)
-                return where + "thread_wake not followed by that thread's wait_end";
-            woken_by_kernel[event.thread] = true;
-            break;
-        case Kind::wait_end: {
-            if (!in_wait[event.thread]) return where + "wait_end without wait_begin";
-            in_wait[event.thread] = false;
-            const bool taken_at_once = wait_begin_index[event.thread] + 1 == i;
-            if (event.detail == static_cast<std::uint8_t>(trace::Wake::completion)) {
-                if (!woken_by_kernel[event.thread] && !taken_at_once)
-                    return where + "a waiter woke with a packet but the kernel never chose it";
-                if (event.arg1 != 0) return where + "wait_end status is not success";
-                if (i + 1 >= recorded.events.size() || recorded.events[i + 1].kind != Kind::packet_dequeued)
-                    return where + "wait_end not followed by packet_dequeued";
+            case Kind::wait_begin:
+                if (in_wait[event.thread]) return where + "wait_begin inside a wait";
+                if (event.detail != static_cast<std::uint8_t>(trace::WaitOn::completion_port))
+                    return where + "wait_begin not on a completion port";
+                in_wait[event.thread] = true;
+                wait_begin_index[event.thread] = i;
+                stack.push_back(event.thread);
+                break;
+            case Kind::thread_wake:
+                if (!in_wait[event.thread]) return where + "thread_wake for a thread not waiting";
+                // LIFO, seen from the trace: the thread the kernel chose is the most recent waiter.
+                if (stack.empty() || stack.back() != event.thread)
+                    return where + "thread_wake not at the top of the stack";
+                if (i + 1 >= recorded.events.size() || recorded.events[i + 1].kind != Kind::wait_end ||
+                    recorded.events[i + 1].thread != event.thread)
+                    return where + "thread_wake not followed by that thread's wait_end";
+                woken_by_kernel[event.thread] = true;
+                break;
+            case Kind::wait_end: {
+                if (!in_wait[event.thread]) return where + "wait_end without wait_begin";
+                in_wait[event.thread] = false;
+                const bool taken_at_once = wait_begin_index[event.thread] + 1 == i;
+                if (event.detail == static_cast<std::uint8_t>(trace::Wake::completion)) {
+                    if (!woken_by_kernel[event.thread] && !taken_at_once)
+                        return where + "a waiter woke with a packet but the kernel never chose it";
+                    if (event.arg1 != 0) return where + "wait_end status is not success";
+                    if (i + 1 >= recorded.events.size() || recorded.events[i + 1].kind != Kind::packet_dequeued)
+                        return where + "wait_end not followed by packet_dequeued";
+                }
+                if (event.detail == static_cast<std::uint8_t>(trace::Wake::timeout) &&
+                    event.arg1 != kq::wait_timeout_error)
+                    return where + "a timed-out wait does not report WAIT_TIMEOUT";
+                if (event.detail == static_cast<std::uint8_t>(trace::Wake::error) &&
+                    event.arg1 != kq::abandoned_wait_error)
+                    return where + "a wait ended by closing the port does not report ERROR_ABANDONED_WAIT_0";
+                woken_by_kernel[event.thread] = false;
+                stack.erase(std::find(stack.begin(), stack.end(), event.thread));
+                break;
             }
-            if (event.detail == static_cast<std::uint8_t>(trace::Wake::timeout) && event.arg1 != kq::wait_timeout_error)
-                return where + "a timed-out wait does not report WAIT_TIMEOUT";
-            if (event.detail == static_cast<std::uint8_t>(trace::Wake::error) && event.arg1 != kq::abandoned_wait_error)
-                return where + "a wait ended by closing the port does not report ERROR_ABANDONED_WAIT_0";
-            woken_by_kernel[event.thread] = false;
-            stack.erase(std::find(stack.begin(), stack.end(), event.thread));
-            break;
-        }
-        case Kind::packet_posted:
-            if (depth_sample_due) return where + "the queue changed twice without a queue_depth sample";
-            depth_sample_due = true;
-            ++depth;
-            break;
-        case Kind::packet_dequeued:
-            if (depth_sample_due) return where + "the queue changed twice without a queue_depth sample";
-            depth_sample_due = true;
-            --depth;
-            if (event.arg1 != last_dequeued + 1) return where + "packets not dequeued in posting order (FIFO)";
-            last_dequeued = event.arg1;
-            break;
-        case Kind::queue_depth:
-            if (static_cast<std::int64_t>(event.arg1) != depth)
-                return where + "queue_depth disagrees with packets posted minus dequeued";
-            depth_sample_due = false;
-            break;
-        default: break;
+            case Kind::packet_posted:
+                if (depth_sample_due) return where + "the queue changed twice without a queue_depth sample";
+                depth_sample_due = true;
+                ++depth;
+                break;
+            case Kind::packet_dequeued:
+                if (depth_sample_due) return where + "the queue changed twice without a queue_depth sample";
+                depth_sample_due = true;
+                --depth;
+                if (event.arg1 != last_dequeued + 1) return where + "packets not dequeued in posting order (FIFO)";
+                last_dequeued = event.arg1;
+                break;
+            case Kind::queue_depth:
+                if (static_cast<std::int64_t>(event.arg1) != depth)
+                    return where + "queue_depth disagrees with packets posted minus dequeued";
+                depth_sample_due = false;
+                break;
+            default:
+                break;
         }
     }
     if (depth_sample_due) return "the last change of the queue has no queue_depth sample";
@@ -254,13 +258,13 @@ TEST_CASE("kernel queue rule 1 hedge - the model dequeues in the one documented 
     CompletionPortModel port = make_port(1);
     const auto w = add_workers(port, 3);
     port.thread_calls_get_queued_completion_status(w[0]);
-    port.post_packet();                                     // packet 1: the kernel releases w1 with it
-    for (int i = 0; i < 4; ++i) port.post_packet();         // packets 2 to 5 queue: 1 running = concurrency 1
-    CHECK(port.thread_finishes_packet(w[0]) == 2);          // w1 back at the port: takes packet 2 at once
-    port.thread_blocks(w[0]);                               // no one waits: nothing is released
+    port.post_packet();                              // packet 1: the kernel releases w1 with it
+    for (int i = 0; i < 4; ++i) port.post_packet();  // packets 2 to 5 queue: 1 running = concurrency 1
+    CHECK(port.thread_finishes_packet(w[0]) == 2);   // w1 back at the port: takes packet 2 at once
+    port.thread_blocks(w[0]);                        // no one waits: nothing is released
     CHECK(port.thread_calls_get_queued_completion_status_ex(w[1], 2) == std::vector<kq::PacketId>{3, 4});
     port.thread_calls_get_queued_completion_status(w[2]);  // waits: w2 runs, 1 = concurrency 1
-    port.thread_blocks(w[1]);                               // room: the kernel releases w3 with packet 5
+    port.thread_blocks(w[1]);                              // room: the kernel releases w3 with packet 5
     CHECK(port.thread(w[2]).packets_in_hand == std::vector<kq::PacketId>{5});
 
     std::vector<std::uint32_t> order;
@@ -509,14 +513,14 @@ TEST_CASE("kernel queue rule 7 - GetQueuedCompletionStatusEx removes up to ulCou
     CHECK(events_of_kind(port.trace(), Kind::packet_dequeued).size() == 2);
 
     // A waiter in GetQueuedCompletionStatusEx released when w1 blocks takes what is queued, up to its ulCount.
-    port.thread_calls_get_queued_completion_status(w[1]);  // waits: 1 running = concurrency 1
-    port.post_packet();                                    // packet 4 queues behind 3
+    port.thread_calls_get_queued_completion_status(w[1]);                         // waits: 1 running = concurrency 1
+    port.post_packet();                                                           // packet 4 queues behind 3
     REQUIRE(port.thread_calls_get_queued_completion_status_ex(w[2], 8).empty());  // w3 waits on top
     port.thread_blocks(w[0]);
     REQUIRE_FALSE(port.releases().empty());
     CHECK(port.releases().back().thread == w[2]);
     CHECK(port.releases().back().packets == std::vector<kq::PacketId>{3, 4});  // both, for w3 only
-    CHECK(port.thread(w[1]).state == ThreadState::waiting);                     // nothing left for w2
+    CHECK(port.thread(w[1]).state == ThreadState::waiting);                    // nothing left for w2
     CHECK(port.releases().back().explanation.find("rule 7") != std::string::npos);
     CHECK(trace_problem(port).empty());
 
@@ -743,38 +747,40 @@ TEST_CASE("kernel queue random runs keep every rule after every action", "[kerne
             bool may_exceed = false;  // an unblock or a time-out adds a running thread whatever the count
             std::vector<kq::PacketId> taken;
             switch (random() % 7) {
-            case 0:
-                if (may_call) {
-                    const kq::PacketId packet = port.thread_calls_get_queued_completion_status(thread);
-                    if (packet != 0) taken.push_back(packet);
-                }
-                break;
-            case 1:
-                if (may_call) taken = port.thread_calls_get_queued_completion_status_ex(thread, 1 + random() % 3);
-                break;
-            case 2: port.post_packet(); break;
-            case 3:
-                if (state == ThreadState::running) port.thread_blocks(thread);
-                break;
-            case 4:
-                if (state == ThreadState::blocked) {
-                    port.thread_unblocks(thread);
-                    may_exceed = true;
-                }
-                break;
-            case 5:
-                if (state == ThreadState::waiting) {
-                    port.thread_wait_times_out(thread);
-                    may_exceed = true;
-                    ++time_outs;
-                }
-                break;
-            case 6:
-                if (state == ThreadState::running && random() % 4 == 0) {  // now and then: the pool must last
-                    port.thread_exits(thread);
-                    ++exits;
-                }
-                break;
+                case 0:
+                    if (may_call) {
+                        const kq::PacketId packet = port.thread_calls_get_queued_completion_status(thread);
+                        if (packet != 0) taken.push_back(packet);
+                    }
+                    break;
+                case 1:
+                    if (may_call) taken = port.thread_calls_get_queued_completion_status_ex(thread, 1 + random() % 3);
+                    break;
+                case 2:
+                    port.post_packet();
+                    break;
+                case 3:
+                    if (state == ThreadState::running) port.thread_blocks(thread);
+                    break;
+                case 4:
+                    if (state == ThreadState::blocked) {
+                        port.thread_unblocks(thread);
+                        may_exceed = true;
+                    }
+                    break;
+                case 5:
+                    if (state == ThreadState::waiting) {
+                        port.thread_wait_times_out(thread);
+                        may_exceed = true;
+                        ++time_outs;
+                    }
+                    break;
+                case 6:
+                    if (state == ThreadState::running && random() % 4 == 0) {  // now and then: the pool must last
+                        port.thread_exits(thread);
+                        ++exits;
+                    }
+                    break;
             }
             const auto& releases = port.releases();
             REQUIRE(releases.size() - releases_before <= 1);  // one action makes room for at most one thread

@@ -78,8 +78,14 @@ private:
     std::vector<std::thread> clients_;
 };
 
-enum class Fault { none, drop_one_delivery, drop_a_last_delivery, corrupt_one_delivery, reorder_two_deliveries,
-                   too_few_recipients };
+enum class Fault {
+    none,
+    drop_one_delivery,
+    drop_a_last_delivery,
+    corrupt_one_delivery,
+    reorder_two_deliveries,
+    too_few_recipients
+};
 
 // A one-thread-per-client server for echo, "/all <text>" and "/work <cpu> <block>" (which only sleeps block ms).
 // A connection is registered before its thread starts, so the echo of its first line proves that broadcasts

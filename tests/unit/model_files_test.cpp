@@ -15,11 +15,13 @@
 
 namespace {
 
-const std::vector<std::string> kSections = {"abstract", "state", "listen", "wait", "dispatch", "send", "teardown", "run"};
+const std::vector<std::string> kSections = {"abstract", "state", "listen",   "wait",
+                                            "dispatch", "send",  "teardown", "run"};
 
 std::vector<std::filesystem::path> model_files() {
     std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(SOCKLAB_SOURCE_DIR) / "models")) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::filesystem::path(SOCKLAB_SOURCE_DIR) / "models")) {
         const std::string name = entry.path().filename().string();
         if (std::regex_match(name, std::regex("[0-9][0-9]_.*\\.cpp"))) files.push_back(entry.path());
     }
@@ -60,12 +62,20 @@ std::vector<std::pair<std::string, std::string>> definitions_by_section(const st
 std::string section_of(const std::string& name) {
     static const std::regex thread_main(".*_main");
     static const std::regex server_type(".*Server");
-    static const std::map<std::string, std::string> by_name = {
-        {"Connection", "state"},          {"IoRequest", "state"},         {"accept_clients", "listen"},
-        {"dispatch", "dispatch"},         {"on_received", "dispatch"},    {"on_sent", "dispatch"},
-        {"drain", "dispatch"},            {"start_receive", "send"},      {"queue_send", "send"},
-        {"broadcast", "send"},            {"close_connection", "teardown"}, {"finish_io", "teardown"},
-        {"shut_down", "teardown"},        {"run", "run"}};
+    static const std::map<std::string, std::string> by_name = {{"Connection", "state"},
+                                                               {"IoRequest", "state"},
+                                                               {"accept_clients", "listen"},
+                                                               {"dispatch", "dispatch"},
+                                                               {"on_received", "dispatch"},
+                                                               {"on_sent", "dispatch"},
+                                                               {"drain", "dispatch"},
+                                                               {"start_receive", "send"},
+                                                               {"queue_send", "send"},
+                                                               {"broadcast", "send"},
+                                                               {"close_connection", "teardown"},
+                                                               {"finish_io", "teardown"},
+                                                               {"shut_down", "teardown"},
+                                                               {"run", "run"}};
     if (auto it = by_name.find(name); it != by_name.end()) return it->second;
     if (std::regex_match(name, thread_main)) return "wait";
     if (std::regex_match(name, server_type)) return "state";
@@ -108,7 +118,8 @@ TEST_CASE("every model file is registered, and its anchors carry its model id") 
     std::string text((std::istreambuf_iterator<char>(registry)), std::istreambuf_iterator<char>());
     std::regex entry("\\{\"([a-z-]+)\", \"models/([0-9a-z_]+\\.cpp)\"");
     std::map<std::string, std::string> id_of_file;
-    for (std::sregex_iterator it(text.begin(), text.end(), entry), end; it != end; ++it) id_of_file[(*it)[2]] = (*it)[1];
+    for (std::sregex_iterator it(text.begin(), text.end(), entry), end; it != end; ++it)
+        id_of_file[(*it)[2]] = (*it)[1];
     for (const auto& file : model_files()) {
         const std::string name = file.filename().string();
         INFO(name);
@@ -118,7 +129,8 @@ TEST_CASE("every model file is registered, and its anchors carry its model id") 
         std::regex anchor("// LESSON: ([a-z0-9-]+)");
         std::smatch match;
         while (std::getline(in, line))
-            if (std::regex_search(line, match, anchor)) CHECK(std::string(match[1]).rfind(id_of_file[name] + "-", 0) == 0);
+            if (std::regex_search(line, match, anchor))
+                CHECK(std::string(match[1]).rfind(id_of_file[name] + "-", 0) == 0);
     }
 }
 
@@ -168,7 +180,7 @@ TEST_CASE("the section check finds definitions and their sections") {
                          {"drain", "teardown"},
                          {"broadcast", "teardown"},
                          {"close_connection", "teardown"}});
-    CHECK(section_of("drain") == "dispatch");      // so the misplaced drain above would fail the check
+    CHECK(section_of("drain") == "dispatch");  // so the misplaced drain above would fail the check
     CHECK(section_of("worker_main") == "wait");
     CHECK(section_of("read_once").empty());
 }

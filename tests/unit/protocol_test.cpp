@@ -40,7 +40,8 @@ std::string replies_for(const std::string& stream, const std::vector<std::size_t
 TEST_CASE("every split point of a byte stream yields the same replies") {
     const std::string stream = "hello\r\n\n/stats\r\nsecond line\n/nope\nh\xC3\xA9llo \xE2\x9C\x93\n/all hi there\n";
     const std::string whole = replies_for(stream, {});
-    REQUIRE(whole == "hello\n\nOK stats model=fake\nsecond line\nERR unknown-command\nh\xC3\xA9llo \xE2\x9C\x93\nOK all 3\n");
+    REQUIRE(whole ==
+            "hello\n\nOK stats model=fake\nsecond line\nERR unknown-command\nh\xC3\xA9llo \xE2\x9C\x93\nOK all 3\n");
     for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
         INFO("cut at " << cut);
         CHECK(replies_for(stream, {cut}) == whole);
@@ -60,9 +61,7 @@ TEST_CASE("CRLF and LF lines are the same line; a lone CR inside a line is kept"
     CHECK(replies_for("a\r\n", {2}) == "a\n");
 }
 
-TEST_CASE("empty lines are echoed as empty lines") {
-    CHECK(replies_for("\n\n\r\n", {}) == "\n\n\n");
-}
+TEST_CASE("empty lines are echoed as empty lines") { CHECK(replies_for("\n\n\r\n", {}) == "\n\n\n"); }
 
 TEST_CASE("UTF-8 and other bytes pass untouched") {
     std::string bytes;
@@ -160,7 +159,8 @@ TEST_CASE("/quit says BYE, asks to close, and ignores what follows in the same r
 }
 
 TEST_CASE("unknown commands and a bare slash get ERR unknown-command") {
-    CHECK(replies_for("/\n/WORK 1 1\n/statsx\n", {}) == "ERR unknown-command\nERR unknown-command\nERR unknown-command\n");
+    CHECK(replies_for("/\n/WORK 1 1\n/statsx\n", {}) ==
+          "ERR unknown-command\nERR unknown-command\nERR unknown-command\n");
 }
 
 TEST_CASE("a last line without its end is answered when the peer closes") {

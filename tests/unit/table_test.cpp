@@ -21,18 +21,20 @@ Table two_models() {
 
 TEST_CASE("table: Markdown has the title, right-aligned numbers and the notes") {
     std::string text = render(two_models(), "md");
-    CHECK(text == "## Echo: 2 clients; measured under Wine 8.0\n\n"
-                  "| model | round trips/s | note |\n"
-                  "| --- | ---: | --- |\n"
-                  "| iocp | 9650 | said \"fast\", then left |\n"
-                  "| select | 3447 |   |\n"
-                  "\nMeasured under Wine.\n");
+    CHECK(text ==
+          "## Echo: 2 clients; measured under Wine 8.0\n\n"
+          "| model | round trips/s | note |\n"
+          "| --- | ---: | --- |\n"
+          "| iocp | 9650 | said \"fast\", then left |\n"
+          "| select | 3447 |   |\n"
+          "\nMeasured under Wine.\n");
 }
 
 TEST_CASE("table: CSV quotes a cell with a comma or a quote, doubling the quote") {
-    CHECK(render(two_models(), "csv") == "model,round trips/s,note\n"
-                                         "iocp,9650,\"said \"\"fast\"\", then left\"\n"
-                                         "select,3447,\n");
+    CHECK(render(two_models(), "csv") ==
+          "model,round trips/s,note\n"
+          "iocp,9650,\"said \"\"fast\"\", then left\"\n"
+          "select,3447,\n");
 }
 
 TEST_CASE("table: JSON writes numbers as numbers and escapes strings") {

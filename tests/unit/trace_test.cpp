@@ -18,8 +18,8 @@ using trace::Kind;
 namespace {
 
 std::string temporary_path(const char* name) {
-    return (std::filesystem::temp_directory_path() / (std::string("socklab-") + name + "-" +
-                                                       std::to_string(std::rand()) + ".sltrace"))
+    return (std::filesystem::temp_directory_path() /
+            (std::string("socklab-") + name + "-" + std::to_string(std::rand()) + ".sltrace"))
         .string();
 }
 
@@ -175,7 +175,8 @@ TEST_CASE("a viewer connected over TCP receives every event and can drive the ga
         trace::gate_point(9);
         passed = true;
     });
-    for (int i = 0; i < 200 && trace::gate_held_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && trace::gate_held_count() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     CHECK(trace::gate_held_count() == 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CHECK_FALSE(passed);

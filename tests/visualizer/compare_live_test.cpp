@@ -33,8 +33,8 @@ namespace fs = std::filesystem;
 
 // The summary line of one model: "iocp  Wine 8.0  7404  1.91  6.48  32  6900-7800" -> the four numbers before
 // the spread, and the spread's two ends.
-bool summary_row(const std::string& output, const std::string& model, std::vector<double>& numbers,
-                 double& low, double& high) {
+bool summary_row(const std::string& output, const std::string& model, std::vector<double>& numbers, double& low,
+                 double& high) {
     std::istringstream in(output);
     for (std::string line; std::getline(in, line);) {
         if (line.rfind(model + " ", 0) != 0) continue;
@@ -73,7 +73,8 @@ TEST_CASE("compare mode runs iocp and select under Wine and both series count re
     if (!fs::exists(server)) FAIL("the models are not built (" << server.string() << "): ./socklab build makes them");
     std::string prefix, ignored;
     if (!(std::getenv("DISPLAY") && *std::getenv("DISPLAY"))) {
-        if (run("command -v xvfb-run >/dev/null 2>&1", ignored) != 0) FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
+        if (run("command -v xvfb-run >/dev/null 2>&1", ignored) != 0)
+            FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
         prefix = "xvfb-run -a -s '-screen 0 1600x900x24' ";
     }
     const fs::path folder = fs::temp_directory_path() / ("socklab-viz-compare-" + std::to_string(::getpid()));
@@ -113,8 +114,8 @@ TEST_CASE("compare mode runs iocp and select under Wine and both series count re
         REQUIRE(summary_row(output, model, numbers, low, high));
         CHECK(low <= high);
         CHECK(high > 0);
-        CHECK(numbers[0] > 0);   // replies per second, mean over the windows since the first reply
-        CHECK(numbers[1] > 0);   // a p50 was measured
+        CHECK(numbers[0] > 0);  // replies per second, mean over the windows since the first reply
+        CHECK(numbers[1] > 0);  // a p50 was measured
         CHECK(numbers[2] >= numbers[1]);
         CHECK(numbers[3] >= 4);  // at least a second of 250 ms windows with load
     }

@@ -22,8 +22,8 @@ class EventBuilder {
 public:
     std::uint64_t now = 1'000;
 
-    Event& add(Kind kind, std::uint16_t thread, std::uint8_t detail = 0, std::int64_t arg0 = 0,
-               std::uint32_t arg1 = 0, std::uint32_t connection = 0) {
+    Event& add(Kind kind, std::uint16_t thread, std::uint8_t detail = 0, std::int64_t arg0 = 0, std::uint32_t arg1 = 0,
+               std::uint32_t connection = 0) {
         Event event{};
         event.time_ns = now;
         event.kind = kind;

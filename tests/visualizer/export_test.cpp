@@ -15,10 +15,10 @@
 #include "visualizer/model/trace_writer.h"
 
 using namespace socklab::viz;
+using socklab::trace::Kind;
 using socklab::viz::testing::EventBuilder;
 using socklab::viz::testing::JsonParser;
 using socklab::viz::testing::JsonValue;
-using socklab::trace::Kind;
 
 namespace {
 
@@ -58,21 +58,21 @@ constexpr std::uint64_t kLiveWaitAgainNs = 13'000;  // EventBuilder starts at 1,
 TraceModel live_server() {
     EventBuilder b;
     const auto receive = static_cast<std::uint8_t>(socklab::trace::IoOp::receive);
-    b.server_start(2);                                     // 1,000
-    b.start(0);                                            // 2,000
-    b.start(1);                                            // 3,000
-    b.start(2);                                            // 4,000
-    b.wait_port(1);                                        // 5,000
-    b.wait_port(2);                                        // 6,000
-    b.add(Kind::io_posted, 0, receive, 4096, 7, 3);        // 7,000
-    b.add(Kind::queue_depth, 0, 0, 0, 2);                  // 8,000
-    b.wake(2);                                             // 9,000
-    b.add(Kind::packet_dequeued, 2, 0, 0, 7, 3);           // 10,000
-    b.add(Kind::gate_hold, 2, 0, 0, 0, 3);                 // 11,000
-    b.add(Kind::gate_release, 2, 0, 0, 0, 3);              // 12,000
-    b.wait_port(2);                                        // 13,000: the handling ends here
-    b.add(Kind::queue_depth, 0, 0, 0, 0);                  // 14,000
-    b.add(Kind::io_posted, 1, receive, 4096, 8, 4);        // 15,000: never completes in this trace
+    b.server_start(2);                               // 1,000
+    b.start(0);                                      // 2,000
+    b.start(1);                                      // 3,000
+    b.start(2);                                      // 4,000
+    b.wait_port(1);                                  // 5,000
+    b.wait_port(2);                                  // 6,000
+    b.add(Kind::io_posted, 0, receive, 4096, 7, 3);  // 7,000
+    b.add(Kind::queue_depth, 0, 0, 0, 2);            // 8,000
+    b.wake(2);                                       // 9,000
+    b.add(Kind::packet_dequeued, 2, 0, 0, 7, 3);     // 10,000
+    b.add(Kind::gate_hold, 2, 0, 0, 0, 3);           // 11,000
+    b.add(Kind::gate_release, 2, 0, 0, 0, 3);        // 12,000
+    b.wait_port(2);                                  // 13,000: the handling ends here
+    b.add(Kind::queue_depth, 0, 0, 0, 0);            // 14,000
+    b.add(Kind::io_posted, 1, receive, 4096, 8, 4);  // 15,000: never completes in this trace
     TraceModel model = b.model();
     model.take_info("model", "iocp");
     model.take_thread({0, 100, "acceptor"});
@@ -265,7 +265,7 @@ TEST_CASE("an I/O of a live IOCP server is followed from its post to the worker 
     CHECK(number_of(handling, "tid") == 2);
     CHECK(number_of(handling, "ts") == number_of(dequeue, "ts"));  // from taking the packet ...
     const double handling_end = number_of(handling, "ts") + number_of(handling, "dur");
-    CHECK(handling_end == (kLiveWaitAgainNs - 1'000) / 1000.0);    // ... to waiting again (times from the first event)
+    CHECK(handling_end == (kLiveWaitAgainNs - 1'000) / 1000.0);  // ... to waiting again (times from the first event)
     CHECK(number_of(args_of(handling), "connection") == 3);
     CHECK(number_of(args_of(handling), "io_id") == 7);
 

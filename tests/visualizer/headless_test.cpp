@@ -80,7 +80,8 @@ std::map<std::string, std::string> dump_lines(const std::string& text) {
     for (std::string line; std::getline(in, line);) {
         // "port 0 waiters 1 2 3" is keyed "port 0 waiters"; "lifo_share 0.500" is keyed "lifo_share".
         std::size_t key_end = line.find(' ');
-        if (line.rfind("port ", 0) == 0 || line.rfind("thread ", 0) == 0) key_end = line.find(' ', line.find(' ', 5) + 1);
+        if (line.rfind("port ", 0) == 0 || line.rfind("thread ", 0) == 0)
+            key_end = line.find(' ', line.find(' ', 5) + 1);
         if (key_end == std::string::npos) continue;
         lines[line.substr(0, key_end)] = line.substr(key_end + 1);
     }
@@ -140,8 +141,8 @@ TEST_CASE("a headless replay writes a screenshot of the asked size that is not b
     const std::string trace = write_sample_trace();
     const std::string png = (scratch_folder() / "shot.png").string();
     std::string output;
-    const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --replay " + trace +
-                                " --frames 4 --screenshot " + png + " --size 1024x640 2>&1";
+    const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --replay " + trace + " --frames 4 --screenshot " +
+                                png + " --size 1024x640 2>&1";
     INFO(command);
     REQUIRE(run(command, output) == 0);
     INFO(output);
@@ -185,7 +186,8 @@ TEST_CASE("socklab-viz refuses a file that is not a trace, naming it", "[viz][he
     CHECK(output.find("not-a-trace.txt") != std::string::npos);
 }
 
-TEST_CASE("socklab-viz refuses a bad compare request with exit 2 before starting anything", "[viz][headless][compare]") {
+TEST_CASE("socklab-viz refuses a bad compare request with exit 2 before starting anything",
+          "[viz][headless][compare]") {
     std::string output;
     // An unknown model: named, with the list of models.
     CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --compare iocp,nosuchmodel 2>&1", output) == 2);

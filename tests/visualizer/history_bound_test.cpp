@@ -209,7 +209,7 @@ TEST_CASE("a selected event keeps its place through a discard, or is reported go
     REQUIRE(moved != kNoEvent);
     CHECK(same_event(model.events()[moved], newest_event));
     CHECK(model.index_after_last_discard(oldest) == kNoEvent);  // the server_start: long gone
-    CHECK(model.event_count() < kLimit * 4 / 5);  // a quarter dropped, give or take the anchors
+    CHECK(model.event_count() < kLimit * 4 / 5);                // a quarter dropped, give or take the anchors
 }
 
 TEST_CASE("live sessions bound their history; replays keep every event", "[viz][history]") {

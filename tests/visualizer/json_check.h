@@ -120,7 +120,10 @@ private:
                 ++at_;
                 if (!value(out.members[key])) return false;
                 skip_space();
-                if (at_ < text_.size() && text_[at_] == ',') { ++at_; continue; }
+                if (at_ < text_.size() && text_[at_] == ',') {
+                    ++at_;
+                    continue;
+                }
                 if (at_ < text_.size() && text_[at_] == '}') return ++at_, true;
                 return fail("expected ',' or '}'");
             }
@@ -134,7 +137,10 @@ private:
                 out.items.emplace_back();
                 if (!value(out.items.back())) return false;
                 skip_space();
-                if (at_ < text_.size() && text_[at_] == ',') { ++at_; continue; }
+                if (at_ < text_.size() && text_[at_] == ',') {
+                    ++at_;
+                    continue;
+                }
                 if (at_ < text_.size() && text_[at_] == ']') return ++at_, true;
                 return fail("expected ',' or ']'");
             }
@@ -143,8 +149,15 @@ private:
             out.type = JsonValue::Type::string;
             return string(out.text);
         }
-        if (c == 't') { out.type = JsonValue::Type::boolean; out.boolean = true; return literal("true"); }
-        if (c == 'f') { out.type = JsonValue::Type::boolean; return literal("false"); }
+        if (c == 't') {
+            out.type = JsonValue::Type::boolean;
+            out.boolean = true;
+            return literal("true");
+        }
+        if (c == 'f') {
+            out.type = JsonValue::Type::boolean;
+            return literal("false");
+        }
         if (c == 'n') return literal("null");
         out.type = JsonValue::Type::number;
         return number(out.number);

@@ -99,7 +99,8 @@ TEST_CASE("the client pool connects, sends lines and counts the replies", "[viz]
             const int client = ::accept(listener.socket, nullptr, nullptr);
             handlers.emplace_back([client] {
                 char buffer[512];
-                for (ssize_t got; (got = ::recv(client, buffer, sizeof buffer, 0)) > 0;) ::send(client, buffer, static_cast<std::size_t>(got), 0);
+                for (ssize_t got; (got = ::recv(client, buffer, sizeof buffer, 0)) > 0;)
+                    ::send(client, buffer, static_cast<std::size_t>(got), 0);
                 ::close(client);
             });
         }

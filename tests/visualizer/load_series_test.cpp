@@ -60,10 +60,10 @@ bool poll_until(ClientPool& pool, Done done, std::chrono::milliseconds limit = s
 TEST_CASE("nearest rank percentiles return one of the values", "[viz][compare]") {
     std::vector<std::int64_t> hundred;
     for (int i = 100; i >= 1; --i) hundred.push_back(i);  // 100 .. 1, out of order on purpose
-    CHECK(nearest_rank_percentile(hundred, 0.50) == 50);   // rank ceil(50) = 50
-    CHECK(nearest_rank_percentile(hundred, 0.99) == 99);   // rank ceil(99) = 99
+    CHECK(nearest_rank_percentile(hundred, 0.50) == 50);  // rank ceil(50) = 50
+    CHECK(nearest_rank_percentile(hundred, 0.99) == 99);  // rank ceil(99) = 99
     CHECK(nearest_rank_percentile(hundred, 1.00) == 100);
-    CHECK(nearest_rank_percentile(hundred, 0.0) == 1);     // rank 0 is kept at 1: the smallest
+    CHECK(nearest_rank_percentile(hundred, 0.0) == 1);  // rank 0 is kept at 1: the smallest
     std::vector<std::int64_t> three{5, 1, 3};
     CHECK(nearest_rank_percentile(three, 0.50) == 3);  // rank ceil(1.5) = 2 of 1 3 5
     CHECK(nearest_rank_percentile(three, 0.99) == 5);  // rank ceil(2.97) = 3
@@ -92,9 +92,9 @@ TEST_CASE("a load series closes 250 ms windows with exact replies per second and
     const LoadSample& first = series.samples()[0];
     CHECK(first.end_seconds == 0.25);
     CHECK(first.replies == 4);
-    CHECK(first.replies_per_second == 16.0);   // 4 replies in a quarter of a second
-    CHECK(first.latency_p50_ns == 2 * ms);     // rank 2 of 1 2 3 10
-    CHECK(first.latency_p99_ns == 10 * ms);    // rank ceil(3.96) = 4
+    CHECK(first.replies_per_second == 16.0);  // 4 replies in a quarter of a second
+    CHECK(first.latency_p50_ns == 2 * ms);    // rank 2 of 1 2 3 10
+    CHECK(first.latency_p99_ns == 10 * ms);   // rank ceil(3.96) = 4
     CHECK(first.latency_max_ns == 10 * ms);
     const LoadSample& second = series.samples()[1];
     CHECK(second.end_seconds == 0.5);
@@ -131,7 +131,7 @@ TEST_CASE("a load series summary skips start-up and takes medians of the window 
     for (int i = 0; i < 6; ++i) series.add_reply((3100 + i) * ms, (1 + i) * ms);
     series.advance(4000 * ms);
     const LoadSummary summary = summarize(series);
-    CHECK(summary.windows == 3);                          // windows 2, 3 and 4
+    CHECK(summary.windows == 3);  // windows 2, 3 and 4
     CHECK(summary.mean_replies_per_second == (2.0 + 0.0 + 6.0) / 3);
     CHECK(summary.last_replies_per_second == 6.0);
     // Window 2: p50 4 ms (rank 1 of 4 8), p99 8 ms. Window 4: p50 3 ms (rank 3 of 1..6), p99 6 ms.
@@ -174,8 +174,9 @@ TEST_CASE("the compare summary names the runtime and says Wine figures are not W
 
 TEST_CASE("a started server's ports are read from its listening line", "[viz][compare]") {
     std::uint16_t port = 0, trace_port = 0;
-    CHECK(parse_listening_line("socklab-server: iocp listening on 127.0.0.1:41234, live trace on 127.0.0.1:41235 (Wine 8.0)",
-                               port, trace_port));
+    CHECK(parse_listening_line(
+        "socklab-server: iocp listening on 127.0.0.1:41234, live trace on 127.0.0.1:41235 (Wine 8.0)", port,
+        trace_port));
     CHECK(port == 41234);
     CHECK(trace_port == 41235);
     CHECK(parse_listening_line("socklab-server: select listening on 0.0.0.0:5000 (Windows 10.0)", port, trace_port));
@@ -219,7 +220,7 @@ TEST_CASE("the client pool times each reply from its own send", "[viz][compare][
         slowest = std::max(slowest, sample.latency_max_ns);
     }
     CHECK(replies == 2);
-    CHECK(slowest >= 30 * ms);   // the server waited 30 ms before echoing
+    CHECK(slowest >= 30 * ms);  // the server waited 30 ms before echoing
     CHECK(slowest < 1000 * ms);
     pool.disconnect_all();
     echo.join();
@@ -235,7 +236,8 @@ TEST_CASE("a saturating pool keeps exactly one line in flight per client", "[viz
     pool.set_saturate(true);
     CHECK(pool.saturating());
     // The load thread drives the round trips; the frame only reads the figures.
-    REQUIRE(poll_until(pool, [&] { return pool.figures().replies_received >= 300 && pool.series().samples().size() >= 2; }));
+    REQUIRE(poll_until(pool,
+                       [&] { return pool.figures().replies_received >= 300 && pool.series().samples().size() >= 2; }));
     pool.set_saturate(false);
     CHECK_FALSE(pool.saturating());
     // Closed loop: never more than one line per client outstanding, and every reply matched to its line.

@@ -85,8 +85,9 @@ TEST_CASE("scale 1.5 draws the text half as large again (the font rebuilt)", "[v
     for (int i = 0; i < 2; ++i) {
         const std::string png = scratch(std::string("scale-") + scales[i] + ".png").string();
         std::string output;
-        const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 1280x720 --scale " +
-                                    scales[i] + " --screenshot " + png + " 2>&1";
+        const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE +
+                                    " --reference --frames 3 --size 1280x720 --scale " + scales[i] + " --screenshot " +
+                                    png + " 2>&1";
         INFO(command);
         REQUIRE(run(command, output) == 0);
         INFO(output);
@@ -99,21 +100,23 @@ TEST_CASE("scale 1.5 draws the text half as large again (the font rebuilt)", "[v
         REQUIRE(boxes[i].right >= 0);
     }
     CHECK(pixels[1] >= pixels[0] * 1.4);  // 23 px against 15 with DejaVu Sans
-    INFO("title at scale 1: " << boxes[0].width() << "x" << boxes[0].height() << ", at 1.5: " << boxes[1].width()
-                              << "x" << boxes[1].height());
+    INFO("title at scale 1: " << boxes[0].width() << "x" << boxes[0].height() << ", at 1.5: " << boxes[1].width() << "x"
+                              << boxes[1].height());
     // Rasterized at 23 px instead of 15 (a bitmap stretch would be exactly 1.5 and blurred; we check the size).
     CHECK(boxes[1].width() > boxes[0].width() * 1.35);
     CHECK(boxes[1].width() < boxes[0].width() * 1.75);
     CHECK(boxes[1].height() > boxes[0].height() * 1.3);
 }
 
-TEST_CASE("the actions larger and smaller grow and shrink the text as Ctrl + and Ctrl - do", "[viz][headless][xvfb][scale]") {
+TEST_CASE("the actions larger and smaller grow and shrink the text as Ctrl + and Ctrl - do",
+          "[viz][headless][xvfb][scale]") {
     std::string prefix;
     if (!display_prefix(prefix)) {
         FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
     }
     std::string output;
-    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 --do larger,larger 2>&1",
+    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE +
+                    " --reference --frames 3 --size 800x600 --scale 1 --do larger,larger 2>&1",
                 output) == 0);
     CHECK(output.find("(scale 1.25)") != std::string::npos);  // 1 -> 1.125 -> 1.25
     const int larger = text_pixels(output);
@@ -121,7 +124,8 @@ TEST_CASE("the actions larger and smaller grow and shrink the text as Ctrl + and
                 output) == 0);
     CHECK(output.find("(scale 0.875)") != std::string::npos);
     const int smaller = text_pixels(output);
-    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 2>&1", output) == 0);
+    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --reference --frames 3 --size 800x600 --scale 1 2>&1", output) ==
+            0);
     const int normal = text_pixels(output);
     CHECK(smaller < normal);
     CHECK(normal < larger);
@@ -150,7 +154,8 @@ TEST_CASE("stepping N times on the reference model plays N scenario lines from t
     CHECK(wakes["run"] == "3");  // block w4 lets a third waiter take the queued packet
 }
 
-TEST_CASE("next-step and previous-step move through a lesson as PageDown and PageUp do", "[viz][headless][xvfb][keys]") {
+TEST_CASE("next-step and previous-step move through a lesson as PageDown and PageUp do",
+          "[viz][headless][xvfb][keys]") {
     std::string prefix;
     if (!display_prefix(prefix)) {
         FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
@@ -160,8 +165,9 @@ TEST_CASE("next-step and previous-step move through a lesson as PageDown and Pag
     REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --lesson 7 --do next-step,next-step,previous-step --frames 2 2>&1",
                 output) == 0);
     CHECK(output.find("lesson 7 step 2") != std::string::npos);
-    REQUIRE(run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --lesson 7 --step 2 --do previous-step,previous-step --frames 2 2>&1",
-                output) == 0);
+    REQUIRE(
+        run(prefix + SOCKLAB_VIZ_EXECUTABLE + " --lesson 7 --step 2 --do previous-step,previous-step --frames 2 2>&1",
+            output) == 0);
     CHECK(output.find("lesson 7 step 1") != std::string::npos);  // no step 0
 }
 
@@ -200,7 +206,7 @@ TEST_CASE("Ctrl + pressed on the window's keyboard rebuilds the text larger (xdo
     text << in.rdbuf();
     INFO(text.str());
     CHECK(text.str().find("(scale 1.5)") != std::string::npos);  // 1 -> 1.125 -> 1.25 -> 1.5
-    CHECK(text_pixels(text.str()) >= 19);  // 23 with DejaVu Sans, 20 with the built-in font
+    CHECK(text_pixels(text.str()) >= 19);                        // 23 with DejaVu Sans, 20 with the built-in font
 }
 
 TEST_CASE("a bad --do or --scale is refused with exit 2 and named", "[viz][headless][keys]") {

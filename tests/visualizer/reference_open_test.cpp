@@ -20,9 +20,9 @@ TEST_CASE("the reference model opens at its first step, not at line 0 nor at the
     REQUIRE(next);
     CHECK(next->text.rfind("post", 0) == 0);  // the packets are still to come
     const TraceModel& model = run->trace_model();
-    REQUIRE(model.ports().size() == 1);                          // no "No completion port" note
-    CHECK(model.ports().front().waiters.size() == 4);            // w1..w4 wait on it
-    CHECK(model.last_ns() - model.first_ns() > 1000);            // a time axis wider than the 1 us floor
+    REQUIRE(model.ports().size() == 1);                // no "No completion port" note
+    CHECK(model.ports().front().waiters.size() == 4);  // w1..w4 wait on it
+    CHECK(model.last_ns() - model.first_ns() > 1000);  // a time axis wider than the 1 us floor
     CHECK(model.counters().packets_posted == 0);
 }
 

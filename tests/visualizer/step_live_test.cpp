@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 
 }  // namespace
 
-TEST_CASE("stepping 3 times on a gated live IOCP server releases three workers and each runs", "[viz][keys][wine][xvfb]") {
+TEST_CASE("stepping 3 times on a gated live IOCP server releases three workers and each runs",
+          "[viz][keys][wine][xvfb]") {
     const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/mingw/bin/socklab-server.exe";
     if (!fs::exists(server)) {
         FAIL("the models are not built (" << server.string() << "): ./socklab build makes them");

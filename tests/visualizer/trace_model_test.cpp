@@ -6,9 +6,9 @@
 #include "visualizer/model/synthetic_trace.h"
 
 using namespace socklab::viz;
-using socklab::viz::testing::EventBuilder;
 using socklab::trace::Kind;
 using socklab::trace::Wake;
+using socklab::viz::testing::EventBuilder;
 
 namespace {
 
@@ -92,8 +92,7 @@ TEST_CASE("a timeout ends the wait without counting as a wake by a packet", "[vi
     CHECK(model.waiters_at(0, model.last_ns()).size() == 3);
 }
 
-TEST_CASE("the reference model's thread_wake takes the position, its wait_end does not count twice",
-          "[viz][wakes]") {
+TEST_CASE("the reference model's thread_wake takes the position, its wait_end does not count twice", "[viz][wakes]") {
     EventBuilder b = four_waiters();
     b.add(Kind::thread_wake, 4, 0, 0);
     const std::uint64_t between = b.now - 1;
@@ -220,8 +219,7 @@ TEST_CASE("the packets waiting are the posts not yet dequeued, by I/O id", "[viz
     CHECK(model.events()[model.post_of(dequeue)].arg1 == 11);
 }
 
-TEST_CASE("connections open and close with their reasons; lines give throughput and latency",
-          "[viz][connections]") {
+TEST_CASE("connections open and close with their reasons; lines give throughput and latency", "[viz][connections]") {
     EventBuilder b;
     b.add(Kind::connection_open, 1, 0, 50001, 0, 1);
     b.add(Kind::connection_open, 1, 0, 50002, 0, 2);
@@ -294,8 +292,7 @@ TEST_CASE("spans merge what is shorter than a pixel and stay bounded by the widt
     }
     CHECK(merged > 10'000);
     std::vector<std::uint32_t> events;
-    model.events_in(lane, model.first_ns(), model.last_ns(), double(model.last_ns() - model.first_ns()) / 500,
-                    events);
+    model.events_in(lane, model.first_ns(), model.last_ns(), double(model.last_ns() - model.first_ns()) / 500, events);
     CHECK(events.size() <= 501);
 }
 
@@ -347,8 +344,7 @@ TEST_CASE("without recorded posts the queue depth is the sampled one", "[viz][qu
     CHECK(model.counted_depth_at(0, model.last_ns()) == 0);
 }
 
-TEST_CASE("a thread whose wait began before the trace counts as running once it takes a packet",
-          "[viz][conformance]") {
+TEST_CASE("a thread whose wait began before the trace counts as running once it takes a packet", "[viz][conformance]") {
     // A viewer that attaches to a running server misses the waits already in progress.
     EventBuilder b;
     b.server_start(2);

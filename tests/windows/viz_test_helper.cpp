@@ -43,7 +43,8 @@ int check_png(const std::string& path, int expected_width, int expected_height) 
     int width = 0, height = 0, channels = 0;
     unsigned char* pixels = stbi_load(path.c_str(), &width, &height, &channels, 4);
     if (!pixels) {
-        std::fprintf(stderr, "viz-test-helper: %s is not a PNG stb can read: %s\n", path.c_str(), stbi_failure_reason());
+        std::fprintf(stderr, "viz-test-helper: %s is not a PNG stb can read: %s\n", path.c_str(),
+                     stbi_failure_reason());
         return 1;
     }
     // Not blank: a drawn window has text, lanes and panels in many colours (a cleared one has one), and they

@@ -40,9 +40,7 @@ std::string measured_on() {
 #endif
 }
 
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // What one frame of socklab-viz asks of a run's model: every lane's spans and event ticks across the
 // timeline's width, the waiters stack, the queue and its packets, the wakes, the connections.
@@ -89,9 +87,10 @@ void simulate_an_hour(const socklab::trace::Trace& trace) {
     take_metadata(bounded, trace);
     const double seconds_per_copy = double(trace.events.size()) / kCompareEventsPerSecond;
     const double stretch = seconds_per_copy * 1e9 / double(trace.events.back().time_ns + 1);
-    std::printf("a live session at %.0f events/s (the compare view's rate, assumed), every event kept vs the live "
-                "bound of %zu events:\n",
-                kCompareEventsPerSecond, TraceModel::kDefaultLiveHistoryEvents);
+    std::printf(
+        "a live session at %.0f events/s (the compare view's rate, assumed), every event kept vs the live "
+        "bound of %zu events:\n",
+        kCompareEventsPerSecond, TraceModel::kDefaultLiveHistoryEvents);
     std::printf("  minutes   events taken in   MB held, all kept   MB held, bounded   history kept\n");
     std::vector<socklab::trace::Event> copy(trace.events.size());
     const auto rounds_per_row = static_cast<int>(600 / seconds_per_copy + 0.5);
@@ -115,12 +114,13 @@ void simulate_an_hour(const socklab::trace::Trace& trace) {
                         double(bounded.last_ns() - bounded.first_ns()) / 60e9);
         }
     }
-    std::printf("  (MB held: history and its indexes, vector capacity included; the whole-run counters agree: "
-                "%s)\n",
-                everything.conformance().wakes == bounded.conformance().wakes &&
-                        everything.counters().lines_out == bounded.counters().lines_out
-                    ? "yes"
-                    : "NO");
+    std::printf(
+        "  (MB held: history and its indexes, vector capacity included; the whole-run counters agree: "
+        "%s)\n",
+        everything.conformance().wakes == bounded.conformance().wakes &&
+                everything.counters().lines_out == bounded.counters().lines_out
+            ? "yes"
+            : "NO");
 }
 
 // The stream a live server would send for `trace`, as bytes.
@@ -174,7 +174,8 @@ void measure_loopback_intake(const std::string& stream, std::size_t events_sent)
     const double seconds = seconds_since(start);
     sender.join();
     std::printf("intake over loopback TCP   %.1f million events/s, %zu of %zu events arrived\n",
-                double(run->trace_model().event_count()) / seconds / 1e6, run->trace_model().event_count(), events_sent);
+                double(run->trace_model().event_count()) / seconds / 1e6, run->trace_model().event_count(),
+                events_sent);
 }
 
 // A frame's model queries: the whole trace on screen, then a zoomed window following the end, then the middle.

@@ -31,18 +31,26 @@ std::string json_string(const std::string& text) {
     std::string out = "\"";
     for (unsigned char c : text) {
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char escaped[8];
-                std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-                out += escaped;
-            } else {
-                out += static_cast<char>(c);
-            }
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    char escaped[8];
+                    std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+                    out += escaped;
+                } else {
+                    out += static_cast<char>(c);
+                }
         }
     }
     return out + "\"";
@@ -106,32 +114,55 @@ struct FieldNames {
 
 FieldNames field_names(Kind kind) {
     switch (kind) {
-    //                                    arg0              arg1                 arg1_high       detail      derived
-    case Kind::server_start:       return {"processors",     "concurrency_value", nullptr,        nullptr,    nullptr};
-    case Kind::thread_start:       return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::thread_exit:        return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
-    // The object waited on: a port index, a handle count or a socket count, depending on waits_on.
-    case Kind::wait_begin:         return {"object",         nullptr,             nullptr,        "waits_on", nullptr};
-    // result: bytes (a completion), the signalled index (events) or the ready count (select).
-    case Kind::wait_end:           return {"result",         "error_code",        nullptr,        "wake",     "stack_position"};
-    case Kind::io_posted:          return {"bytes_asked",    "io_id",             nullptr,        "operation", nullptr};
-    case Kind::io_completed:       return {"bytes",          "error_code",        nullptr,        "operation", nullptr};
-    case Kind::packet_posted:      return {"port",           "io_id",             nullptr,        nullptr,    "packets_queued_after"};
-    case Kind::packet_dequeued:    return {"port",           "io_id",             nullptr,        nullptr,    "packets_queued_after"};
-    case Kind::queue_depth:        return {"port",           "packets_queued",    nullptr,        nullptr,    nullptr};
-    case Kind::message_dispatched: return {"window_message", "select_event",      "select_error", nullptr,    nullptr};
-    case Kind::apc_run:            return {"bytes",          "io_id",             nullptr,        "operation", nullptr};
-    case Kind::connection_open:    return {"peer_port",      nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::connection_close:   return {nullptr,          nullptr,             nullptr,        "reason",   nullptr};
-    case Kind::line_in:            return {"line_bytes",     nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::line_out:           return {"reply_bytes",    nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::error:              return {"error_code",     nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::gate_hold:          return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::gate_release:       return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::block_begin:        return {"milliseconds",   nullptr,             nullptr,        "reason",   nullptr};
-    case Kind::block_end:          return {nullptr,          nullptr,             nullptr,        nullptr,    nullptr};
-    case Kind::thread_wake:        return {"port",           nullptr,             nullptr,        nullptr,    "stack_position"};
-    case Kind::kind_count:         break;
+        //                                    arg0              arg1                 arg1_high       detail      derived
+        case Kind::server_start:
+            return {"processors", "concurrency_value", nullptr, nullptr, nullptr};
+        case Kind::thread_start:
+            return {nullptr, nullptr, nullptr, nullptr, nullptr};
+        case Kind::thread_exit:
+            return {nullptr, nullptr, nullptr, nullptr, nullptr};
+        // The object waited on: a port index, a handle count or a socket count, depending on waits_on.
+        case Kind::wait_begin:
+            return {"object", nullptr, nullptr, "waits_on", nullptr};
+        // result: bytes (a completion), the signalled index (events) or the ready count (select).
+        case Kind::wait_end:
+            return {"result", "error_code", nullptr, "wake", "stack_position"};
+        case Kind::io_posted:
+            return {"bytes_asked", "io_id", nullptr, "operation", nullptr};
+        case Kind::io_completed:
+            return {"bytes", "error_code", nullptr, "operation", nullptr};
+        case Kind::packet_posted:
+            return {"port", "io_id", nullptr, nullptr, "packets_queued_after"};
+        case Kind::packet_dequeued:
+            return {"port", "io_id", nullptr, nullptr, "packets_queued_after"};
+        case Kind::queue_depth:
+            return {"port", "packets_queued", nullptr, nullptr, nullptr};
+        case Kind::message_dispatched:
+            return {"window_message", "select_event", "select_error", nullptr, nullptr};
+        case Kind::apc_run:
+            return {"bytes", "io_id", nullptr, "operation", nullptr};
+        case Kind::connection_open:
+            return {"peer_port", nullptr, nullptr, nullptr, nullptr};
+        case Kind::connection_close:
+            return {nullptr, nullptr, nullptr, "reason", nullptr};
+        case Kind::line_in:
+            return {"line_bytes", nullptr, nullptr, nullptr, nullptr};
+        case Kind::line_out:
+            return {"reply_bytes", nullptr, nullptr, nullptr, nullptr};
+        case Kind::error:
+            return {"error_code", nullptr, nullptr, nullptr, nullptr};
+        case Kind::gate_hold:
+            return {nullptr, nullptr, nullptr, nullptr, nullptr};
+        case Kind::gate_release:
+            return {nullptr, nullptr, nullptr, nullptr, nullptr};
+        case Kind::block_begin:
+            return {"milliseconds", nullptr, nullptr, "reason", nullptr};
+        case Kind::block_end:
+            return {nullptr, nullptr, nullptr, nullptr, nullptr};
+        case Kind::thread_wake:
+            return {"port", nullptr, nullptr, nullptr, "stack_position"};
+        case Kind::kind_count:
+            break;
     }
     return {nullptr, nullptr, nullptr, nullptr, nullptr};
 }
@@ -214,34 +245,35 @@ Journeys find_journeys(const TraceModel& model) {
     for (std::uint32_t i = 0; i < events.size(); ++i) {
         const StoredEvent& event = events[i];
         switch (event.kind) {
-        case Kind::io_posted:
-            // A server reuses an id only once the I/O it named is over, so the latest post is the live one.
-            if (event.arg1 != 0) unmatched_io_posts[event.arg1] = i;
-            break;
-        case Kind::packet_posted: {
-            const auto from_post = from_io_post(event.arg1);
-            std::size_t journey;
-            if (from_post) extend(journey = *from_post, i);
-            else journey = start(i);
-            if (event.arg1 == 0) queued_by_hand[event.arg0].push_back(journey);
-            else queued[{event.arg0, event.arg1}].push_back(journey);
-            break;
-        }
-        case Kind::packet_dequeued: {
-            auto& waiting = event.arg1 == 0 ? queued_by_hand[event.arg0] : queued[{event.arg0, event.arg1}];
-            if (!waiting.empty()) {
-                extend(waiting.front(), i);
-                waiting.pop_front();
-            } else if (const auto from_post = from_io_post(event.arg1)) {
-                // No packet_posted: a live server, whose kernel queues the packet unseen. The I/O's post starts it.
-                extend(*from_post, i);
-            }  // else the packet was posted before the trace began: nothing to link it to
-            break;
-        }
-        case Kind::apc_run:
-            if (const auto from_post = from_io_post(event.arg1)) extend(*from_post, i);
-            break;
-        default: break;
+            case Kind::io_posted:
+                // A server reuses an id only once the I/O it named is over, so the latest post is the live one.
+                if (event.arg1 != 0) unmatched_io_posts[event.arg1] = i;
+                break;
+            case Kind::packet_posted: {
+                const auto from_post = from_io_post(event.arg1);
+                std::size_t journey;
+                if (from_post) extend(journey = *from_post, i);
+                else journey = start(i);
+                if (event.arg1 == 0) queued_by_hand[event.arg0].push_back(journey);
+                else queued[{event.arg0, event.arg1}].push_back(journey);
+                break;
+            }
+            case Kind::packet_dequeued: {
+                auto& waiting = event.arg1 == 0 ? queued_by_hand[event.arg0] : queued[{event.arg0, event.arg1}];
+                if (!waiting.empty()) {
+                    extend(waiting.front(), i);
+                    waiting.pop_front();
+                } else if (const auto from_post = from_io_post(event.arg1)) {
+                    // No packet_posted: a live server, whose kernel queues the packet unseen. The I/O's post starts it.
+                    extend(*from_post, i);
+                }  // else the packet was posted before the trace began: nothing to link it to
+                break;
+            }
+            case Kind::apc_run:
+                if (const auto from_post = from_io_post(event.arg1)) extend(*from_post, i);
+                break;
+            default:
+                break;
         }
     }
     return found;
@@ -316,8 +348,7 @@ std::string handling_name(const TraceModel& model, const ThreadLane& lane, const
             break;
         }
     }
-    return "handling " + (operation.empty() ? std::string() : operation + ", ") + "I/O " +
-           std::to_string(dequeue.arg1);
+    return "handling " + (operation.empty() ? std::string() : operation + ", ") + "I/O " + std::to_string(dequeue.arg1);
 }
 
 // The flow fields of a complete ("X") event that is one step of a journey: the format's "flow v2", where the
@@ -367,7 +398,7 @@ constexpr int kProcess = 1;
 // The three passes' results (the top of this file).
 struct ExportPlan {
     Journeys journeys;
-    std::vector<std::vector<LaneSpan>> lane_spans;         // per lane: its states over the whole trace
+    std::vector<std::vector<LaneSpan>> lane_spans;          // per lane: its states over the whole trace
     std::vector<std::vector<HandlingSlice>> lane_handling;  // per lane: the packets it handled
     std::map<std::string, CounterSeries> counters;
 };
@@ -405,7 +436,8 @@ ExportPlan plan_export(const TraceModel& model) {
 std::string timestamp(const TraceModel& model, std::uint64_t ns) { return microseconds(ns - model.first_ns()); }
 
 // otherData: the trace's info, and the counters left out because they never change.
-void write_other_data(std::ostream& out, const TraceModel& model, const std::map<std::string, CounterSeries>& counters) {
+void write_other_data(std::ostream& out, const TraceModel& model,
+                      const std::map<std::string, CounterSeries>& counters) {
     out << "\"otherData\":{";
     bool first_info = true;
     for (const auto& [key, value] : model.info()) {
@@ -435,8 +467,8 @@ void write_names(EventList& list, const TraceModel& model) {
         const std::string name = (lane.role.empty() ? "thread" : lane.role) + " " + std::to_string(lane.index);
         list.next() << "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" << kProcess << ",\"tid\":" << lane.index
                     << ",\"args\":{\"name\":" << json_string(name) << "}}";
-        list.next() << "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" << kProcess << ",\"tid\":"
-                    << lane.index << ",\"args\":{\"sort_index\":" << lane.index << "}}";
+        list.next() << "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" << kProcess << ",\"tid\":" << lane.index
+                    << ",\"args\":{\"sort_index\":" << lane.index << "}}";
     }
 }
 
@@ -486,7 +518,8 @@ void write_lane_slices(EventList& list, const TraceModel& model, const ThreadLan
                 if (handling[h].begin_ns > piece_begin) {
                     piece_end = std::min(piece_end, handling[h].begin_ns);
                 } else {
-                    if (handling[h].begin_ns == piece_begin) write_handling_slice(list, model, lane, handling[h], journeys);
+                    if (handling[h].begin_ns == piece_begin)
+                        write_handling_slice(list, model, lane, handling[h], journeys);
                     piece_end = std::min(piece_end, handling[h].end_ns);
                 }
             }

@@ -54,8 +54,8 @@ public:
         std::uint64_t lines_sent = 0;
         std::uint64_t replies_received = 0;
         std::uint64_t replies_timed = 0;  // replies matched to a line sent (the rest: broadcasts from /all)
-        std::string last_reply;  // the most recent reply line, for the UI to show
-        std::string last_error;  // "connect 127.0.0.1:5000: Connection refused"
+        std::string last_reply;           // the most recent reply line, for the UI to show
+        std::string last_error;           // "connect 127.0.0.1:5000: Connection refused"
     };
 
     ClientPool() = default;
@@ -97,7 +97,7 @@ private:
     static std::int64_t ns_of(load::LineConnection::Clock::time_point time);
     static load::LineConnection::Clock::time_point time_of(std::int64_t ns);
     void queue_line(Client& client, const std::string& line, std::int64_t now);  // counts it, notes its time
-    void flush(Client& client);  // sends what the kernel takes now; the rest waits until the socket is writable
+    void flush(Client& client);    // sends what the kernel takes now; the rest waits until the socket is writable
     void receive(Client& client);  // reads one chunk, times the replies in it; drops the client when it closed
     void drop(Client& client);
     void queue_to_next(const std::string& line, std::int64_t now);  // to the next connected client in turn

@@ -8,8 +8,9 @@
 namespace socklab::viz {
 
 const std::vector<std::string>& known_models() {
-    static const std::vector<std::string> models{"blocking",         "select",             "async-select", "event-select",
-                                                 "overlapped-event", "completion-routine", "iocp",         "iocp-acceptex"};
+    static const std::vector<std::string> models{"blocking",     "select",           "async-select",
+                                                 "event-select", "overlapped-event", "completion-routine",
+                                                 "iocp",         "iocp-acceptex"};
     return models;
 }
 
@@ -56,7 +57,8 @@ bool parse_compare_ports(const std::string& list, std::size_t model_count, std::
             used = 0;
         }
         if (item.empty() || used != item.size() || port < 1 || port > 65535) {
-            error = "--compare-ports takes ports from 1 to 65535 separated by commas, such as 5000,5001 (got '" + item + "')";
+            error = "--compare-ports takes ports from 1 to 65535 separated by commas, such as 5000,5001 (got '" + item +
+                    "')";
             return false;
         }
         for (const auto taken : ports)
@@ -80,8 +82,7 @@ std::string format_compare_summary(const std::vector<CompareRow>& rows, const st
     std::string text = "socklab-viz compare: " + load_description + "\n";
     bool any_wine = false;
     for (const auto& row : rows) any_wine = any_wine || row.runtime.find("Wine") != std::string::npos;
-    if (any_wine)
-        text += "Under Wine: compare the models with each other; these are not Windows figures.\n";
+    if (any_wine) text += "Under Wine: compare the models with each other; these are not Windows figures.\n";
     text += "Latency: median over 250 ms windows of each window's p50 and p99 (nearest rank).\n";
     char line[256];
     std::snprintf(line, sizeof line, "%-20s %-22s %12s %10s %10s %8s  %s\n", "model", "runtime", "replies/s", "p50 ms",

@@ -79,7 +79,8 @@ public:
     explicit LessonParser(const std::string& file_name) {
         lesson_.file = file_name;
         base_ = std::filesystem::path(file_name).filename().string();
-        if (!base_.empty() && std::isdigit(static_cast<unsigned char>(base_[0]))) lesson_.number = std::atoi(base_.c_str());
+        if (!base_.empty() && std::isdigit(static_cast<unsigned char>(base_[0])))
+            lesson_.number = std::atoi(base_.c_str());
     }
 
     Lesson parse(const std::string& text) {
@@ -149,8 +150,8 @@ private:
             if (command.words.size() != 2) fail(number, "show wants one anchor name: show iocp-wait");
             else step_->anchors.push_back(command.words[1]);
         } else if (verb == "run") {
-            if (!step_->run.words.empty()) fail(number, "a step runs one thing; this one already has line " +
-                                                            std::to_string(step_->run.line));
+            if (!step_->run.words.empty())
+                fail(number, "a step runs one thing; this one already has line " + std::to_string(step_->run.line));
             else if (command.words.size() == 2 && command.words[1] == "reference") step_->run = command;
             else if (command.words.size() >= 3 && command.words[1] == "live") step_->run = command;
             else fail(number, "run wants 'run reference' or 'run live MODEL [server flags]'");
@@ -192,13 +193,18 @@ private:
     // a run, and every step shows or runs something.
     void check_step(const Step& s) {
         const bool reference = s.runs_reference(), live = s.runs_live();
-        if (reference && s.scenario.empty()) fail(s.line, "step " + std::to_string(s.number) + " runs the reference model but has no ```scenario block");
-        if (!reference && !s.scenario.empty()) fail(s.scenario_line - 1, "a ```scenario block in a step that does not 'run reference'");
-        if (!live && !s.actions.empty()) fail(s.actions.front().line, "client actions need 'run live MODEL' in the step");
-        if (!live && !reference && !s.checks.empty()) fail(s.checks.front().line, "checks need something to run ('run reference' or 'run live MODEL')");
+        if (reference && s.scenario.empty())
+            fail(s.line, "step " + std::to_string(s.number) + " runs the reference model but has no ```scenario block");
+        if (!reference && !s.scenario.empty())
+            fail(s.scenario_line - 1, "a ```scenario block in a step that does not 'run reference'");
+        if (!live && !s.actions.empty())
+            fail(s.actions.front().line, "client actions need 'run live MODEL' in the step");
+        if (!live && !reference && !s.checks.empty())
+            fail(s.checks.front().line, "checks need something to run ('run reference' or 'run live MODEL')");
         for (const Command& check : s.checks)
             if (reference && check_needs_live(check)) fail(check.line, "'" + check.text + "' needs a live run");
-        if (s.anchors.empty() && s.run.words.empty()) fail(s.line, "step " + std::to_string(s.number) + " neither shows code nor runs anything");
+        if (s.anchors.empty() && s.run.words.empty())
+            fail(s.line, "step " + std::to_string(s.number) + " neither shows code nor runs anything");
     }
 
     static void trim_blank_lines(std::string& prose) {
@@ -346,8 +352,8 @@ AnchorIndex AnchorIndex::scan(const std::string& root, const std::vector<std::st
         std::error_code error;
         const fs::path base = fs::path(root) / folder;
         if (!fs::is_directory(base, error)) continue;
-        for (auto it = fs::recursive_directory_iterator(base, error); !error && it != fs::recursive_directory_iterator();
-             it.increment(error)) {
+        for (auto it = fs::recursive_directory_iterator(base, error);
+             !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
             const std::string extension = it->path().extension().string();
             if (it->is_regular_file() && (extension == ".cpp" || extension == ".h"))
                 files.push_back(it->path().lexically_relative(root).generic_string());

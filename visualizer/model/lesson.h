@@ -51,8 +51,8 @@ struct Command {
 struct Step {
     int number = 0;  // as written in "## Step N:"
     std::string title;
-    int line = 0;         // of the heading
-    std::string prose;    // Markdown of the step, without its socklab and scenario blocks
+    int line = 0;                      // of the heading
+    std::string prose;                 // Markdown of the step, without its socklab and scenario blocks
     std::vector<std::string> anchors;  // `show` lines, in order
     Command run;                       // the `run` line (run.words empty: the step only reads)
     std::vector<Command> actions;      // client actions of a live step, in order
@@ -68,8 +68,8 @@ struct Step {
 };
 
 struct Lesson {
-    int number = 0;        // from the file name: 07-iocp.md -> 7
-    std::string file;      // path as given to parse
+    int number = 0;    // from the file name: 07-iocp.md -> 7
+    std::string file;  // path as given to parse
     std::string title;
     std::string introduction;  // prose before the first step
     std::vector<Step> steps;

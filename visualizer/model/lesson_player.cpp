@@ -66,8 +66,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<LessonPlayer> LessonPlayer::open(const std::string& repo_root, int number,
-                                                   std::string& error) {
+std::unique_ptr<LessonPlayer> LessonPlayer::open(const std::string& repo_root, int number, std::string& error) {
     std::unique_ptr<LessonPlayer> run(new LessonPlayer());
     for (const std::string& file : lessons::lesson_files(repo_root + "/lessons", error)) {
         lessons::Lesson lesson = lessons::load_lesson(file);

@@ -35,8 +35,7 @@ public:
 
     // Opens lesson `number` of repo_root/lessons (order.txt). Null with a message when there is none or it does
     // not parse.
-    static std::unique_ptr<LessonPlayer> open(const std::string& repo_root, int number,
-                                               std::string& error);
+    static std::unique_ptr<LessonPlayer> open(const std::string& repo_root, int number, std::string& error);
     ~LessonPlayer();
 
     const lessons::Lesson& lesson() const { return lesson_; }

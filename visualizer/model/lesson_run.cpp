@@ -100,28 +100,33 @@ public:
     void take(const viz::StoredEvent& event) {
         Worker& worker = workers_[event.thread];
         switch (event.kind) {
-        case trace::Kind::wait_begin:
-            if (static_cast<trace::WaitOn>(event.detail) == trace::WaitOn::completion_port) {
-                stop_running(worker);
-                worker.waiting_on = event.arg0;
-                worker.wait_began_ns = event.time_ns;
-            } else {
+            case trace::Kind::wait_begin:
+                if (static_cast<trace::WaitOn>(event.detail) == trace::WaitOn::completion_port) {
+                    stop_running(worker);
+                    worker.waiting_on = event.arg0;
+                    worker.wait_began_ns = event.time_ns;
+                } else {
+                    block(worker);
+                }
+                break;
+            case trace::Kind::wait_end:
+                if (worker.waiting_on >= 0) released(worker, static_cast<trace::Wake>(event.detail));
+                else unblock(worker, event.time_ns);  // the end of a wait other than the port
+                break;
+            case trace::Kind::block_begin:
+            case trace::Kind::gate_hold:
                 block(worker);
-            }
-            break;
-        case trace::Kind::wait_end:
-            if (worker.waiting_on >= 0) released(worker, static_cast<trace::Wake>(event.detail));
-            else unblock(worker, event.time_ns);  // the end of a wait other than the port
-            break;
-        case trace::Kind::block_begin:
-        case trace::Kind::gate_hold: block(worker); break;
-        case trace::Kind::block_end:
-        case trace::Kind::gate_release: unblock(worker, event.time_ns); break;
-        case trace::Kind::thread_exit:
-            stop_running(worker);
-            worker.waiting_on = worker.blocked_for = -1;
-            break;
-        default: break;
+                break;
+            case trace::Kind::block_end:
+            case trace::Kind::gate_release:
+                unblock(worker, event.time_ns);
+                break;
+            case trace::Kind::thread_exit:
+                stop_running(worker);
+                worker.waiting_on = worker.blocked_for = -1;
+                break;
+            default:
+                break;
         }
     }
 
@@ -217,7 +222,8 @@ std::string action_syntax(const Command& action) {
         return w.size() >= 2 ? "" : verb + " wants the text to send";
     if (verb == "work") return w.size() == 3 && whole(1) && whole(2) ? "" : "work wants CPU_MS BLOCK_MS: work 0 200";
     if (verb == "quit" || verb == "disconnect") return w.size() == 1 ? "" : verb + " takes nothing after it";
-    return "unknown command '" + verb + "' (show, run, expect, or a client action: connect, send, send-split, "
+    return "unknown command '" + verb +
+           "' (show, run, expect, or a client action: connect, send, send-split, "
            "send-joined, work, all, burst, quit, pause, disconnect)";
 }
 
@@ -228,25 +234,31 @@ std::string check_syntax(const Command& check) {
     if (what == "echo" || what == "closed") return w.size() == 2 ? "" : "expect " + what + " takes nothing after it";
     if (what == "reply" || what == "broadcast") return w.size() >= 3 ? "" : "expect " + what + " wants the text";
     if (what == "elapsed" || what == "lifo-share" || what == "most-running")
-        return w.size() == 4 && is_operator(w[2]) && is_number(w[3]) ? "" : "expect " + what + " wants OP NUMBER: expect " + what + " >= 1";
+        return w.size() == 4 && is_operator(w[2]) && is_number(w[3])
+                   ? ""
+                   : "expect " + what + " wants OP NUMBER: expect " + what + " >= 1";
     if (what == "trace") {
         if (w.size() == 3 && kind_named(w[2], kind)) return "";
         if (w.size() == 5 && kind_named(w[2], kind) && w[3] == "then" && kind_named(w[4], kind)) return "";
-        return "expect trace wants KIND [then KIND] with kinds of common/trace/event.h: expect trace wait_end then line_in";
+        return "expect trace wants KIND [then KIND] with kinds of common/trace/event.h: expect trace wait_end then "
+               "line_in";
     }
     if (what == "count")
-        return w.size() == 5 && kind_named(w[2], kind) && is_operator(w[3]) && is_number(w[4]) ? ""
-               : "expect count wants KIND OP N: expect count packet_dequeued >= 4";
+        return w.size() == 5 && kind_named(w[2], kind) && is_operator(w[3]) && is_number(w[4])
+                   ? ""
+                   : "expect count wants KIND OP N: expect count packet_dequeued >= 4";
     if (what == "threads")
         return (w.size() == 4 && is_operator(w[2]) && is_number(w[3])) ||
                        (w.size() == 5 && is_operator(w[3]) && is_number(w[4]))
                    ? ""
                    : "expect threads wants [ROLE] OP N: expect threads worker >= 4";
     if (what == "measured")
-        return w.size() == 3 && (w[2] == "lifo-share" || w[2] == "most-running") ? ""
-               : "expect measured wants lifo-share or most-running";
+        return w.size() == 3 && (w[2] == "lifo-share" || w[2] == "most-running")
+                   ? ""
+                   : "expect measured wants lifo-share or most-running";
     if (what == "runtime") return w.size() == 3 && w[2] == "named" ? "" : "expect runtime named";
-    return "unknown check '" + check.text + "' (echo, reply, broadcast, closed, elapsed, trace, count, threads, "
+    return "unknown check '" + check.text +
+           "' (echo, reply, broadcast, closed, elapsed, trace, count, threads, "
            "lifo-share, most-running, measured, runtime named)";
 }
 
@@ -307,8 +319,8 @@ void decide_echo(const CheckInput& in, CheckResult& result) {
             ++lines;
             if (exchange.reply != exchange.sent) {
                 if (wrong++ == 0)
-                    result.detail = "c" + std::to_string(exchange.client) + " sent '" + exchange.sent +
-                                    "', got " + (exchange.reply.empty() ? "nothing" : "'" + exchange.reply + "'");
+                    result.detail = "c" + std::to_string(exchange.client) + " sent '" + exchange.sent + "', got " +
+                                    (exchange.reply.empty() ? "nothing" : "'" + exchange.reply + "'");
             }
         }
     result.met = lines > 0 && wrong == 0;
@@ -335,7 +347,8 @@ void decide_reply_or_broadcast(const CheckInput& in, CheckResult& result) {
                             (exchange.reply.empty() ? "nothing" : "'" + exchange.reply + "'");
     }
     result.met = count > 0 && wrong == 0;
-    if (result.met) result.detail = std::to_string(count) + (what == "reply" ? " replies" : " clients") + " as expected";
+    if (result.met)
+        result.detail = std::to_string(count) + (what == "reply" ? " replies" : " clients") + " as expected";
     else if (count == 0) result.detail = "no " + what + " to the action above";
 }
 
@@ -378,8 +391,9 @@ void decide_trace(const CheckInput& in, CheckResult& result) {
         }
     }
     if (second == trace::Kind::kind_count) result.met = firsts > 0;
-    if (result.detail.empty()) result.detail = std::to_string(firsts) + " " + w[2] + " events" +
-                                               (second != trace::Kind::kind_count && !result.met ? ", none followed by " + w[4] : "");
+    if (result.detail.empty())
+        result.detail = std::to_string(firsts) + " " + w[2] + " events" +
+                        (second != trace::Kind::kind_count && !result.met ? ", none followed by " + w[4] : "");
 }
 
 // expect count KIND OP N: how many events of KIND the trace has.
@@ -439,8 +453,8 @@ void decide_measured_lifo_share(const CheckInput& in, CheckResult& result) {
     const viz::ConformanceFigures& figures = in.figures;
     const double share = figures.lifo_share();
     result.met = share >= 0 && !in.model.runtime().empty();
-    const std::string measured = "measured under " + in.runtime + ": " + std::to_string(figures.lifo_wakes) +
-                                 " of " + std::to_string(figures.wakes_with_choice) +
+    const std::string measured = "measured under " + in.runtime + ": " + std::to_string(figures.lifo_wakes) + " of " +
+                                 std::to_string(figures.wakes_with_choice) +
                                  " wakes with a choice took the most recent waiter (LIFO share " +
                                  format_figure(share) + ")";
     if (share < 0) {
@@ -450,8 +464,8 @@ void decide_measured_lifo_share(const CheckInput& in, CheckResult& result) {
         result.detail = measured + "; Windows documents LIFO, so at least " + format_figure(kWindowsLifoShare) +
                         (result.met ? ": it holds" : ": NOT MET on Windows");
     } else {
-        result.detail = measured + "; Windows documents LIFO" +
-                        (share < kWindowsLifoShare ? ": this runtime differs" : "");
+        result.detail =
+            measured + "; Windows documents LIFO" + (share < kWindowsLifoShare ? ": this runtime differs" : "");
     }
 }
 
@@ -464,10 +478,11 @@ void decide_measured_most_running(const CheckInput& in, CheckResult& result) {
                     " workers running at once against a concurrency value of " + std::to_string(figures.concurrency);
     if (!result.met) return;
     const RunningAgainstValue against = running_against_value(in.model, figures.concurrency);
-    result.detail += "; Windows allows the value plus the workers blocked outside the port when the "
-                     "last waiter was released: " + std::to_string(against.running) + " ran where " +
-                     std::to_string(against.allowed) + " would be allowed (" +
-                     std::to_string(figures.concurrency) + " + " + std::to_string(against.blocked) + " blocked)";
+    result.detail +=
+        "; Windows allows the value plus the workers blocked outside the port when the "
+        "last waiter was released: " +
+        std::to_string(against.running) + " ran where " + std::to_string(against.allowed) + " would be allowed (" +
+        std::to_string(figures.concurrency) + " + " + std::to_string(against.blocked) + " blocked)";
     if (in.on_windows) {
         result.met = !against.exceeded();
         if (!result.met) result.detail += ": NOT MET on Windows";
@@ -527,11 +542,14 @@ StepResult run_reference_step(const Step& step) {
     std::vector<CheckResult> scenario_checks;
     for (const kernel_queue::ScenarioLineOutcome& outcome : run.lines) {
         const int line = step.scenario_line + outcome.line.number - 1;
-        for (const std::string& sentence : outcome.explanations) result.log.push_back(outcome.line.text + "  ->  " + sentence);
+        for (const std::string& sentence : outcome.explanations)
+            result.log.push_back(outcome.line.text + "  ->  " + sentence);
         if (!outcome.is_expectation) continue;
-        CheckResult check{line, kernel_queue::scenario_words(outcome.line.text).empty() ? outcome.line.text : "", outcome.expectation_met, ""};
+        CheckResult check{line, kernel_queue::scenario_words(outcome.line.text).empty() ? outcome.line.text : "",
+                          outcome.expectation_met, ""};
         std::string text;
-        for (const std::string& word : kernel_queue::scenario_words(outcome.line.text)) text += (text.empty() ? "" : " ") + word;
+        for (const std::string& word : kernel_queue::scenario_words(outcome.line.text))
+            text += (text.empty() ? "" : " ") + word;
         check.text = text;
         for (const kernel_queue::ExpectationFailure& failure : run.failed_expectations)
             if (failure.line.number == outcome.line.number) check.detail = failure.message;
@@ -566,7 +584,9 @@ struct LiveClients::Client {
                 return true;
             }
             if (closed) return false;
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+                    .count();
             if (left <= 0) return false;
             net::PollEntry entry{socket.native(), net::poll_in(), 0};
             if (net::poll(&entry, 1, static_cast<int>(left)) <= 0) continue;
@@ -593,8 +613,8 @@ struct LiveClients::Performance {
     void read_reply(Client& client, const std::string& sent) {
         ActionOutcome::Exchange exchange{client.number, sent, ""};
         if (!client.read_line(exchange.reply, kReplyTimeoutMs))
-            note("c" + std::to_string(client.number) + ": no reply within " + std::to_string(kReplyTimeoutMs / 1000) + " s" +
-                 (client.closed ? " (the server closed the connection)" : ""));
+            note("c" + std::to_string(client.number) + ": no reply within " + std::to_string(kReplyTimeoutMs / 1000) +
+                 " s" + (client.closed ? " (the server closed the connection)" : ""));
         outcome.exchanges.push_back(exchange);
     }
 };
@@ -684,7 +704,8 @@ void LiveClients::broadcast(const std::string& text, Performance& performance) {
 void LiveClients::burst(int count, Performance& performance) {
     for (auto& client : clients_) {
         std::string lines;
-        for (int i = 1; i <= count; ++i) lines += "burst c" + std::to_string(client->number) + " line " + std::to_string(i) + "\n";
+        for (int i = 1; i <= count; ++i)
+            lines += "burst c" + std::to_string(client->number) + " line " + std::to_string(i) + "\n";
         client->send_text(lines);
     }
     for (auto& client : clients_)
@@ -715,9 +736,10 @@ StepResult run_live_step(const Step& step, LiveServer& server, const std::functi
     static unsigned runs = 0;
     // A name no other run shares: the clock when the first step ran, and a count.
     static const auto first_run = std::chrono::steady_clock::now().time_since_epoch().count();
-    const std::string trace_file = (std::filesystem::temp_directory_path() /
-                                    ("socklab-lesson-" + std::to_string(first_run) + "-" + std::to_string(++runs) + ".sltrace"))
-                                       .string();
+    const std::string trace_file =
+        (std::filesystem::temp_directory_path() /
+         ("socklab-lesson-" + std::to_string(first_run) + "-" + std::to_string(++runs) + ".sltrace"))
+            .string();
     std::uint16_t port = 0;
     std::string error;
     tell("starting " + step.live_model() + " (socklab serve " + step.live_model() + " " + rest_of(step.run, 3) + ")");
@@ -732,7 +754,8 @@ StepResult run_live_step(const Step& step, LiveServer& server, const std::functi
         for (const Command& action : step.actions) {
             outcomes.push_back(clients.perform(action));
             const ActionOutcome& outcome = outcomes.back();
-            std::string summary = action.text + "  (" + format_figure(static_cast<long long>(outcome.elapsed_ms)) + " ms";
+            std::string summary =
+                action.text + "  (" + format_figure(static_cast<long long>(outcome.elapsed_ms)) + " ms";
             if (!outcome.exchanges.empty()) summary += ", first reply '" + outcome.exchanges.front().reply + "'";
             tell(summary + ")" + (outcome.problem.empty() ? "" : ": " + outcome.problem));
         }

@@ -62,10 +62,10 @@ std::string check_syntax(const Command& check);
 bool check_needs_live(const Command& check);
 
 struct CheckResult {
-    int line = 0;         // in the lesson file
-    std::string text;     // "expect waiters w3 w2 w1"
+    int line = 0;      // in the lesson file
+    std::string text;  // "expect waiters w3 w2 w1"
     bool met = false;
-    std::string detail;   // what was found: "found w2 w1", "LIFO share 38% under Wine 8.0 (Windows: LIFO)"
+    std::string detail;  // what was found: "found w2 w1", "LIFO share 38% under Wine 8.0 (Windows: LIFO)"
 };
 
 struct StepResult {
@@ -82,9 +82,9 @@ struct ActionOutcome {
     Command action;
     double elapsed_ms = 0;
     struct Exchange {
-        unsigned client = 0;   // from 1
-        std::string sent;      // the line sent ("" when the line was not asked for: a broadcast received)
-        std::string reply;     // the line received ("" when none came)
+        unsigned client = 0;  // from 1
+        std::string sent;     // the line sent ("" when the line was not asked for: a broadcast received)
+        std::string reply;    // the line received ("" when none came)
     };
     std::vector<Exchange> exchanges;
     unsigned clients_closed = 0;  // quit: clients that saw the server close

@@ -17,7 +17,7 @@ struct Builder {
     std::vector<OpenList> lists;
     int emphasis = 0, strong = 0, code = 0;  // open spans
     bool in_cell = false;
-    bool in_head = false;  // inside a table's header (THEAD)
+    bool in_head = false;          // inside a table's header (THEAD)
     TextBlock* current = nullptr;  // the block text goes to, or null between blocks
 
     void open(TextBlock block) {
@@ -25,7 +25,9 @@ struct Builder {
         current = &blocks.back();
     }
 
-    std::vector<TextRun>& runs() { return current->kind == TextBlock::Kind::table_row ? current->cells.back() : current->runs; }
+    std::vector<TextRun>& runs() {
+        return current->kind == TextBlock::Kind::table_row ? current->cells.back() : current->runs;
+    }
 
     void add_text(const std::string& text) {
         if (!current) open(TextBlock{});  // text outside any block md4c reports (defensive): a paragraph
@@ -53,8 +55,12 @@ std::string decoded_entity(const std::string& entity) {
 int enter_block(MD_BLOCKTYPE type, void* detail, void* user) {
     Builder& b = *static_cast<Builder*>(user);
     switch (type) {
-        case MD_BLOCK_UL: b.lists.push_back({false, 0}); break;
-        case MD_BLOCK_OL: b.lists.push_back({true, static_cast<MD_BLOCK_OL_DETAIL*>(detail)->start}); break;
+        case MD_BLOCK_UL:
+            b.lists.push_back({false, 0});
+            break;
+        case MD_BLOCK_OL:
+            b.lists.push_back({true, static_cast<MD_BLOCK_OL_DETAIL*>(detail)->start});
+            break;
         case MD_BLOCK_LI: {
             TextBlock item;
             item.kind = TextBlock::Kind::list_item;
@@ -91,7 +97,9 @@ int enter_block(MD_BLOCKTYPE type, void* detail, void* user) {
             b.current = nullptr;
             break;
         }
-        case MD_BLOCK_THEAD: b.in_head = true; break;
+        case MD_BLOCK_THEAD:
+            b.in_head = true;
+            break;
         case MD_BLOCK_TR: {
             TextBlock row;
             row.kind = TextBlock::Kind::table_row;
@@ -104,7 +112,8 @@ int enter_block(MD_BLOCKTYPE type, void* detail, void* user) {
             b.current->cells.emplace_back();
             b.in_cell = true;
             break;
-        default: break;  // DOC, QUOTE, TABLE, TBODY, HTML: their contents arrive as blocks and text of their own
+        default:
+            break;  // DOC, QUOTE, TABLE, TBODY, HTML: their contents arrive as blocks and text of their own
     }
     return 0;
 }
@@ -113,22 +122,31 @@ int leave_block(MD_BLOCKTYPE type, void*, void* user) {
     Builder& b = *static_cast<Builder*>(user);
     switch (type) {
         case MD_BLOCK_UL:
-        case MD_BLOCK_OL: b.lists.pop_back(); break;
+        case MD_BLOCK_OL:
+            b.lists.pop_back();
+            break;
         case MD_BLOCK_CODE:
             --b.code;
             b.current = nullptr;
             break;
         case MD_BLOCK_TH:
-        case MD_BLOCK_TD: b.in_cell = false; break;
-        case MD_BLOCK_THEAD: b.in_head = false; break;
+        case MD_BLOCK_TD:
+            b.in_cell = false;
+            break;
+        case MD_BLOCK_THEAD:
+            b.in_head = false;
+            break;
         case MD_BLOCK_P:
             if (b.in_cell) break;
             b.current = nullptr;
             break;
         case MD_BLOCK_LI:
         case MD_BLOCK_H:
-        case MD_BLOCK_TR: b.current = nullptr; break;
-        default: break;
+        case MD_BLOCK_TR:
+            b.current = nullptr;
+            break;
+        default:
+            break;
     }
     return 0;
 }
@@ -153,11 +171,21 @@ int text(MD_TEXTTYPE type, const MD_CHAR* data, MD_SIZE size, void* user) {
     Builder& b = *static_cast<Builder*>(user);
     const std::string piece(data, size);
     switch (type) {
-        case MD_TEXT_SOFTBR: b.add_text(" "); break;
-        case MD_TEXT_BR: b.add_text("\n"); break;
-        case MD_TEXT_NULLCHAR: b.add_text("\uFFFD"); break;
-        case MD_TEXT_ENTITY: b.add_text(decoded_entity(piece)); break;
-        default: b.add_text(piece); break;
+        case MD_TEXT_SOFTBR:
+            b.add_text(" ");
+            break;
+        case MD_TEXT_BR:
+            b.add_text("\n");
+            break;
+        case MD_TEXT_NULLCHAR:
+            b.add_text("\uFFFD");
+            break;
+        case MD_TEXT_ENTITY:
+            b.add_text(decoded_entity(piece));
+            break;
+        default:
+            b.add_text(piece);
+            break;
     }
     return 0;
 }

@@ -20,9 +20,9 @@ struct TextRun {
 struct TextBlock {
     enum class Kind { paragraph, heading, list_item, code_block, table_row, rule };
     Kind kind = Kind::paragraph;
-    int depth = 0;            // heading: its level (1..6); list item: its nesting (1 = top level)
-    std::string marker;       // list item: "•" or "3."
-    bool header_row = false;  // table row: the table's header
+    int depth = 0;                            // heading: its level (1..6); list item: its nesting (1 = top level)
+    std::string marker;                       // list item: "•" or "3."
+    bool header_row = false;                  // table row: the table's header
     std::vector<TextRun> runs;                // paragraph, heading, list item; a code block: one run, lines and all
     std::vector<std::vector<TextRun>> cells;  // table row: each cell's runs
 };

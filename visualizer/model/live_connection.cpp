@@ -44,8 +44,8 @@ LiveConnection::Status LiveConnection::pump(const std::function<void(const char*
             continue;
         }
         if (received == net::kWouldBlock) break;
-        error_ = received == 0 ? "the server closed the trace connection"
-                               : "recv: " + net::error_text(net::last_error());
+        error_ =
+            received == 0 ? "the server closed the trace connection" : "recv: " + net::error_text(net::last_error());
         socket_.close();
         status_ = Status::closed;
         break;

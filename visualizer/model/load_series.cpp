@@ -18,7 +18,8 @@ std::int64_t nearest_rank_percentile(std::vector<std::int64_t>& values, double f
 }
 
 LoadSeries::LoadSeries(std::int64_t window_ns, std::size_t capacity) : window_ns_(window_ns), capacity_(capacity) {
-    if (window_ns <= 0 || capacity == 0) throw std::invalid_argument("LoadSeries: window and capacity must be positive");
+    if (window_ns <= 0 || capacity == 0)
+        throw std::invalid_argument("LoadSeries: window and capacity must be positive");
 }
 
 void LoadSeries::start(std::int64_t now_ns) {
@@ -96,7 +97,8 @@ LoadSummary summarize(const LoadSeries& series, std::size_t newest) {
 
 bool within_spread(const LoadSummary& a, const LoadSummary& b) {
     if (a.windows == 0 || b.windows == 0) return false;
-    return a.low_replies_per_second <= b.high_replies_per_second && b.low_replies_per_second <= a.high_replies_per_second;
+    return a.low_replies_per_second <= b.high_replies_per_second &&
+           b.low_replies_per_second <= a.high_replies_per_second;
 }
 
 }  // namespace socklab::viz

@@ -71,7 +71,7 @@ private:
 
 // What a run of a series adds up to, for the text under the plots and the summary printed at exit.
 struct LoadSummary {
-    std::size_t windows = 0;            // windows since the first reply
+    std::size_t windows = 0;             // windows since the first reply
     double mean_replies_per_second = 0;  // over those windows
     double last_replies_per_second = 0;  // the newest window
     // Medians, over the windows that had replies, of each window's p50 and p99: a steady figure that one

@@ -41,8 +41,8 @@ static_assert(sizeof(StoredEvent) == sizeof(trace::Event), "a stored event mirro
 static_assert(std::is_trivially_copyable_v<StoredEvent>);
 
 inline StoredEvent to_stored(const trace::Event& event) {
-    StoredEvent stored{event.time_ns, event.arg0,  event.arg1, event.connection, event.thread,
-                       event.site,    event.kind,  event.detail, kNoDerived};
+    StoredEvent stored{event.time_ns, event.arg0, event.arg1,   event.connection, event.thread,
+                       event.site,    event.kind, event.detail, kNoDerived};
     return stored;
 }
 

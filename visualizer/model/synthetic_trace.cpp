@@ -88,12 +88,14 @@ public:
     void serve_lines() {
         while (posted_ < options_.lines || !queue_.empty() || !busy_.empty()) {
             std::sort(busy_.begin(), busy_.end());
-            const bool arrival_next = posted_ < options_.lines && (busy_.empty() || next_arrival_ < busy_.front().first);
+            const bool arrival_next =
+                posted_ < options_.lines && (busy_.empty() || next_arrival_ < busy_.front().first);
             if (arrival_next) arrive();
             else if (!busy_.empty()) wait_again();
             else break;  // nothing left: every line handled
             release_waiters();
-            out_.emit(now_ + 2, kAcceptor, Kind::queue_depth, 0, 0, static_cast<std::uint32_t>(queue_.size()), 0, __LINE__);
+            out_.emit(now_ + 2, kAcceptor, Kind::queue_depth, 0, 0, static_cast<std::uint32_t>(queue_.size()), 0,
+                      __LINE__);
         }
     }
 
@@ -111,7 +113,9 @@ private:
     };
     static constexpr std::uint16_t kAcceptor = 0;
     template <typename T>
-    static std::uint8_t u8(T value) { return static_cast<std::uint8_t>(value); }
+    static std::uint8_t u8(T value) {
+        return static_cast<std::uint8_t>(value);
+    }
 
     // A line arrives: its receive completes and the packet is queued.
     void arrive() {
@@ -122,8 +126,7 @@ private:
         queue_.push_back({io_id, connection});
         ++posted_;
         out_.emit(now_, kAcceptor, Kind::packet_posted, 0, 0, io_id, connection, __LINE__);
-        out_.emit(now_ + 1, kAcceptor, Kind::queue_depth, 0, 0, static_cast<std::uint32_t>(queue_.size()), 0,
-                  __LINE__);
+        out_.emit(now_ + 1, kAcceptor, Kind::queue_depth, 0, 0, static_cast<std::uint32_t>(queue_.size()), 0, __LINE__);
         next_arrival_ = now_ + random_.between(5'000, 60'000);
     }
 

@@ -19,10 +19,10 @@ struct SyntheticOptions {
     unsigned workers = 4;
     unsigned concurrency = 2;
     unsigned connections = 8;
-    std::size_t lines = 200;        // client lines, each one packet
+    std::size_t lines = 200;  // client lines, each one packet
     bool lifo = true;
-    unsigned gate_every = 0;        // every n-th wake is held at the gate a while (0 = never)
-    unsigned work_every = 5;        // every n-th line is a /work that blocks (0 = never)
+    unsigned gate_every = 0;  // every n-th wake is held at the gate a while (0 = never)
+    unsigned work_every = 5;  // every n-th line is a /work that blocks (0 = never)
     std::uint64_t seed = 1;
     std::string model = "iocp";
     std::string runtime = "synthetic";

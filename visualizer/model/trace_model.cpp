@@ -18,33 +18,44 @@
 namespace socklab::viz {
 
 using trace::CloseReason;
-using trace::Wake;
 using trace::WaitOn;
+using trace::Wake;
 
 // ---- 1. Lane states and small helpers -------------------------------------------------------------------
 
 const char* to_string(LaneState state) {
     switch (state) {
-    case LaneState::absent: return "absent";
-    case LaneState::running: return "running";
-    case LaneState::waiting: return "waiting";
-    case LaneState::blocked: return "blocked";
-    case LaneState::held: return "held at the gate";
-    case LaneState::slowed: return "paused by slow motion";
-    case LaneState::exited: return "exited";
+        case LaneState::absent:
+            return "absent";
+        case LaneState::running:
+            return "running";
+        case LaneState::waiting:
+            return "waiting";
+        case LaneState::blocked:
+            return "blocked";
+        case LaneState::held:
+            return "held at the gate";
+        case LaneState::slowed:
+            return "paused by slow motion";
+        case LaneState::exited:
+            return "exited";
     }
     return "?";
 }
 
 LaneState state_after(Kind kind, std::uint8_t detail) {
     switch (kind) {
-    case Kind::thread_exit: return LaneState::exited;
-    case Kind::wait_begin: return LaneState::waiting;
-    case Kind::gate_hold: return LaneState::held;
-    case Kind::block_begin:
-        return detail == static_cast<std::uint8_t>(trace::BlockReason::slow_motion) ? LaneState::slowed
-                                                                                    : LaneState::blocked;
-    default: return LaneState::running;  // thread_start, wait_end, gate_release, block_end
+        case Kind::thread_exit:
+            return LaneState::exited;
+        case Kind::wait_begin:
+            return LaneState::waiting;
+        case Kind::gate_hold:
+            return LaneState::held;
+        case Kind::block_begin:
+            return detail == static_cast<std::uint8_t>(trace::BlockReason::slow_motion) ? LaneState::slowed
+                                                                                        : LaneState::blocked;
+        default:
+            return LaneState::running;  // thread_start, wait_end, gate_release, block_end
     }
 }
 
@@ -129,34 +140,49 @@ void TraceModel::commit(const trace::Event& event) {
     if (trace::sets_thread_state(stored.kind)) apply_lane_change(lane, stored, index);
 
     switch (stored.kind) {
-    case Kind::server_start:
-        if (stored.arg1 != 0) conformance_.concurrency = stored.arg1;
-        if (!info_.count("processors")) info_["processors"] = std::to_string(stored.arg0);
-        break;
-    case Kind::thread_wake: {
-        // The reference model's kernel names the thread it releases; its own wait_end follows.
-        CompletionPort& port = port_for(stored.arg0);
-        record_wake(port, stored.thread, stored, index, true);
-        port.wakes.push_back(index);
-        break;
-    }
-    case Kind::packet_posted:
-    case Kind::packet_dequeued:
-    case Kind::queue_depth: apply_port_event(stored, index); break;
-    case Kind::io_posted: ++counters_.io_posted; break;
-    case Kind::io_completed:
-        ++counters_.io_completed;
-        if (stored.arg1 != 0) ++counters_.io_failed;
-        break;
-    case Kind::message_dispatched: ++counters_.messages; break;
-    case Kind::apc_run: ++counters_.apcs; break;
-    case Kind::error: ++counters_.errors; break;
-    case Kind::gate_hold: ++counters_.gate_holds; break;
-    case Kind::connection_open:
-    case Kind::connection_close:
-    case Kind::line_in:
-    case Kind::line_out: apply_connection_event(stored); break;
-    default: break;
+        case Kind::server_start:
+            if (stored.arg1 != 0) conformance_.concurrency = stored.arg1;
+            if (!info_.count("processors")) info_["processors"] = std::to_string(stored.arg0);
+            break;
+        case Kind::thread_wake: {
+            // The reference model's kernel names the thread it releases; its own wait_end follows.
+            CompletionPort& port = port_for(stored.arg0);
+            record_wake(port, stored.thread, stored, index, true);
+            port.wakes.push_back(index);
+            break;
+        }
+        case Kind::packet_posted:
+        case Kind::packet_dequeued:
+        case Kind::queue_depth:
+            apply_port_event(stored, index);
+            break;
+        case Kind::io_posted:
+            ++counters_.io_posted;
+            break;
+        case Kind::io_completed:
+            ++counters_.io_completed;
+            if (stored.arg1 != 0) ++counters_.io_failed;
+            break;
+        case Kind::message_dispatched:
+            ++counters_.messages;
+            break;
+        case Kind::apc_run:
+            ++counters_.apcs;
+            break;
+        case Kind::error:
+            ++counters_.errors;
+            break;
+        case Kind::gate_hold:
+            ++counters_.gate_holds;
+            break;
+        case Kind::connection_open:
+        case Kind::connection_close:
+        case Kind::line_in:
+        case Kind::line_out:
+            apply_connection_event(stored);
+            break;
+        default:
+            break;
     }
     events_.push_back(stored);
 }
@@ -213,43 +239,44 @@ void TraceModel::apply_lane_change(ThreadLane& lane, StoredEvent& stored, std::u
     };
 
     switch (stored.kind) {
-    case Kind::wait_begin:
-        stop_running();
-        leave_waiters();  // a wait that began without the previous one ending (a dropped event)
-        if (static_cast<WaitOn>(stored.detail) == WaitOn::completion_port) {
-            lane.waiting_on_port = stored.arg0;
-            port_for(stored.arg0).waiters.push_back({lane.index, stored.time_ns, index});
-        }
-        break;
-    case Kind::wait_end:
-        if (lane.waiting_on_port >= 0) {
-            CompletionPort& port = port_for(lane.waiting_on_port);
-            const auto wake = static_cast<Wake>(stored.detail);
-            const bool by_packet = wake == Wake::completion || wake == Wake::failed_completion;
-            const std::size_t waiters_before = port.waiters.size();
-            record_wake(port, lane.index, stored, index, by_packet);
-            if (port.waiters.size() != waiters_before) port.wakes.push_back(index);
-            lane.running_for_port = lane.waiting_on_port;
-            lane.waiting_on_port = -1;
-            start_running_for(port, conformance_);
-        }
-        break;
-    case Kind::block_begin:
-        lane.blocked_for_port = lane.running_for_port;
-        stop_running();
-        break;
-    case Kind::block_end:
-        if (lane.blocked_for_port >= 0) {
-            lane.running_for_port = lane.blocked_for_port;
-            start_running_for(port_for(lane.running_for_port), conformance_);
-        }
-        lane.blocked_for_port = -1;
-        break;
-    case Kind::thread_exit:
-        stop_running();
-        leave_waiters();
-        break;
-    default: break;  // thread_start; gate_hold and gate_release: held still counts as running
+        case Kind::wait_begin:
+            stop_running();
+            leave_waiters();  // a wait that began without the previous one ending (a dropped event)
+            if (static_cast<WaitOn>(stored.detail) == WaitOn::completion_port) {
+                lane.waiting_on_port = stored.arg0;
+                port_for(stored.arg0).waiters.push_back({lane.index, stored.time_ns, index});
+            }
+            break;
+        case Kind::wait_end:
+            if (lane.waiting_on_port >= 0) {
+                CompletionPort& port = port_for(lane.waiting_on_port);
+                const auto wake = static_cast<Wake>(stored.detail);
+                const bool by_packet = wake == Wake::completion || wake == Wake::failed_completion;
+                const std::size_t waiters_before = port.waiters.size();
+                record_wake(port, lane.index, stored, index, by_packet);
+                if (port.waiters.size() != waiters_before) port.wakes.push_back(index);
+                lane.running_for_port = lane.waiting_on_port;
+                lane.waiting_on_port = -1;
+                start_running_for(port, conformance_);
+            }
+            break;
+        case Kind::block_begin:
+            lane.blocked_for_port = lane.running_for_port;
+            stop_running();
+            break;
+        case Kind::block_end:
+            if (lane.blocked_for_port >= 0) {
+                lane.running_for_port = lane.blocked_for_port;
+                start_running_for(port_for(lane.running_for_port), conformance_);
+            }
+            lane.blocked_for_port = -1;
+            break;
+        case Kind::thread_exit:
+            stop_running();
+            leave_waiters();
+            break;
+        default:
+            break;  // thread_start; gate_hold and gate_release: held still counts as running
     }
 }
 
@@ -258,28 +285,30 @@ void TraceModel::apply_lane_change(ThreadLane& lane, StoredEvent& stored, std::u
 void TraceModel::apply_port_event(StoredEvent& stored, std::uint32_t index) {
     CompletionPort& port = port_for(stored.arg0);
     switch (stored.kind) {
-    case Kind::packet_posted:
-        ++counters_.packets_posted;
-        ++port.posts_seen;
-        ++port.counted_depth;
-        port.packets.push_back(index);
-        stored.derived = static_cast<std::uint16_t>(std::min<std::uint32_t>(port.counted_depth, kNoDerived - 1));
-        break;
-    case Kind::packet_dequeued: {
-        ++counters_.packets_dequeued;
-        // A viewer that joined while this thread was already waiting never saw its wait_begin; the packet it
-        // took names the port, so from here on it counts as running for that port like any other.
-        ThreadLane& taker = lane_for(stored.thread);
-        if (taker.running_for_port < 0 && (taker.state == LaneState::running || taker.state == LaneState::held)) {
-            taker.running_for_port = stored.arg0;
-            start_running_for(port, conformance_);
+        case Kind::packet_posted:
+            ++counters_.packets_posted;
+            ++port.posts_seen;
+            ++port.counted_depth;
+            port.packets.push_back(index);
+            stored.derived = static_cast<std::uint16_t>(std::min<std::uint32_t>(port.counted_depth, kNoDerived - 1));
+            break;
+        case Kind::packet_dequeued: {
+            ++counters_.packets_dequeued;
+            // A viewer that joined while this thread was already waiting never saw its wait_begin; the packet it
+            // took names the port, so from here on it counts as running for that port like any other.
+            ThreadLane& taker = lane_for(stored.thread);
+            if (taker.running_for_port < 0 && (taker.state == LaneState::running || taker.state == LaneState::held)) {
+                taker.running_for_port = stored.arg0;
+                start_running_for(port, conformance_);
+            }
+            if (port.counted_depth > 0) --port.counted_depth;  // 0 when the packet was posted before the trace began
+            port.packets.push_back(index);
+            stored.derived = static_cast<std::uint16_t>(std::min<std::uint32_t>(port.counted_depth, kNoDerived - 1));
+            break;
         }
-        if (port.counted_depth > 0) --port.counted_depth;  // 0 when the packet was posted before the trace began
-        port.packets.push_back(index);
-        stored.derived = static_cast<std::uint16_t>(std::min<std::uint32_t>(port.counted_depth, kNoDerived - 1));
-        break;
-    }
-    default: port.depth_samples.push_back(index); break;  // queue_depth
+        default:
+            port.depth_samples.push_back(index);
+            break;  // queue_depth
     }
 }
 
@@ -299,41 +328,42 @@ void TraceModel::apply_connection_event(const StoredEvent& stored) {
     if (stored.connection == 0) return;
     ConnectionRecord& connection = connection_for(stored.connection, stored.time_ns);
     switch (stored.kind) {
-    case Kind::connection_open:
-        ++counters_.connections_opened;
-        connection.open_ns = stored.time_ns;
-        connection.peer_port = stored.arg0;
-        connection.open_seen = true;
-        break;
-    case Kind::connection_close:
-        ++counters_.connections_closed;
-        connection.close_ns = stored.time_ns;
-        connection.reason = static_cast<CloseReason>(stored.detail);
-        ++counters_.close_reasons[std::min<std::size_t>(stored.detail, counters_.close_reasons.size() - 1)];
-        unanswered_lines_.erase(stored.connection);
-        break;
-    case Kind::line_in: {
-        ++counters_.lines_in;
-        counters_.bytes_in += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
-        ++connection.lines_in;
-        connection.bytes_in += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
-        auto& unanswered = unanswered_lines_[stored.connection];
-        if (unanswered.size() < 4096) unanswered.push_back(stored.time_ns);  // bounded against a silent server
-        break;
-    }
-    case Kind::line_out: {
-        ++counters_.lines_out;
-        counters_.bytes_out += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
-        ++connection.lines_out;
-        connection.bytes_out += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
-        auto found = unanswered_lines_.find(stored.connection);
-        if (found != unanswered_lines_.end() && !found->second.empty()) {
-            latency_.add(stored.time_ns - found->second.front());
-            found->second.pop_front();
+        case Kind::connection_open:
+            ++counters_.connections_opened;
+            connection.open_ns = stored.time_ns;
+            connection.peer_port = stored.arg0;
+            connection.open_seen = true;
+            break;
+        case Kind::connection_close:
+            ++counters_.connections_closed;
+            connection.close_ns = stored.time_ns;
+            connection.reason = static_cast<CloseReason>(stored.detail);
+            ++counters_.close_reasons[std::min<std::size_t>(stored.detail, counters_.close_reasons.size() - 1)];
+            unanswered_lines_.erase(stored.connection);
+            break;
+        case Kind::line_in: {
+            ++counters_.lines_in;
+            counters_.bytes_in += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
+            ++connection.lines_in;
+            connection.bytes_in += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
+            auto& unanswered = unanswered_lines_[stored.connection];
+            if (unanswered.size() < 4096) unanswered.push_back(stored.time_ns);  // bounded against a silent server
+            break;
         }
-        break;
-    }
-    default: break;
+        case Kind::line_out: {
+            ++counters_.lines_out;
+            counters_.bytes_out += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
+            ++connection.lines_out;
+            connection.bytes_out += static_cast<std::uint64_t>(std::max<std::int64_t>(stored.arg0, 0));
+            auto found = unanswered_lines_.find(stored.connection);
+            if (found != unanswered_lines_.end() && !found->second.empty()) {
+                latency_.add(stored.time_ns - found->second.front());
+                found->second.pop_front();
+            }
+            break;
+        }
+        default:
+            break;
     }
     if (stored.kind == Kind::line_in || stored.kind == Kind::line_out) {
         // One bucket per second of trace time; a corrupt timestamp must not allocate without limit.

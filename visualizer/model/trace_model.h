@@ -149,13 +149,13 @@ struct ThroughputSecond {
 // The documented Windows rules (learn.microsoft.com, "I/O Completion Ports"): waiting threads are released
 // LIFO, and a packet is handed to a waiter only while fewer threads run than the concurrency value.
 struct ConformanceFigures {
-    std::uint64_t wakes = 0;              // threads released from a port wait by a packet
-    std::uint64_t wakes_with_choice = 0;  // ... while two or more threads were waiting: only these can tell
-    std::uint64_t lifo_wakes = 0;         // ... of which took the most recent waiter (position 0)
-    std::uint64_t fifo_wakes = 0;         // ... of which took the oldest waiter
-    std::array<std::uint64_t, 16> positions{};  // wakes by position taken; the last bucket holds 15 and deeper
-    std::uint32_t concurrency = 0;              // from server_start or info "concurrency"; 0 = unknown
-    std::uint32_t most_running = 0;             // most threads of one port running (or held) at once
+    std::uint64_t wakes = 0;                         // threads released from a port wait by a packet
+    std::uint64_t wakes_with_choice = 0;             // ... while two or more threads were waiting: only these can tell
+    std::uint64_t lifo_wakes = 0;                    // ... of which took the most recent waiter (position 0)
+    std::uint64_t fifo_wakes = 0;                    // ... of which took the oldest waiter
+    std::array<std::uint64_t, 16> positions{};       // wakes by position taken; the last bucket holds 15 and deeper
+    std::uint32_t concurrency = 0;                   // from server_start or info "concurrency"; 0 = unknown
+    std::uint32_t most_running = 0;                  // most threads of one port running (or held) at once
     std::uint64_t wakes_at_or_over_concurrency = 0;  // released while `concurrency` threads already ran
 
     // Share of wakes with a choice that took the most recent waiter; -1 when no wake had a choice.
@@ -312,10 +312,10 @@ private:
 
     std::map<std::uint16_t, trace::SiteInfo> sites_;
     std::map<std::string, std::string> info_;
-    std::vector<ThreadLane> lanes_;        // by thread index
-    std::vector<CompletionPort> ports_;    // few; searched linearly
+    std::vector<ThreadLane> lanes_;      // by thread index
+    std::vector<CompletionPort> ports_;  // few; searched linearly
     std::vector<ConnectionRecord> connections_;
-    std::unordered_map<std::uint32_t, std::uint32_t> connection_slot_;  // id -> index in connections_
+    std::unordered_map<std::uint32_t, std::uint32_t> connection_slot_;               // id -> index in connections_
     std::unordered_map<std::uint32_t, std::deque<std::uint64_t>> unanswered_lines_;  // id -> line_in times
     Counters counters_;
     LatencyStats latency_;

@@ -121,8 +121,8 @@ void TraceModel::spans(const ThreadLane& lane, std::uint64_t begin_ns, std::uint
             continue;
         }
         if (last || stop - cursor >= pixel) {
-            out.push_back({cursor, std::min(stop, end_ns), state_after(events_[changes[i]].kind, events_[changes[i]].detail),
-                           changes[i], 0});
+            out.push_back({cursor, std::min(stop, end_ns),
+                           state_after(events_[changes[i]].kind, events_[changes[i]].detail), changes[i], 0});
             if (last) break;
             cursor = stop;
             ++i;
@@ -131,7 +131,8 @@ void TraceModel::spans(const ThreadLane& lane, std::uint64_t begin_ns, std::uint
             // pixel by the state the lane ends it in.
             const std::uint64_t pixel_end = cursor + pixel;
             const std::size_t j = search.upper_from(changes, i + 1, pixel_end) - 1;  // >= i + 1: stop < pixel_end
-            out.push_back({cursor, std::min(pixel_end, end_ns), state_after(events_[changes[j]].kind, events_[changes[j]].detail), changes[i],
+            out.push_back({cursor, std::min(pixel_end, end_ns),
+                           state_after(events_[changes[j]].kind, events_[changes[j]].detail), changes[i],
                            static_cast<std::uint32_t>(j - i)});
             cursor = pixel_end;
             i = j;
@@ -139,8 +140,8 @@ void TraceModel::spans(const ThreadLane& lane, std::uint64_t begin_ns, std::uint
     }
 }
 
-void TraceModel::events_in(const ThreadLane& lane, std::uint64_t begin_ns, std::uint64_t end_ns,
-                           double ns_per_pixel, std::vector<std::uint32_t>& out) const {
+void TraceModel::events_in(const ThreadLane& lane, std::uint64_t begin_ns, std::uint64_t end_ns, double ns_per_pixel,
+                           std::vector<std::uint32_t>& out) const {
     out.clear();
     const IndexByTime search{events_};
     const auto& list = lane.events;
@@ -293,8 +294,8 @@ std::size_t TraceModel::bytes_allocated() const {
     for (const auto& lane : lanes_)
         bytes += (lane.events.capacity() + lane.state_changes.capacity()) * sizeof(std::uint32_t);
     for (const auto& port : ports_)
-        bytes += (port.depth_samples.capacity() + port.packets.capacity() + port.wakes.capacity()) *
-                 sizeof(std::uint32_t);
+        bytes +=
+            (port.depth_samples.capacity() + port.packets.capacity() + port.wakes.capacity()) * sizeof(std::uint32_t);
     return bytes;
 }
 

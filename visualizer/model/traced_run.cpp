@@ -44,7 +44,7 @@ std::unique_ptr<TracedRun> TracedRun::open_replay(const std::string& path, std::
 }
 
 std::unique_ptr<TracedRun> TracedRun::attach(const std::string& host, std::uint16_t trace_port,
-                                         std::uint16_t server_port) {
+                                             std::uint16_t server_port) {
     std::unique_ptr<TracedRun> run(new TracedRun());
     run->source_ = Source::attached;
     run->host_ = host;
@@ -59,11 +59,12 @@ std::unique_ptr<TracedRun> TracedRun::attach(const std::string& host, std::uint1
 }
 
 std::unique_ptr<TracedRun> TracedRun::start_server(const std::string& root, const std::string& io_model,
-                                               std::uint16_t port, std::uint16_t trace_port, std::string& error) {
+                                                   std::uint16_t port, std::uint16_t trace_port, std::string& error) {
     for (const std::uint16_t wanted : {port, trace_port}) {
         if (wanted != 0 && port_in_use(wanted)) {
-            error = "port " + std::to_string(wanted) + " is in use (something already listens on 127.0.0.1:" +
-                    std::to_string(wanted) + "); choose another, or leave the port out and the server picks a free one";
+            error = "port " + std::to_string(wanted) +
+                    " is in use (something already listens on 127.0.0.1:" + std::to_string(wanted) +
+                    "); choose another, or leave the port out and the server picks a free one";
             return nullptr;
         }
     }
@@ -76,8 +77,8 @@ std::unique_ptr<TracedRun> TracedRun::start_server(const std::string& root, cons
     run->trace_model_.set_history_limit(TraceModel::kDefaultLiveHistoryEvents);
     run->install_decoder();
     run->server_ = std::make_unique<ServerProcess>();
-    if (!run->server_->start(root, {io_model, "--port", std::to_string(port), "--trace-port", std::to_string(trace_port)},
-                                 error))
+    if (!run->server_->start(
+            root, {io_model, "--port", std::to_string(port), "--trace-port", std::to_string(trace_port)}, error))
         return nullptr;
     if (port) run->clients_.set_server(run->host_, port);
     return run;  // update() attaches once the trace port answers (and learns the ports chosen, if any)
@@ -168,7 +169,8 @@ void TracedRun::install_decoder() {
     handler.info = [this, info](const std::string& key, const std::string& value) {
         info(key, value);
         if (recording()) record_writer_.info(key, value);
-        if (key == "model" && source_ == Source::attached) title_ = value + " (trace port " + std::to_string(trace_port_) + ")";
+        if (key == "model" && source_ == Source::attached)
+            title_ = value + " (trace port " + std::to_string(trace_port_) + ")";
     };
     auto dropped = handler.dropped;
     handler.dropped = [this, dropped](std::uint64_t count) {
@@ -267,16 +269,21 @@ std::string TracedRun::status_text() const {
     char text[160];
     if (!decode_error_.empty()) return "stopped: the stream is not a socklab trace (" + decode_error_ + ")";
     switch (source_) {
-    case Source::replay: return "replay";
-    case Source::reference: return scenario_ ? "reference model" : "in memory";
-    default: break;
+        case Source::replay:
+            return "replay";
+        case Source::reference:
+            return scenario_ ? "reference model" : "in memory";
+        default:
+            break;
     }
     switch (connection_.status()) {
-    case LiveConnection::Status::connected:
-        std::snprintf(text, sizeof text, "live, %.1f MB received", double(connection_.bytes_received()) / 1e6);
-        return text;
-    case LiveConnection::Status::closed: return "closed: " + connection_.error();
-    default: break;
+        case LiveConnection::Status::connected:
+            std::snprintf(text, sizeof text, "live, %.1f MB received", double(connection_.bytes_received()) / 1e6);
+            return text;
+        case LiveConnection::Status::closed:
+            return "closed: " + connection_.error();
+        default:
+            break;
     }
     if (server_) {
         if (server_->exited())
@@ -304,7 +311,8 @@ void TracedRun::set_playing(bool playing) {
     playing_ = playing;
     if (playing) {
         follow_ = false;
-        if (cursor_ns_ >= trace_model_.last_ns() && !live()) cursor_ns_ = trace_model_.first_ns();  // play again from the start
+        if (cursor_ns_ >= trace_model_.last_ns() && !live())
+            cursor_ns_ = trace_model_.first_ns();  // play again from the start
     }
 }
 

@@ -34,13 +34,13 @@ public:
     static std::unique_ptr<TracedRun> open_replay(const std::string& path, std::string& error);
     // server_port is where the run's clients connect (0 = no clients).
     static std::unique_ptr<TracedRun> attach(const std::string& host, std::uint16_t trace_port,
-                                           std::uint16_t server_port);
+                                             std::uint16_t server_port);
     // Runs socklab-server MODEL --port P --trace-port T (ServerProcess), then attaches once its trace port answers.
     // A port of 0 lets the server pick a free one, read back from the line it prints once listening, so
     // several servers (and other programs' servers) never clash. A port given and already in use fails here,
     // with the error saying so, instead of after Wine's seconds of start-up.
     static std::unique_ptr<TracedRun> start_server(const std::string& root, const std::string& io_model,
-                                                 std::uint16_t port, std::uint16_t trace_port, std::string& error);
+                                                   std::uint16_t port, std::uint16_t trace_port, std::string& error);
     // A finished trace held in memory: a test's, or a synthetic one.
     static std::unique_ptr<TracedRun> from_trace(std::string title, const trace::Trace& trace);
     // The reference model of the completion port (common/kernel_queue), driven by a scenario's lines
@@ -76,7 +76,7 @@ public:
     // ---- live control (docs/design.md §4) ----
     bool gate_on() const { return gate_on_; }
     void set_gate(bool on);
-    void step();  // releases the thread held longest
+    void step();         // releases the thread held longest
     void release_all();  // releases every thread held; the gate stays on
     unsigned slow_motion_ms() const { return slow_ms_; }
     void set_slow_motion(unsigned milliseconds);

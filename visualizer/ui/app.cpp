@@ -64,7 +64,8 @@ void draw_panels_below(AppState& app, TracedRun& run, RunView& view, float heigh
             ImGui::EndTabItem();
         }
         // A click on an event brings the source forward.
-        if (ImGui::BeginTabItem("Source", nullptr, view.scroll_source_to_selection ? ImGuiTabItemFlags_SetSelected : 0)) {
+        if (ImGui::BeginTabItem("Source", nullptr,
+                                view.scroll_source_to_selection ? ImGuiTabItemFlags_SetSelected : 0)) {
             draw_source(run, view, app.repo_root);
             ImGui::EndTabItem();
         }
@@ -77,8 +78,8 @@ void draw_panels_below(AppState& app, TracedRun& run, RunView& view, float heigh
 // event, or is cleared when the event is gone (or when two discards passed unseen, which a frame never sees).
 void follow_discards(const TraceModel& model, RunView& view) {
     if (view.discards_seen == model.discards()) return;
-    view.selected_event = view.discards_seen + 1 == model.discards() ? model.index_after_last_discard(view.selected_event)
-                                                                     : kNoEvent;
+    view.selected_event =
+        view.discards_seen + 1 == model.discards() ? model.index_after_last_discard(view.selected_event) : kNoEvent;
     view.discards_seen = model.discards();
 }
 
@@ -97,8 +98,7 @@ void draw_run_column(AppState& app, std::size_t index, float width, float height
         ImGui::Dummy(ImVec2(side, side));
         ImGui::SameLine();
     }
-    ImGui::TextColored(selected ? ImVec4(1, 0.9f, 0.4f, 1) : ImVec4(0.85f, 0.85f, 0.85f, 1), "%s",
-                       run.title().c_str());
+    ImGui::TextColored(selected ? ImVec4(1, 0.9f, 0.4f, 1) : ImVec4(0.85f, 0.85f, 0.85f, 1), "%s", run.title().c_str());
     if (ImGui::IsItemClicked()) app.selected_run = static_cast<int>(index);
     ImGui::SameLine();
     ImGui::TextDisabled("  %s   %s events", run.status_text().c_str(),
@@ -107,9 +107,10 @@ void draw_run_column(AppState& app, std::size_t index, float width, float height
         ImGui::SameLine();
         ImGui::TextDisabled("  history: last %.1f min kept",
                             double(run.trace_model().last_ns() - run.trace_model().first_ns()) / 60e9);
-        help_marker("A live session keeps its newest events in full detail and discards the oldest, so its memory "
-                    "stays flat however long the class runs. Counters, conformance, latency and throughput still "
-                    "cover the whole run; the state at the start of the kept history is kept with it.");
+        help_marker(
+            "A live session keeps its newest events in full detail and discards the oldest, so its memory "
+            "stays flat however long the class runs. Counters, conformance, latency and throughput still "
+            "cover the whole run; the state at the start of the kept history is kept with it.");
     }
 
     // As tall as the lanes need, between a readable minimum and 55% of the column.
@@ -128,8 +129,9 @@ void draw_run_column(AppState& app, std::size_t index, float width, float height
 void draw_key_help(AppState& app) {
     if (!app.show_help) return;
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
-    ImGui::SetNextWindowPos(ImVec2(viewport->WorkPos.x + viewport->WorkSize.x * 0.5f, viewport->WorkPos.y + viewport->WorkSize.y * 0.5f),
-                            ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowPos(
+        ImVec2(viewport->WorkPos.x + viewport->WorkSize.x * 0.5f, viewport->WorkPos.y + viewport->WorkSize.y * 0.5f),
+        ImGuiCond_Always, ImVec2(0.5f, 0.5f));
     ImGui::SetNextWindowSize(ImVec2(std::min(viewport->WorkSize.x * 0.9f, scaled(760.0f)), 0));
     if (ImGui::Begin("Keys (F1 or ? closes)", &app.show_help,
                      ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings)) {
@@ -145,9 +147,10 @@ void draw_key_help(AppState& app) {
             }
             ImGui::EndTable();
         }
-        ImGui::TextWrapped("The same actions as flags, for headless runs: --step N, --slow MS, --scale S, --do "
-                           "step,run,slow-up,zoom-last-step,... Keys act on the selected session (its title in "
-                           "yellow; click a title to select it) and are ignored while typing in a text box.");
+        ImGui::TextWrapped(
+            "The same actions as flags, for headless runs: --step N, --slow MS, --scale S, --do "
+            "step,run,slow-up,zoom-last-step,... Keys act on the selected session (its title in "
+            "yellow; click a title to select it) and are ignored while typing in a text box.");
     }
     ImGui::End();
 }
@@ -164,15 +167,19 @@ void draw_app(AppState& app) {
     const float height = ImGui::GetContentRegionAvail().y;
 
     // Larger text widens the sidebar, but never past 30% of the window (1280 px at scale 1.5 still has room).
-    ImGui::BeginChild("sidebar", ImVec2(std::min(scaled(kSidebarWidth), std::max(kSidebarWidth, viewport->WorkSize.x * 0.3f)), height), true);
+    ImGui::BeginChild(
+        "sidebar",
+        ImVec2(std::min(scaled(kSidebarWidth), std::max(kSidebarWidth, viewport->WorkSize.x * 0.3f)), height), true);
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "socklab-viz");
-    help_marker("Watch a server's threads wait, wake and take completion packets. Hover any (?) for what an "
-                "element shows. docs/design.md section 7 describes the whole program.");
+    help_marker(
+        "Watch a server's threads wait, wake and take completion packets. Hover any (?) for what an "
+        "element shows. docs/design.md section 7 describes the whole program.");
     draw_runs(app);
     ImGui::Checkbox("Compare view", &app.compare_view);
-    help_marker("Under the session columns: every live session's replies per second and round-trip latency over "
-                "time, on shared plots. Give each the same load (Clients: connect the same number, then "
-                "Saturate), or start with socklab-viz --compare iocp,select.");
+    help_marker(
+        "Under the session columns: every live session's replies per second and round-trip latency over "
+        "time, on shared plots. Give each the same load (Clients: connect the same number, then "
+        "Saturate), or start with socklab-viz --compare iocp,select.");
     ImGui::Separator();
     if (!app.runs.empty()) {
         const auto selected = static_cast<std::size_t>(app.selected_run);
@@ -180,15 +187,16 @@ void draw_app(AppState& app) {
     }
     if (!app.status.empty()) ImGui::TextWrapped("%s", app.status.c_str());
     ImGui::Separator();
-    ImGui::TextWrapped("Keys: S step, R run, Space pause, ] [ slow motion, PageDown/PageUp lesson, Z zoom, "
-                       "Ctrl +/- text (F1: all)");
+    ImGui::TextWrapped(
+        "Keys: S step, R run, Space pause, ] [ slow motion, PageDown/PageUp lesson, Z zoom, "
+        "Ctrl +/- text (F1: all)");
     ImGui::EndChild();
 
     ImGui::SameLine();
     if (app.lesson) {
         // Beside runs, at most 45% of what is left; alone (a step with nothing to run yet), all of it.
-        const float lesson_width = app.runs.empty() ? 0.0f
-                                                        : std::min(scaled(620.0f), ImGui::GetContentRegionAvail().x * 0.45f);
+        const float lesson_width =
+            app.runs.empty() ? 0.0f : std::min(scaled(620.0f), ImGui::GetContentRegionAvail().x * 0.45f);
         ImGui::BeginChild("lesson", ImVec2(lesson_width, height), true);
         // The lesson is read by a class: its secondary text (the introduction, line numbers, check details) in
         // near-white rather than the theme's dim grey, which a projector washes out.
@@ -205,14 +213,16 @@ void draw_app(AppState& app) {
     }
     if (app.runs.empty()) {
         ImGui::BeginChild("empty", ImVec2(0, height), true);
-        ImGui::TextWrapped("No session yet. Start a model, attach to a server, open a trace or run the reference "
-                           "model from 'Add a session' on the left.");
+        ImGui::TextWrapped(
+            "No session yet. Start a model, attach to a server, open a trace or run the reference "
+            "model from 'Add a session' on the left.");
         ImGui::EndChild();
     } else {
         // With the compare view on, the columns share the height with the compare strip below them.
         ImGui::BeginGroup();
         const float compare_height = app.compare_view ? std::max(scaled(300.0f), height * 0.42f) : 0.0f;
-        const float columns_height = height - (app.compare_view ? compare_height + ImGui::GetStyle().ItemSpacing.y : 0.0f);
+        const float columns_height =
+            height - (app.compare_view ? compare_height + ImGui::GetStyle().ItemSpacing.y : 0.0f);
         const float spacing = ImGui::GetStyle().ItemSpacing.x;
         const float area = ImGui::GetContentRegionAvail().x;
         const auto count = static_cast<float>(app.runs.size());
@@ -234,22 +244,28 @@ void draw_app(AppState& app) {
 
 void apply_action(AppState& app, Action action) {
     switch (action) {
-    case Action::none: return;
-    case Action::font_larger:
-    case Action::font_smaller:
-    case Action::font_reset:
-        app.ui_scale = action == Action::font_reset ? app.default_ui_scale : next_scale(app.ui_scale, action == Action::font_larger);
-        app.status = "text " + std::to_string(static_cast<int>(font_pixels(app.ui_scale))) + " px (Ctrl 0: the default)";
-        return;
-    case Action::help: app.show_help = !app.show_help; return;
-    case Action::lesson_next:
-        if (app.lesson && app.lesson->step_index() + 1 < app.lesson->lesson().steps.size())
-            app.lesson->go_to(app.lesson->step_index() + 1);
-        return;
-    case Action::lesson_previous:
-        if (app.lesson && app.lesson->step_index() > 0) app.lesson->go_to(app.lesson->step_index() - 1);
-        return;
-    default: break;
+        case Action::none:
+            return;
+        case Action::font_larger:
+        case Action::font_smaller:
+        case Action::font_reset:
+            app.ui_scale = action == Action::font_reset ? app.default_ui_scale
+                                                        : next_scale(app.ui_scale, action == Action::font_larger);
+            app.status =
+                "text " + std::to_string(static_cast<int>(font_pixels(app.ui_scale))) + " px (Ctrl 0: the default)";
+            return;
+        case Action::help:
+            app.show_help = !app.show_help;
+            return;
+        case Action::lesson_next:
+            if (app.lesson && app.lesson->step_index() + 1 < app.lesson->lesson().steps.size())
+                app.lesson->go_to(app.lesson->step_index() + 1);
+            return;
+        case Action::lesson_previous:
+            if (app.lesson && app.lesson->step_index() > 0) app.lesson->go_to(app.lesson->step_index() - 1);
+            return;
+        default:
+            break;
     }
     if (app.runs.empty()) return;
     const auto index = static_cast<std::size_t>(app.selected_run);
@@ -257,53 +273,56 @@ void apply_action(AppState& app, Action action) {
     RunView& view = app.views[index];
     const TraceModel& model = run.trace_model();
     switch (action) {
-    case Action::pause:
-        if (run.live()) {
-            run.set_gate(!run.gate_on());
-            app.status = run.gate_on() ? "gate on: each worker stops after its wait returns (S releases one)"
+        case Action::pause:
+            if (run.live()) {
+                run.set_gate(!run.gate_on());
+                app.status = run.gate_on() ? "gate on: each worker stops after its wait returns (S releases one)"
                                            : "gate off: the workers run";
-        } else if (!run.scenario()) {
-            run.set_playing(!run.playing());
-        }
-        break;
-    case Action::step:
-        if (run.live()) {
-            if (!run.gate_on()) {  // the first step holds everyone; the next releases one
-                run.set_gate(true);
-                app.status = "gate on: each worker stops after its wait returns (S again releases one)";
-            } else {
-                run.step();
-                app.status = "step: the worker held longest released";
-                // Zoom on the worker it releases once its release arrives: in a two-second window a step is a pixel.
-                view.zoom_to_release_pending = true;
-                view.step_asked_ns = model.horizon_ns();
-                view.step_asked_at = ImGui::GetTime();
+            } else if (!run.scenario()) {
+                run.set_playing(!run.playing());
             }
-        } else if (run.scenario()) {
-            run.scenario_next();
+            break;
+        case Action::step:
+            if (run.live()) {
+                if (!run.gate_on()) {  // the first step holds everyone; the next releases one
+                    run.set_gate(true);
+                    app.status = "gate on: each worker stops after its wait returns (S again releases one)";
+                } else {
+                    run.step();
+                    app.status = "step: the worker held longest released";
+                    // Zoom on the worker it releases once its release arrives: in a two-second window a step is a pixel.
+                    view.zoom_to_release_pending = true;
+                    view.step_asked_ns = model.horizon_ns();
+                    view.step_asked_at = ImGui::GetTime();
+                }
+            } else if (run.scenario()) {
+                run.scenario_next();
+                zoom_to_last_step(run, view);
+            } else if (model.event_count() > 0) {
+                const std::size_t next = model.first_event_at_or_after(run.cursor_ns() + 1);
+                if (next < model.event_count()) run.seek(model.events()[next].time_ns);
+                run.set_playing(false);
+            }
+            break;
+        case Action::run:
+            if (run.live()) {
+                run.release_all();
+                app.status = "run: every held worker released (the gate stays on; Space turns it off)";
+            } else if (run.scenario()) run.scenario_to_end();
+            else run.set_playing(true);
+            break;
+        case Action::slow_up:
+        case Action::slow_down:
+            if (run.live()) {
+                run.set_slow_motion(next_slow_motion(run.slow_motion_ms(), action == Action::slow_up));
+                app.status = "slow motion: " + std::to_string(run.slow_motion_ms()) + " ms after each wait";
+            }
+            break;
+        case Action::zoom_last_step:
             zoom_to_last_step(run, view);
-        } else if (model.event_count() > 0) {
-            const std::size_t next = model.first_event_at_or_after(run.cursor_ns() + 1);
-            if (next < model.event_count()) run.seek(model.events()[next].time_ns);
-            run.set_playing(false);
-        }
-        break;
-    case Action::run:
-        if (run.live()) {
-            run.release_all();
-            app.status = "run: every held worker released (the gate stays on; Space turns it off)";
-        } else if (run.scenario()) run.scenario_to_end();
-        else run.set_playing(true);
-        break;
-    case Action::slow_up:
-    case Action::slow_down:
-        if (run.live()) {
-            run.set_slow_motion(next_slow_motion(run.slow_motion_ms(), action == Action::slow_up));
-            app.status = "slow motion: " + std::to_string(run.slow_motion_ms()) + " ms after each wait";
-        }
-        break;
-    case Action::zoom_last_step: zoom_to_last_step(run, view); break;
-    default: break;
+            break;
+        default:
+            break;
     }
 }
 

@@ -81,10 +81,12 @@ void draw_line(ImDrawList* draw, const Line& line, const Axis& x, const Axis& y,
     };
     std::vector<ImVec2> run;  // consecutive points with a value, drawn as one polyline
     auto flush = [&] {
-        if (run.size() >= 2) draw->AddPolyline(run.data(), static_cast<int>(run.size()), line.colour, ImDrawFlags_None,
-                                               line.dotted ? 1.5f : line.thickness);
+        if (run.size() >= 2)
+            draw->AddPolyline(run.data(), static_cast<int>(run.size()), line.colour, ImDrawFlags_None,
+                              line.dotted ? 1.5f : line.thickness);
         if (line.dotted || run.size() == 1)
-            for (const ImVec2& p : run) draw->AddCircleFilled(p, line.dotted ? line.thickness : line.thickness * 0.8f, line.colour, 8);
+            for (const ImVec2& p : run)
+                draw->AddCircleFilled(p, line.dotted ? line.thickness : line.thickness * 0.8f, line.colour, 8);
         run.clear();
     };
     for (const ImVec2& point : line.points) {
@@ -196,8 +198,9 @@ void draw_plot_choice(PlotChoice& choice) {
     ImGui::SliderInt("seconds shown", &choice.window_seconds, 10, 600);
     ImGui::SameLine();
     ImGui::Checkbox("p99", &choice.show_p99);
-    help_marker("The plots follow the newest sample and show this many seconds (up to the ten minutes kept). "
-                "Untick p99 to scale the latency plot to the p50 lines.");
+    help_marker(
+        "The plots follow the newest sample and show this many seconds (up to the ten minutes kept). "
+        "Untick p99 to scale the latency plot to the p50 lines.");
 }
 
 // The run's colour square, as beside its column's title.
@@ -245,7 +248,8 @@ void draw_figures_row(TracedRun& run, std::size_t index, bool runtime_column, Ta
     if (summary.windows) {
         ImGui::TextUnformatted(format_count(static_cast<std::uint64_t>(summary.mean_replies_per_second + 0.5)).c_str());
         ImGui::SameLine();
-        ImGui::TextDisabled("(%s-%s)", format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)).c_str(),
+        ImGui::TextDisabled("(%s-%s)",
+                            format_count(static_cast<std::uint64_t>(summary.low_replies_per_second + 0.5)).c_str(),
                             format_count(static_cast<std::uint64_t>(summary.high_replies_per_second + 0.5)).c_str());
         figures.rows.push_back({io_model_label(run), {}, summary});
     } else {
@@ -271,13 +275,15 @@ TableFigures draw_figures_table(AppState& app, const std::vector<std::size_t>& s
     const int columns = common_runtime.empty() ? 7 : 6;
     // The large text only where the table fits in it: the width it needs grows with the font.
     // A row as wide as they come, measured in this font and scaled to the large one.
-    const char* const widest_row = columns == 7 ? "[] iocp-acceptex  Wine 8.0  16  99,999  99,999 (99,999-99,999)  99.99 ms  99.99 ms"
-                                                : "[] iocp-acceptex  16  99,999  99,999 (99,999-99,999)  99.99 ms  99.99 ms";
+    const char* const widest_row =
+        columns == 7 ? "[] iocp-acceptex  Wine 8.0  16  99,999  99,999 (99,999-99,999)  99.99 ms  99.99 ms"
+                     : "[] iocp-acceptex  16  99,999  99,999 (99,999-99,999)  99.99 ms  99.99 ms";
     const float needed = ImGui::CalcTextSize(widest_row).x + float(columns) * 2 * ImGui::GetStyle().CellPadding.x;
-    const bool large = app.large_font &&
-                       needed * app.large_font->FontSize / ImGui::GetFontSize() <= ImGui::GetContentRegionAvail().x;
+    const bool large =
+        app.large_font && needed * app.large_font->FontSize / ImGui::GetFontSize() <= ImGui::GetContentRegionAvail().x;
     if (large) ImGui::PushFont(app.large_font);
-    const ImGuiTableFlags table_flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV;
+    const ImGuiTableFlags table_flags =
+        ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV;
     if (ImGui::BeginTable("figures", columns, table_flags)) {
         ImGui::TableSetupColumn("model");
         if (columns == 7) ImGui::TableSetupColumn("runtime");
@@ -298,8 +304,9 @@ TableFigures draw_figures_table(AppState& app, const std::vector<std::size_t>& s
 void draw_table_notes(const TableFigures& figures) {
     if (figures.any_wine) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.75f, 0.4f, 1.0f));
-        ImGui::TextWrapped("Measured under Wine on this machine, all servers at once: compare the models with each "
-                           "other; these are not Windows figures.");
+        ImGui::TextWrapped(
+            "Measured under Wine on this machine, all servers at once: compare the models with each "
+            "other; these are not Windows figures.");
         ImGui::PopStyleColor();
     }
     for (const auto& note : spread_notes(figures.rows)) {
@@ -308,7 +315,8 @@ void draw_table_notes(const TableFigures& figures) {
         ImGui::PopStyleColor();
     }
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-    ImGui::TextWrapped("'now': the newest 250 ms window; 'mean' (spread: p10-p90 of the windows): since the first reply.");
+    ImGui::TextWrapped(
+        "'now': the newest 250 ms window; 'mean' (spread: p10-p90 of the windows): since the first reply.");
     ImGui::PopStyleColor();
 }
 
@@ -356,7 +364,8 @@ PlotLines collect_plot_lines(const AppState& app, const std::vector<std::size_t>
 // The two plots side by side. The time (seconds) under the mouse on either, or NaN.
 double draw_plots(const AppState& app, const PlotLines& plots, const PlotChoice& choice) {
     const float spacing = ImGui::GetStyle().ItemSpacing.x;
-    const ImVec2 plot_size((ImGui::GetContentRegionAvail().x - spacing) / 2, std::max(120.0f, ImGui::GetContentRegionAvail().y));
+    const ImVec2 plot_size((ImGui::GetContentRegionAvail().x - spacing) / 2,
+                           std::max(120.0f, ImGui::GetContentRegionAvail().y));
     // The large text where the plots have room for it (about ten lines high); else the labels would crowd out
     // the lines they label.
     ImFont* plot_font = app.large_font && plot_size.y >= 10 * app.large_font->FontSize ? app.large_font : nullptr;

@@ -47,8 +47,9 @@ void draw_conformance(TracedRun& run, RunView& view) {
         char overlay[64];
         std::snprintf(overlay, sizeof overlay, "%.0f%% took the most recent waiter", share * 100);
         ImGui::ProgressBar(float(share), ImVec2(std::min(ImGui::GetContentRegionAvail().x, 360.0f), 0), overlay);
-        help_marker("Windows: 100% (the most recent waiter is released first, so its stack and cache are warm). "
-                    "Wine 8.0: 0%, with the oldest waiter taken every time.");
+        help_marker(
+            "Windows: 100% (the most recent waiter is released first, so its stack and cache are warm). "
+            "Wine 8.0: 0%, with the oldest waiter taken every time.");
         ImGui::Text("LIFO %s   FIFO (oldest) %s   other %s", format_count(figures.lifo_wakes).c_str(),
                     format_count(figures.fifo_wakes).c_str(),
                     format_count(figures.wakes_with_choice - figures.lifo_wakes - figures.fifo_wakes).c_str());
@@ -59,18 +60,19 @@ void draw_conformance(TracedRun& run, RunView& view) {
     for (std::size_t i = 0; i < 16; ++i) positions[i] = float(figures.positions[i]);
     ImGui::PlotHistogram("##positions", positions, 16, 0, "wakes by stack position (0 = top)", 0.0f, float(most),
                          ImVec2(std::min(ImGui::GetContentRegionAvail().x, 360.0f), 45));
-    help_marker("How many wakes took each stack position, 0 (most recent waiter) on the left. LIFO puts every "
-                "bar at 0.");
+    help_marker(
+        "How many wakes took each stack position, 0 (most recent waiter) on the left. LIFO puts every "
+        "bar at 0.");
 
     ImGui::Separator();
     if (figures.concurrency)
         ImGui::Text("most threads running at once: %u   concurrency value: %u", figures.most_running,
                     figures.concurrency);
-    else
-        ImGui::Text("most threads running at once: %u   concurrency value: not in the trace", figures.most_running);
-    help_marker("Threads that came out of the port's wait and are running or held at the gate (a held thread is "
-                "running as far as the kernel knows). Windows may exceed the value briefly when a blocked thread "
-                "resumes, but never releases a waiter while the value is reached.");
+    else ImGui::Text("most threads running at once: %u   concurrency value: not in the trace", figures.most_running);
+    help_marker(
+        "Threads that came out of the port's wait and are running or held at the gate (a held thread is "
+        "running as far as the kernel knows). Windows may exceed the value briefly when a blocked thread "
+        "resumes, but never releases a waiter while the value is reached.");
     if (figures.concurrency) {
         const bool broken = figures.wakes_at_or_over_concurrency > 0;
         ImGui::PushStyleColor(ImGuiCol_Text, broken ? ImVec4(1, 0.55f, 0.4f, 1) : ImVec4(0.6f, 1, 0.6f, 1));

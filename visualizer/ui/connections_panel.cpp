@@ -12,8 +12,8 @@ namespace socklab::viz::ui {
 namespace {
 
 // CloseReason's names, by its value (common/trace/event.h).
-const char* const kCloseReasons[] = {"none", "peer closed", "reset", "quit", "line too long", "error",
-                                     "server stopping", "idle"};
+const char* const kCloseReasons[] = {"none",          "peer closed", "reset",           "quit",
+                                     "line too long", "error",       "server stopping", "idle"};
 
 // What is open at the cursor, and the whole trace's counts: connections, lines, bytes, latency, I/O, problems.
 void draw_counters(const TraceModel& model, std::uint64_t now) {
@@ -29,27 +29,31 @@ void draw_counters(const TraceModel& model, std::uint64_t now) {
     ImGui::TextWrapped("connections opened %s   closed %s", format_count(counters.connections_opened).c_str(),
                        format_count(counters.connections_closed).c_str());
     ImGui::TextWrapped("lines in %s   out %s   bytes in %s   out %s", format_count(counters.lines_in).c_str(),
-                format_count(counters.lines_out).c_str(), format_count(counters.bytes_in).c_str(),
-                format_count(counters.bytes_out).c_str());
+                       format_count(counters.lines_out).c_str(), format_count(counters.bytes_in).c_str(),
+                       format_count(counters.bytes_out).c_str());
     const LatencyStats& latency = model.latency();
     if (latency.count) {
-        ImGui::TextWrapped("latency  mean %s   p50 <= %s   p99 <= %s   max %s", format_duration(latency.mean_ns()).c_str(),
-                    format_duration(double(latency.percentile_ns(0.5))).c_str(),
-                    format_duration(double(latency.percentile_ns(0.99))).c_str(),
-                    format_duration(double(latency.max_ns)).c_str());
-        help_marker("p50 and p99 are upper bounds of power-of-two buckets: '<= 128 us' means the value lies "
-                    "between 64 and 128 us.");
+        ImGui::TextWrapped("latency  mean %s   p50 <= %s   p99 <= %s   max %s",
+                           format_duration(latency.mean_ns()).c_str(),
+                           format_duration(double(latency.percentile_ns(0.5))).c_str(),
+                           format_duration(double(latency.percentile_ns(0.99))).c_str(),
+                           format_duration(double(latency.max_ns)).c_str());
+        help_marker(
+            "p50 and p99 are upper bounds of power-of-two buckets: '<= 128 us' means the value lies "
+            "between 64 and 128 us.");
     }
-    ImGui::TextWrapped("I/O posted %s   completed %s (failed %s)   packets posted %s, taken %s", format_count(counters.io_posted).c_str(),
-                format_count(counters.io_completed).c_str(), format_count(counters.io_failed).c_str(),
-                format_count(counters.packets_posted).c_str(), format_count(counters.packets_dequeued).c_str());
+    ImGui::TextWrapped("I/O posted %s   completed %s (failed %s)   packets posted %s, taken %s",
+                       format_count(counters.io_posted).c_str(), format_count(counters.io_completed).c_str(),
+                       format_count(counters.io_failed).c_str(), format_count(counters.packets_posted).c_str(),
+                       format_count(counters.packets_dequeued).c_str());
     if (counters.errors || counters.dropped || counters.late_events) {
         ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "errors %s   events dropped by the server %s   late %s",
                            format_count(counters.errors).c_str(), format_count(counters.dropped).c_str(),
                            format_count(counters.late_events).c_str());
-        help_marker("Dropped: the server's per-thread trace buffers were full, so it counted events instead of "
-                    "recording them. Late: events that reached the viewer after their moment had been drawn; "
-                    "they are shown at the time they arrived.");
+        help_marker(
+            "Dropped: the server's per-thread trace buffers were full, so it counted events instead of "
+            "recording them. Late: events that reached the viewer after their moment had been drawn; "
+            "they are shown at the time they arrived.");
     }
 }
 
@@ -66,14 +70,16 @@ void draw_throughput(const TraceModel& model) {
     std::snprintf(overlay, sizeof overlay, "replies/s, last: %.0f", per_second.back());
     ImGui::PlotHistogram("##throughput", per_second.data(), static_cast<int>(per_second.size()), 0, overlay, 0.0f,
                          FLT_MAX, ImVec2(std::min(ImGui::GetContentRegionAvail().x, 360.0f), 50));
-    help_marker("Reply lines sent per second of trace time (the last two minutes). The last bar is the "
-                "second in progress.");
+    help_marker(
+        "Reply lines sent per second of trace time (the last two minutes). The last bar is the "
+        "second in progress.");
 }
 
 void draw_close_reasons(const Counters& counters) {
     std::string closed;
     for (std::size_t r = 1; r < counters.close_reasons.size(); ++r)
-        if (counters.close_reasons[r]) closed += std::string(kCloseReasons[r]) + " " + std::to_string(counters.close_reasons[r]) + "   ";
+        if (counters.close_reasons[r])
+            closed += std::string(kCloseReasons[r]) + " " + std::to_string(counters.close_reasons[r]) + "   ";
     if (!closed.empty()) ImGui::TextWrapped("closed by: %s", closed.c_str());
 }
 

@@ -39,8 +39,9 @@ void fill_width_beside(const char* label) {
 void draw_playback(TracedRun& run) {
     const TraceModel& model = run.trace_model();
     if (model.event_count() == 0) return;
-    section_heading("Time", "The panels show the server as it was at the cursor (the yellow line on the "
-                            "timeline). Drag the scrubber, click the timeline's ruler, or play.");
+    section_heading("Time",
+                    "The panels show the server as it was at the cursor (the yellow line on the "
+                    "timeline). Drag the scrubber, click the timeline's ruler, or play.");
     const double first = double(model.first_ns()), last = double(model.horizon_ns());
     float fraction = last > first ? float((double(run.cursor_ns()) - first) / (last - first)) : 1.0f;
     char label[64];
@@ -50,10 +51,10 @@ void draw_playback(TracedRun& run) {
         run.seek(static_cast<std::uint64_t>(first + double(fraction) * (last - first)));
 
     if (run.live()) {
-        if (ImGui::Button(run.following() ? "Pause view" : "Back to live"))
-            run.set_following(!run.following());
-        help_marker("Pausing the view stops the cursor; the server keeps running and events keep arriving. "
-                    "To stop the server's workers, use the step gate below.");
+        if (ImGui::Button(run.following() ? "Pause view" : "Back to live")) run.set_following(!run.following());
+        help_marker(
+            "Pausing the view stops the cursor; the server keeps running and events keep arriving. "
+            "To stop the server's workers, use the step gate below.");
         return;
     }
     if (ImGui::Button(run.playing() ? "Pause (Space)" : "Play (Space)")) run.set_playing(!run.playing());
@@ -69,8 +70,9 @@ void draw_playback(TracedRun& run) {
         if (run.speed() == speeds[i]) chosen = i;
     ImGui::SetNextItemWidth(scaled(90));
     if (ImGui::Combo("speed", &chosen, speed_names, 5)) run.set_speed(speeds[chosen]);
-    help_marker("Trace time per second of wall time. A server's events are microseconds apart: 1/1000 shows "
-                "one millisecond of the server per second.");
+    help_marker(
+        "Trace time per second of wall time. A server's events are microseconds apart: 1/1000 shows "
+        "one millisecond of the server per second.");
 }
 
 // ---- 2. Step gate ---------------------------------------------------------------------------------------
@@ -102,9 +104,10 @@ void draw_gate(AppState& app, TracedRun& run) {
     fill_width_beside("slow motion ms");
     ImGui::SliderInt("slow motion ms", &slow_ms, 0, 2000);
     if (ImGui::IsItemDeactivatedAfterEdit()) run.set_slow_motion(static_cast<unsigned>(slow_ms));
-    help_marker("Every worker pauses this long after each wait returns: the whole server in slow motion, "
-                "without stopping it. Keys ] and [ step it up and down. The pause shows as running on the "
-                "timeline: the server records no event for it.");
+    help_marker(
+        "Every worker pauses this long after each wait returns: the whole server in slow motion, "
+        "without stopping it. Keys ] and [ step it up and down. The pause shows as running on the "
+        "timeline: the server records no event for it.");
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     ImGui::TextWrapped("Space: gate on/off   S: step   R: run   ] [: slower/faster");
     ImGui::PopStyleColor();
@@ -114,9 +117,10 @@ void draw_gate(AppState& app, TracedRun& run) {
 
 void draw_clients(TracedRun& run) {
     if (!run.live()) return;
-    section_heading("Clients", "Test clients built into the visualizer, speaking the line protocol: each line "
-                               "is echoed; /work <cpu_ms> <block_ms> makes the handler burn CPU then sleep; "
-                               "/all <text> broadcasts.");
+    section_heading("Clients",
+                    "Test clients built into the visualizer, speaking the line protocol: each line "
+                    "is echoed; /work <cpu_ms> <block_ms> makes the handler burn CPU then sleep; "
+                    "/all <text> broadcasts.");
     ClientPool& clients = run.clients();
     static int port = 0;
     if (clients.server_port() == 0) {
@@ -147,16 +151,19 @@ void draw_clients(TracedRun& run) {
     float pace = static_cast<float>(clients.pace());
     fill_width_beside("steady lines/s");
     if (ImGui::SliderFloat("steady lines/s", &pace, 0.0f, 200.0f, "%.0f")) clients.set_pace(pace);
-    help_marker("Steady traffic: the clients take turns sending one line each, this many per second in all. "
-                "Slow enough to follow each wake on the timeline; 0 stops it.");
+    help_marker(
+        "Steady traffic: the clients take turns sending one line each, this many per second in all. "
+        "Slow enough to follow each wake on the timeline; 0 stops it.");
     bool saturate = clients.saturating();
     if (ImGui::Checkbox("Saturate (closed loop)", &saturate)) clients.set_saturate(saturate);
-    help_marker("Every connected client keeps one 64-byte line in flight and sends the next as soon as its reply "
-                "arrives, from a thread of its own (not once per frame). Give two servers the same clients and "
-                "this, and their throughput in the compare view is the comparison.");
+    help_marker(
+        "Every connected client keeps one 64-byte line in flight and sends the next as soon as its reply "
+        "arrives, from a thread of its own (not once per frame). Give two servers the same clients and "
+        "this, and their throughput in the compare view is the comparison.");
     if (ImGui::Button("/work 20 50")) clients.send_to_all("/work 20 50");
-    help_marker("Each client asks for 20 ms of CPU then 50 ms of Sleep: watch a blocked worker let another "
-                "waiter run.");
+    help_marker(
+        "Each client asks for 20 ms of CPU then 50 ms of Sleep: watch a blocked worker let another "
+        "waiter run.");
     next_beside("/all hi");
     if (ImGui::Button("/all hi")) clients.send_to_one("/all hi");
     next_beside("/stats");
@@ -172,10 +179,10 @@ void draw_clients(TracedRun& run) {
         if (last.replies)
             ImGui::Text("p50 %s   p99 %s", format_duration(double(last.latency_p50_ns)).c_str(),
                         format_duration(double(last.latency_p99_ns)).c_str());
-        else
-            ImGui::TextDisabled("latency: no reply in the newest 250 ms");
-        help_marker("Measured by these clients over the newest 250 ms: replies per second, and the round trip from "
-                    "sending a line to its reply (nearest-rank percentiles). The compare view plots them over time.");
+        else ImGui::TextDisabled("latency: no reply in the newest 250 ms");
+        help_marker(
+            "Measured by these clients over the newest 250 ms: replies per second, and the round trip from "
+            "sending a line to its reply (nearest-rank percentiles). The compare view plots them over time.");
     }
     if (!figures.last_reply.empty()) ImGui::TextDisabled("last reply: %s", figures.last_reply.c_str());
     if (!figures.last_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", figures.last_error.c_str());
@@ -186,8 +193,9 @@ void draw_clients(TracedRun& run) {
 void draw_scenario(TracedRun& run) {
     const auto* player = run.scenario();
     if (!player) return;
-    section_heading("Scenario", "The reference model applies the documented Windows rules one line at a time. "
-                                "Next applies the next line; the explanation says which rule decided.");
+    section_heading("Scenario",
+                    "The reference model applies the documented Windows rules one line at a time. "
+                    "Next applies the next line; the explanation says which rule decided.");
     if (ImGui::Button("Next line")) run.scenario_next();
     next_beside("Restart");
     if (ImGui::Button("Restart")) run.scenario_restart();
@@ -209,10 +217,11 @@ void draw_scenario(TracedRun& run) {
 // ---- 5. Files -------------------------------------------------------------------------------------------
 
 void draw_files(AppState& app, TracedRun& run, RunView& view) {
-    section_heading("Files", "Record writes the trace as it arrives (a complete trace file, from the start of "
-                             "the session) for socklab-viz --replay. Export writes Chrome trace JSON: open it at "
-                             "ui.perfetto.dev to see threads as tracks, states as slices, each packet's post "
-                             "linked to its dequeue by an arrow, and the queue depth as a counter.");
+    section_heading("Files",
+                    "Record writes the trace as it arrives (a complete trace file, from the start of "
+                    "the session) for socklab-viz --replay. Export writes Chrome trace JSON: open it at "
+                    "ui.perfetto.dev to see threads as tracks, states as slices, each packet's post "
+                    "linked to its dequeue by an arrow, and the queue depth as a counter.");
     static char record_path[256] = "session.sltrace";
     static char export_path[256] = "session.json";
     if (run.live()) {
@@ -222,8 +231,8 @@ void draw_files(AppState& app, TracedRun& run, RunView& view) {
         if (!run.recording()) {
             if (ImGui::Button("Record")) {
                 std::string error;
-                view.message = run.start_recording(record_path, error) ? std::string("recording to ") + record_path
-                                                                           : error;
+                view.message =
+                    run.start_recording(record_path, error) ? std::string("recording to ") + record_path : error;
             }
         } else if (ImGui::Button("Stop recording")) {
             run.stop_recording();
@@ -249,9 +258,10 @@ void draw_files(AppState& app, TracedRun& run, RunView& view) {
 void draw_controls(AppState& app, TracedRun& run, RunView& view) {
     ImGui::TextWrapped("%s", run.title().c_str());
     ImGui::TextDisabled("%s", run.status_text().c_str());
-    if (const ServerProcess* server = run.server(); server && !server->output().empty() &&
-                                                        run.connection().status() != LiveConnection::Status::connected) {
-        for (std::size_t i = server->output().size() > 3 ? server->output().size() - 3 : 0; i < server->output().size(); ++i)
+    if (const ServerProcess* server = run.server();
+        server && !server->output().empty() && run.connection().status() != LiveConnection::Status::connected) {
+        for (std::size_t i = server->output().size() > 3 ? server->output().size() - 3 : 0; i < server->output().size();
+             ++i)
             ImGui::TextDisabled("> %s", server->output()[i].c_str());
     }
     ImGui::Separator();

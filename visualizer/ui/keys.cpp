@@ -15,29 +15,44 @@ Action action_for_key(int key, bool ctrl, bool shift) {
     if (ctrl) {
         // Ctrl + is Ctrl Shift = on most layouts; Ctrl = works too, as in browsers.
         switch (key) {
-        case GLFW_KEY_EQUAL:
-        case GLFW_KEY_KP_ADD: return Action::font_larger;
-        case GLFW_KEY_MINUS:
-        case GLFW_KEY_KP_SUBTRACT: return Action::font_smaller;
-        case GLFW_KEY_0:
-        case GLFW_KEY_KP_0: return Action::font_reset;
-        default: return Action::none;
+            case GLFW_KEY_EQUAL:
+            case GLFW_KEY_KP_ADD:
+                return Action::font_larger;
+            case GLFW_KEY_MINUS:
+            case GLFW_KEY_KP_SUBTRACT:
+                return Action::font_smaller;
+            case GLFW_KEY_0:
+            case GLFW_KEY_KP_0:
+                return Action::font_reset;
+            default:
+                return Action::none;
         }
     }
     switch (key) {
-    case GLFW_KEY_SPACE: return Action::pause;
-    case GLFW_KEY_S: return Action::step;
-    case GLFW_KEY_R: return Action::run;
-    case GLFW_KEY_RIGHT_BRACKET: return Action::slow_up;
-    case GLFW_KEY_LEFT_BRACKET: return Action::slow_down;
-    case GLFW_KEY_PAGE_DOWN:
-    case GLFW_KEY_RIGHT: return Action::lesson_next;
-    case GLFW_KEY_PAGE_UP:
-    case GLFW_KEY_LEFT: return Action::lesson_previous;
-    case GLFW_KEY_Z: return Action::zoom_last_step;
-    case GLFW_KEY_F1: return Action::help;
-    case GLFW_KEY_SLASH: return shift ? Action::help : Action::none;  // '?' on a US layout
-    default: return Action::none;
+        case GLFW_KEY_SPACE:
+            return Action::pause;
+        case GLFW_KEY_S:
+            return Action::step;
+        case GLFW_KEY_R:
+            return Action::run;
+        case GLFW_KEY_RIGHT_BRACKET:
+            return Action::slow_up;
+        case GLFW_KEY_LEFT_BRACKET:
+            return Action::slow_down;
+        case GLFW_KEY_PAGE_DOWN:
+        case GLFW_KEY_RIGHT:
+            return Action::lesson_next;
+        case GLFW_KEY_PAGE_UP:
+        case GLFW_KEY_LEFT:
+            return Action::lesson_previous;
+        case GLFW_KEY_Z:
+            return Action::zoom_last_step;
+        case GLFW_KEY_F1:
+            return Action::help;
+        case GLFW_KEY_SLASH:
+            return shift ? Action::help : Action::none;  // '?' on a US layout
+        default:
+            return Action::none;
     }
 }
 
@@ -128,8 +143,9 @@ float font_pixels(float scale) { return std::round(kBaseFontPixels * std::clamp(
 const std::vector<KeyHelp>& key_help() {
     static const std::vector<KeyHelp> rows = {
         {"Space", "pause / resume: live, the step gate on or off; replay, play or pause"},
-        {"S", "step: release the worker held longest and zoom on it (live); next scenario line (reference); "
-              "next event (replay)"},
+        {"S",
+         "step: release the worker held longest and zoom on it (live); next scenario line (reference); "
+         "next event (replay)"},
         {"R", "run: release every held worker, the gate stays on (live); to the end (reference); play (replay)"},
         {"]  [", "slow motion up / down: 0, 50, 100, 200, 500, 1000, 2000 ms after each wait (live)"},
         {"PageDown  PageUp  (Right  Left)", "next / previous lesson step"},

@@ -22,7 +22,7 @@ namespace socklab::viz::ui {
 
 enum class Action {
     none,
-    pause,           // pause / resume
+    pause,  // pause / resume
     step,
     run,
     slow_up,

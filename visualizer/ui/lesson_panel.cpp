@@ -72,7 +72,6 @@ void follow_live_run(AppState& app, LessonPlayer& lesson) {
         if (replay) set_lesson_step_run(app, std::move(replay));
         else app.status = error;
         std::remove(trace_file.c_str());  // read whole into the replay; Record or Export keep a copy
-
     }
 }
 
@@ -103,7 +102,8 @@ void draw_source_around(const LessonPlayer& lesson, const std::string& anchor, b
             const float width = ImGui::GetContentRegionAvail().x;
             const float height = ImGui::CalcTextSize(text.c_str(), nullptr, false, width).y;
             ImGui::GetWindowDrawList()->AddRectFilled(
-                at, ImVec2(at.x + ImGui::GetWindowWidth(), at.y + std::max(height, line_height)), IM_COL32(90, 80, 20, 255));
+                at, ImVec2(at.x + ImGui::GetWindowWidth(), at.y + std::max(height, line_height)),
+                IM_COL32(90, 80, 20, 255));
         }
         if (number == site->marker_line) ImGui::TextColored(ImVec4(0.95f, 0.85f, 0.45f, 1), "%s", text.c_str());
         else ImGui::TextUnformatted(text.c_str());
@@ -116,14 +116,17 @@ void draw_checks(AppState& app, LessonPlayer& lesson) {
     TracedRun* run = lesson_step_run(app);
     const auto checks = lesson.checks(run ? run->scenario() : nullptr);
     if (checks.empty()) return;
-    section_heading("Checks", "What the step must show. Reference steps: each 'expect' of the scenario is decided "
-                              "when its line is played; the others once the scenario has been played to the end. "
-                              "Live steps: decided from the replies and the server's own trace when the run is "
-                              "over. `socklab lesson N --check` decides the same checks in a terminal.");
+    section_heading("Checks",
+                    "What the step must show. Reference steps: each 'expect' of the scenario is decided "
+                    "when its line is played; the others once the scenario has been played to the end. "
+                    "Live steps: decided from the replies and the server's own trace when the run is "
+                    "over. `socklab lesson N --check` decides the same checks in a terminal.");
     for (const auto& check : checks) {
         const bool met = check.state == LessonPlayer::CheckState::met;
         const bool pending = check.state == LessonPlayer::CheckState::pending;
-        const ImVec4 colour = pending ? ImVec4(0.6f, 0.6f, 0.6f, 1) : met ? ImVec4(0.45f, 0.85f, 0.45f, 1) : ImVec4(1, 0.45f, 0.4f, 1);
+        const ImVec4 colour = pending ? ImVec4(0.6f, 0.6f, 0.6f, 1)
+                              : met   ? ImVec4(0.45f, 0.85f, 0.45f, 1)
+                                      : ImVec4(1, 0.45f, 0.4f, 1);
         ImGui::TextColored(colour, "%-8s", pending ? "pending" : met ? "met" : "NOT MET");
         ImGui::SameLine();
         ImGui::TextUnformatted(check.text.c_str());
@@ -142,8 +145,9 @@ void draw_step_header(LessonPlayer& lesson) {
     const lessons::Step& step = lesson.step();
     ImGui::TextColored(ImVec4(1, 0.9f, 0.4f, 1), "Lesson %d: %s", lesson.lesson().number,
                        for_display(lesson.lesson().title).c_str());
-    help_marker("The lesson's text is lessons/NN-*.md; code is quoted by its `// LESSON:` anchors. Previous and "
-                "Next move between steps; entering a step starts what it runs.");
+    help_marker(
+        "The lesson's text is lessons/NN-*.md; code is quoted by its `// LESSON:` anchors. Previous and "
+        "Next move between steps; entering a step starts what it runs.");
     ImGui::PushTextWrapPos(0);
     ImGui::Text("Step %d of %zu: %s", step.number, lesson.lesson().steps.size(), for_display(step.title).c_str());
     ImGui::PopTextWrapPos();
@@ -158,10 +162,12 @@ void draw_step_header(LessonPlayer& lesson) {
 
 // "Read": the step's anchors by name, and the source around the one shown (scrolled to when it changes).
 void draw_read(LessonPlayer& lesson, const lessons::Step& step, std::string& scrolled_to) {
-    section_heading("Read", "The code this step quotes, by anchor. Click a name to show it; the quoted lines are "
-                            "highlighted, the anchor's own line is yellow.");
+    section_heading("Read",
+                    "The code this step quotes, by anchor. Click a name to show it; the quoted lines are "
+                    "highlighted, the anchor's own line is yellow.");
     for (const std::string& anchor : step.anchors) {
-        if (ImGui::Selectable(anchor.c_str(), lesson.shown_anchor == anchor, 0, ImVec2(ImGui::CalcTextSize(anchor.c_str()).x, 0)))
+        if (ImGui::Selectable(anchor.c_str(), lesson.shown_anchor == anchor, 0,
+                              ImVec2(ImGui::CalcTextSize(anchor.c_str()).x, 0)))
             lesson.shown_anchor = anchor;
         ImGui::SameLine();
     }
@@ -174,9 +180,10 @@ void draw_read(LessonPlayer& lesson, const lessons::Step& step, std::string& scr
 // "Run": what the step runs as it stands (the reference model's last decision, or the live run's log), then its
 // checks.
 void draw_run(AppState& app, LessonPlayer& lesson, const lessons::Step& step) {
-    section_heading("Run", "Reference steps play the scenario in the reference model of the documented Windows "
-                           "rules (the session on the right; Next line steps it). Live steps start the model "
-                           "(under Wine on Linux), drive the clients as written, then replay the server's trace.");
+    section_heading("Run",
+                    "Reference steps play the scenario in the reference model of the documented Windows "
+                    "rules (the session on the right; Next line steps it). Live steps start the model "
+                    "(under Wine on Linux), drive the clients as written, then replay the server's trace.");
     if (step.runs_reference()) {
         // The scenario's buttons (Next line, Restart, To the end) are the controls panel's, once, beside the
         // run; keys S and R do the same. Here: what the last line did.

@@ -36,17 +36,17 @@ struct RunView {
     // The timeline's visible range, in trace nanoseconds (doubles: zoom needs fractions of a nanosecond).
     double view_begin_ns = 0;
     double view_end_ns = 0;
-    bool view_fitted = false;          // the range was set once (fit to the trace, or the live window)
+    bool view_fitted = false;  // the range was set once (fit to the trace, or the live window)
     std::uint32_t selected_event = kNoEvent;
-    std::uint64_t discards_seen = 0;   // the model's discards() when selected_event was last renumbered
+    std::uint64_t discards_seen = 0;  // the model's discards() when selected_event was last renumbered
     bool scroll_source_to_selection = false;
-    std::int64_t shown_port = 0;      // which completion port the waiters and queue panels show
-    std::string message;               // the last action's outcome ("exported to ...")
+    std::int64_t shown_port = 0;  // which completion port the waiters and queue panels show
+    std::string message;          // the last action's outcome ("exported to ...")
     // A Step asked the timeline to zoom on the worker it releases: the first gate release (or wake) at or
     // after this trace time, once it arrives.
     bool zoom_to_release_pending = false;
     std::uint64_t step_asked_ns = 0;
-    double step_asked_at = 0;          // ImGui::GetTime() then: a release that never comes is given up after 2 s
+    double step_asked_at = 0;  // ImGui::GetTime() then: a release that never comes is given up after 2 s
 };
 
 // Everything the program shows: the runs side by side, and which one the sidebar controls.
@@ -54,19 +54,19 @@ struct AppState {
     std::vector<std::unique_ptr<TracedRun>> runs;
     std::vector<RunView> views;  // one per run, same order
     int selected_run = 0;
-    std::string repo_root;           // for the source panel
-    std::string screenshot_request;  // a path: main writes a PNG of the next frame there
-    std::string status;              // one line at the bottom of the sidebar
-    std::unique_ptr<LessonPlayer> lesson;  // --lesson N: the lesson panel shows it
+    std::string repo_root;                       // for the source panel
+    std::string screenshot_request;              // a path: main writes a PNG of the next frame there
+    std::string status;                          // one line at the bottom of the sidebar
+    std::unique_ptr<LessonPlayer> lesson;        // --lesson N: the lesson panel shows it
     const TracedRun* lesson_step_run = nullptr;  // the run the lesson's current step started, if any
-    bool compare_view = false;       // the compare panel under the run columns (--compare, or the sidebar)
-    ImFont* large_font = nullptr;    // a larger size of the UI font, for figures read on a projector
+    bool compare_view = false;                   // the compare panel under the run columns (--compare, or the sidebar)
+    ImFont* large_font = nullptr;                // a larger size of the UI font, for figures read on a projector
     // Text and sizes: --scale S, Ctrl +/-, default from the monitor's DPI. main rebuilds the font atlas at
     // font_pixels(ui_scale) (not a bitmap stretch) whenever it differs from fonts_scale, between frames.
     float ui_scale = 1.0f;
-    float default_ui_scale = 1.0f;   // what Ctrl 0 returns to: --scale, or the monitor's
-    float fonts_scale = 0.0f;        // the scale the font atlas and style were last built at
-    bool show_help = false;          // the keys window (F1 or ?)
+    float default_ui_scale = 1.0f;  // what Ctrl 0 returns to: --scale, or the monitor's
+    float fonts_scale = 0.0f;       // the scale the font atlas and style were last built at
+    bool show_help = false;         // the keys window (F1 or ?)
 
     void add(std::unique_ptr<TracedRun> run);
     void remove(int index);
@@ -82,7 +82,7 @@ void draw_conformance(TracedRun& run, RunView& view);
 void draw_source(TracedRun& run, RunView& view, const std::string& repo_root);
 void draw_controls(AppState& app, TracedRun& run, RunView& view);
 void draw_runs(AppState& app);
-void draw_lesson(AppState& app);  // the lesson column (when app.lesson is open)
+void draw_lesson(AppState& app);   // the lesson column (when app.lesson is open)
 void draw_compare(AppState& app);  // the compare strip: every live run's load series together
 // The whole window: sidebar, then the runs side by side.
 void draw_app(AppState& app);
@@ -100,8 +100,8 @@ inline float scaled(float pixels) { return pixels * ImGui::GetFontSize() / kBase
 void help_marker(const char* text);
 ImU32 state_colour(LaneState state, bool busy = false);
 const char* state_meaning(LaneState state);
-std::string format_duration(double ns);  // "1.25 ms", "340 ns"
-std::string format_count(std::uint64_t count);  // "12,345"
+std::string format_duration(double ns);                                  // "1.25 ms", "340 ns"
+std::string format_count(std::uint64_t count);                           // "12,345"
 std::string thread_name(const TraceModel& model, std::uint16_t thread);  // "worker 3"
 // The colour of run `index` in the compare plots (and beside its column's title): the Okabe-Ito palette,
 // told apart by the common colour-vision deficiencies and on a washed-out projector.

@@ -41,15 +41,17 @@ void draw_queue(TracedRun& run, RunView& view) {
         }
         ImGui::PlotLines("##depth", depths.data(), static_cast<int>(depths.size()), 0, "depth over the visible range",
                          0.0f, most * 1.1f, ImVec2(std::min(ImGui::GetContentRegionAvail().x, 360.0f), 50));
-        help_marker("Packets queued across the timeline's visible range (left to right). A rising line means "
-                    "packets arrive faster than the waiters released take them.");
+        help_marker(
+            "Packets queued across the timeline's visible range (left to right). A rising line means "
+            "packets arrive faster than the waiters released take them.");
     }
 
     if (!counted) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-        ImGui::TextWrapped("This trace records packets only when a thread takes them (the kernel queues them out "
-                           "of the server's sight), so the depth is the sampled one and the waiting packets "
-                           "cannot be listed.");
+        ImGui::TextWrapped(
+            "This trace records packets only when a thread takes them (the kernel queues them out "
+            "of the server's sight), so the depth is the sampled one and the waiting packets "
+            "cannot be listed.");
         ImGui::PopStyleColor();
         return;
     }
@@ -60,8 +62,9 @@ void draw_queue(TracedRun& run, RunView& view) {
         return;
     }
     if (queued > waiting.size()) ImGui::TextDisabled("the newest %zu of %u listed", waiting.size(), queued);
-    if (ImGui::BeginTable("packets", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit,
-                          ImVec2(0, std::min(160.0f, ImGui::GetTextLineHeightWithSpacing() * float(waiting.size() + 1) + 4)))) {
+    if (ImGui::BeginTable(
+            "packets", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit,
+            ImVec2(0, std::min(160.0f, ImGui::GetTextLineHeightWithSpacing() * float(waiting.size() + 1) + 4)))) {
         ImGui::TableSetupColumn("I/O id");
         ImGui::TableSetupColumn("connection");
         ImGui::TableSetupColumn("waited");

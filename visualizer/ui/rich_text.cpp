@@ -34,7 +34,7 @@ void draw_piece(const std::string& text, const TextRun& style) {
 // current indent. (Screen coordinates throughout: they need no correction for scrolling.)
 void draw_text_runs(const std::vector<TextRun>& runs) {
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
-    float line_end = 0;     // where the last piece on this line ended
+    float line_end = 0;      // where the last piece on this line ended
     bool line_empty = true;  // nothing on this line yet: the next piece starts it
     for (const TextRun& run : runs) {
         const std::string text = plain_typography(run.text);
@@ -73,8 +73,8 @@ void draw_code_block(const TextBlock& block) {
     const ImVec2 at = ImGui::GetCursorScreenPos();
     const ImVec2 size = ImGui::CalcTextSize(text.c_str());
     const float pad = scaled(4);
-    ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(at.x, at.y), ImVec2(at.x + size.x + 2 * pad, at.y + size.y + 2 * pad),
-                                              kCodeGround, 3.0f);
+    ImGui::GetWindowDrawList()->AddRectFilled(
+        ImVec2(at.x, at.y), ImVec2(at.x + size.x + 2 * pad, at.y + size.y + 2 * pad), kCodeGround, 3.0f);
     ImGui::SetCursorScreenPos(ImVec2(at.x + pad, at.y + pad));
     ImGui::PushStyleColor(ImGuiCol_Text, kCodeColour);
     ImGui::TextUnformatted(text.c_str());  // code is never re-wrapped: a wrapped line of C++ reads as two
@@ -111,12 +111,13 @@ std::size_t draw_table(const std::vector<TextBlock>& blocks, std::size_t first) 
 
 std::string plain_typography(const std::string& text) {
     // Punctuation the UI font's glyph ranges leave out, as the nearest ASCII.
-    static const std::pair<const char*, const char*> kPlain[] = {{"\u2014", "-"}, {"\u2013", "-"}, {"\u2019", "'"},
-                                                                 {"\u2018", "'"}, {"\u201c", "\""}, {"\u201d", "\""},
+    static const std::pair<const char*, const char*> kPlain[] = {{"\u2014", "-"},   {"\u2013", "-"},  {"\u2019", "'"},
+                                                                 {"\u2018", "'"},   {"\u201c", "\""}, {"\u201d", "\""},
                                                                  {"\u2026", "..."}, {"\u2192", "->"}};
     std::string plain = text;
     for (const auto& [fancy, simple] : kPlain)
-        for (std::size_t at; (at = plain.find(fancy)) != std::string::npos;) plain.replace(at, std::strlen(fancy), simple);
+        for (std::size_t at; (at = plain.find(fancy)) != std::string::npos;)
+            plain.replace(at, std::strlen(fancy), simple);
     return plain;
 }
 
@@ -125,7 +126,9 @@ void draw_lesson_text(const std::vector<TextBlock>& blocks, ImFont* heading_font
         const TextBlock& block = blocks[i];
         if (i > 0) ImGui::Spacing();
         switch (block.kind) {
-            case TextBlock::Kind::paragraph: draw_text_runs(block.runs); break;
+            case TextBlock::Kind::paragraph:
+                draw_text_runs(block.runs);
+                break;
             case TextBlock::Kind::heading:
                 if (heading_font) ImGui::PushFont(heading_font);
                 ImGui::PushStyleColor(ImGuiCol_Text, kStrongColour);
@@ -145,9 +148,15 @@ void draw_lesson_text(const std::vector<TextBlock>& blocks, ImFont* heading_font
                 if (indent > 0) ImGui::Unindent(indent);
                 break;
             }
-            case TextBlock::Kind::code_block: draw_code_block(block); break;
-            case TextBlock::Kind::table_row: i = draw_table(blocks, i); continue;
-            case TextBlock::Kind::rule: ImGui::Separator(); break;
+            case TextBlock::Kind::code_block:
+                draw_code_block(block);
+                break;
+            case TextBlock::Kind::table_row:
+                i = draw_table(blocks, i);
+                continue;
+            case TextBlock::Kind::rule:
+                ImGui::Separator();
+                break;
         }
         ++i;
     }

@@ -9,8 +9,8 @@ namespace socklab::viz::ui {
 
 namespace {
 
-const char* const kIoModels[] = {"blocking",          "select",           "async-select", "event-select",
-                               "overlapped-event", "completion-routine", "iocp",         "iocp-acceptex"};
+const char* const kIoModels[] = {"blocking",           "select", "async-select", "event-select", "overlapped-event",
+                                 "completion-routine", "iocp",   "iocp-acceptex"};
 
 // The LIFO lesson of common/kernel_queue/scenario.h: four workers, then packets one by one.
 const char* const kDefaultScenario =
@@ -28,8 +28,8 @@ const char* const kDefaultScenario =
 void draw_run_list(AppState& app) {
     for (int i = 0; i < static_cast<int>(app.runs.size()); ++i) {
         ImGui::PushID(i);
-        if (ImGui::Selectable(app.runs[static_cast<std::size_t>(i)]->title().c_str(), app.selected_run == i,
-                              0, ImVec2(ImGui::GetContentRegionAvail().x - 24, 0)))
+        if (ImGui::Selectable(app.runs[static_cast<std::size_t>(i)]->title().c_str(), app.selected_run == i, 0,
+                              ImVec2(ImGui::GetContentRegionAvail().x - 24, 0)))
             app.selected_run = i;
         ImGui::SameLine();
         if (ImGui::SmallButton("x")) {
@@ -55,9 +55,8 @@ void draw_start_server(AppState& app) {
     ImGui::InputInt("trace port", &trace_port, 0);
     if (ImGui::Button("Start server")) {
         std::string error;
-        auto run = TracedRun::start_server(app.repo_root, kIoModels[io_model],
-                                             static_cast<std::uint16_t>(port), static_cast<std::uint16_t>(trace_port),
-                                             error);
+        auto run = TracedRun::start_server(app.repo_root, kIoModels[io_model], static_cast<std::uint16_t>(port),
+                                           static_cast<std::uint16_t>(trace_port), error);
         if (run) {
             app.add(std::move(run));
             if (port) ++port;
@@ -66,9 +65,10 @@ void draw_start_server(AppState& app) {
             app.status = error;
         }
     }
-    help_marker("Runs `socklab serve <model> --port P --trace-port T` from the repository; a port left at 0 is "
-                "picked by the server (a free one). On Linux the server is the Windows build running under Wine: "
-                "the first start takes a while (Wine creates its prefix).");
+    help_marker(
+        "Runs `socklab serve <model> --port P --trace-port T` from the repository; a port left at 0 is "
+        "picked by the server (a free one). On Linux the server is the Windows build running under Wine: "
+        "the first start takes a while (Wine creates its prefix).");
 }
 
 // Attach to a server already running with a trace port.
@@ -81,10 +81,11 @@ void draw_attach(AppState& app) {
     ImGui::InputInt("server port##attach", &attach_server_port, 0);
     if (ImGui::Button("Attach")) {
         app.add(TracedRun::attach("127.0.0.1", static_cast<std::uint16_t>(attach_port),
-                                static_cast<std::uint16_t>(attach_server_port)));
+                                  static_cast<std::uint16_t>(attach_server_port)));
     }
-    help_marker("Connects to a server already running with --trace-port. The server port is where the "
-                "built-in clients connect (0 for none).");
+    help_marker(
+        "Connects to a server already running with --trace-port. The server port is where the "
+        "built-in clients connect (0 for none).");
 }
 
 // Open a trace file.
@@ -107,8 +108,9 @@ void draw_reference_and_synthetic(AppState& app) {
     if (scenario[0] == '\0') std::snprintf(scenario, sizeof scenario, "%s", kDefaultScenario);
     ImGui::InputTextMultiline("##scenario", scenario, sizeof scenario, ImVec2(-1, ImGui::GetTextLineHeight() * 6));
     if (ImGui::Button("Reference model")) app.add(TracedRun::reference(scenario));
-    help_marker("The documented Windows completion-port rules, simulated step by step (common/kernel_queue). "
-                "Shows LIFO release and the concurrency value on any machine, Wine or not.");
+    help_marker(
+        "The documented Windows completion-port rules, simulated step by step (common/kernel_queue). "
+        "Shows LIFO release and the concurrency value on any machine, Wine or not.");
     ImGui::SameLine();
     if (ImGui::Button("Synthetic demo")) {
         SyntheticOptions options;
@@ -121,9 +123,10 @@ void draw_reference_and_synthetic(AppState& app) {
 }  // namespace
 
 void draw_runs(AppState& app) {
-    section_heading("Sessions", "Each session is one server: live, replayed from a file, or the reference model. "
-                                "They are drawn side by side, so two models can be compared under the same load. "
-                                "The selected one is controlled below.");
+    section_heading("Sessions",
+                    "Each session is one server: live, replayed from a file, or the reference model. "
+                    "They are drawn side by side, so two models can be compared under the same load. "
+                    "The selected one is controlled below.");
     draw_run_list(app);
     if (!ImGui::CollapsingHeader("Add a session")) return;
     draw_start_server(app);

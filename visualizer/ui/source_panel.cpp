@@ -42,8 +42,9 @@ void draw_event_details(const TraceModel& model, const StoredEvent& event, std::
                 thread_name(model, event.thread).c_str());
     ImGui::Text("connection %u   arg0 %lld   arg1 %u", event.connection, static_cast<long long>(event.arg0),
                 event.arg1);
-    help_marker("arg0 and arg1 mean what common/trace/event.h says for this kind: bytes, a port index, an I/O id, "
-                "a queue depth, an error code...");
+    help_marker(
+        "arg0 and arg1 mean what common/trace/event.h says for this kind: bytes, a port index, an I/O id, "
+        "a queue depth, an error code...");
     if (event.derived != kNoDerived && (event.kind == Kind::wait_end || event.kind == Kind::thread_wake))
         ImGui::Text("woke from stack position %u (0 = most recent waiter)", unsigned(event.derived));
     if (event.kind == Kind::packet_posted || event.kind == Kind::packet_dequeued || event.kind == Kind::queue_depth) {
@@ -55,7 +56,8 @@ void draw_event_details(const TraceModel& model, const StoredEvent& event, std::
     if (event.kind == Kind::packet_dequeued) {
         const std::uint32_t post = model.post_of(index);
         if (post != kNoEvent)
-            ImGui::Text("posted %s earlier by %s", format_duration(double(event.time_ns - model.events()[post].time_ns)).c_str(),
+            ImGui::Text("posted %s earlier by %s",
+                        format_duration(double(event.time_ns - model.events()[post].time_ns)).c_str(),
                         thread_name(model, model.events()[post].thread).c_str());
     }
 }
@@ -88,7 +90,8 @@ void draw_source(TracedRun& run, RunView& view, const std::string& repo_root) {
     }
     const SourceFile& file = load_source(repo_root, site->file);
     if (!file.found) {
-        ImGui::TextDisabled("cannot read %s/%s (start socklab-viz with --repo DIR)", repo_root.c_str(), site->file.c_str());
+        ImGui::TextDisabled("cannot read %s/%s (start socklab-viz with --repo DIR)", repo_root.c_str(),
+                            site->file.c_str());
         return;
     }
     ImGui::BeginChild("source", ImVec2(0, 0), true, ImGuiWindowFlags_HorizontalScrollbar);
@@ -106,7 +109,8 @@ void draw_source(TracedRun& run, RunView& view, const std::string& repo_root) {
             if (highlighted) {
                 const ImVec2 at = ImGui::GetCursorScreenPos();
                 ImGui::GetWindowDrawList()->AddRectFilled(
-                    at, ImVec2(at.x + ImGui::GetContentRegionAvail().x + ImGui::GetScrollMaxX() + 2000, at.y + line_height),
+                    at,
+                    ImVec2(at.x + ImGui::GetContentRegionAvail().x + ImGui::GetScrollMaxX() + 2000, at.y + line_height),
                     IM_COL32(90, 80, 20, 255));
             }
             ImGui::TextDisabled("%4d", row + 1);
@@ -114,8 +118,7 @@ void draw_source(TracedRun& run, RunView& view, const std::string& repo_root) {
             const std::string& text = file.lines[static_cast<std::size_t>(row)];
             if (text.find("// LESSON:") != std::string::npos)
                 ImGui::TextColored(ImVec4(0.95f, 0.85f, 0.45f, 1), "%s", text.c_str());
-            else
-                ImGui::TextUnformatted(text.c_str());
+            else ImGui::TextUnformatted(text.c_str());
         }
     }
     ImGui::EndChild();

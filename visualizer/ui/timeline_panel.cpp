@@ -72,8 +72,7 @@ void update_range(TracedRun& run, RunView& view) {
     if (view.zoom_to_release_pending) {
         if (zoom_to_last_step(run, view, std::max<std::uint64_t>(1, view.step_asked_ns)))
             view.zoom_to_release_pending = false;
-        else if (ImGui::GetTime() - view.step_asked_at > 2.0)
-            view.zoom_to_release_pending = false;
+        else if (ImGui::GetTime() - view.step_asked_at > 2.0) view.zoom_to_release_pending = false;
     }
     // Following: the right edge stays on the cursor (the newest event live, the play head in a replay).
     const double cursor = double(run.cursor_ns());
@@ -154,10 +153,9 @@ void draw_legend() {
         const ImVec2 at = ImGui::GetCursorScreenPos();
         const float top = at.y + (line - side) / 2;
         if (item.mark)
-            draw->AddTriangleFilled(ImVec2(at.x, top + side), ImVec2(at.x + side, top + side), ImVec2(at.x + side / 2, top),
-                                    item.colour);
-        else
-            draw->AddRectFilled(ImVec2(at.x, top), ImVec2(at.x + side, top + side), item.colour);
+            draw->AddTriangleFilled(ImVec2(at.x, top + side), ImVec2(at.x + side, top + side),
+                                    ImVec2(at.x + side / 2, top), item.colour);
+        else draw->AddRectFilled(ImVec2(at.x, top), ImVec2(at.x + side, top + side), item.colour);
         ImGui::Dummy(ImVec2(side, line));
         ImGui::SameLine(0, gap);
         ImGui::TextUnformatted(item.text);
@@ -173,18 +171,25 @@ double nice_step(double raw) {
 
 ImU32 mark_colour(Kind kind) {
     switch (kind) {
-    case Kind::packet_posted: return IM_COL32(90, 200, 255, 255);
-    case Kind::packet_dequeued: return IM_COL32(255, 255, 255, 255);
-    case Kind::error: return IM_COL32(255, 60, 60, 255);
-    case Kind::connection_open:
-    case Kind::connection_close: return IM_COL32(255, 220, 80, 255);
-    case Kind::line_in:
-    case Kind::line_out: return IM_COL32(170, 170, 170, 200);
-    case Kind::io_posted:
-    case Kind::io_completed:
-    case Kind::apc_run:
-    case Kind::message_dispatched: return IM_COL32(150, 200, 150, 220);
-    default: return 0;  // state changes show as colour; queue samples in the strip
+        case Kind::packet_posted:
+            return IM_COL32(90, 200, 255, 255);
+        case Kind::packet_dequeued:
+            return IM_COL32(255, 255, 255, 255);
+        case Kind::error:
+            return IM_COL32(255, 60, 60, 255);
+        case Kind::connection_open:
+        case Kind::connection_close:
+            return IM_COL32(255, 220, 80, 255);
+        case Kind::line_in:
+        case Kind::line_out:
+            return IM_COL32(170, 170, 170, 200);
+        case Kind::io_posted:
+        case Kind::io_completed:
+        case Kind::apc_run:
+        case Kind::message_dispatched:
+            return IM_COL32(150, 200, 150, 220);
+        default:
+            return 0;  // state changes show as colour; queue samples in the strip
     }
 }
 
@@ -264,10 +269,10 @@ float timeline_height_wanted(const TracedRun& run) {
         if (!lane.events.empty()) ++lanes;
     // The toolbar, the legend (wrapped to the column: this is asked from inside it), the lanes.
     const float inner_width = ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().WindowPadding.x;
-    const int legend = legend_rows(inner_width) <= kLegendRowsShown ? legend_rows(inner_width) : 1;  // folded: its header
+    const int legend =
+        legend_rows(inner_width) <= kLegendRowsShown ? legend_rows(inner_width) : 1;  // folded: its header
     return ImGui::GetFrameHeightWithSpacing() + float(legend) * ImGui::GetTextLineHeightWithSpacing() +
-           size.ruler_height +
-           float(lanes) * (size.lane_height + size.lane_gap) +
+           size.ruler_height + float(lanes) * (size.lane_height + size.lane_gap) +
            (run.trace_model().ports().empty() ? 0 : size.queue_strip_height + 6) + 24;
 }
 
@@ -282,20 +287,22 @@ void draw_toolbar(TracedRun& run, RunView& view) {
         run.set_following(follow);
         if (follow && run.live()) run.set_playing(false);
     }
-    help_marker("Keeps the newest events (live) or the play head (replay) at the right edge. Scrolling or "
-                "dragging the timeline stops following; tick this to resume.");
+    help_marker(
+        "Keeps the newest events (live) or the play head (replay) at the right edge. Scrolling or "
+        "dragging the timeline stops following; tick this to resume.");
     ImGui::SameLine();
     if (ImGui::Button("Fit")) view.view_fitted = false, run.set_following(false);
     help_marker("Shows the whole trace.");
     ImGui::SameLine();
     ImGui::TextDisabled("%s across   wheel: zoom   drag: pan   click: select",
                         format_duration(view.view_end_ns - view.view_begin_ns).c_str());
-    help_marker("One lane per thread, coloured by its state: green running, blue-grey waiting, orange blocked "
-                "(Sleep in /work), magenta held at the step gate, violet paused by slow motion. A lighter colour "
-                "means several changes inside "
-                "one pixel: zoom in to see them. Marks: white = packet taken, cyan = packet posted, "
-                "red = error, yellow = connection, grey = line. The number above a wake is the stack position "
-                "the thread woke from (0 = most recent waiter, LIFO). The strip below is the completion queue.");
+    help_marker(
+        "One lane per thread, coloured by its state: green running, blue-grey waiting, orange blocked "
+        "(Sleep in /work), magenta held at the step gate, violet paused by slow motion. A lighter colour "
+        "means several changes inside "
+        "one pixel: zoom in to see them. Marks: white = packet taken, cyan = packet posted, "
+        "red = error, yellow = connection, grey = line. The number above a wake is the stack position "
+        "the thread woke from (0 = most recent waiter, LIFO). The strip below is the completion queue.");
     // The legend in full where it takes two rows or fewer; in a narrow column (several runs side by side on
     // a projector) it would push the lanes out of sight, so there it folds under a header, one click away.
     if (legend_rows(ImGui::GetContentRegionAvail().x) <= kLegendRowsShown ||
@@ -341,9 +348,11 @@ bool lay_out_canvas(const TraceModel& model, const RunView& view, Canvas& canvas
     ImGui::InvisibleButton("timeline", ImVec2(canvas.width, canvas.height));
     canvas.hovered = ImGui::IsItemHovered();
     const ImVec2 origin = canvas.origin;
-    canvas.geometry = {origin.x + label_width, origin.x + canvas.width - 4, origin.y, view.view_begin_ns, view.view_end_ns};
+    canvas.geometry = {origin.x + label_width, origin.x + canvas.width - 4, origin.y, view.view_begin_ns,
+                       view.view_end_ns};
     canvas.draw = ImGui::GetWindowDrawList();
-    canvas.draw->AddRectFilled(origin, ImVec2(origin.x + canvas.width, origin.y + canvas.height), IM_COL32(24, 26, 30, 255));
+    canvas.draw->AddRectFilled(origin, ImVec2(origin.x + canvas.width, origin.y + canvas.height),
+                               IM_COL32(24, 26, 30, 255));
     return true;
 }
 
@@ -385,7 +394,8 @@ void draw_ruler(const TraceModel& model, TracedRun& run, const Canvas& canvas) {
     const double first = double(model.origin_ns());
     for (double t = std::ceil((geometry.begin - first) / step) * step + first; t < geometry.end; t += step) {
         const float x = geometry.x_of(t);
-        draw->AddLine(ImVec2(x, origin.y + ruler_height - 6), ImVec2(x, origin.y + canvas.height), IM_COL32(60, 63, 70, 255));
+        draw->AddLine(ImVec2(x, origin.y + ruler_height - 6), ImVec2(x, origin.y + canvas.height),
+                      IM_COL32(60, 63, 70, 255));
         draw->AddText(ImVec2(x + 3, origin.y + 3), IM_COL32(170, 170, 170, 255), format_duration(t - first).c_str());
     }
     draw->AddText(ImVec2(origin.x + 4, origin.y + 3), IM_COL32(200, 200, 200, 255), "time since start");
@@ -416,22 +426,20 @@ void draw_lane_marks(const TraceModel& model, const ThreadLane& lane, const Canv
     for (std::size_t k = 0; k < marks.size(); ++k) {
         const StoredEvent& event = model.events()[marks[k]];
         const float x = canvas.geometry.x_of(double(event.time_ns));
-        const bool is_wake = (event.kind == Kind::wait_end || event.kind == Kind::thread_wake) &&
-                             event.derived != kNoDerived;
+        const bool is_wake =
+            (event.kind == Kind::wait_end || event.kind == Kind::thread_wake) && event.derived != kNoDerived;
         if (is_wake && x - last_label_x > scaled(14.0f)) {
             char position[8];
             std::snprintf(position, sizeof position, "%u", unsigned(event.derived));
-            draw->AddText(ImVec2(x + 1, top - 3), event.derived == 0 ? IM_COL32(160, 255, 160, 255)
-                                                                       : IM_COL32(255, 190, 90, 255),
-                          position);
+            draw->AddText(ImVec2(x + 1, top - 3),
+                          event.derived == 0 ? IM_COL32(160, 255, 160, 255) : IM_COL32(255, 190, 90, 255), position);
             last_label_x = x;
         }
         const ImU32 colour = mark_colour(event.kind);
         if (colour == 0) continue;
         if (event.kind == Kind::line_in || event.kind == Kind::line_out)
             draw->AddLine(ImVec2(x, bottom - 4), ImVec2(x, bottom), colour);
-        else
-            draw->AddTriangleFilled(ImVec2(x - 3, bottom), ImVec2(x + 3, bottom), ImVec2(x, bottom - 6), colour);
+        else draw->AddTriangleFilled(ImVec2(x - 3, bottom), ImVec2(x + 3, bottom), ImVec2(x, bottom - 6), colour);
     }
 }
 
@@ -481,8 +489,7 @@ void draw_queue_strip(const TraceModel& model, const RunView& view, const Canvas
     for (float x = geometry.left; x < geometry.right; x += 2) {
         const double t = geometry.time_at(x);
         if (t > known_until) break;  // no figure for the future
-        const std::uint32_t depth =
-            t < 0 ? 0 : model.depth_at(view.shown_port, static_cast<std::uint64_t>(t));
+        const std::uint32_t depth = t < 0 ? 0 : model.depth_at(view.shown_port, static_cast<std::uint64_t>(t));
         depths.push_back(depth);
         most = std::max(most, depth);
     }
@@ -529,7 +536,8 @@ void draw_selection(const TraceModel& model, const RunView& view, const Canvas& 
     if (from_row < 0 || row < 0) return;
     const ImVec2 from(geometry.x_of(double(posted.time_ns)), from_row);
     const ImVec2 to(x, row);
-    draw->AddBezierCubic(from, ImVec2(from.x + 30, from.y), ImVec2(to.x - 30, to.y), to, IM_COL32(90, 200, 255, 255), 2.0f);
+    draw->AddBezierCubic(from, ImVec2(from.x + 30, from.y), ImVec2(to.x - 30, to.y), to, IM_COL32(90, 200, 255, 255),
+                         2.0f);
     draw->AddCircleFilled(to, 4.0f, IM_COL32(90, 200, 255, 255));
 }
 
@@ -546,7 +554,8 @@ void hover_and_click_lane(const TraceModel& model, RunView& view, const Canvas& 
     ImGui::BeginTooltip();
     ImGui::Text("%s: %s", thread_name(model, lane.index).c_str(), to_string(state));
     if (since != kNoEvent)
-        ImGui::TextDisabled("for %s so far, since %s", format_duration(t - double(model.events()[since].time_ns)).c_str(),
+        ImGui::TextDisabled("for %s so far, since %s",
+                            format_duration(t - double(model.events()[since].time_ns)).c_str(),
                             std::string(trace::to_string(model.events()[since].kind)).c_str());
     if (near != kNoEvent) {
         const StoredEvent& event = model.events()[near];
@@ -579,7 +588,8 @@ void draw_timeline(TracedRun& run, RunView& view) {
     zoom_and_pan(run, view, canvas);
 
     draw_ruler(model, run, canvas);
-    canvas.draw->PushClipRect(canvas.origin, ImVec2(canvas.origin.x + canvas.width, canvas.origin.y + canvas.height), true);
+    canvas.draw->PushClipRect(canvas.origin, ImVec2(canvas.origin.x + canvas.width, canvas.origin.y + canvas.height),
+                              true);
     const LanesDrawn lanes = draw_lanes(model, canvas);
     if (canvas.has_port) draw_queue_strip(model, view, canvas, lanes.bottom);
     draw_cursor(run, canvas);

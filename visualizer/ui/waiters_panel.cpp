@@ -82,8 +82,9 @@ void draw_waiters(TracedRun& run, RunView& view) {
                       format_duration(double(wake.time_ns - model.origin_ns())).c_str(),
                       thread_name(model, wake.thread).c_str(), unsigned(wake.derived), waiting,
                       waiting <= 1 ? "" : (lifo ? "  (LIFO)" : (fifo ? "  (FIFO)" : "")));
-        ImGui::PushStyleColor(ImGuiCol_Text, waiting <= 1 ? ImVec4(0.8f, 0.8f, 0.8f, 1)
-                                                          : (lifo ? ImVec4(0.6f, 1, 0.6f, 1) : ImVec4(1, 0.75f, 0.35f, 1)));
+        ImGui::PushStyleColor(ImGuiCol_Text, waiting <= 1
+                                                 ? ImVec4(0.8f, 0.8f, 0.8f, 1)
+                                                 : (lifo ? ImVec4(0.6f, 1, 0.6f, 1) : ImVec4(1, 0.75f, 0.35f, 1)));
         if (ImGui::Selectable(text, view.selected_event == wakes[k])) {
             view.selected_event = wakes[k];
             view.scroll_source_to_selection = true;

@@ -27,12 +27,24 @@ void section_heading(const char* title, const char* help) {
 ImU32 state_colour(LaneState state, bool busy) {
     ImU32 colour;
     switch (state) {
-    case LaneState::running: colour = IM_COL32(76, 175, 80, 255); break;
-    case LaneState::waiting: colour = IM_COL32(84, 110, 140, 255); break;
-    case LaneState::blocked: colour = IM_COL32(245, 150, 40, 255); break;
-    case LaneState::held: colour = IM_COL32(220, 60, 200, 255); break;
-    case LaneState::slowed: colour = IM_COL32(150, 120, 230, 255); break;
-    default: colour = IM_COL32(60, 60, 60, 255); break;
+        case LaneState::running:
+            colour = IM_COL32(76, 175, 80, 255);
+            break;
+        case LaneState::waiting:
+            colour = IM_COL32(84, 110, 140, 255);
+            break;
+        case LaneState::blocked:
+            colour = IM_COL32(245, 150, 40, 255);
+            break;
+        case LaneState::held:
+            colour = IM_COL32(220, 60, 200, 255);
+            break;
+        case LaneState::slowed:
+            colour = IM_COL32(150, 120, 230, 255);
+            break;
+        default:
+            colour = IM_COL32(60, 60, 60, 255);
+            break;
     }
     if (!busy) return colour;
     // A pixel that hides several changes: lighter, so a busy stretch reads as busy at any zoom.
@@ -41,21 +53,30 @@ ImU32 state_colour(LaneState state, bool busy) {
 }
 
 ImU32 run_colour(std::size_t index) {
-    static const ImU32 palette[] = {IM_COL32(230, 159, 0, 255),   IM_COL32(86, 180, 233, 255), IM_COL32(0, 158, 115, 255),
-                                    IM_COL32(240, 228, 66, 255),  IM_COL32(213, 94, 0, 255),   IM_COL32(204, 121, 167, 255),
-                                    IM_COL32(0, 114, 178, 255),   IM_COL32(200, 200, 200, 255)};
+    static const ImU32 palette[] = {IM_COL32(230, 159, 0, 255), IM_COL32(86, 180, 233, 255),
+                                    IM_COL32(0, 158, 115, 255), IM_COL32(240, 228, 66, 255),
+                                    IM_COL32(213, 94, 0, 255),  IM_COL32(204, 121, 167, 255),
+                                    IM_COL32(0, 114, 178, 255), IM_COL32(200, 200, 200, 255)};
     return palette[index % (sizeof palette / sizeof palette[0])];
 }
 
 const char* state_meaning(LaneState state) {
     switch (state) {
-    case LaneState::running: return "running: the thread is doing work (its wait returned)";
-    case LaneState::waiting: return "waiting: blocked in the model's wait call (GetQueuedCompletionStatus, select, ...)";
-    case LaneState::blocked: return "blocked for another reason (Sleep in a /work handler): the kernel lets another waiter run";
-    case LaneState::held: return "held at the step gate: its wait returned, so the kernel counts it as running";
-    case LaneState::slowed: return "paused by slow motion (] and [, --slow): it sleeps after its wait, so the kernel counts it as blocked and may release another waiter";
-    case LaneState::exited: return "exited";
-    default: return "not started yet (or the trace began later)";
+        case LaneState::running:
+            return "running: the thread is doing work (its wait returned)";
+        case LaneState::waiting:
+            return "waiting: blocked in the model's wait call (GetQueuedCompletionStatus, select, ...)";
+        case LaneState::blocked:
+            return "blocked for another reason (Sleep in a /work handler): the kernel lets another waiter run";
+        case LaneState::held:
+            return "held at the step gate: its wait returned, so the kernel counts it as running";
+        case LaneState::slowed:
+            return "paused by slow motion (] and [, --slow): it sleeps after its wait, so the kernel counts it as "
+                   "blocked and may release another waiter";
+        case LaneState::exited:
+            return "exited";
+        default:
+            return "not started yet (or the trace began later)";
     }
 }
 
