@@ -13,6 +13,8 @@
 // The processor's name, the memory and the system's version have no portable call: Windows has the registry,
 // GlobalMemoryStatusEx and ntdll; Linux has /proc and uname.
 #include <windows.h>
+
+#include "common/win/system_version.h"
 #else
 #include <sys/utsname.h>
 #endif
@@ -22,15 +24,7 @@ namespace socklab::cli {
 namespace {
 
 #ifdef _WIN32
-// Wine's version when this program runs under Wine (ntdll exports wine_get_version there), else nullptr.
-const char* wine_version() {
-    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-    using WineGetVersion = const char*(CDECL*)();
-    auto get =
-        ntdll ? reinterpret_cast<WineGetVersion>(reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_version")))
-              : nullptr;
-    return get ? get() : nullptr;
-}
+using win::wine_version;
 
 std::string processor_name() {
     char name[256] = "";
@@ -61,16 +55,7 @@ std::string system_name() {
         return std::string(system ? system : "an unknown system") + (release ? std::string(" ") + release : "") +
                " (socklab.exe under Wine " + wine_version() + ")";
     }
-    // RtlGetVersion tells the real version where GetVersionEx is shimmed for compatibility.
-    using RtlGetVersionFunction = LONG(WINAPI*)(OSVERSIONINFOW*);
-    auto get =
-        ntdll ? reinterpret_cast<RtlGetVersionFunction>(reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
-              : nullptr;
-    OSVERSIONINFOW version{};
-    version.dwOSVersionInfoSize = sizeof version;
-    if (!get || get(&version) != 0) return "Windows";
-    return "Windows " + std::to_string(version.dwMajorVersion) + "." + std::to_string(version.dwMinorVersion) + "." +
-           std::to_string(version.dwBuildNumber);
+    return win::windows_version();
 }
 #else
 const char* wine_version() { return nullptr; }  // the native Linux CLI: never under Wine itself

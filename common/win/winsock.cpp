@@ -8,6 +8,7 @@
 #include <tlhelp32.h>
 
 #include "common/trace/recorder.h"
+#include "common/win/system_version.h"
 
 namespace socklab::win {
 
@@ -208,30 +209,11 @@ std::uint32_t next_connection_id() { return g_next_connection_id.fetch_add(1, st
 void reset_connection_ids() { g_next_connection_id = 1; }
 
 // ---- facts about the run ----------------------------------------------------------------------------------
-static const char* wine_version() {
-    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-    if (!ntdll) return nullptr;
-    using WineGetVersion = const char*(CDECL*)();
-    auto get = reinterpret_cast<WineGetVersion>(reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_version")));
-    return get ? get() : nullptr;
-}
-
 bool running_under_wine() { return wine_version() != nullptr; }
 
 std::string runtime_name() {
     if (const char* wine = wine_version()) return std::string("Wine ") + wine;
-    // RtlGetVersion tells the truth where GetVersionEx is shimmed.
-    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-    using RtlGetVersionFunction = LONG(WINAPI*)(OSVERSIONINFOW*);
-    auto get =
-        ntdll ? reinterpret_cast<RtlGetVersionFunction>(reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
-              : nullptr;
-    OSVERSIONINFOW version{};
-    version.dwOSVersionInfoSize = sizeof version;
-    if (get && get(&version) == 0)
-        return "Windows " + std::to_string(version.dwMajorVersion) + "." + std::to_string(version.dwMinorVersion) +
-               "." + std::to_string(version.dwBuildNumber);
-    return "Windows";
+    return windows_version();
 }
 
 unsigned processor_count() {
