@@ -136,17 +136,34 @@ void set_info(const std::string& key, const std::string& value) {
 // ---- thread rings -----------------------------------------------------------------------------------------
 namespace {
 
+// One thread's ring. The owning thread writes events and head; the collector reads them and writes tail. The two
+// sides' fields live on different cache lines, so the collector's tail store does not take the line the owner
+// writes on every event away from it (false sharing).
 struct ThreadRing {
-    std::unique_ptr<Event[]> events;
-    std::uint32_t capacity = 0;          // a power of two
-    std::atomic<std::uint64_t> head{0};  // next slot the owner writes
-    std::atomic<std::uint64_t> tail{0};  // next slot the collector reads
-    std::atomic<std::uint64_t> dropped{0};
-    std::atomic<bool> retired{false};  // the owning thread called thread_exiting()
-    std::uint16_t index = 0;
+    // ---- the owner's line: read and written on every event
+    // 64-byte aligned, so a 32-byte event never straddles two cache lines (an array new gives only 16).
+    Event* events = nullptr;
+    std::uint32_t mask = 0;                 // capacity - 1; the capacity is a power of two
+    std::uint16_t index = 0;                // the thread index stamped into its events
+    std::uint64_t tail_seen = 0;            // the owner's copy of tail: the shared one is read only when this says full
+    std::atomic<std::uint64_t> head{0};     // next slot the owner writes; release-stored after the event
+    std::atomic<std::uint64_t> dropped{0};  // events lost to a full ring, ever; only the owner writes it
+
+    // ---- the collector's line
+    alignas(64) std::atomic<std::uint64_t> tail{0};  // next slot the collector reads
+    std::uint64_t dropped_reported = 0;              // collector only: dropped already sent in a record
+    std::atomic<bool> retired{false};                // the owning thread called thread_exiting()
     std::uint32_t os_thread = 0;
     std::string role;        // guarded by Rings::mutex
     bool announced = false;  // collector only: the thread record was sent
+
+    explicit ThreadRing(std::uint32_t capacity)
+        : events(static_cast<Event*>(::operator new[](sizeof(Event) * capacity, std::align_val_t{64}))),
+          mask(capacity - 1) {}
+    ~ThreadRing() { ::operator delete[](events, std::align_val_t{64}); }
+    ThreadRing(const ThreadRing&) = delete;
+    ThreadRing& operator=(const ThreadRing&) = delete;
+    std::uint32_t capacity() const { return mask + 1; }
 };
 
 struct Rings {
@@ -182,17 +199,17 @@ ThreadRing* attach_current_thread() {
     Rings& r = rings();
     std::lock_guard lock(r.mutex);
     std::unique_ptr<ThreadRing> ring;
-    if (!r.spare.empty() && r.spare.back()->capacity == r.capacity) {
+    if (!r.spare.empty() && r.spare.back()->capacity() == r.capacity) {
         ring = std::move(r.spare.back());
         r.spare.pop_back();
     } else {
-        ring = std::make_unique<ThreadRing>();
-        ring->capacity = r.capacity;
-        ring->events = std::make_unique<Event[]>(r.capacity);
+        ring = std::make_unique<ThreadRing>(r.capacity);
     }
     ring->head.store(0);
     ring->tail.store(0);
+    ring->tail_seen = 0;
     ring->dropped.store(0);
+    ring->dropped_reported = 0;
     ring->retired.store(false);
     ring->announced = false;
     ring->role = "thread";
@@ -212,12 +229,18 @@ void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std
                     std::int64_t arg0, std::uint32_t arg1) noexcept {
     ThreadRing* ring = current_ring();
     if (!ring) ring = attach_current_thread();
-    std::uint64_t head = ring->head.load(std::memory_order_relaxed);
-    if (head - ring->tail.load(std::memory_order_acquire) >= ring->capacity) {
-        ring->dropped.fetch_add(1, std::memory_order_relaxed);  // full: lose the event, never block the server
-        return;
+    std::uint64_t head = ring->head.load(std::memory_order_relaxed);  // only this thread writes it
+    if (head - ring->tail_seen > ring->mask) {
+        // Full as far as this thread last knew: look at what the collector has freed since. The acquire pairs
+        // with the collector's release of tail, so its reads of those slots are done before they are rewritten.
+        ring->tail_seen = ring->tail.load(std::memory_order_acquire);
+        if (head - ring->tail_seen > ring->mask) {
+            // Full: lose the event, never block the server. A plain increment: the collector only reads it.
+            ring->dropped.store(ring->dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            return;
+        }
     }
-    Event& event = ring->events[head & (ring->capacity - 1)];
+    Event& event = ring->events[head & ring->mask];
     event.time_ns = Clock::raw();  // raw ticks; the collector converts
     event.arg0 = arg0;
     event.arg1 = arg1;
@@ -227,6 +250,7 @@ void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std
     event.kind = kind;
     event.detail = detail_value;
     event.reserved = 0;
+    // Publishes the event: the collector's acquire load of head sees every field written above.
     ring->head.store(head + 1, std::memory_order_release);
 }
 
@@ -265,7 +289,9 @@ struct Collector {
     std::string metadata;  // header and every site, thread and info record so far: what a late viewer needs
     std::size_t sites_sent = 0;
     std::uint64_t info_version_sent = ~0ull;
+    // Both reused from drain to drain (cleared, their memory kept): a drain allocates nothing once they have grown.
     std::vector<Event> batch;
+    WireWriter chunk;
     // Each thread's latest state-setting event (a wait begun, a hold, a block...): a viewer that joins late
     // receives these first, so it knows that a thread has been waiting since before it came.
     std::map<std::uint16_t, Event> latest_state;
@@ -295,9 +321,11 @@ void Collector::drain_once() {
             bool retired = ring.retired.load(std::memory_order_acquire);
             std::uint64_t head = ring.head.load(std::memory_order_acquire);
             for (std::uint64_t i = ring.tail.load(std::memory_order_relaxed); i < head; ++i)
-                batch.push_back(ring.events[i & (ring.capacity - 1)]);
+                batch.push_back(ring.events[i & ring.mask]);
             ring.tail.store(head, std::memory_order_release);
-            dropped += ring.dropped.exchange(0, std::memory_order_relaxed);
+            std::uint64_t lost = ring.dropped.load(std::memory_order_relaxed);
+            dropped += lost - ring.dropped_reported;
+            ring.dropped_reported = lost;
             if (retired) {  // drained for the last time: recycle
                 r.spare.push_back(std::move(*it));
                 it = r.live.erase(it);
@@ -316,11 +344,14 @@ void Collector::drain_once() {
         }
     }
     metadata += new_metadata.bytes();
-    WireWriter chunk;
-    chunk.bytes() = new_metadata.take_bytes();
+    chunk.clear();
+    chunk.bytes() += new_metadata.bytes();
     if (!batch.empty()) {
-        // Each ring is in order already; sorting merges the threads into one timeline.
-        std::sort(batch.begin(), batch.end(), [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+        // Each ring is in order already; sorting merges the threads into one timeline. Stable, so two events of a
+        // thread stamped alike (possible with a coarse clock) keep the order they were recorded in. When one thread
+        // recorded (or the threads took turns) the batch is in order as it stands, and the check alone is linear.
+        auto earlier = [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; };
+        if (!std::is_sorted(batch.begin(), batch.end(), earlier)) std::stable_sort(batch.begin(), batch.end(), earlier);
         for (Event& event : batch) {
             event.time_ns = clock().to_ns(event.time_ns);
             if (sets_thread_state(event.kind)) latest_state[event.thread] = event;

@@ -23,6 +23,9 @@ public:
     void dropped(std::uint64_t count);
 
     std::string& bytes() { return bytes_; }
+    // Starts over, keeping the buffer's memory: the recorder writes every drain into one writer, so a drain does
+    // not allocate (and, for a large one, map and fault in) a new buffer.
+    void clear() { bytes_.clear(); }
     // Hands over what was written so far and starts a new buffer.
     std::string take_bytes();
 
