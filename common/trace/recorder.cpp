@@ -2,9 +2,10 @@
 //
 // Sections: clock · site registry · thread rings · recording · collector · start and stop.
 //
-// The hot path (record) touches only the calling thread's ring: one relaxed load of the global flag, a
-// timestamp, a 32-byte store and a release store of the ring's head. Everything slow — naming sites and
-// threads, sorting, encoding, writing to files and sockets — happens on the collector thread.
+// The hot path (detail::record, inline in recorder.h) touches only the calling thread's ring: one relaxed load of
+// the global flag, a timestamp, a 32-byte store and a release store of the ring's head. Everything slow — a
+// thread's first event, a full ring, naming sites and threads, sorting, encoding, writing to files and sockets —
+// is here, most of it on the collector thread.
 #include "common/trace/recorder.h"
 
 #include <algorithm>
@@ -19,12 +20,8 @@
 #include "common/trace/reader.h"
 #include "common/trace/writer.h"
 
-#if defined(_M_X64)
-#include <intrin.h>
-#define SOCKLAB_HAVE_TSC 1
-#elif defined(__x86_64__)
-#include <x86intrin.h>
-#define SOCKLAB_HAVE_TSC 1
+#if defined(_M_X64) || defined(__x86_64__)
+#define SOCKLAB_HAVE_TSC 1  // detail::clock_ticks() (recorder.h) reads the time-stamp counter
 #endif
 #ifdef _WIN32
 #include <windows.h>
@@ -40,8 +37,8 @@ std::atomic<bool> g_recording{false};
 }
 
 // ---- clock ------------------------------------------------------------------------------------------------
-// Events are stamped with the raw time-stamp counter (a few cycles to read, no system call) and converted to
-// nanoseconds by the collector. Where there is no TSC, the steady clock is used directly.
+// Events are stamped with detail::clock_ticks() (recorder.h): the raw time-stamp counter (no system call) where
+// there is one, converted to nanoseconds by the collector; elsewhere the steady clock's count.
 namespace {
 
 struct Clock {
@@ -49,13 +46,7 @@ struct Clock {
     std::uint64_t tick_base = raw();
     double ns_per_tick = 1.0;
 
-    static std::uint64_t raw() noexcept {
-#ifdef SOCKLAB_HAVE_TSC
-        return __rdtsc();
-#else
-        return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-#endif
-    }
+    static std::uint64_t raw() noexcept { return detail::clock_ticks(); }
 
     Clock() {
 #ifdef SOCKLAB_HAVE_TSC
@@ -136,35 +127,35 @@ void set_info(const std::string& key, const std::string& value) {
 // ---- thread rings -----------------------------------------------------------------------------------------
 namespace {
 
-// One thread's ring. The owning thread writes events and head; the collector reads them and writes tail. The two
-// sides' fields live on different cache lines, so the collector's tail store does not take the line the owner
+// One thread's ring. The owning thread writes events and head (RingHead, recorder.h: its own cache line); the
+// collector reads them and writes tail, on the next line, so the collector's stores never take the line the owner
 // writes on every event away from it (false sharing).
-struct ThreadRing {
-    // ---- the owner's line: read and written on every event
-    // 64-byte aligned, so a 32-byte event never straddles two cache lines (an array new gives only 16).
-    Event* events = nullptr;
-    std::uint32_t mask = 0;                 // capacity - 1; the capacity is a power of two
-    std::uint16_t index = 0;                // the thread index stamped into its events
-    std::uint64_t tail_seen = 0;            // the owner's copy of tail: the shared one is read only when this says full
-    std::atomic<std::uint64_t> head{0};     // next slot the owner writes; release-stored after the event
-    std::atomic<std::uint64_t> dropped{0};  // events lost to a full ring, ever; only the owner writes it
-
-    // ---- the collector's line
+#ifdef _MSC_VER
+#pragma warning(push)
+#pragma warning(disable : 4324)  // "structure was padded due to alignment specifier": the padding is the point
+#endif
+struct ThreadRing : detail::RingHead {
     alignas(64) std::atomic<std::uint64_t> tail{0};  // next slot the collector reads
+    std::atomic<std::uint64_t> dropped{0};           // events lost to a full ring, ever; only the owner writes it
     std::uint64_t dropped_reported = 0;              // collector only: dropped already sent in a record
     std::atomic<bool> retired{false};                // the owning thread called thread_exiting()
     std::uint32_t os_thread = 0;
     std::string role;        // guarded by Rings::mutex
     bool announced = false;  // collector only: the thread record was sent
 
-    explicit ThreadRing(std::uint32_t capacity)
-        : events(static_cast<Event*>(::operator new[](sizeof(Event) * capacity, std::align_val_t{64}))),
-          mask(capacity - 1) {}
+    // The events 64-byte aligned (an array new gives 16): then a 32-byte event never straddles two cache lines.
+    explicit ThreadRing(std::uint32_t capacity) {
+        events = static_cast<Event*>(::operator new[](sizeof(Event) * capacity, std::align_val_t{64}));
+        mask = capacity - 1;
+    }
     ~ThreadRing() { ::operator delete[](events, std::align_val_t{64}); }
     ThreadRing(const ThreadRing&) = delete;
     ThreadRing& operator=(const ThreadRing&) = delete;
     std::uint32_t capacity() const { return mask + 1; }
 };
+#ifdef _MSC_VER
+#pragma warning(pop)
+#endif
 
 struct Rings {
     std::mutex mutex;
@@ -187,13 +178,11 @@ DWORD ring_slot() {
     static const DWORD slot = TlsAlloc();
     return slot;
 }
-ThreadRing* current_ring() { return static_cast<ThreadRing*>(TlsGetValue(ring_slot())); }
-void set_current_ring(ThreadRing* ring) { TlsSetValue(ring_slot(), ring); }
+void set_current_ring(ThreadRing* ring) { TlsSetValue(ring_slot(), static_cast<detail::RingHead*>(ring)); }
 #else
-thread_local ThreadRing* t_ring = nullptr;
-ThreadRing* current_ring() { return t_ring; }
-void set_current_ring(ThreadRing* ring) { t_ring = ring; }
+void set_current_ring(ThreadRing* ring) { detail::t_ring = ring; }
 #endif
+ThreadRing* own_ring() { return static_cast<ThreadRing*>(detail::current_ring()); }
 
 ThreadRing* attach_current_thread() {
     Rings& r = rings();
@@ -225,9 +214,16 @@ ThreadRing* attach_current_thread() {
 }  // namespace
 
 // ---- recording --------------------------------------------------------------------------------------------
-void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail_value,
-                    std::int64_t arg0, std::uint32_t arg1) noexcept {
-    ThreadRing* ring = current_ring();
+// The common case is inline in recorder.h (detail::record); this is the rest.
+#ifdef _WIN32
+detail::RingHead* detail::current_ring() noexcept { return static_cast<RingHead*>(TlsGetValue(ring_slot())); }
+#else
+thread_local constinit detail::RingHead* detail::t_ring __attribute__((tls_model("initial-exec"))) = nullptr;
+#endif
+
+void detail::record_slow(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail_value,
+                         std::int64_t arg0, std::uint32_t arg1) noexcept {
+    ThreadRing* ring = own_ring();
     if (!ring) ring = attach_current_thread();
     std::uint64_t head = ring->head.load(std::memory_order_relaxed);  // only this thread writes it
     if (head - ring->tail_seen > ring->mask) {
@@ -240,23 +236,12 @@ void detail::record(Kind kind, std::uint16_t site, std::uint32_t connection, std
             return;
         }
     }
-    Event& event = ring->events[head & ring->mask];
-    event.time_ns = Clock::raw();  // raw ticks; the collector converts
-    event.arg0 = arg0;
-    event.arg1 = arg1;
-    event.connection = connection;
-    event.thread = ring->index;
-    event.site = site;
-    event.kind = kind;
-    event.detail = detail_value;
-    event.reserved = 0;
-    // Publishes the event: the collector's acquire load of head sees every field written above.
-    ring->head.store(head + 1, std::memory_order_release);
+    detail::write_event(*ring, head, kind, site, connection, detail_value, arg0, arg1);
 }
 
 #ifndef SOCKLAB_TRACE_DISABLED  // otherwise both are empty inline functions in recorder.h
 void name_thread(const char* role) {
-    ThreadRing* ring = current_ring() ? current_ring() : attach_current_thread();
+    ThreadRing* ring = own_ring() ? own_ring() : attach_current_thread();
     {
         std::lock_guard lock(rings().mutex);
         ring->role = role;
@@ -267,7 +252,7 @@ void name_thread(const char* role) {
 
 void thread_exiting() {
     TRACE(thread_exit, 0, 0, 0, 0);
-    if (ThreadRing* ring = current_ring()) {
+    if (ThreadRing* ring = own_ring()) {
         set_current_ring(nullptr);
         ring->retired.store(true, std::memory_order_release);  // drained one last time, then reused
     }

@@ -9,9 +9,10 @@
 //
 //     TRACE_ERROR("WSARecv", error_code, connection);
 //
-// Cost: when nobody records, TRACE is one predictable branch on a global flag. When recording, it writes
-// 32 bytes into the calling thread's own ring buffer: no lock, no system call. A collector thread drains
-// every ring into the sinks (file, live TCP).
+// Cost: when nobody records, TRACE is one predictable branch on a global flag (a relaxed load of a byte). When
+// recording, it reads the time-stamp counter and writes 32 bytes into the calling thread's own ring buffer, inline:
+// no call, no lock, no read-modify-write, no system call. A collector thread drains every ring into the sinks
+// (file, live TCP). trace-bench measures both (docs/design.md §10).
 //
 // Defining SOCKLAB_TRACE_DISABLED (the CMake option of that name, preset mingw-trace-off) compiles every TRACE and
 // TRACE_ERROR, trace::name_thread, trace::thread_exiting and trace::gate_point to nothing (and the queue-depth
@@ -24,6 +25,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,13 +33,97 @@
 
 #include "common/trace/event.h"
 
+#if defined(_MSC_VER) && defined(_M_X64)
+#include <intrin.h>  // __rdtsc
+#endif
+
 namespace socklab::trace {
 
 namespace detail {
 extern std::atomic<bool> g_recording;
-void record(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail, std::int64_t arg0,
-            std::uint32_t arg1) noexcept;
 std::uint16_t register_site(const char* file, int line, const char* label);
+
+// ---- the hot path, inline at every TRACE ---------------------------------------------------------------
+// Recording an event is a clock read, a 32-byte store into the calling thread's ring and a release store of the
+// ring's head; inline, the kind, site and constants go straight into the stores, with no call and no registers
+// saved. Everything else (a thread's first event, a full ring) is out of line in recorder.cpp.
+
+// The recorder's clock, in raw ticks: the time-stamp counter where there is one (x86-64: invariant on every
+// machine the suite targets, a few cycles, no system call, the same on Windows and Linux), else the steady
+// clock's count. Events carry ticks until the collector turns them into nanoseconds since the recorder started
+// (now_ns()), so what a reader sees is nanoseconds either way. The counter costs ~10 ns on the 2-core VM the
+// figures come from: the floor of one event there (trace-bench prints it).
+inline std::uint64_t clock_ticks() noexcept {
+#if defined(_MSC_VER) && defined(_M_X64)
+    return __rdtsc();
+#elif defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+// What a thread's ring holds that the thread itself reads and writes on every event: one cache line of its own.
+// The collector's side (its tail, drops, the thread's name) is on another line (ThreadRing in recorder.cpp), so
+// the collector's stores never take this line away from the recording thread.
+#ifdef _MSC_VER
+#pragma warning(push)
+#pragma warning(disable : 4324)  // "structure was padded due to alignment specifier": the padding is the point
+#endif
+struct alignas(64) RingHead {
+    Event* events = nullptr;             // 64-byte aligned: a 32-byte event never straddles two cache lines
+    std::uint32_t mask = 0;              // capacity - 1; the capacity is a power of two
+    std::uint16_t index = 0;             // the thread index stamped into its events
+    std::uint64_t tail_seen = 0;         // the owner's copy of the collector's tail; the shared one is read only when
+                                         // this one says the ring is full
+    std::atomic<std::uint64_t> head{0};  // the next slot the owner writes; only the owner stores it
+};
+#ifdef _MSC_VER
+#pragma warning(pop)
+#endif
+
+// The calling thread's ring, or null before its first event.
+#ifdef _WIN32
+RingHead* current_ring() noexcept;  // a TLS index (TlsGetValue): see recorder.cpp for why not thread_local
+#else
+// A plain pointer, constant-initialized and without a destructor, so reading it is one %fs-relative load: no
+// TLS wrapper call (constinit), and initial-exec even if this code ends up in a shared library.
+extern thread_local constinit RingHead* t_ring __attribute__((tls_model("initial-exec")));
+inline RingHead* current_ring() noexcept { return t_ring; }
+#endif
+
+// Writes the event into slot `head` and publishes it: the release store of head pairs with the collector's
+// acquire load, so the collector sees every field before it reads the slot. Only the owner writes its ring.
+inline void write_event(RingHead& ring, std::uint64_t head, Kind kind, std::uint16_t site, std::uint32_t connection,
+                        std::uint8_t detail, std::int64_t arg0, std::uint32_t arg1) noexcept {
+    Event& event = ring.events[head & ring.mask];
+    event.time_ns = clock_ticks();  // raw ticks; the collector converts
+    event.arg0 = arg0;
+    event.arg1 = arg1;
+    event.connection = connection;
+    event.thread = ring.index;
+    event.site = site;
+    event.kind = kind;
+    event.detail = detail;
+    event.reserved = 0;
+    ring.head.store(head + 1, std::memory_order_release);
+}
+
+// A thread's first event (it gets a ring), or a ring that looked full: out of line, rare.
+void record_slow(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail, std::int64_t arg0,
+                 std::uint32_t arg1) noexcept;
+
+inline void record(Kind kind, std::uint16_t site, std::uint32_t connection, std::uint8_t detail, std::int64_t arg0,
+                   std::uint32_t arg1) noexcept {
+    if (RingHead* ring = current_ring()) [[likely]] {
+        const std::uint64_t head = ring->head.load(std::memory_order_relaxed);  // only this thread stores it
+        if (head - ring->tail_seen <= ring->mask) [[likely]] {
+            write_event(*ring, head, kind, site, connection, detail, arg0, arg1);
+            return;
+        }
+    }
+    record_slow(kind, site, connection, detail, arg0, arg1);
+}
 }  // namespace detail
 
 // Whether this build records at all: false with SOCKLAB_TRACE_DISABLED, where recording() is a constant false.
