@@ -5,7 +5,8 @@
 // the median is the figure to quote on a shared machine, the minimum shows what the code costs when nothing else
 // gets in the way. Beside them, the same rounds of the bare clock read the recorder stamps each event with: no
 // recorder can record an event for less than that. Then the file is read back and checked: every event recorded
-// arrived, none dropped, each in the order it was recorded, its time never before the one before it.
+// arrived or was counted as dropped (none, unless the collector was kept off the processor for milliseconds), each
+// in the order it was recorded, its time never before the one before it. The exit status is 1 if not.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,12 +18,6 @@
 
 #include "common/trace/reader.h"
 #include "common/trace/recorder.h"
-
-#if defined(_M_X64)
-#include <intrin.h>
-#elif defined(__x86_64__)
-#include <x86intrin.h>
-#endif
 
 namespace trace = socklab::trace;
 
@@ -57,17 +52,11 @@ double trace_round(std::int64_t first) {
 
 volatile std::uint64_t g_keep;  // where clock_round's sum goes, so the reads are not optimised away
 
-// The instruction the recorder stamps events with, where there is one; kept so the compiler cannot drop it.
+// The clock read the recorder stamps each event with (the time-stamp counter on x86-64), and nothing else.
 double clock_round() {
     std::uint64_t sink = 0;
     auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < kBurst; ++i) {
-#if defined(_M_X64) || defined(__x86_64__)
-        sink += __rdtsc();
-#else
-        sink += static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-#endif
-    }
+    for (int i = 0; i < kBurst; ++i) sink += trace::detail::clock_ticks();
     double ns = seconds_since(start) * 1e9 / kBurst;
     g_keep = sink;
     return ns;
@@ -119,7 +108,10 @@ int main() {
         previous_time = event.time_ns;
         ++arrived;
     }
-    bool complete = readable && arrived == expected && recorded.dropped == 0;
+    // Every event either arrived or was counted as dropped: losing one silently would be a bug. Dropping (and
+    // counting) under load is what the recorder is meant to do, so it is printed, not failed.
+    bool accounted =
+        readable && static_cast<std::uint64_t>(arrived) + recorded.dropped == static_cast<std::uint64_t>(expected);
 
     std::printf("trace-bench: %d rounds of %d events (a pause of %lld us between rounds); per event: median, min\n",
                 kRounds, kBurst, static_cast<long long>(kPause.count()));
@@ -131,5 +123,5 @@ int main() {
     std::printf("read back: %lld of %lld events, %llu dropped, %s\n", static_cast<long long>(arrived),
                 static_cast<long long>(expected), static_cast<unsigned long long>(recorded.dropped),
                 in_order ? "each in the order recorded, times never going back" : "OUT OF ORDER");
-    return complete && in_order ? 0 : 1;
+    return accounted && in_order ? 0 : 1;
 }
