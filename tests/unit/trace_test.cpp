@@ -115,6 +115,44 @@ TEST_CASE("a full ring drops events and counts every one it dropped") {
     std::filesystem::remove(path);
 }
 
+// The recording thread reads the collector's progress only when its own copy says the ring is full: a ring that
+// goes round many times must still lose nothing while the collector keeps up. The second thread starts after the
+// first has exited and been drained, so it takes over the first one's ring, whose counters start again from zero.
+TEST_CASE("a small ring goes round many times and loses nothing, and a new thread takes over an exited one's ring") {
+    std::string path = temporary_path("rounds");
+    trace::RecorderOptions options;
+    options.sinks.push_back(trace::make_file_sink(path));
+    options.ring_events = 64;
+    options.drain_interval_ms = 1;
+    trace::start(std::move(options));
+    constexpr int kBursts = 12, kBurst = 32;  // half a ring at a time, 6 times round it
+    for (int t = 0; t < 2; ++t) {
+        std::thread([t] {
+            for (int b = 0; b < kBursts; ++b) {
+                for (int i = 0; i < kBurst; ++i) TRACE(line_in, 1, 0, b * kBurst + i, t);
+                std::this_thread::sleep_for(std::chrono::milliseconds(25));  // the collector drains meanwhile
+            }
+            trace::thread_exiting();
+        }).join();
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));  // the ring is drained and handed back
+    }
+    trace::stop();
+    trace::Trace recorded;
+    std::string error;
+    REQUIRE(trace::read_trace_file(path, recorded, error));
+    CHECK(recorded.dropped == 0);
+    std::int64_t next[2] = {0, 0};
+    for (const trace::Event& event : recorded.events) {
+        if (event.kind != Kind::line_in) continue;
+        REQUIRE(event.arg1 < 2);
+        REQUIRE(event.arg0 == next[event.arg1]);  // each thread's events whole and in order
+        ++next[event.arg1];
+    }
+    CHECK(next[0] == kBursts * kBurst);
+    CHECK(next[1] == kBursts * kBurst);
+    std::filesystem::remove(path);
+}
+
 TEST_CASE("timestamps are in nanoseconds and never go backwards within a thread") {
     std::string path = temporary_path("time");
     trace::RecorderOptions options;
