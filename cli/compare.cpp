@@ -3,7 +3,8 @@
 // Each model's server is started the same way (socklab-server.exe beside socklab.exe on Windows, under Wine on
 // Linux), driven by the same load generator with
 // every byte checked, watched through /stats meanwhile (threads, working set, CPU time, connections), and
-// stopped gracefully (cli/measure.h). The table says where it was measured: a Wine figure compares models
+// stopped gracefully (cli/measure.h). The cost scenario drives one connection of its own and counts what each
+// echo costs beneath the server (cli/cost.h). The table says where it was measured: a Wine figure compares models
 // with each other and says nothing about Windows.
 //
 // Sections: scenarios · the comparison · the command line · the command. The tables: compare_tables.cpp.
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 
 #include "cli/commands.h"
 #include "cli/compare_tables.h"
@@ -38,7 +40,8 @@ constexpr ScenarioName kScenarios[] = {{Scenario::echo, "echo"},
                                        {Scenario::slow_handler, "slow-handler"},
                                        {Scenario::broadcast, "broadcast"},
                                        {Scenario::capacity, "capacity"},
-                                       {Scenario::tracing_overhead, "tracing-overhead"}};
+                                       {Scenario::tracing_overhead, "tracing-overhead"},
+                                       {Scenario::cost, "cost"}};
 
 }  // namespace
 
@@ -49,6 +52,12 @@ bool parse_scenario(const std::string& name, Scenario& scenario) {
             return true;
         }
     return false;
+}
+
+std::vector<std::string> default_models(Scenario scenario) {
+    std::vector<std::string> models = all_models();
+    if (scenario == Scenario::cost) models.push_back(kYardstick);  // beside iocp and iocp-acceptex, as a yardstick
+    return models;
 }
 
 const char* scenario_name(Scenario scenario) {
@@ -75,6 +84,10 @@ Comparison run_comparison(const CompareSettings& settings) {
     std::vector<LoadMeasurement> loads;
     std::vector<CapacityMeasurement> capacities;
     std::vector<OverheadMeasurement> overheads;
+    std::vector<CostMeasurement> costs;
+    std::unique_ptr<CallCounter> counter;  // the cost scenario's, started once for all its models
+    std::string not_counted;
+    bool counter_tried = false;
     std::vector<const Measured*> measured;
     for (std::size_t index = 0; index < settings.models.size(); ++index) {
         const std::string& model = settings.models[index];
@@ -105,12 +118,23 @@ Comparison run_comparison(const CompareSettings& settings) {
                 comparison.correct = comparison.correct && overheads.back().ok() && overheads.back().problem.empty();
                 break;
             }
+            case Scenario::cost: {
+                if (!counter_tried) counter = start_call_counter(not_counted, progress);
+                counter_tried = true;
+                costs.push_back(measure_cost(model, settings.cost, counter.get(), progress));
+                costs.back().not_counted = counter ? "" : not_counted;
+                if (!costs.back().problem.empty()) note_problems(comparison, model, {costs.back().problem});
+                comparison.correct = comparison.correct && costs.back().ok() && costs.back().problem.empty();
+                break;
+            }
         }
     }
+    counter.reset();  // the private wineserver stops before the table is printed
     if (terminal) std::fputs(progress_clear(width).c_str(), stderr);
     for (const auto& run : loads) measured.push_back(&run);
     for (const auto& run : capacities) measured.push_back(&run);
     for (const auto& run : overheads) measured.push_back(&run);
+    for (const auto& run : costs) measured.push_back(&run);
     for (const Measured* one : measured)
         if (!one->ok()) comparison.problems.push_back(one->model + ": " + one->failure);
     comparison.runtime = runtime_of(measured);
@@ -126,6 +150,11 @@ Comparison run_comparison(const CompareSettings& settings) {
         case Scenario::tracing_overhead:
             comparison.table = overhead_table(settings, overheads, comparison.runtime);
             break;
+        case Scenario::cost:
+            // "Wine 8.0 on Linux 6.1.0-28-amd64": a count of wineserver requests depends on both.
+            comparison.runtime = runtime_label(comparison.runtime, host_system());
+            comparison.table = cost_table(settings.cost, costs, comparison.runtime);
+            break;
     }
     return comparison;
 }
@@ -135,13 +164,13 @@ namespace {
 
 // The flags as read, turned into settings once each is known to be right.
 struct CompareFlags {
-    std::uint64_t clients = 64, size = 64, lines = 0, cap, pairs;
+    std::uint64_t clients = 64, size = 64, lines = 0, cap, pairs, runs;
     double duration = 5;
     std::string scenario = "echo", work;
     bool tracing_overhead = false;
 
     explicit CompareFlags(const CompareSettings& defaults)
-        : cap(defaults.capacity_cap), pairs(defaults.overhead_pairs) {}
+        : cap(defaults.capacity_cap), pairs(defaults.overhead_pairs), runs(defaults.cost.timed_windows) {}
 
     void declare(Flags& flags, CompareRequest& request) {
         flags.set_synopsis(
@@ -153,27 +182,36 @@ struct CompareFlags {
             "  slow-handler       every 10th line is /work 0 50 (or --work): which models stall everyone else\n"
             "  broadcast          every line is /all: fan-out to every other client, each delivery checked\n"
             "  capacity           100, 250, 500, 1000 ... --cap concurrent clients: how many each model holds\n"
-            "  tracing-overhead   recording off and on, interleaved in one run: what tracing costs");
-        flags.text("scenario", scenario, "echo, slow-handler, broadcast, capacity or tracing-overhead");
+            "  tracing-overhead   recording off and on, interleaved in one run: what tracing costs\n"
+            "  cost               one connection's ping-pong, per echoed line: wineserver requests (counted),\n"
+            "                     CPU time, context switches, latency; with the yardstick, a bare IOCP echo\n"
+            "                     (name it as model 'yardstick'; it runs after the eight when none is named)");
+        flags.text("scenario", scenario, "echo, slow-handler, broadcast, capacity, tracing-overhead or cost");
         flags.count("clients", clients, 1, 5000, "concurrent clients");
-        flags.count("lines", lines, 0, 1u << 30, "lines per client; 0 = send for --duration");
+        flags.count("lines", lines, 0, 1u << 30,
+                    "lines per client; 0 = send for --duration (cost: a window's lines, 1000)");
         flags.count("size", size, 2, 1 << 20, "bytes per line, newline included");
-        flags.number("duration", duration, 0.5, 3600, "seconds of load per model");
+        flags.number("duration", duration, 0.5, 3600, "seconds of load per model (cost: a window's bound)");
         flags.text("work", work,
                    "a slow-handler mix CPU_MS,BLOCK_MS,EVERY: every EVERY-th line is /work CPU_MS BLOCK_MS");
         flags.count("cap", cap, 1, 20000, "capacity: the most clients to try");
         flags.count("pairs", pairs, 1, 100, "tracing-overhead: off/on pairs the duration is split into");
+        flags.count("runs", runs, 1, 20, "cost: timed windows per model, for the rates' spread");
         flags.toggle("tracing-overhead", tracing_overhead, "the same as --scenario tracing-overhead");
         flags.text("format", request.format, "md, csv or json");
         flags.text("out", request.out_path, "write the table to this file too");
     }
 };
 
-// The message of the first thing wrong with the models named, or "".
-std::string unknown_model(const std::vector<std::string>& models) {
-    for (const std::string& model : models)
-        if (std::find(all_models().begin(), all_models().end(), model) == all_models().end())
+// The message of the first thing wrong with the models named, or "". The yardstick is no model: only the cost
+// scenario measures it.
+std::string unknown_model(const std::vector<std::string>& models, Scenario scenario) {
+    for (const std::string& model : models) {
+        if (model == kYardstick && scenario != Scenario::cost)
+            return "'yardstick' is measured by --scenario cost only (it is a bare IOCP echo, not a model)";
+        if (model != kYardstick && std::find(all_models().begin(), all_models().end(), model) == all_models().end())
             return "no model '" + model + "' (see socklab models)";
+    }
     return "";
 }
 
@@ -196,14 +234,23 @@ Parsed<CompareRequest> parse_compare_command(const Arguments& arguments) {
     if (!parse_scenario(values.scenario, settings.scenario))
         return wrong("no scenario '" + values.scenario + "' (see --help)");
     if (values.tracing_overhead) settings.scenario = Scenario::tracing_overhead;
-    if (settings.models.empty()) settings.models = all_models();
-    if (const std::string problem = unknown_model(settings.models); !problem.empty()) return wrong(problem);
+    if (settings.models.empty()) settings.models = default_models(settings.scenario);
+    if (const std::string problem = unknown_model(settings.models, settings.scenario); !problem.empty())
+        return wrong(problem);
     options.clients = static_cast<unsigned>(values.clients);
     options.line_size = static_cast<unsigned>(values.size);
     options.lines_per_client = values.lines;
     options.duration_seconds = values.duration;
     settings.capacity_cap = static_cast<unsigned>(values.cap);
     settings.overhead_pairs = static_cast<unsigned>(values.pairs);
+    if (settings.scenario == Scenario::cost) {
+        // One connection, whatever --clients says: the cost of a line, not of a crowd.
+        if (!values.work.empty()) return wrong("--work does not apply to --scenario cost (one plain echo at a time)");
+        settings.cost.line_size = static_cast<unsigned>(values.size);
+        settings.cost.lines = values.lines ? values.lines : settings.cost.lines;
+        settings.cost.window_seconds = values.duration;
+        settings.cost.timed_windows = static_cast<unsigned>(values.runs);
+    }
     if (settings.scenario == Scenario::slow_handler && values.work.empty()) values.work = "0,50,10";
     options.broadcast = settings.scenario == Scenario::broadcast;
     if (options.broadcast && values.size < 24)

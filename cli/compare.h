@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cost.h"
 #include "cli/flags.h"
 #include "cli/measure.h"
 #include "cli/table.h"
@@ -22,9 +23,12 @@ enum class Scenario {
     broadcast,         // every line is /all: fan-out to every other client
     capacity,          // more and more concurrent clients, until a model stops holding them all correctly
     tracing_overhead,  // echo with recording off and on, interleaved: what tracing costs
+    cost,              // one connection's ping-pong: wineserver requests, CPU, context switches per echo (cli/cost.h)
 };
 bool parse_scenario(const std::string& name, Scenario& scenario);
 const char* scenario_name(Scenario scenario);
+// What a scenario runs when no model is named: the eight, and for cost the yardstick after them (cli/cost.h).
+std::vector<std::string> default_models(Scenario scenario);
 
 struct CompareSettings {
     std::vector<std::string> models;
@@ -33,6 +37,7 @@ struct CompareSettings {
     unsigned capacity_cap = 2000;
     unsigned capacity_lines = 3;  // lines each client of a capacity step sends
     unsigned overhead_pairs = 3;  // off/on pairs; the duration is shared among their segments
+    CostSettings cost;            // the cost scenario's windows (its load is always one connection)
 };
 
 struct Comparison {
@@ -52,7 +57,7 @@ struct CompareRequest {
     std::string out_path;       // also written here, when given
 };
 // The models (all eight when none is named), the scenario and its load, checked against each other: --work
-// turns echo into slow-handler, a broadcast needs lines of 24 bytes. Prints nothing: --help and a wrong use are
+// turns echo into slow-handler, a broadcast needs lines of 24 bytes, only cost takes the yardstick. Prints nothing: --help and a wrong use are
 // the EarlyExit, with the message a user sees.
 Parsed<CompareRequest> parse_compare_command(const Arguments& arguments);
 

@@ -184,6 +184,38 @@ TEST_CASE("compare: the other scenarios and their own flags") {
     CHECK(overhead.request.out_path == "t.json");
 }
 
+TEST_CASE("compare: cost is one connection's windows of 1000 lines, 3 timed, and runs the yardstick after the eight") {
+    auto all = cli::parse_compare_command({"--scenario", "cost"});
+    REQUIRE(stop_message(all) == "");
+    const cli::CompareSettings& settings = all.request.settings;
+    CHECK(settings.scenario == cli::Scenario::cost);
+    CHECK(settings.models.size() == 9);
+    CHECK(settings.models.back() == "yardstick");
+    CHECK(settings.cost.lines == 1000);
+    CHECK(settings.cost.line_size == 64);
+    CHECK(settings.cost.window_seconds == 5);
+    CHECK(settings.cost.timed_windows == 3);
+    CHECK(settings.cost.counted_windows == 2);
+    auto some = cli::parse_compare_command(
+        {"blocking", "iocp", "yardstick", "--scenario", "cost", "--lines", "300", "--runs", "5", "--duration", "2"});
+    REQUIRE(stop_message(some) == "");
+    CHECK(some.request.settings.models == std::vector<std::string>{"blocking", "iocp", "yardstick"});
+    CHECK(some.request.settings.cost.lines == 300);
+    CHECK(some.request.settings.cost.timed_windows == 5);
+    CHECK(some.request.settings.cost.window_seconds == 2);
+    CHECK(cli::default_models(cli::Scenario::echo) == cli::all_models());
+}
+
+TEST_CASE("compare: the yardstick is the cost scenario's only, and cost takes no --work") {
+    int code = 0;
+    CHECK(stop_message(cli::parse_compare_command({"iocp", "yardstick"}), &code) ==
+          "socklab compare: 'yardstick' is measured by --scenario cost only (it is a bare IOCP echo, not a model)\n");
+    CHECK(code == 2);
+    CHECK(stop_message(cli::parse_compare_command({"--scenario", "cost", "--work", "0,50,10"})) ==
+          "socklab compare: --work does not apply to --scenario cost (one plain echo at a time)\n");
+    CHECK(stop_message(cli::parse_compare_command({"--scenario", "cost", "--runs", "0"})) != "");
+}
+
 TEST_CASE("compare: a wrong format, scenario, model, mix or broadcast size is exit code 2 and says which") {
     int code = 0;
     CHECK(stop_message(cli::parse_compare_command({"--format", "xml"}), &code) ==
