@@ -30,6 +30,7 @@
 
 #include "common/trace/recorder.h"
 #include "common/win/connection.h"
+#include "common/win/overlapped_steps.h"
 #include "models/model.h"
 
 namespace socklab::models {
@@ -46,12 +47,10 @@ using trace::Wake;
 // given nothing but the OVERLAPPED, so the connection knows its server.
 struct Server;
 
-struct Connection : win::ConnectionBase {
-    using ConnectionBase::ConnectionBase;
+struct Connection : win::OverlappedConnection {
+    using OverlappedConnection::OverlappedConnection;
+    win::NoLock lock;  // the I/O thread alone touches it
     Server* server = nullptr;
-    int io_in_flight = 0;         // freed when this is 0 and the socket is closed
-    bool send_in_flight = false;  // at most one WSASend at a time, so bytes leave in order
-    bool reading_paused = false;  // no receive posted because the send queue is full (back-pressure)
 };
 using IoRequest = win::IoRequest<Connection>;
 
@@ -72,6 +71,7 @@ struct Server : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("completion-routine"); }
 };
 
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
@@ -131,13 +131,9 @@ DWORD WINAPI io_main(LPVOID parameter) {
 // SECTION: dispatch
 //
 // The completion routine: called by the kernel's APC on the I/O thread, inside SleepEx, with the I/O's result.
-// One routine, one step of a connection's life. A receive feeds the session and starts the next receive; a
-// send finishes (or continues, if partial) and starts the next queued one. An error ends the connection.
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
-void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
-void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
-void drain(Connection& connection);
-
+// One routine, one step of a connection's life (win::complete: a receive feeds the session and starts the next
+// receive; a send finishes, or continues if partial; a failure ends the connection). What is the model's own is
+// the routine, and what its error means.
 // LESSON: completion-routine-routine
 void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped, DWORD /*flags*/) {
     IoRequest* request = CONTAINING_RECORD(overlapped, IoRequest, overlapped);
@@ -153,68 +149,25 @@ void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped,
 
 void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, connection.id, request->operation, bytes, error);
-    if (error != 0) {
-        // WSA_OPERATION_ABORTED: we closed the socket (teardown, or a close while this I/O was in flight).
-        // Otherwise the receive or send failed (WSAECONNRESET: the client reset it). Either way the I/O is over.
-        close_connection(connection,
-                         error == WSA_OPERATION_ABORTED ? CloseReason::server_stopping : win::close_reason_for(error));
-        finish_io(server, connection, request);  // LESSON: completion-routine-free-after-completion
-        return;
-    }
-    if (request->operation == IoOp::receive) on_received(server, connection, request, bytes);
-    else on_sent(server, connection, request, bytes);
-}
-
-void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
-    // Only the I/O thread touches the connection, so the session and the connection's state change in one go.
-    std::string replies;
-    if (win::take_received(connection, server, request->data.data(), bytes, replies))
-        close_connection(connection, connection.reason);
-    if (!replies.empty()) queue_send(server, connection, replies);
-    drain(connection);
-    // Keep one receive in flight while the client may still send, even when closing: a close with unread
-    // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
-    // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
-    // again once they have gone.
-    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.reading_paused = true;
-    else if (!connection.peer_finished) start_receive(server, connection);
-    finish_io(server, connection, request);
-}
-
-void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
-    server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-    if (bytes < request->data.size() && connection.socket != INVALID_SOCKET) {
-        // A partial send: the unsent rest goes back to the front of the queue, ahead of anything queued since.
-        connection.send_queue.insert(0, request->data, bytes);  // LESSON: completion-routine-partial-send
-    }
-    connection.send_in_flight = false;
-    queue_send(server, connection, {});
-    drain(connection);
-    if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes) {
-        connection.reading_paused = false;  // the replies have gone: read from this client again
-        start_receive(server, connection);
-    }
-    finish_io(server, connection, request);
-}
-
-// Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
-void drain(Connection& connection) {
-    if (!connection.send_in_flight && win::say_goodbye(connection)) close_connection(connection, connection.reason);
+    // WSA_OPERATION_ABORTED: we closed the socket (teardown, or a close while this I/O was in flight). Otherwise
+    // the receive or send failed (WSAECONNRESET: the client reset it). Either way the I/O is over.
+    CloseReason failed = error == 0 ? CloseReason::none : win::close_reason_for(error);
+    if (error == WSA_OPERATION_ABORTED) failed = CloseReason::server_stopping;
+    win::complete(server, connection, request, bytes, failed);
 }
 
 // SECTION: send
 //
 // One receive is kept in flight per connection. Replies and broadcasts are appended to the connection's send
-// queue, and at most one WSASend is in flight, so bytes leave in the order they were queued. With a completion
-// routine, WSARecv and WSASend return 0 (done already — the routine is queued anyway) or SOCKET_ERROR with
-// WSA_IO_PENDING (in progress). Anything else is a real error, and then no routine will ever run for that
-// request: it is freed on the spot.
+// queue, and at most one WSASend is in flight, so bytes leave in the order they were queued. WSARecv and WSASend
+// return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress): either way, its routine will run.
+// Anything else is a real error, and then nothing will ever come back for that request: it is freed on the spot.
+// LESSON: completion-routine-post-receive
 bool start_receive(Server& server, Connection& connection) {
-    if (connection.socket == INVALID_SOCKET) return false;
+    if (connection.closed) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
     DWORD flags = 0;
     TRACE(io_posted, connection.id, IoOp::receive, request->buffer.len, request->id);
-    // LESSON: completion-routine-post-receive
     if (WSARecv(connection.socket, &request->buffer, 1, nullptr, &flags, &request->overlapped, io_completed) ==
             SOCKET_ERROR &&
         WSAGetLastError() != WSA_IO_PENDING) {
@@ -228,14 +181,14 @@ bool start_receive(Server& server, Connection& connection) {
     return true;
 }
 
+// LESSON: completion-routine-post-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
-    if (connection.socket == INVALID_SOCKET) return;
+    if (connection.closed) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
 
     auto* request = new IoRequest(IoOp::send, server.next_io_id++, &connection);  // takes the whole queue
     TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
-    // LESSON: completion-routine-post-send
     if (WSASend(connection.socket, &request->buffer, 1, nullptr, 0, &request->overlapped, io_completed) ==
             SOCKET_ERROR &&
         WSAGetLastError() != WSA_IO_PENDING) {
@@ -252,11 +205,7 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
 // Runs inside a session, so on the I/O thread: the WSASend it may start has its routine queued to this thread,
 // as it must.
 std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
-    return table.for_each_except(from, [&](Connection* other) {
-        if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
-        queue_send(*this, *other, message);
-        return true;
-    });
+    return win::queue_to_all(*this, table, from, message);
 }
 
 // SECTION: teardown
@@ -265,25 +214,17 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // still run (on this thread, in its next alertable wait), and only when the last one has run is the Connection
 // freed. Shutdown is one more APC: the run thread, once accepting has stopped, queues the stop order to the I/O
 // thread, which closes every socket and keeps waiting alertably until every routine has come back.
+// LESSON: completion-routine-close-cancels
 void close_connection(Connection& connection, CloseReason reason) {
-    if (connection.socket == INVALID_SOCKET) return;
-    win::note_close_reason(connection, reason);
-    win::close_socket(connection.socket);  // LESSON: completion-routine-close-cancels
-    connection.send_queue.clear();
+    if (!win::begin_close(connection, reason)) return;
+    win::close_socket(connection.socket);
 }
 
 // Called once per routine that ran (and once for a connection whose first receive could not start).
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
-    if (request) --connection.io_in_flight;
-    delete request;
-    if (connection.io_in_flight > 0) return;
-    // An open connection always has a receive or a send in flight (a paused reader has its send): else no
-    // routine would ever run for it again, and nothing would close it.
-    if (connection.socket != INVALID_SOCKET) win::broken_invariant("an open connection with no I/O in flight");
-    // No routine can mention this connection any more: leave the table (so no broadcast reaches it) and free it.
-    server.table.remove(connection.id);
-    win::record_closed(server, connection);
-    delete &connection;
+    // LESSON: completion-routine-free-after-completion
+    if (!win::last_io_over(connection, request)) return;
+    win::free_connection(server, server.table, connection);
     --server.connections_alive;
 }
 
@@ -293,10 +234,7 @@ VOID CALLBACK close_every_connection(ULONG_PTR parameter) {
     auto* server = reinterpret_cast<Server*>(parameter);
     TRACE(apc_run, 0, IoOp::none, 0, 0);
     server->stopping = true;
-    server->table.for_each_except(0, [](Connection* connection) {
-        close_connection(*connection, CloseReason::server_stopping);  // LESSON: completion-routine-teardown
-        return true;
-    });
+    win::close_all(server->table);  // LESSON: completion-routine-teardown
 }
 
 void shut_down(Server& server, std::vector<HANDLE>& threads) {

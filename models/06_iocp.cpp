@@ -30,6 +30,7 @@
 
 #include "common/trace/recorder.h"
 #include "common/win/connection.h"
+#include "common/win/overlapped_steps.h"
 #include "models/model.h"
 
 namespace socklab::models {
@@ -43,14 +44,11 @@ using trace::Wake;
 // SECTION: state
 //
 // One Connection per client; the completion key of its socket. Its lock guards its state (here and in
-// ConnectionBase) and is held while an I/O is started, so that the socket cannot be closed in the middle of a
-// WSARecv or WSASend. The steps below marked "locked" are called with it held.
-struct Connection : win::ConnectionBase {
-    using ConnectionBase::ConnectionBase;
+// win::OverlappedConnection) and is held while an I/O is started, so that the socket cannot be closed in the middle
+// of a WSARecv or WSASend. The steps below marked "locked" are called with it held.
+struct Connection : win::OverlappedConnection {
+    using OverlappedConnection::OverlappedConnection;
     std::mutex lock;
-    int io_in_flight = 0;         // freed when this is 0 and the socket is closed
-    bool send_in_flight = false;  // at most one WSASend at a time, so bytes leave in order
-    bool reading_paused = false;  // no receive posted because the send queue is full (back-pressure)
 };
 using IoRequest = win::IoRequest<Connection>;
 
@@ -69,6 +67,7 @@ struct Server : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("iocp"); }
 };
 
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
@@ -105,8 +104,6 @@ void accept_clients(Server& server) {
 //
 // A worker: wait on the port for one packet, handle it, wait again. The packet says which connection
 // (the completion key), which I/O (the OVERLAPPED) and how many bytes it moved.
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
-
 DWORD WINAPI worker_main(LPVOID parameter) {
     Server& server = *static_cast<Server*>(parameter);
     trace::name_thread("worker");
@@ -138,91 +135,31 @@ DWORD WINAPI worker_main(LPVOID parameter) {
 
 // SECTION: dispatch
 //
-// One packet, one step of a connection's life. A receive feeds the session and starts the next receive; a
-// send finishes (or continues, if partial) and starts the next queued one. An error ends the connection.
-void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
-void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
-void drain(Connection& connection);
-
+// One packet, one step of a connection's life (win::complete: a receive feeds the session and starts the next
+// receive; a send finishes, or continues if partial; a failure ends the connection). What is the model's own is
+// what the packet's error means.
 void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, connection.id, request->operation, bytes, error);
-    if (error != 0) {
-        // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
-        // (teardown, or a close while this I/O was in flight). Either way the I/O is over; free it.
-        std::unique_lock lock(connection.lock);
-        close_connection(connection,
-                         error == ERROR_OPERATION_ABORTED ? CloseReason::server_stopping : CloseReason::reset);
-        lock.unlock();
-        finish_io(server, connection, request);
-        return;
-    }
-    if (request->operation == IoOp::receive) on_received(server, connection, request, bytes);
-    else on_sent(server, connection, request, bytes);
-}
-
-void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
-    std::string replies;
-    bool closing;
-    {
-        std::lock_guard lock(connection.lock);
-        closing = connection.closing();
-    }
-    // The session runs without the connection's lock, because of the lock order (models/README.md): a /all in
-    // it takes the table's lock and then every other connection's, so a worker holding this lock while another
-    // holds the table's and waits for this one would deadlock. It is safe: only this worker touches the session,
-    // since one receive at a time is in flight per connection. (A /work here may block; others carry on.)
-    auto verdict = win::run_session(connection, server, closing, request->data.data(), bytes, replies);
-
-    std::unique_lock lock(connection.lock);
-    if (win::note_received(connection, bytes, verdict)) close_connection(connection, connection.reason);
-    if (!replies.empty()) queue_send(server, connection, replies);
-    drain(connection);
-    // Keep one receive in flight while the client may still send, even when closing: a close with unread
-    // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
-    // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
-    // again once they have gone.
-    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.reading_paused = true;
-    else if (!connection.peer_finished) start_receive(server, connection);
-    lock.unlock();
-    finish_io(server, connection, request);
-}
-
-void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
-    server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-    std::unique_lock lock(connection.lock);
-    if (bytes < request->data.size() && connection.socket != INVALID_SOCKET) {
-        // A partial send: the unsent rest goes back to the front of the queue, ahead of anything queued since.
-        connection.send_queue.insert(0, request->data, bytes);  // LESSON: iocp-partial-send
-    }
-    connection.send_in_flight = false;
-    queue_send(server, connection, {});
-    drain(connection);
-    if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes) {
-        connection.reading_paused = false;  // the replies have gone: read from this client again
-        start_receive(server, connection);
-    }
-    lock.unlock();
-    finish_io(server, connection, request);
-}
-
-// Locked. Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
-void drain(Connection& connection) {
-    if (!connection.send_in_flight && win::say_goodbye(connection)) close_connection(connection, connection.reason);
+    // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
+    // (teardown, or a close while this I/O was in flight). Either way the I/O is over.
+    CloseReason failed = error == 0 ? CloseReason::none : CloseReason::reset;
+    if (error == ERROR_OPERATION_ABORTED) failed = CloseReason::server_stopping;
+    win::complete(server, connection, request, bytes, failed);
 }
 
 // SECTION: send
 //
-// Both starters are locked. One receive is kept in flight per connection. Replies and broadcasts are appended
-// to the connection's send queue, and at most one WSASend is in flight, so bytes leave in the order they were
-// queued. WSARecv and WSASend on an overlapped socket return at once: 0 (done already — the packet is queued
-// anyway) or SOCKET_ERROR with WSA_IO_PENDING (in progress). Anything else is a real error, and then no packet
-// will come for that request: it is freed on the spot.
+// One receive is kept in flight per connection. Replies and broadcasts are appended to the connection's send
+// queue, and at most one WSASend is in flight, so bytes leave in the order they were queued. WSARecv and WSASend
+// return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress): either way, its packet is queued.
+// Anything else is a real error, and then nothing will ever come back for that request: it is freed on the spot.
+// Both starters are locked.
+// LESSON: iocp-post-receive
 bool start_receive(Server& server, Connection& connection) {
-    if (connection.socket == INVALID_SOCKET) return false;
+    if (connection.closed) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
     DWORD flags = 0;
     TRACE(io_posted, connection.id, IoOp::receive, request->buffer.len, request->id);
-    // LESSON: iocp-post-receive
     if (WSARecv(connection.socket, &request->buffer, 1, nullptr, &flags, &request->overlapped, nullptr) ==
             SOCKET_ERROR &&
         WSAGetLastError() != WSA_IO_PENDING) {
@@ -236,14 +173,14 @@ bool start_receive(Server& server, Connection& connection) {
     return true;
 }
 
+// LESSON: iocp-post-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
-    if (connection.socket == INVALID_SOCKET) return;
+    if (connection.closed) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
 
     auto* request = new IoRequest(IoOp::send, server.next_io_id++, &connection);  // takes the whole queue
     TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
-    // LESSON: iocp-post-send
     if (WSASend(connection.socket, &request->buffer, 1, nullptr, 0, &request->overlapped, nullptr) == SOCKET_ERROR &&
         WSAGetLastError() != WSA_IO_PENDING) {
         int error = WSAGetLastError();
@@ -257,12 +194,7 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
 }
 
 std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
-    return table.for_each_except(from, [&](Connection* other) {
-        std::lock_guard lock(other->lock);
-        if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
-        queue_send(*this, *other, message);
-        return true;
-    });
+    return win::queue_to_all(*this, table, from, message);
 }
 
 // SECTION: teardown
@@ -270,39 +202,21 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // Closing a socket makes every I/O still in flight on it complete with ERROR_OPERATION_ABORTED; their packets
 // still arrive, and only when the last one has been handled is the Connection freed. Shutdown therefore is:
 // stop accepting, close every socket, wait until every Connection is gone, then tell the workers to exit.
+// LESSON: iocp-close-cancels
 void close_connection(Connection& connection, CloseReason reason) {  // locked
-    if (connection.socket == INVALID_SOCKET) return;
-    win::note_close_reason(connection, reason);
-    win::close_socket(connection.socket);  // LESSON: iocp-close-cancels
-    connection.send_queue.clear();
+    if (!win::begin_close(connection, reason)) return;
+    win::close_socket(connection.socket);
 }
 
 // Called once per handled packet (and once for a connection whose first receive could not start).
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
-    bool last;
-    {
-        std::lock_guard lock(connection.lock);
-        if (request) --connection.io_in_flight;
-        last = connection.io_in_flight == 0 && connection.socket == INVALID_SOCKET;
-        // An open connection always has a receive or a send in flight (a paused reader has its send): else no
-        // packet would ever come for it again, and nothing would close it.
-        if (connection.io_in_flight == 0 && !last) win::broken_invariant("an open connection with no I/O in flight");
-    }
-    delete request;
-    if (!last) return;
-    // No packet can mention this connection any more: leave the table (so no broadcast reaches it) and free it.
-    server.table.remove(connection.id);
-    win::record_closed(server, connection);
-    delete &connection;
+    if (!win::last_io_over(connection, request)) return;
+    win::free_connection(server, server.table, connection);
     server.live.freed();
 }
 
 void shut_down(Server& server, std::vector<HANDLE>& workers) {
-    server.table.for_each_except(0, [](Connection* connection) {
-        std::lock_guard lock(connection->lock);
-        close_connection(*connection, CloseReason::server_stopping);
-        return true;
-    });
+    win::close_all(server.table);
     server.live.wait_until_none();
     // Every connection is gone; the workers are idle on the port. One empty packet (key 0, no OVERLAPPED) each.
     for (std::size_t i = 0; i < workers.size(); ++i)

@@ -31,16 +31,14 @@
 // its first line is an ordinary idle connection, kept as in every other model.
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <cstdio>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/trace/recorder.h"
+#include "common/win/accept_pool.h"
 #include "common/win/connection.h"
+#include "common/win/overlapped_steps.h"
 #include "models/model.h"
 
 namespace socklab::models {
@@ -59,14 +57,11 @@ constexpr unsigned kAcceptPoolLimitFactor = 16;  // the silent-client check grow
 // SECTION: state
 //
 // One Connection per client; the completion key of its socket. Its lock guards its state (here and in
-// ConnectionBase) and is held while an I/O is started, so that the socket cannot be closed in the middle of a
-// WSARecv or WSASend. The steps below marked "locked" are called with it held.
-struct Connection : win::ConnectionBase {
-    using ConnectionBase::ConnectionBase;
+// win::OverlappedConnection) and is held while an I/O is started, so that the socket cannot be closed in the middle
+// of a WSARecv or WSASend. The steps below marked "locked" are called with it held.
+struct Connection : win::OverlappedConnection {
+    using OverlappedConnection::OverlappedConnection;
     std::mutex lock;
-    int io_in_flight = 0;         // freed when this is 0 and the socket is closed
-    bool send_in_flight = false;  // at most one WSASend at a time, so bytes leave in order
-    bool reading_paused = false;  // no receive posted because the send queue is full (back-pressure)
 };
 using IoRequest = win::IoRequest<Connection>;  // an accept's has no connection until the accept is finished
 
@@ -81,31 +76,21 @@ struct Server : protocol::SessionHost {
     LPFN_ACCEPTEX accept_ex = nullptr;
     LPFN_GETACCEPTEXSOCKADDRS get_accept_ex_sockaddrs = nullptr;
     DWORD accept_receive_length = 0;  // 0: AcceptEx completes on connection; > 0: on the first data
-
-    // The pool of posted accepts. Its lock guards the four below it; workers and the run thread post, teardown
-    // stops the posting and waits (accept_ended) until the last accept is over.
-    std::mutex accepts_lock;
-    std::unordered_map<IoRequest*, SOCKET> pending_accepts;  // AcceptEx posted, packet not yet taken: its socket
-    unsigned accepts_outstanding = 0;                        // AcceptEx posted, packet not yet handled
-    unsigned accepts_wanted = 0;                             // --accepts, grown by close_silent_clients
-    bool stopping = false;                                   // post no more accepts
-    std::condition_variable accept_ended;
-    HANDLE post_failed = nullptr;  // auto-reset event: a worker's post failed; wakes the run thread
-    bool said_pool_empty = false;  // run thread only: "no AcceptEx is posted" was said, "again" not yet
+    // The posted accepts: the socket each holds, how many are wanted (--accepts, grown by close_silent_clients).
+    win::AcceptPool accepts;
 
     Server(const ServerOptions& o, ServerControl& c)
-        : options(o), control(c), post_failed(CreateEventW(nullptr, FALSE, FALSE, nullptr)) {}
-    ~Server() { CloseHandle(post_failed); }
+        : options(o), control(c), accepts(o.accepts, kAcceptPoolLimitFactor * std::max(1u, o.accepts)) {}
 
     std::size_t broadcast(std::uint32_t from, std::string_view message) override;
     std::string stats_line() override { return counters.stats_line("iocp-acceptex"); }
 };
 
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
 void finish_io(Server& server, Connection& connection, IoRequest* request);
-void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
 
 // SECTION: listen
 //
@@ -129,7 +114,7 @@ bool load_extension_functions(Server& server) {
 }
 
 // Posts one AcceptEx. False if it could not be posted (or the server is stopping). A failed post is the server's
-// problem, not a client's: the pool is one short, and the run thread refills it (refill_accepts).
+// problem, not a client's: the pool is one short, and the run thread refills it (win::AcceptPool::keep_posted).
 bool post_accept(Server& server) {
     // (Tests make this call fail on purpose, as a process out of sockets would: win::arm_failures.)
     SOCKET accept_socket = win::take_armed_failure(win::InjectedFailure::accept_socket, WSAEMFILE)
@@ -143,38 +128,27 @@ bool post_accept(Server& server) {
     auto* request = new IoRequest(IoOp::accept, server.next_io_id++, nullptr);
     // The buffer: the first data (if we wait for it), then the local and the remote address.
     request->data.resize(server.accept_receive_length + 2 * kAddressSlot);
-
-    std::lock_guard lock(server.accepts_lock);  // so teardown and the idle check see every pending accept
-    if (server.stopping) {
-        win::close_socket(accept_socket);
-        delete request;
-        return false;
-    }
-    DWORD bytes = 0;
-    TRACE(io_posted, 0, IoOp::accept, server.accept_receive_length, request->id);
-    // LESSON: iocp-acceptex-post
-    if (!server.accept_ex(server.listener, accept_socket, request->data.data(), server.accept_receive_length,
-                          kAddressSlot, kAddressSlot, &bytes, &request->overlapped) &&
-        WSAGetLastError() != ERROR_IO_PENDING) {
-        win::report_error("AcceptEx", WSAGetLastError());
-        win::close_socket(accept_socket);
-        delete request;
-        return false;
-    }
-    server.pending_accepts[request] = accept_socket;
-    ++server.accepts_outstanding;
-    return true;
+    bool posted = server.accepts.post(request->id, accept_socket, [&] {  // under the pool's lock
+        DWORD bytes = 0;
+        TRACE(io_posted, 0, IoOp::accept, server.accept_receive_length, request->id);
+        // LESSON: iocp-acceptex-post
+        if (!server.accept_ex(server.listener, accept_socket, request->data.data(), server.accept_receive_length,
+                              kAddressSlot, kAddressSlot, &bytes, &request->overlapped) &&
+            WSAGetLastError() != ERROR_IO_PENDING) {
+            win::report_error("AcceptEx", WSAGetLastError());
+            return false;
+        }
+        return true;
+    });
+    if (!posted) delete request;  // stopping, or AcceptEx failed: no packet will come for it
+    return posted;
 }
 
 // An accept that brought no connection: its socket (if still open) is closed and its request freed.
 void accept_failed(Server& server, IoRequest* request, SOCKET& accept_socket) {
     win::close_socket(accept_socket);
     delete request;
-    {
-        std::lock_guard lock(server.accepts_lock);
-        --server.accepts_outstanding;
-    }
-    server.accept_ended.notify_all();
+    server.accepts.ended();
 }
 
 // A worker got an accept's packet. The accept socket becomes a connection: it inherits the listener's
@@ -182,14 +156,10 @@ void accept_failed(Server& server, IoRequest* request, SOCKET& accept_socket) {
 // its first receive — or, with --accept-data, its first bytes go straight to the session.
 void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, 0, IoOp::accept, bytes, error);
-    SOCKET client;
-    {
-        std::lock_guard lock(server.accepts_lock);  // out of the idle check's reach: this worker owns it now
-        client = server.pending_accepts.extract(request).mapped();  // INVALID_SOCKET: the idle check closed it
-    }
+    SOCKET client = server.accepts.take(request->id);  // INVALID_SOCKET: the idle check closed it
     // Replace it first: the next client should not wait for this one's set-up. If that fails, the run thread is
     // told, and it refills the pool; this worker goes on with its client.
-    if (!post_accept(server)) SetEvent(server.post_failed);  // LESSON: iocp-acceptex-replenish
+    if (!post_accept(server)) server.accepts.post_failed();  // LESSON: iocp-acceptex-replenish
     // A failed accept is that client's problem: it is gone, and its accept has just been replaced.
     // ERROR_OPERATION_ABORTED: teardown cancelled it, or the idle check closed its socket.
     if (error != 0 || client == INVALID_SOCKET) return accept_failed(server, request, client);
@@ -220,16 +190,9 @@ void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
         return accept_failed(server, request, client);
     }
     server.live.opened();
-    bool stopping;
-    {
-        // The accept stops counting only once the connection counts, so teardown never sees neither; the table
-        // entry is made under the lock teardown sets `stopping` under, so its walk of the table cannot miss it.
-        std::lock_guard lock(server.accepts_lock);
-        --server.accepts_outstanding;
-        stopping = server.stopping;
-        server.table.add(connection->id, connection);
-    }
-    server.accept_ended.notify_all();
+    // The accept stops counting only once the connection counts, so teardown never sees neither; the table entry is
+    // made under the pool's lock, which teardown stops the pool under, so its walk of the table cannot miss it.
+    bool stopping = server.accepts.ended([&] { server.table.add(connection->id, connection); });
     win::record_opened(server, *connection);
 
     request->connection = connection;  // the accept counts as the connection's first I/O until it is finished
@@ -239,7 +202,7 @@ void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     if (server.accept_receive_length > 0) {
         // The first bytes came with the accept (0 bytes: the client connected and closed without a word).
         lock.unlock();
-        on_received(server, *connection, request, bytes);  // LESSON: iocp-acceptex-first-data
+        win::on_received(server, *connection, request, bytes);  // LESSON: iocp-acceptex-first-data
         return;
     }
     start_receive(server, *connection);
@@ -247,89 +210,28 @@ void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     finish_io(server, *connection, request);
 }
 
-// The silent-client guard of --accept-data: an accept socket that has had a client for idle_seconds without a
-// byte arriving is closed, which ends its AcceptEx with an error; the worker that takes that packet posts a new
-// AcceptEx in its place. And when every posted accept already holds a client, clients arriving now wait in the
-// listen backlog behind the silent ones: post as many accepts again (up to kAcceptPoolLimitFactor times
-// --accepts), so a burst of silent clients costs one idle period, not one per --accepts of them.
+// The silent-client guard of --accept-data, every half second on the run thread: an accept socket that has had a
+// client for idle_seconds without a byte arriving is closed, which ends its AcceptEx with an error; the worker that
+// takes that packet posts a new AcceptEx in its place. And when every posted accept already holds a client, clients
+// arriving now wait in the listen backlog behind the silent ones: the pool grows by as many (up to
+// kAcceptPoolLimitFactor times --accepts), so a burst of silent clients costs one idle period, not one per
+// --accepts of them.
 void close_silent_clients(Server& server) {
-    std::lock_guard lock(server.accepts_lock);
-    unsigned holding_a_client = 0;
-    for (auto& [request, accept_socket] : server.pending_accepts) {
-        if (accept_socket == INVALID_SOCKET) continue;
+    server.accepts.check_pending([&](std::uint32_t io_id, SOCKET& accept_socket) {
         DWORD seconds = 0;
         int length = sizeof seconds;
         // LESSON: iocp-acceptex-connect-time
         if (getsockopt(accept_socket, SOL_SOCKET, SO_CONNECT_TIME, reinterpret_cast<char*>(&seconds), &length) ==
             SOCKET_ERROR) {
             TRACE_ERROR("getsockopt(SO_CONNECT_TIME)", WSAGetLastError(), 0);
-            continue;
+            return false;
         }
-        if (seconds == 0xFFFFFFFF) continue;  // no client yet
-        ++holding_a_client;
-        if (seconds < server.options.idle_seconds) continue;
-        TRACE(connection_close, 0, CloseReason::idle, seconds, request->id);
+        if (seconds == 0xFFFFFFFF) return false;  // no client yet
+        if (seconds < server.options.idle_seconds) return true;
+        TRACE(connection_close, 0, CloseReason::idle, seconds, io_id);
         win::close_socket(accept_socket);  // LESSON: iocp-acceptex-close-idle
-    }
-    unsigned posted = static_cast<unsigned>(server.pending_accepts.size());
-    if (posted > 0 && holding_a_client == posted) {
-        unsigned most = kAcceptPoolLimitFactor * std::max(1u, server.options.accepts);
-        server.accepts_wanted = std::min(most, server.accepts_wanted + posted);  // LESSON: iocp-acceptex-grow
-    }
-}
-
-// Posts accepts until the pool holds accepts_wanted; true if it is still short because a post failed. The
-// pool running dry would be silent — the server would look ready and accept nobody — so that is said, once,
-// and so is the moment accepting resumes.
-bool refill_accepts(Server& server) {
-    bool short_of_accepts = false;
-    for (;;) {
-        {
-            std::lock_guard lock(server.accepts_lock);
-            if (server.stopping || server.pending_accepts.size() >= server.accepts_wanted) break;
-        }
-        if (!post_accept(server)) {
-            short_of_accepts = true;
-            break;
-        }
-    }
-    bool pool_empty;
-    {
-        std::lock_guard lock(server.accepts_lock);
-        pool_empty = server.pending_accepts.empty() && !server.stopping;
-    }
-    if (pool_empty && !server.said_pool_empty) {
-        std::fprintf(stderr,
-                     "socklab-server: no AcceptEx is posted: new clients wait in the listen backlog; "
-                     "trying again every %lu ms\n",
-                     static_cast<unsigned long>(kIdleCheckMilliseconds));
-        TRACE_ERROR("no AcceptEx posted", WSAEMFILE, 0);
-    } else if (!pool_empty && server.said_pool_empty) {
-        std::fprintf(stderr, "socklab-server: AcceptEx posted again: accepting\n");
-    }
-    server.said_pool_empty = pool_empty;
-    return short_of_accepts;
-}
-
-// The run thread, until the stop: it keeps the pool of posted accepts full — woken by a worker whose post failed,
-// and trying again every half second while short — and, when AcceptEx waits for data, wakes every half second to
-// look for silent clients.
-void keep_accepts_posted(Server& server) {
-    HANDLE events[] = {server.control.stop_event(), server.post_failed};
-    for (;;) {
-        bool short_of_accepts = refill_accepts(server);
-        DWORD timeout = server.accept_receive_length > 0 || short_of_accepts ? kIdleCheckMilliseconds : INFINITE;
-        TRACE(wait_begin, 0, WaitOn::stop, 0, 0);
-        DWORD result = WaitForMultipleObjects(2, events, FALSE, timeout);
-        DWORD error = result == WAIT_FAILED ? GetLastError() : 0;
-        if (result == WAIT_OBJECT_0 || result == WAIT_FAILED) {
-            TRACE(wait_end, 0, error ? Wake::error : Wake::stop, 0, error);
-            if (error) win::wait_failed("WaitForMultipleObjects", error, server.control);
-            return;
-        }
-        TRACE(wait_end, 0, result == WAIT_TIMEOUT ? Wake::timeout : Wake::event, 0, 0);
-        if (server.accept_receive_length > 0) close_silent_clients(server);
-    }
+        return true;
+    });
 }
 
 // SECTION: wait
@@ -337,8 +239,6 @@ void keep_accepts_posted(Server& server) {
 // A worker: wait on the port for one packet, handle it, wait again. The packet says which connection
 // (the completion key), which I/O (the OVERLAPPED) and how many bytes it moved. An accept's packet names the
 // listener's key, 0, and a request whose operation is accept.
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
-
 DWORD WINAPI worker_main(LPVOID parameter) {
     Server& server = *static_cast<Server*>(parameter);
     trace::name_thread("worker");
@@ -371,91 +271,31 @@ DWORD WINAPI worker_main(LPVOID parameter) {
 
 // SECTION: dispatch
 //
-// One packet, one step of a connection's life. A receive feeds the session and starts the next receive; a
-// send finishes (or continues, if partial) and starts the next queued one. An error ends the connection.
-void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes);
-void drain(Connection& connection);
-
+// One packet, one step of a connection's life (win::complete: a receive feeds the session and starts the next
+// receive; a send finishes, or continues if partial; a failure ends the connection). What is the model's own is
+// what the packet's error means.
 void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, connection.id, request->operation, bytes, error);
-    if (error != 0) {
-        // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
-        // (teardown, or a close while this I/O was in flight). Either way the I/O is over; free it.
-        std::unique_lock lock(connection.lock);
-        close_connection(connection,
-                         error == ERROR_OPERATION_ABORTED ? CloseReason::server_stopping : CloseReason::reset);
-        lock.unlock();
-        finish_io(server, connection, request);
-        return;
-    }
-    if (request->operation == IoOp::receive) on_received(server, connection, request, bytes);
-    else on_sent(server, connection, request, bytes);
-}
-
-// Also called with an accept's request, whose first bytes came with the connection.
-void on_received(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
-    std::string replies;
-    bool closing;
-    {
-        std::lock_guard lock(connection.lock);
-        closing = connection.closing();
-    }
-    // The session runs without the connection's lock, because of the lock order (models/README.md): a /all in
-    // it takes the table's lock and then every other connection's, so a worker holding this lock while another
-    // holds the table's and waits for this one would deadlock. It is safe: only this worker touches the session,
-    // since one receive at a time is in flight per connection. (A /work here may block; others carry on.)
-    auto verdict = win::run_session(connection, server, closing, request->data.data(), bytes, replies);
-
-    std::unique_lock lock(connection.lock);
-    if (win::note_received(connection, bytes, verdict)) close_connection(connection, connection.reason);
-    if (!replies.empty()) queue_send(server, connection, replies);
-    drain(connection);
-    // Keep one receive in flight while the client may still send, even when closing: a close with unread
-    // bytes resets the connection, and the reset can destroy the last reply before the client reads it. But
-    // not while replies pile up for a client that does not read them (back-pressure, model.h): on_sent reads
-    // again once they have gone.
-    if (connection.send_queue.size() >= kMaxQueuedBytes) connection.reading_paused = true;
-    else if (!connection.peer_finished) start_receive(server, connection);
-    lock.unlock();
-    finish_io(server, connection, request);
-}
-
-void on_sent(Server& server, Connection& connection, IoRequest* request, DWORD bytes) {
-    server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-    std::unique_lock lock(connection.lock);
-    if (bytes < request->data.size() && connection.socket != INVALID_SOCKET) {
-        // A partial send: the unsent rest goes back to the front of the queue, ahead of anything queued since.
-        connection.send_queue.insert(0, request->data, bytes);  // LESSON: iocp-acceptex-partial-send
-    }
-    connection.send_in_flight = false;
-    queue_send(server, connection, {});
-    drain(connection);
-    if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes) {
-        connection.reading_paused = false;  // the replies have gone: read from this client again
-        start_receive(server, connection);
-    }
-    lock.unlock();
-    finish_io(server, connection, request);
-}
-
-// Locked. Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
-void drain(Connection& connection) {
-    if (!connection.send_in_flight && win::say_goodbye(connection)) close_connection(connection, connection.reason);
+    // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
+    // (teardown, or a close while this I/O was in flight). Either way the I/O is over.
+    CloseReason failed = error == 0 ? CloseReason::none : CloseReason::reset;
+    if (error == ERROR_OPERATION_ABORTED) failed = CloseReason::server_stopping;
+    win::complete(server, connection, request, bytes, failed);
 }
 
 // SECTION: send
 //
-// Both starters are locked. One receive is kept in flight per connection. Replies and broadcasts are appended
-// to the connection's send queue, and at most one WSASend is in flight, so bytes leave in the order they were
-// queued. WSARecv and WSASend on an overlapped socket return at once: 0 (done already — the packet is queued
-// anyway) or SOCKET_ERROR with WSA_IO_PENDING (in progress). Anything else is a real error, and then no packet
-// will come for that request: it is freed on the spot.
+// One receive is kept in flight per connection. Replies and broadcasts are appended to the connection's send
+// queue, and at most one WSASend is in flight, so bytes leave in the order they were queued. WSARecv and WSASend
+// return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress): either way, its packet is queued.
+// Anything else is a real error, and then nothing will ever come back for that request: it is freed on the spot.
+// Both starters are locked.
+// LESSON: iocp-acceptex-post-receive
 bool start_receive(Server& server, Connection& connection) {
-    if (connection.socket == INVALID_SOCKET) return false;
+    if (connection.closed) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
     DWORD flags = 0;
     TRACE(io_posted, connection.id, IoOp::receive, request->buffer.len, request->id);
-    // LESSON: iocp-acceptex-post-receive
     if (WSARecv(connection.socket, &request->buffer, 1, nullptr, &flags, &request->overlapped, nullptr) ==
             SOCKET_ERROR &&
         WSAGetLastError() != WSA_IO_PENDING) {
@@ -469,14 +309,14 @@ bool start_receive(Server& server, Connection& connection) {
     return true;
 }
 
+// LESSON: iocp-acceptex-post-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
-    if (connection.socket == INVALID_SOCKET) return;
+    if (connection.closed) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
 
     auto* request = new IoRequest(IoOp::send, server.next_io_id++, &connection);  // takes the whole queue
     TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
-    // LESSON: iocp-acceptex-post-send
     if (WSASend(connection.socket, &request->buffer, 1, nullptr, 0, &request->overlapped, nullptr) == SOCKET_ERROR &&
         WSAGetLastError() != WSA_IO_PENDING) {
         int error = WSAGetLastError();
@@ -490,12 +330,7 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
 }
 
 std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
-    return table.for_each_except(from, [&](Connection* other) {
-        std::lock_guard lock(other->lock);
-        if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
-        queue_send(*this, *other, message);
-        return true;
-    });
+    return win::queue_to_all(*this, table, from, message);
 }
 
 // SECTION: teardown
@@ -506,59 +341,31 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // its request and closes its accept socket. Shutdown therefore is: post no more accepts, cancel them, close every
 // connection's socket, wait until every accept and every Connection is gone, close the listener, then tell the
 // workers to exit.
+// LESSON: iocp-acceptex-close-cancels
 void close_connection(Connection& connection, CloseReason reason) {  // locked
-    if (connection.socket == INVALID_SOCKET) return;
-    win::note_close_reason(connection, reason);
-    win::close_socket(connection.socket);  // LESSON: iocp-acceptex-close-cancels
-    connection.send_queue.clear();
+    if (!win::begin_close(connection, reason)) return;
+    win::close_socket(connection.socket);
 }
 
 // Called once per handled packet of a connection (an accept's included, once it made one).
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
-    bool last;
-    {
-        std::lock_guard lock(connection.lock);
-        if (request) --connection.io_in_flight;
-        last = connection.io_in_flight == 0 && connection.socket == INVALID_SOCKET;
-        // An open connection always has a receive or a send in flight (a paused reader has its send): else no
-        // packet would ever come for it again, and nothing would close it.
-        if (connection.io_in_flight == 0 && !last) win::broken_invariant("an open connection with no I/O in flight");
-    }
-    delete request;
-    if (!last) return;
-    // No packet can mention this connection any more: leave the table (so no broadcast reaches it) and free it.
-    server.table.remove(connection.id);
-    win::record_closed(server, connection);
-    delete &connection;
+    if (!win::last_io_over(connection, request)) return;
+    win::free_connection(server, server.table, connection);
     server.live.freed();
 }
 
 void shut_down(Server& server, std::vector<HANDLE>& workers) {
-    {
-        std::lock_guard lock(server.accepts_lock);
-        server.stopping = true;
+    server.accepts.stop([&] {
         // Every posted AcceptEx ends with ERROR_OPERATION_ABORTED; each packet frees its request. The listener
         // itself stays open until the last of them has been handled: a worker finishing an accept still names it
         // in SO_UPDATE_ACCEPT_CONTEXT.
         if (!CancelIoEx(reinterpret_cast<HANDLE>(server.listener), nullptr) && GetLastError() != ERROR_NOT_FOUND)
             win::report_error("CancelIoEx", GetLastError());  // LESSON: iocp-acceptex-cancel-accepts
-    }
-    server.table.for_each_except(0, [](Connection* connection) {
-        std::lock_guard lock(connection->lock);
-        close_connection(*connection, CloseReason::server_stopping);
-        return true;
     });
-    {
-        std::unique_lock lock(server.accepts_lock);
-        auto all_ended = [&] { return server.accepts_outstanding == 0; };
-        // Cancelling should end every accept within moments. If one is still outstanding after two seconds (seen
-        // once under Wine on a loaded machine), closing the listener ends it for certain: a worker then finishing
-        // that accept finds SO_UPDATE_ACCEPT_CONTEXT failing, reports it, and frees the request all the same.
-        if (!server.accept_ended.wait_for(lock, std::chrono::seconds(2), all_ended)) {
-            win::close_socket(server.listener);
-            server.accept_ended.wait(lock, all_ended);
-        }
-    }
+    win::close_all(server.table);
+    // Closing the listener ends for certain an accept that cancelling did not: a worker then finishing that accept
+    // finds SO_UPDATE_ACCEPT_CONTEXT failing, reports it, and frees the request all the same.
+    server.accepts.wait_until_ended([&] { win::close_socket(server.listener); });
     server.live.wait_until_none();  // a connection counts before its accept stops counting: none is missed
     win::close_socket(server.listener);
     // Every accept and connection is gone; the workers are idle on the port. One empty packet (key 0, no
@@ -575,8 +382,7 @@ int run(const ServerOptions& options, ServerControl& control) {
     Server server(options, control);
     unsigned processors = win::processor_count();
     server.accept_receive_length = options.accept_data ? win::kReceiveBufferSize - 2 * kAddressSlot : 0;
-    if (server.post_failed == nullptr) {
-        win::report_error("CreateEventW", GetLastError());
+    if (!server.accepts.ready()) {
         control.report_failed();
         return 1;
     }
@@ -607,10 +413,9 @@ int run(const ServerOptions& options, ServerControl& control) {
     trace::name_thread("run");
     win::announce_server("iocp-acceptex", options.concurrency ? options.concurrency : processors);
     std::vector<HANDLE> workers;
-    server.accepts_wanted = std::max(1u, options.accepts);
     unsigned posted = 0;
     if (win::start_threads(options.workers ? options.workers : 2 * processors, worker_main, &server, workers))
-        for (unsigned i = 0; i < server.accepts_wanted; ++i) posted += post_accept(server) ? 1 : 0;
+        for (unsigned i = 0; i < std::max(1u, options.accepts); ++i) posted += post_accept(server) ? 1 : 0;
     if (posted == 0) {
         // No worker, or not one accept posted: a server that would accept nobody does not claim to be ready.
         shut_down(server, workers);
@@ -619,7 +424,11 @@ int run(const ServerOptions& options, ServerControl& control) {
         return 1;
     }
     control.report_ready(port_number);
-    keep_accepts_posted(server);
+    // The run thread, until the stop: it keeps the pool of posted accepts full and, when AcceptEx waits for data,
+    // looks for silent clients every half second.
+    server.accepts.keep_posted(
+        server.control, kIdleCheckMilliseconds, [&] { return post_accept(server); },
+        options.accept_data ? [&] { close_silent_clients(server); } : std::function<void()>());
     shut_down(server, workers);
     trace::thread_exiting();
     return 0;
