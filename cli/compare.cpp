@@ -151,9 +151,8 @@ Comparison run_comparison(const CompareSettings& settings) {
             comparison.table = overhead_table(settings, overheads, comparison.runtime);
             break;
         case Scenario::cost:
-            // "Wine 8.0 on Linux 6.1.0-28-amd64": a count of wineserver requests depends on both.
-            comparison.runtime = runtime_label(comparison.runtime, host_system());
-            comparison.table = cost_table(settings.cost, costs, comparison.runtime);
+            // Its title says "Wine 8.0 on Linux 6.1.0-28-amd64": a count of wineserver requests depends on both.
+            comparison.table = cost_table(settings.cost, costs, runtime_label(comparison.runtime, host_system()));
             break;
     }
     return comparison;

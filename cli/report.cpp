@@ -1,6 +1,6 @@
 // cli/report.cpp — `socklab report`: the benchmark report under docs/, regenerated from a real run.
 //
-// Runs every compare scenario (echo, slow handlers, broadcast, capacity, tracing overhead) over the models,
+// Runs every compare scenario (echo, slow handlers, broadcast, capacity, tracing overhead, cost) over the models,
 // then writes one Markdown page with the tables, the headline figures, the machine and the method, a CSV per
 // table, and a PNG plot per table drawn by gnuplot from exactly the numbers in the table (without gnuplot, the
 // page says so and has no plots). Where the runtime is Wine, every title says so and the page says what would

@@ -45,6 +45,10 @@ std::string headline(const std::vector<Section>& sections, const std::vector<Ben
         else if (section.name == "tracing-overhead")
             line("**Tracing cost** (recording on vs off, interleaved)", table, "cost_percent", 1, "%",
                  " (target: 3% at most).");
+        else if (section.name == "cost" && table.column("requests_per_round_trip") >= 0 &&
+                 table.columns[1].label != "calls/rt")
+            line("**Wineserver requests per echo** (1 connection; a count, not a timing)", table,
+                 "requests_per_round_trip", 1, "", " (most first).");
     }
     const double on = figure_after(benchmarks, "recording on (file sink):"),
                  off = figure_after(benchmarks, "recording off:"),

@@ -1,6 +1,8 @@
 // cli/report_plan.cpp — see report_plan.h.
 #include "cli/report_plan.h"
 
+#include <algorithm>
+
 namespace socklab::cli {
 
 std::vector<Section> plan(const std::vector<std::string>& models, bool quick) {
@@ -46,6 +48,22 @@ std::vector<Section> plan(const std::vector<std::string>& models, bool quick) {
         Scenario::tracing_overhead, quick ? 8 : 64, quick ? 1 : 12,
         {{"tracing-overhead", {"cost_percent"}, "throughput lost to recording, %", false, 3, "pair_cost_range"}}));
     sections.back().settings.overhead_pairs = quick ? 1 : 3;
+    sections.push_back(section(
+        "cost", "Cost per echo: what one line costs beneath each server",
+        "One connection, one line at a time: how many requests does each model make to wineserver per echo, how "
+        "much CPU time and how many context switches does it take, and how long does the client wait? Beside the "
+        "iocp models, the yardstick (a bare IOCP echo) shows what socklab's own layers cost.",
+        Scenario::cost, 1, 0,
+        {{"cost", {"requests_per_round_trip"}, "wineserver requests per round trip (a count)", false, 0, ""}}));
+    CompareSettings& cost = sections.back().settings;
+    // The yardstick is measured beside the models it is a yardstick for.
+    for (const char* iocp : {"iocp", "iocp-acceptex"})
+        if (std::find(models.begin(), models.end(), iocp) != models.end()) {
+            cost.models.push_back(kYardstick);
+            break;
+        }
+    cost.cost.lines = quick ? 100 : 1000;
+    cost.cost.timed_windows = quick ? 1 : 3;
     return sections;
 }
 

@@ -30,8 +30,9 @@ struct Section {
     Comparison result;
 };
 
-// The five sections, in the report's order: echo, slow-handler, broadcast, capacity, tracing-overhead. `quick`:
-// seconds instead of minutes (fewer clients, short runs), for tests.
+// The six sections, in the report's order: echo, slow-handler, broadcast, capacity, tracing-overhead, cost (with
+// the yardstick when iocp or iocp-acceptex is measured). `quick`: seconds instead of minutes (fewer clients, short
+// runs), for tests.
 std::vector<Section> plan(const std::vector<std::string>& models, bool quick);
 
 }  // namespace socklab::cli

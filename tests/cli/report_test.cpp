@@ -53,9 +53,10 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 }  // namespace
 
-TEST_CASE("report plan: five sections in order, minutes of load in full and seconds with --quick") {
+TEST_CASE("report plan: six sections in order, minutes of load in full and seconds with --quick") {
     const std::vector<cli::Section> full = cli::plan({"iocp"}, false), quick = cli::plan({"iocp"}, true);
-    CHECK(names(full) == std::vector<std::string>{"echo", "slow-handler", "broadcast", "capacity", "tracing-overhead"});
+    CHECK(names(full) ==
+          std::vector<std::string>{"echo", "slow-handler", "broadcast", "capacity", "tracing-overhead", "cost"});
     CHECK(full[0].settings.models == std::vector<std::string>{"iocp"});
     CHECK(full[0].settings.load.clients == 64);
     CHECK(full[0].settings.load.duration_seconds == 10);
@@ -72,6 +73,15 @@ TEST_CASE("report plan: five sections in order, minutes of load in full and seco
     CHECK(quick[4].settings.overhead_pairs == 1);
     CHECK(full[4].plots.at(0).target == 3);
     CHECK(full[4].plots.at(0).range_column == "pair_cost_range");
+    // The cost of an echo, with the yardstick beside iocp: windows of 1000 lines (100 quick), 3 timed (1 quick).
+    CHECK(full[5].settings.scenario == cli::Scenario::cost);
+    CHECK(full[5].settings.models == std::vector<std::string>{"iocp", "yardstick"});
+    CHECK(full[5].settings.cost.lines == 1000);
+    CHECK(full[5].settings.cost.timed_windows == 3);
+    CHECK(quick[5].settings.cost.lines == 100);
+    CHECK(quick[5].settings.cost.timed_windows == 1);
+    CHECK(full[5].plots.at(0).columns == std::vector<std::string>{"requests_per_round_trip"});
+    CHECK(cli::plan({"select"}, true)[5].settings.models == std::vector<std::string>{"select"});
 }
 
 TEST_CASE("report plot: the bars are the table's cells, a model not measured has none") {
