@@ -150,7 +150,8 @@ bool on_received(Server& server, Connection& connection, const char* data, int r
     return connection.socket != INVALID_SOCKET;
 }
 
-// Locked. Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
+// Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
+// Locked.
 void drain(Connection& connection) {
     if (win::say_goodbye(connection)) close_connection(connection, connection.reason);
 }
@@ -158,13 +159,16 @@ void drain(Connection& connection) {
 // SECTION: send
 //
 // Locked: the lock keeps the bytes of one reply together when a broadcast to this client runs at the same moment,
-// and keeps shut_down from closing the socket under a send. There is no queue: send() blocks until the kernel has
-// taken the bytes, and may take fewer than asked (a partial send), so it loops until every byte is gone. Returns
-// false when not all of them could be sent.
+// and keeps shut_down from closing the socket under a send. The queue is empty again when this returns: send()
+// blocks until the kernel has taken the bytes, and may take fewer than asked (a partial send), so it loops until
+// every byte is gone. Returns false when not all of them could be sent; those are dropped.
 bool queue_send(Server& server, Connection& connection, std::string_view bytes) {
-    while (connection.socket != INVALID_SOCKET && !bytes.empty()) {
-        TRACE(wait_begin, connection.id, WaitOn::send, bytes.size(), 0);
-        int sent = send(connection.socket, bytes.data(), static_cast<int>(bytes.size()), 0);  // LESSON: blocking-send
+    connection.send_queue.append(bytes);
+    while (connection.socket != INVALID_SOCKET && !connection.send_queue.empty()) {
+        TRACE(wait_begin, connection.id, WaitOn::send, connection.send_queue.size(), 0);
+        // LESSON: blocking-send
+        int sent =
+            send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(wait_end, connection.id, Wake::error, 0, error);
@@ -173,13 +177,15 @@ bool queue_send(Server& server, Connection& connection, std::string_view bytes) 
             // the thread closes it.
             win::note_close_reason(connection, win::close_reason_for(error));
             shutdown(connection.socket, SD_BOTH);
-            return false;
+            break;
         }
         TRACE(wait_end, connection.id, Wake::ready, sent, 0);
         server.counters.bytes_out.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
-        bytes.remove_prefix(static_cast<std::size_t>(sent));
+        connection.send_queue.erase(0, static_cast<std::size_t>(sent));
     }
-    return bytes.empty();
+    bool all_sent = connection.send_queue.empty();
+    connection.send_queue.clear();
+    return all_sent;
 }
 
 std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {

@@ -42,6 +42,7 @@
 
 #include "common/trace/recorder.h"
 #include "common/win/connection.h"
+#include "common/win/one_thread.h"
 #include "models/model.h"
 
 namespace socklab::models {
@@ -67,9 +68,8 @@ struct Server : protocol::SessionHost {
     ServerControl& control;
     SOCKET listener = INVALID_SOCKET;
     win::SocketTable<Connection> table;  // what /all walks, and whose socket select() reports
-    char receive_buffer[win::kReceiveBufferSize];
-    SOCKET doorbell = INVALID_SOCKET;  // a loopback UDP socket: a datagram on it means "stop"
-    fd_set readable{};                 // 4096 SOCKETs each: 32 KiB, too big for a comfortable stack frame
+    SOCKET doorbell = INVALID_SOCKET;    // a loopback UDP socket: a datagram on it means "stop"
+    fd_set readable{};                   // 4096 SOCKETs each: 32 KiB, too big for a comfortable stack frame
     fd_set writable{};
 
     Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
@@ -84,31 +84,26 @@ void close_connection(Server& server, Connection& connection, CloseReason reason
 
 // SECTION: listen
 //
-// The listening socket is non-blocking too and sits in the read set: "readable" means a client is waiting.
-// Everyone waiting is accepted (win::accept_waiting_client), so one wake serves a burst of clients.
+// The listening socket is non-blocking too and sits in the read set: "readable" means a client is waiting. The
+// doorbell that says "stop" (see ring_doorbell) is opened with it, as it is always in the read set too.
+// Everyone waiting is accepted (win::accept_waiting_clients), so one wake serves a burst of clients.
+// Each accepted socket is made non-blocking at once (win::make_non_blocking): one slow client would stall everyone.
 bool listen_for_clients(Server& server) {
-    u_long non_blocking = 1;
-    if (ioctlsocket(server.listener, FIONBIO, &non_blocking) == 0) return true;
-    win::report_error("ioctlsocket", WSAGetLastError());
-    return false;
+    server.doorbell = win::open_doorbell();
+    return server.doorbell != INVALID_SOCKET && win::make_non_blocking(server.listener);
 }
 
 void accept_clients(Server& server) {
-    std::uint16_t peer_port = 0;
-    SOCKET client;
-    while (server.table.size() < kMaxConnections &&
-           (client = win::accept_waiting_client(server.listener, peer_port)) != INVALID_SOCKET) {
-        // The accepted socket must not block either: one slow client would stall everyone.
-        u_long non_blocking = 1;
-        if (ioctlsocket(client, FIONBIO, &non_blocking) == SOCKET_ERROR) {  // LESSON: select-non-blocking
-            win::report_error("ioctlsocket", WSAGetLastError());
+    win::accept_waiting_clients(server.listener, [&](SOCKET client, std::uint16_t peer_port) {
+        if (!win::make_non_blocking(client)) {
             win::close_socket(client);
-            continue;
+            return true;
         }
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         server.table.add(connection);
         win::record_opened(server, *connection);
-    }
+        return server.table.size() < kMaxConnections;  // room for the next one waiting
+    });
 }
 
 // SECTION: wait
@@ -201,11 +196,13 @@ void drain(Server& server, Connection& connection) {
     if (win::say_goodbye(connection)) close_connection(server, connection, connection.reason);
 }
 
-void on_received(Server& server, Connection& connection, int received);
+void on_received(Server& server, Connection& connection, const char* data, int received);
 
+// One recv() per readable socket.
 void read_once(Server& server, Connection& connection) {
+    char buffer[win::kReceiveBufferSize];
     // LESSON: select-recv
-    int received = recv(connection.socket, server.receive_buffer, sizeof server.receive_buffer, 0);
+    int received = recv(connection.socket, buffer, sizeof buffer, 0);
     if (received == SOCKET_ERROR) {
         int error = WSAGetLastError();
         TRACE(io_completed, connection.id, IoOp::receive, 0, error);
@@ -214,13 +211,13 @@ void read_once(Server& server, Connection& connection) {
         return;
     }
     TRACE(io_completed, connection.id, IoOp::receive, received, 0);
-    on_received(server, connection, received);
+    on_received(server, connection, buffer, received);
 }
 
 // The session takes the bytes, or the end of the stream (win::take_received), and its replies are sent at once.
-void on_received(Server& server, Connection& connection, int received) {
+void on_received(Server& server, Connection& connection, const char* data, int received) {
     std::string replies;
-    if (win::take_received(connection, server, server.receive_buffer, received, replies))
+    if (win::take_received(connection, server, data, received, replies))
         close_connection(server, connection, connection.reason);  // sent too much after our goodbye
     queue_send(server, connection, replies);
 }
@@ -230,10 +227,10 @@ void on_received(Server& server, Connection& connection, int received) {
 // send() on a non-blocking socket takes what fits in the socket's send buffer — possibly only part of what was
 // asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
 // and the socket stays in the write set until the queue is empty.
+// LESSON: select-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.send_queue.empty()) {
-        // LESSON: select-send
         int sent =
             send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
@@ -245,7 +242,7 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
         }
         TRACE(io_completed, connection.id, IoOp::send, sent, 0);
         server.counters.bytes_out.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
-        connection.send_queue.erase(0, static_cast<std::size_t>(sent));  // LESSON: select-partial-send
+        connection.send_queue.erase(0, static_cast<std::size_t>(sent));
     }
 }
 
@@ -277,31 +274,13 @@ void shut_down(Server& server) {
     while (Connection* connection = server.table.any())
         close_connection(server, *connection, CloseReason::server_stopping);
     server.table.free_closed();
-    closesocket(server.listener);  // (after a failed start, what was never opened is INVALID_SOCKET: no harm)
-    closesocket(server.doorbell);
+    closesocket(server.doorbell);  // (after a failed start, what was never opened is INVALID_SOCKET: no harm)
 }
 
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
     auto server = std::make_unique<Server>(options, control);  // on the heap: two 32 KiB fd_sets
-    std::uint16_t port = 0;
-    server->listener = win::create_listener(options, port);
-    server->doorbell = win::open_doorbell();
-    if (server->listener == INVALID_SOCKET || server->doorbell == INVALID_SOCKET || !listen_for_clients(*server)) {
-        shut_down(*server);
-        control.report_failed();
-        return 1;
-    }
-    trace::name_thread("select loop");
-    win::announce_server("select", 0);
-    {
-        win::OnStop on_stop(control, [&] { ring_doorbell(*server); });
-        control.report_ready(port);
-        loop_main(*server);
-    }  // on_stop has finished: nobody else uses the doorbell
-    shut_down(*server);
-    trace::thread_exiting();
-    return 0;
+    return win::run_loop("select", "select loop", *server, listen_for_clients, ring_doorbell, loop_main, shut_down);
 }
 
 }  // namespace

@@ -11,10 +11,10 @@
 // enumerated, and does not receive broadcast messages" — all this model needs is its message queue. (Its tests
 // run it under Wine 8.0 with no display at all: `./socklab test` starts no X server for the models.)
 //
-// The messages are edges, not levels, and each kind is re-enabled only by the call that consumes it:
-// - FD_READ is posted once, and again only after a recv(); if bytes remain after that recv(), Winsock posts
-//   another. A server that does not call recv() (back-pressure, below) gets no more FD_READ until it does.
-// - FD_WRITE is posted once when the connection is set up, and after that ONLY when a send() has failed with
+// Network events are edges, not levels, and each kind is re-enabled only by the call that consumes it:
+// - FD_READ is reported once, and again only after a recv(); if bytes remain after that recv(), Winsock reports
+//   it again. A server that does not call recv() (back-pressure, below) gets no more FD_READ until it does.
+// - FD_WRITE is reported once when the connection is set up, and after that ONLY when a send() has failed with
 //   WSAEWOULDBLOCK and room has come back. So the code sends whenever it has bytes, and waits for FD_WRITE only
 //   after a WSAEWOULDBLOCK. Waiting for an FD_WRITE that was never re-armed is the classic hang of this model.
 // - A message may be stale: it was posted before the socket was closed, and the SOCKET value may already name
@@ -26,19 +26,22 @@
 // Threads: one — the thread that created the window, because Windows delivers a window's messages only to the
 // thread that created it. So a /work that blocks stalls every client.
 //
-// Limits, honestly: there is no FD_SETSIZE and no 64-handle limit here: the only cap is the thread's message
-// queue (10,000 posted messages by default on Windows, the USERPostMessageLimit). Winsock has at most one
-// message of each kind waiting per socket, because it re-arms an event only when the call that consumes it is
-// made, and this code posts at most one FD_READ of its own: a handful per socket, so a few thousand clients fit.
-// The cost is a message per network event and a trip through the window procedure, and everything on one
-// thread. A client that stops reading must not make the server queue without end: once kMaxQueuedBytes wait for
-// it, its FD_READ is left unanswered until its queue drains; then the code posts itself the FD_READ it skipped.
+// Limits, honestly:
+// - There is no FD_SETSIZE and no 64-handle limit here: the only cap is the thread's message queue (10,000 posted
+//   messages by default on Windows, the USERPostMessageLimit). Winsock has at most one message of each kind
+//   waiting per socket, because it re-arms an event only when the call that consumes it is made, and this code
+//   posts at most one FD_READ of its own: a handful per socket, so a few thousand clients fit.
+// - The cost is a message per network event, a trip through the window procedure, and everything on one thread.
+// - A client that stops reading must not make the server queue without end: once kMaxQueuedBytes wait for it,
+//   its FD_READ is left unanswered until its queue drains; then the code posts itself the FD_READ it skipped.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/trace/recorder.h"
 #include "common/win/connection.h"
+#include "common/win/one_thread.h"
 #include "models/model.h"
 
 namespace socklab::models {
@@ -61,7 +64,7 @@ constexpr wchar_t kWindowClass[] = L"socklab async-select";
 struct Connection : win::ConnectionBase {
     using ConnectionBase::ConnectionBase;
     bool waiting_for_write = false;  // a send() failed with WSAEWOULDBLOCK: only FD_WRITE says when to go on
-    bool reading_paused = false;     // an FD_READ was left unanswered because the send queue is full
+    bool reading_paused = false;     // a recv() was skipped because the send queue is full
     bool peer_closing = false;       // FD_CLOSE arrived: read what is left until recv() returns 0
 };
 
@@ -71,7 +74,6 @@ struct Server : protocol::SessionHost {
     SOCKET listener = INVALID_SOCKET;
     win::SocketTable<Connection> table;  // what /all walks, and whose socket a message names
     HWND window = nullptr;
-    char receive_buffer[win::kReceiveBufferSize];
     std::vector<Connection*> broadcast_recipients;  // queued to by /all during this message: sent after it
 
     Server(const ServerOptions& o, ServerControl& c) : options(o), control(c) {}
@@ -87,8 +89,8 @@ LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPAR
 // SECTION: listen
 //
 // The listening socket posts kListenerMessage with FD_ACCEPT when a client is waiting.
-// Everyone waiting is accepted (win::accept_waiting_client), so one FD_ACCEPT serves a burst of clients.
-// Each accepted socket is registered for its own events at once; WSAAsyncSelect also makes it non-blocking.
+// Everyone waiting is accepted (win::accept_waiting_clients), so one FD_ACCEPT serves a burst of clients.
+// Each accepted socket is registered for its own events at once, which also makes it non-blocking.
 bool listen_for_clients(Server& server) {
     if (WSAAsyncSelect(server.listener, server.window, kListenerMessage, FD_ACCEPT) == 0) return true;
     win::report_error("WSAAsyncSelect", WSAGetLastError());
@@ -96,26 +98,24 @@ bool listen_for_clients(Server& server) {
 }
 
 void accept_clients(Server& server) {
-    std::uint16_t peer_port = 0;
-    SOCKET client;
-    while ((client = win::accept_waiting_client(server.listener, peer_port)) != INVALID_SOCKET) {
+    win::accept_waiting_clients(server.listener, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
+        server.table.add(connection);
+        win::record_opened(server, *connection);
         // LESSON: async-select-register
         if (WSAAsyncSelect(client, server.window, kSocketMessage, FD_READ | FD_WRITE | FD_CLOSE) == SOCKET_ERROR) {
             win::report_error("WSAAsyncSelect", WSAGetLastError(), connection->id);
-            win::close_socket(connection->socket);
-            delete connection;
-            continue;
+            close_connection(server, *connection, CloseReason::error);  // freed once this message is handled
+            return true;
         }
-        server.table.add(connection);
-        win::record_opened(server, *connection);
         // Bytes may have arrived between accept() and WSAAsyncSelect(). Windows then posts FD_READ at once;
         // Wine 8.0 was measured to miss it now and then, leaving the client's first line unanswered for good.
         // A spare FD_READ costs one recv() that says WSAEWOULDBLOCK, so post one ourselves.
         // LESSON: async-select-first-read
         if (!PostMessageW(server.window, kSocketMessage, static_cast<WPARAM>(client), WSAMAKESELECTREPLY(FD_READ, 0)))
             win::report_error("PostMessageW", GetLastError(), connection->id);
-    }
+        return true;
+    });
     // Everyone waiting is accepted. Registering the listener again re-arms FD_ACCEPT whatever happened: Wine 8.0
     // re-arms it only on a successful accept(), and a readiness report that arrives just after the accept() it
     // was about leaves it disarmed for good (measured: clients never accepted). On Windows this costs a call, and
@@ -185,28 +185,24 @@ void dispatch(Server& server, UINT message, SOCKET socket, LPARAM event_and_erro
 void finish_message(Server& server);
 
 LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPARAM lparam) {
-    auto* server = reinterpret_cast<Server*>(GetWindowLongPtrW(window, GWLP_USERDATA));
-    if (server == nullptr) return DefWindowProcW(window, message, wparam, lparam);  // during CreateWindowEx
-    switch (message) {
-        case kListenerMessage:
-        case kSocketMessage:
-            dispatch(*server, message, static_cast<SOCKET>(wparam), lparam);
-            finish_message(*server);
-            return 0;
-        case kStopMessage:
-            PostQuitMessage(0);  // GetMessage will return 0
-            return 0;
-        default:
-            return DefWindowProcW(window, message, wparam, lparam);
+    auto* server = reinterpret_cast<Server*>(GetWindowLongPtrW(window, GWLP_USERDATA));  // nullptr in CreateWindowEx
+    if (server != nullptr && message == kStopMessage) {
+        PostQuitMessage(0);  // GetMessage will return 0
+    } else if (server != nullptr && (message == kListenerMessage || message == kSocketMessage)) {
+        dispatch(*server, message, static_cast<SOCKET>(wparam), lparam);
+        finish_message(*server);
+    } else {
+        return DefWindowProcW(window, message, wparam, lparam);
     }
+    return 0;
 }
 
 void read_once(Server& server, Connection& connection);
 void drain(Server& server, Connection& connection);
 
 void dispatch(Server& server, UINT message, SOCKET socket, LPARAM event_and_error) {
-    Connection* connection = message == kSocketMessage ? server.table.find(socket) : nullptr;
-    TRACE(message_dispatched, connection ? connection->id : 0, 0, message,
+    Connection* found = message == kSocketMessage ? server.table.find(socket) : nullptr;
+    TRACE(message_dispatched, found ? found->id : 0, 0, message,
           WSAGETSELECTEVENT(event_and_error) | WSAGETSELECTERROR(event_and_error) << 16);
     if (message == kListenerMessage) {
         trace::gate_point(0);
@@ -214,32 +210,30 @@ void dispatch(Server& server, UINT message, SOCKET socket, LPARAM event_and_erro
         return;
     }
     // LESSON: async-select-stale-message
-    if (connection == nullptr) return;  // posted before its socket was closed: nobody to tell
-    trace::gate_point(connection->id);
-    switch (WSAGETSELECTEVENT(event_and_error)) {
-        case FD_CLOSE:
-            // The client closed or reset the connection. Bytes may still wait before the end of the stream, and no
-            // more FD_READ will announce them: read them all now. The error half of lParam (WSAECONNRESET...) is
-            // not trusted on its own — the message may be stale — recv() will report a reset itself.
-            connection->peer_closing = true;
-            [[fallthrough]];
-        case FD_READ:
-            // One recv() per FD_READ: if bytes remain, Winsock posts another FD_READ behind the messages of everyone
-            // else, so a client that never stops sending gets its turn like the others. After FD_CLOSE there is no
-            // next FD_READ, so then it reads until the end of the stream.
-            do read_once(server, *connection);
-            while (connection->peer_closing && !connection->peer_finished && !connection->reading_paused &&
-                   connection->socket != INVALID_SOCKET);
-            break;
-        case FD_WRITE:
-            connection->waiting_for_write = false;  // LESSON: async-select-fd-write
-            queue_send(server, *connection, {});
-            break;
+    if (found == nullptr) return;  // posted before its socket was closed: nobody to tell
+    Connection& connection = *found;
+    trace::gate_point(connection.id);
+    long event = WSAGETSELECTEVENT(event_and_error);
+    if (event == FD_WRITE) {
+        connection.waiting_for_write = false;  // LESSON: async-select-fd-write
+        queue_send(server, connection, {});
+        drain(server, connection);
+        return;
     }
-    drain(server, *connection);
+    // FD_CLOSE: the client closed or reset the connection. Bytes may still wait before the end of the stream, and
+    // no more FD_READ will announce them: read them all now. The error half of lParam (WSAECONNRESET...) is not
+    // trusted on its own — the message may be stale — recv() will report a reset itself.
+    if (event == FD_CLOSE) connection.peer_closing = true;
+    // One recv() per FD_READ: if bytes remain, Winsock posts another FD_READ behind the messages of everyone else,
+    // so a client that never stops sending gets its turn like the others. After FD_CLOSE there is no next FD_READ,
+    // so then it reads until the end of the stream.
+    do read_once(server, connection);
+    while (connection.peer_closing && !connection.peer_finished && !connection.reading_paused &&
+           connection.socket != INVALID_SOCKET);
+    drain(server, connection);
 }
 
-void on_received(Server& server, Connection& connection, int received);
+void on_received(Server& server, Connection& connection, const char* data, int received);
 
 // One recv(), unless replies pile up for a client that does not read them (back-pressure).
 void read_once(Server& server, Connection& connection) {
@@ -248,8 +242,9 @@ void read_once(Server& server, Connection& connection) {
         connection.reading_paused = true;  // LESSON: async-select-back-pressure
         return;
     }
+    char buffer[win::kReceiveBufferSize];
     // LESSON: async-select-recv
-    int received = recv(connection.socket, server.receive_buffer, sizeof server.receive_buffer, 0);
+    int received = recv(connection.socket, buffer, sizeof buffer, 0);
     if (received == SOCKET_ERROR) {
         int error = WSAGetLastError();
         TRACE(io_completed, connection.id, IoOp::receive, 0, error);
@@ -263,7 +258,7 @@ void read_once(Server& server, Connection& connection) {
         return;
     }
     TRACE(io_completed, connection.id, IoOp::receive, received, 0);
-    on_received(server, connection, received);
+    on_received(server, connection, buffer, received);
 }
 
 // Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
@@ -272,18 +267,16 @@ void drain(Server& server, Connection& connection) {
 }
 
 // The session takes the bytes, or the end of the stream (win::take_received), and its replies are sent at once.
-void on_received(Server& server, Connection& connection, int received) {
+void on_received(Server& server, Connection& connection, const char* data, int received) {
     std::string replies;
-    if (win::take_received(connection, server, server.receive_buffer, received, replies))
+    if (win::take_received(connection, server, data, received, replies))
         close_connection(server, connection, connection.reason);  // sent too much after our goodbye
     queue_send(server, connection, replies);
 }
 
 // After every message: what /all queued for others goes out, and what was closed is freed.
 void finish_message(Server& server) {
-    std::vector<Connection*> recipients;
-    recipients.swap(server.broadcast_recipients);
-    for (Connection* recipient : recipients) {
+    for (Connection* recipient : std::exchange(server.broadcast_recipients, {})) {
         queue_send(server, *recipient, {});
         drain(server, *recipient);
     }
@@ -296,17 +289,17 @@ void finish_message(Server& server) {
 // asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
 // and after a WSAEWOULDBLOCK nothing is sent until FD_WRITE: the only signal that there is room again, re-armed by
 // that very failure.
+// LESSON: async-select-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
-        // LESSON: async-select-send
         int sent =
             send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(io_completed, connection.id, IoOp::send, 0, error);
             if (error == WSAEWOULDBLOCK) {
-                connection.waiting_for_write = true;  // LESSON: async-select-rearm-write
+                connection.waiting_for_write = true;  // FD_WRITE is re-armed: it will say when there is room
                 return;
             }
             close_connection(server, connection, win::close_reason_for(error));
@@ -314,7 +307,7 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
         }
         TRACE(io_completed, connection.id, IoOp::send, sent, 0);
         server.counters.bytes_out.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
-        connection.send_queue.erase(0, static_cast<std::size_t>(sent));  // LESSON: async-select-partial-send
+        connection.send_queue.erase(0, static_cast<std::size_t>(sent));
     }
     if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes &&
         connection.socket != INVALID_SOCKET) {
@@ -348,9 +341,9 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 void close_connection(Server& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
-    win::record_closed(server, connection);
     server.table.remove(connection);
     win::close_socket(connection.socket);  // LESSON: async-select-close
+    win::record_closed(server, connection);
 }
 
 void shut_down(Server& server) {
@@ -358,32 +351,19 @@ void shut_down(Server& server) {
         close_connection(server, *connection, CloseReason::server_stopping);
     server.broadcast_recipients.clear();
     server.table.free_closed();
-    closesocket(server.listener);  // (after a failed start, what was never opened is INVALID_SOCKET: no harm)
-    DestroyWindow(server.window);
+    DestroyWindow(server.window);  // (after a failed start, what was never opened is nullptr: no harm)
     // Fails harmlessly while another server in this process still has a window of the class.
     UnregisterClassW(kWindowClass, GetModuleHandleW(nullptr));
 }
 
 // SECTION: run
+//
+// Before the loop: the window, and the listening socket registered with it (win::run_loop opens it first).
+bool start(Server& server) { return open_window(server) && listen_for_clients(server); }
+
 int run(const ServerOptions& options, ServerControl& control) {
     Server server(options, control);
-    std::uint16_t port = 0;
-    server.listener = win::create_listener(options, port);
-    if (server.listener == INVALID_SOCKET || !open_window(server) || !listen_for_clients(server)) {
-        shut_down(server);
-        control.report_failed();
-        return 1;
-    }
-    trace::name_thread("message loop");
-    win::announce_server("async-select", 0);
-    {
-        win::OnStop on_stop(control, [&] { post_stop(server); });
-        control.report_ready(port);
-        loop_main(server);
-    }  // on_stop has finished: nobody else uses the window
-    shut_down(server);
-    trace::thread_exiting();
-    return 0;
+    return win::run_loop("async-select", "message loop", server, start, post_stop, loop_main, shut_down);
 }
 
 }  // namespace

@@ -6,10 +6,15 @@
 // makes Winsock record each network event on the socket and signal `event`. A thread waits for any of its events
 // with WSAWaitForMultipleEvents, then resets that event (WSAResetEvent) and asks WSAEnumNetworkEvents what
 // happened on that socket. (WSAEnumNetworkEvents resets the event itself only when it is given the event handle;
-// this file passes none and resets first, so a network event recorded meanwhile signals it again.) Like
-// WSAAsyncSelect, the records are re-armed by the calls that consume them: FD_READ by recv(), FD_WRITE only by a
-// send() that failed with WSAEWOULDBLOCK — so the code sends whenever it has bytes and waits for FD_WRITE only
-// after a WSAEWOULDBLOCK.
+// this file passes none and resets first, so a network event recorded meanwhile signals it again.)
+//
+// Network events are edges, not levels, and each kind is re-enabled only by the call that consumes it, as with
+// WSAAsyncSelect:
+// - FD_READ is reported once, and again only after a recv(); if bytes remain after that recv(), Winsock reports
+//   it again. A server that does not call recv() (back-pressure, below) gets no more FD_READ until it does.
+// - FD_WRITE is reported once when the connection is set up, and after that ONLY when a send() has failed with
+//   WSAEWOULDBLOCK and room has come back. So the code sends whenever it has bytes, and waits for FD_WRITE only
+//   after a WSAEWOULDBLOCK. Waiting for an FD_WRITE that was never re-armed is the classic hang of this model.
 //
 // Where state lives: a Connection per client (socket, its event, protocol session, send queue), found from the
 // index WSAWaitForMultipleEvents returns: a group keeps its connections in the same order as its events.
@@ -37,7 +42,7 @@
 // - Each wake is a wait on up to 64 handles that the kernel scans, and a WSAEnumNetworkEvents call per socket;
 //   a thread per 62 clients means threads grow with clients, just 62 times more slowly than thread-per-client.
 // - A client that stops reading must not make the server queue without end: once kMaxQueuedBytes wait for it,
-//   it is not read until its queue drains (then its event is signalled by hand to resume).
+//   it is not read until its queue drains; then the code signals its event by hand to read it again.
 
 #include <algorithm>
 #include <mutex>
@@ -57,9 +62,7 @@ using trace::IoOp;
 using trace::Wake;
 
 // A group's wait: the stop event, its arrival event, and one event per socket — WSA_MAXIMUM_WAIT_EVENTS in all.
-constexpr DWORD kStopIndex = 0;
-constexpr DWORD kArrivalIndex = 1;
-constexpr DWORD kFirstSocketIndex = 2;
+enum : DWORD { kStopIndex = 0, kArrivalIndex = 1, kFirstSocketIndex = 2 };
 constexpr std::size_t kSocketsPerGroup = WSA_MAXIMUM_WAIT_EVENTS - kFirstSocketIndex;  // LESSON: event-select-limit
 
 // SECTION: state
@@ -73,7 +76,7 @@ struct Connection : win::ConnectionBase {
     WSAEVENT event = WSA_INVALID_EVENT;  // signalled by Winsock for its socket's network events, or by hand
     std::mutex lock;
     bool waiting_for_write = false;  // a send() failed with WSAEWOULDBLOCK: only FD_WRITE says when to go on
-    bool reading_paused = false;     // a read was skipped because the send queue is full
+    bool reading_paused = false;     // a recv() was skipped because the send queue is full
     bool peer_closing = false;       // FD_CLOSE arrived: read what is left until recv() returns 0
 };
 
@@ -86,7 +89,6 @@ struct Group : win::EventGroup<Connection> {
     Server& server;
     std::vector<WSAEVENT> events;
     std::vector<Connection*> members;
-    char receive_buffer[win::kReceiveBufferSize];
     explicit Group(Server& s) : server(s) {}
 };
 
@@ -104,7 +106,7 @@ struct Server : protocol::SessionHost {
 };
 
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
-void close_connection(Connection& connection, CloseReason reason);
+void close_connection(Server& server, Connection& connection, CloseReason reason);
 void free_connection(Server& server, Connection* connection, CloseReason reason);
 
 // SECTION: listen
@@ -112,7 +114,7 @@ void free_connection(Server& server, Connection* connection, CloseReason reason)
 // The acceptor blocks in accept() (win::accept_each_client) and hands each new connection to the first group with
 // room (server.groups: a new group, with its thread, when every one is full), whose thread takes it in when its
 // arrival event is signalled (take_arrivals).
-// Before the hand-over, the socket gets its own event, registered with WSAEventSelect.
+// Each accepted socket is registered for its own events at once, which also makes it non-blocking.
 void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
@@ -149,14 +151,15 @@ void take_arrivals(Group& group) {
 // A group's thread: wait for any of its events, then serve every signalled socket from the reported index to
 // the end — not just the reported one (see the abstract) — then free the members that closed.
 // A failed wait stops the server (win::wait_failed); either way, the group then closes what it has and ends.
-void dispatch(Group& group, Connection& connection);
+void dispatch(Server& server, Connection& connection);
 void free_closed_members(Group& group);
 void shut_down(Group& group);
 
 DWORD WINAPI group_main(LPVOID parameter) {
     Group& group = *static_cast<Group*>(parameter);
+    Server& server = group.server;
     trace::name_thread("event group");
-    group.events = {group.server.control.stop_event(), group.arrival_event};
+    group.events = {server.control.stop_event(), group.arrival_event};
     for (;;) {
         TRACE(wait_begin, 0, trace::WaitOn::events, group.events.size(), 0);
         // LESSON: event-select-wait
@@ -165,7 +168,7 @@ DWORD WINAPI group_main(LPVOID parameter) {
         if (result == WSA_WAIT_FAILED) {
             int error = WSAGetLastError();
             TRACE(wait_end, 0, Wake::error, 0, error);
-            win::wait_failed("WSAWaitForMultipleEvents", error, group.server.control);
+            win::wait_failed("WSAWaitForMultipleEvents", error, server.control);
             break;
         }
         DWORD signalled = result - WSA_WAIT_EVENT_0;  // the lowest signalled index
@@ -188,7 +191,7 @@ DWORD WINAPI group_main(LPVOID parameter) {
                 continue;
             Connection& connection = *group.members[index - kFirstSocketIndex];
             trace::gate_point(connection.id);
-            dispatch(group, connection);
+            dispatch(server, connection);
         }
         free_closed_members(group);
     }
@@ -208,102 +211,103 @@ DWORD WINAPI group_main(LPVOID parameter) {
 // - The visit reads whatever the records say: FD_READ is a hint, recv() on a non-blocking socket is the truth.
 //   Visits without FD_READ happen (a broadcast signalled the event, back-pressure ended), and bytes recorded
 //   just before the reset are found this way.
-void read_once(Group& group, Connection& connection);
-void on_received(Group& group, Connection& connection, int received);
-void drain(Connection& connection);
+void read_once(Server& server, Connection& connection);
+void drain(Server& server, Connection& connection);
 
-void dispatch(Group& group, Connection& connection) {
+void dispatch(Server& server, Connection& connection) {
     WSAResetEvent(connection.event);  // LESSON: event-select-reset-first
     WSANETWORKEVENTS happened{};
     // LESSON: event-select-enum
     if (WSAEnumNetworkEvents(connection.socket, nullptr, &happened) == SOCKET_ERROR) {
         TRACE_ERROR("WSAEnumNetworkEvents", WSAGetLastError(), connection.id);
         std::lock_guard lock(connection.lock);
-        close_connection(connection, CloseReason::error);
+        close_connection(server, connection, CloseReason::error);
         return;
     }
     // The error codes of FD_READ and FD_CLOSE (a reset...) are reported again by recv(), which we call anyway.
     if (happened.lNetworkEvents & FD_WRITE) connection.waiting_for_write = false;
     if (happened.lNetworkEvents & FD_CLOSE) connection.peer_closing = true;
-    read_once(group, connection);
+    // One recv() per visit: if bytes remain, FD_READ is recorded again and signals the event, behind everyone else,
+    // so a client that never stops sending gets its turn like the others. After FD_CLOSE there is no next FD_READ,
+    // so then it reads until the end of the stream.
+    do read_once(server, connection);
+    while (connection.peer_closing && !connection.peer_finished && !connection.reading_paused &&
+           connection.socket != INVALID_SOCKET);
     std::lock_guard lock(connection.lock);
-    queue_send(group.server, connection, {});  // whatever broadcasts queued since the last visit
-    drain(connection);
+    queue_send(server, connection, {});  // whatever broadcasts queued since the last visit
+    drain(server, connection);
 }
 
-// One recv() per visit: if bytes remain, FD_READ is recorded again and signals the event, behind everyone else,
-// so a client that never stops sending gets its turn like the others. After FD_CLOSE there is no next FD_READ,
-// so then it reads until the end of the stream.
-void read_once(Group& group, Connection& connection) {
-    do {
-        {
-            std::lock_guard lock(connection.lock);
-            if (connection.send_queue.size() >= kMaxQueuedBytes && !connection.close_when_sent) {
-                connection.reading_paused = true;  // LESSON: event-select-back-pressure
-                return;
-            }
-        }
-        // LESSON: event-select-recv
-        int received = recv(connection.socket, group.receive_buffer, sizeof group.receive_buffer, 0);
-        if (received == SOCKET_ERROR) {
-            int error = WSAGetLastError();
-            TRACE(io_completed, connection.id, IoOp::receive, 0, error);
-            if (error == WSAEWOULDBLOCK) {
-                connection.peer_closing = false;  // after a real FD_CLOSE recv() ends with 0 or an error, not this
-                return;
-            }
-            std::lock_guard lock(connection.lock);
-            close_connection(connection, win::close_reason_for(error));
+void on_received(Server& server, Connection& connection, const char* data, int received);
+
+// One recv(), unless replies pile up for a client that does not read them (back-pressure).
+void read_once(Server& server, Connection& connection) {
+    char buffer[win::kReceiveBufferSize];
+    {
+        std::lock_guard lock(connection.lock);  // a broadcast may be queueing to it
+        if (connection.send_queue.size() >= kMaxQueuedBytes && !connection.close_when_sent) {
+            connection.reading_paused = true;  // LESSON: event-select-back-pressure
             return;
         }
-        TRACE(io_completed, connection.id, IoOp::receive, received, 0);
-        on_received(group, connection, received);
-    } while (connection.peer_closing && !connection.peer_finished && connection.socket != INVALID_SOCKET);
+    }
+    // LESSON: event-select-recv
+    int received = recv(connection.socket, buffer, sizeof buffer, 0);
+    if (received == SOCKET_ERROR) {
+        int error = WSAGetLastError();
+        TRACE(io_completed, connection.id, IoOp::receive, 0, error);
+        std::lock_guard lock(connection.lock);
+        if (error == WSAEWOULDBLOCK) connection.peer_closing = false;  // a real FD_CLOSE ends with 0 or an error
+        else close_connection(server, connection, win::close_reason_for(error));
+        return;
+    }
+    TRACE(io_completed, connection.id, IoOp::receive, received, 0);
+    on_received(server, connection, buffer, received);
 }
 
-void on_received(Group& group, Connection& connection, int received) {
+// The session takes the bytes, or the end of the stream, and its replies are sent at once. It runs without the
+// connection's lock, because of the lock order (models/README.md, "Locks"): only this group's thread runs it, and
+// only it changes the closing state it reads. (A /work here stalls the group, but no other group.)
+void on_received(Server& server, Connection& connection, const char* data, int received) {
     std::string replies;
-    // The session runs without the connection's lock, because of the lock order (models/README.md): a /all in it
-    // takes the table's lock and then every other connection's, so a group holding this lock while another holds
-    // the table's and waits for this one would deadlock. It is safe: only this group's thread runs the session,
-    // and only it changes the closing state it reads. (A /work here stalls the group, but no other group.)
-    auto verdict =
-        win::run_session(connection, group.server, connection.closing(), group.receive_buffer, received, replies);
+    auto verdict = win::run_session(connection, server, connection.closing(), data, received, replies);
     std::lock_guard lock(connection.lock);
-    if (win::note_received(connection, received, verdict)) close_connection(connection, connection.reason);
-    queue_send(group.server, connection, replies);
+    if (win::note_received(connection, received, verdict))
+        close_connection(server, connection, connection.reason);  // sent too much after our goodbye
+    queue_send(server, connection, replies);
 }
 
 // Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
 // Locked.
-void drain(Connection& connection) {
-    if (win::say_goodbye(connection)) close_connection(connection, connection.reason);
+void drain(Server& server, Connection& connection) {
+    if (win::say_goodbye(connection)) close_connection(server, connection, connection.reason);
 }
 
 // SECTION: send
 //
-// Locked, and on the owner thread only. Bytes go out as soon as they are queued, unless a send() already failed
-// with WSAEWOULDBLOCK: then only the FD_WRITE that this very failure re-armed says there is room again. A partial
-// send keeps the rest at the front of the queue.
+// Locked, and on the owner thread only.
+// send() on a non-blocking socket takes what fits in the socket's send buffer — possibly only part of what was
+// asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
+// and after a WSAEWOULDBLOCK nothing is sent until FD_WRITE: the only signal that there is room again, re-armed by
+// that very failure.
+// LESSON: event-select-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
-        // LESSON: event-select-send
         int sent =
             send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(io_completed, connection.id, IoOp::send, 0, error);
             if (error == WSAEWOULDBLOCK) {
-                connection.waiting_for_write = true;  // LESSON: event-select-rearm-write
+                connection.waiting_for_write = true;  // FD_WRITE is re-armed: it will say when there is room
                 return;
             }
-            close_connection(connection, win::close_reason_for(error));
+            close_connection(server, connection, win::close_reason_for(error));
             return;
         }
         TRACE(io_completed, connection.id, IoOp::send, sent, 0);
         server.counters.bytes_out.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
-        connection.send_queue.erase(0, static_cast<std::size_t>(sent));  // LESSON: event-select-partial-send
+        connection.send_queue.erase(0, static_cast<std::size_t>(sent));
     }
     if (connection.reading_paused && connection.send_queue.size() < kMaxQueuedBytes &&
         connection.socket != INVALID_SOCKET) {
@@ -332,20 +336,20 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // At the stop (or when its wait failed) a group closes its members and every connection still arriving, and
 // ends; run waits for each group's thread in turn (win::EventGroups::join).
 // Locked.
-void close_connection(Connection& connection, CloseReason reason) {
+void close_connection(Server& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
     connection.send_queue.clear();
     win::close_socket(connection.socket);  // LESSON: event-select-close
+    win::record_closed(server, connection);
 }
 
 // Closes what is still open of a connection (it may never have reached a group) and frees it. Once it has left
 // the table, no other thread can reach it: no lock is needed.
 void free_connection(Server& server, Connection* connection, CloseReason reason) {
     server.table.remove(connection->id);  // waits for a broadcast that is writing to it right now
-    close_connection(*connection, reason);
+    close_connection(server, *connection, reason);
     if (connection->event != WSA_INVALID_EVENT) WSACloseEvent(connection->event);
-    win::record_closed(server, *connection);
     delete connection;
 }
 
@@ -372,7 +376,7 @@ void shut_down(Group& group) {
         take_arrivals(group);
         for (Connection* connection : group.members) {
             std::lock_guard lock(connection->lock);
-            close_connection(*connection, CloseReason::server_stopping);
+            close_connection(group.server, *connection, CloseReason::server_stopping);
         }
         free_closed_members(group);
         if (group.close_if_no_arrivals()) return;
