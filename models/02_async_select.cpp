@@ -248,13 +248,10 @@ void read_once(Server& server, Connection& connection) {
     if (received == SOCKET_ERROR) {
         int error = WSAGetLastError();
         TRACE(io_completed, connection.id, IoOp::receive, 0, error);
-        if (error == WSAEWOULDBLOCK) {
-            // A stale message, or one already answered: nothing to read. After a real FD_CLOSE, recv() ends with 0
-            // or an error, never this: so an FD_CLOSE that led here was stale too.
-            connection.peer_closing = false;
-            return;
-        }
-        close_connection(server, connection, win::close_reason_for(error));
+        // WSAEWOULDBLOCK: a stale message, or one already answered: nothing to read. After a real FD_CLOSE, recv()
+        // ends with 0 or an error, never this: so an FD_CLOSE that led here was stale too.
+        if (error == WSAEWOULDBLOCK) connection.peer_closing = false;
+        else close_connection(server, connection, win::close_reason_for(error));
         return;
     }
     TRACE(io_completed, connection.id, IoOp::receive, received, 0);

@@ -84,10 +84,9 @@ struct Server;
 DWORD WINAPI group_main(LPVOID parameter);
 
 // A group: one thread and the connections it waits for (the arrivals, the arrival event: win::EventGroup).
-// `events` and `members` are parallel: the event at index kFirstSocketIndex + k belongs to members[k].
+// Its members are its thread's alone: in each wait, the event at index kFirstSocketIndex + k is members[k]'s.
 struct Group : win::EventGroup<Connection> {
     Server& server;
-    std::vector<WSAEVENT> events;
     std::vector<Connection*> members;
     explicit Group(Server& s) : server(s) {}
 };
@@ -137,7 +136,6 @@ void accept_clients(Server& server) {
 void take_arrivals(Group& group) {
     for (Connection* connection : group.take_arrivals()) {
         group.members.push_back(connection);
-        group.events.push_back(connection->event);
         // Bytes may have arrived before WSAEventSelect() was called on this socket. Windows then records FD_READ at
         // the call (WSAEventSelect: "If a network event has already happened when the application calls
         // WSAEventSelect ... a network event is recorded"); signalling the event by hand as well costs one visit
@@ -157,18 +155,16 @@ void shut_down(Group& group);
 
 DWORD WINAPI group_main(LPVOID parameter) {
     Group& group = *static_cast<Group*>(parameter);
-    Server& server = group.server;
     trace::name_thread("event group");
-    group.events = {server.control.stop_event(), group.arrival_event};
     for (;;) {
-        TRACE(wait_begin, 0, trace::WaitOn::events, group.events.size(), 0);
+        std::vector<WSAEVENT> events = {group.server.control.stop_event(), group.arrival_event};
+        for (Connection* connection : group.members) events.push_back(connection->event);
+        TRACE(wait_begin, 0, trace::WaitOn::events, events.size(), 0);
         // LESSON: event-select-wait
-        DWORD result = WSAWaitForMultipleEvents(static_cast<DWORD>(group.events.size()), group.events.data(), FALSE,
-                                                WSA_INFINITE, FALSE);
+        DWORD result =
+            WSAWaitForMultipleEvents(static_cast<DWORD>(events.size()), events.data(), FALSE, WSA_INFINITE, FALSE);
         if (result == WSA_WAIT_FAILED) {
-            int error = WSAGetLastError();
-            TRACE(wait_end, 0, Wake::error, 0, error);
-            win::wait_failed("WSAWaitForMultipleEvents", error, server.control);
+            win::group_wait_failed(group.server.control);  // traced and reported: the server stops
             break;
         }
         DWORD signalled = result - WSA_WAIT_EVENT_0;  // the lowest signalled index
@@ -185,13 +181,12 @@ DWORD WINAPI group_main(LPVOID parameter) {
         // The fix for lowest-index starvation: every socket event from the reported index on is checked (a wait
         // on one event with a zero timeout) and served, so each signalled socket gets its turn in this round.
         // LESSON: event-select-fairness
-        for (std::size_t index = std::max<DWORD>(signalled, kFirstSocketIndex); index < group.events.size(); ++index) {
-            if (index != signalled &&
-                WSAWaitForMultipleEvents(1, &group.events[index], TRUE, 0, FALSE) != WSA_WAIT_EVENT_0)
+        for (std::size_t index = std::max<DWORD>(signalled, kFirstSocketIndex); index < events.size(); ++index) {
+            if (index != signalled && WSAWaitForMultipleEvents(1, &events[index], TRUE, 0, FALSE) != WSA_WAIT_EVENT_0)
                 continue;
             Connection& connection = *group.members[index - kFirstSocketIndex];
             trace::gate_point(connection.id);
-            dispatch(server, connection);
+            dispatch(group.server, connection);
         }
         free_closed_members(group);
     }
@@ -256,7 +251,8 @@ void read_once(Server& server, Connection& connection) {
         int error = WSAGetLastError();
         TRACE(io_completed, connection.id, IoOp::receive, 0, error);
         std::lock_guard lock(connection.lock);
-        if (error == WSAEWOULDBLOCK) connection.peer_closing = false;  // a real FD_CLOSE ends with 0 or an error
+        // WSAEWOULDBLOCK: nothing to read. After a real FD_CLOSE, recv() ends with 0 or an error, never this.
+        if (error == WSAEWOULDBLOCK) connection.peer_closing = false;
         else close_connection(server, connection, win::close_reason_for(error));
         return;
     }
@@ -353,8 +349,8 @@ void free_connection(Server& server, Connection* connection, CloseReason reason)
     delete connection;
 }
 
-// After every round, the members that closed are freed: the last member moves into the gap, in both parallel
-// arrays together.
+// After every round, the members that closed are freed: the last member moves into the gap. (The next wait's
+// events are built from the members, so they follow.)
 void free_closed_members(Group& group) {
     for (std::size_t k = 0; k < group.members.size();) {
         Connection* connection = group.members[k];
@@ -364,8 +360,6 @@ void free_closed_members(Group& group) {
         }
         group.members[k] = group.members.back();
         group.members.pop_back();
-        group.events[kFirstSocketIndex + k] = group.events.back();
-        group.events.pop_back();
         free_connection(group.server, connection, connection->reason);
         group.member_left();
     }

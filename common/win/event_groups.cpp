@@ -19,6 +19,12 @@ bool start_group_thread(HANDLE& thread, HANDLE& arrival_event, LPTHREAD_START_RO
     return true;
 }
 
+void group_wait_failed(ServerControl& control) {
+    int error = WSAGetLastError();
+    TRACE(wait_end, 0, trace::Wake::error, 0, error);
+    wait_failed("WSAWaitForMultipleEvents", error, control);
+}
+
 void join_group_thread(HANDLE thread, HANDLE arrival_event) {
     WaitForSingleObject(thread, INFINITE);  // LESSON: overlapped-event-join-groups
     CloseHandle(thread);

@@ -58,6 +58,9 @@ struct EventGroup {
 bool start_group_thread(HANDLE& thread, HANDLE& arrival_event, LPTHREAD_START_ROUTINE main, void* group);
 // Waits for a group's thread to end, then closes its handles.
 void join_group_thread(HANDLE thread, HANDLE arrival_event);
+// A group's WSAWaitForMultipleEvents returned WSA_WAIT_FAILED: the wait's end is traced with the error, which is
+// reported, and the server stops (wait_failed). The group then closes what it has and ends, as at the stop.
+void group_wait_failed(ServerControl& control);
 
 // Every group of a server. Used by the acceptor only: it is the only thread that hands over and starts groups.
 template <class Group, class Server>
