@@ -511,7 +511,7 @@ void run_windows(CostServer& server, CostMeasurement& measurement, const CostSet
             calls_before = counter->calls(server.pid());
             kinds_before = counter->calls_by_kind(server.pid());
         } else {
-            read_process_counters(server.pid(), before);
+            window.process_read = read_process_counters(server.pid(), before);
         }
         std::vector<double> latencies;
         const bool right =
@@ -524,7 +524,7 @@ void run_windows(CostServer& server, CostMeasurement& measurement, const CostSet
                 measurement.kinds[kind] += static_cast<double>(count - kinds_before[kind]);
             measurement.counts.push_back(window);
         } else {
-            read_process_counters(server.pid(), after);
+            window.process_read = read_process_counters(server.pid(), after) && window.process_read;
             window.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
             window.switches = after.switches - before.switches;
             window.p50_us = percentile(latencies, 0.50);
@@ -646,10 +646,16 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
             continue;
         }
         std::vector<double> p50, p99;
-        for (const CostWindow& window : run.timings) p50.push_back(window.p50_us), p99.push_back(window.p99_us);
+        bool process_read = true;  // where /proc could not be read (Windows), no CPU time or switches
+        for (const CostWindow& window : run.timings) {
+            p50.push_back(window.p50_us);
+            p99.push_back(window.p99_us);
+            process_read = process_read && window.process_read;
+        }
         table.rows.push_back({run.model, run.counted.empty() ? "-" : spread_cell(run.calls_per_round_trip(), 1),
-                              spread_cell(run.cpu_us_per_round_trip(), 0),
-                              spread_cell(run.switches_per_round_trip(), 1), spread_cell(p50, 0), spread_cell(p99, 0)});
+                              process_read ? spread_cell(run.cpu_us_per_round_trip(), 0) : "-",
+                              process_read ? spread_cell(run.switches_per_round_trip(), 1) : "-", spread_cell(p50, 0),
+                              spread_cell(p99, 0)});
     }
     const std::string windows = std::to_string(settings.timed_windows);
     if (!counted.empty())
@@ -657,9 +663,9 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
             "requests/rt is a count, not a timing: requests to wineserver per round trip, counted by a private "
             "`wineserver -p -f -d1` in a prefix of its own, which prints every request. Only the server process's "
             "own requests count, between marks set between round trips once the server has settled, so start-up, "
-            "the connect and the shut-down fall outside. It does not depend on the machine's speed or load: it is "
-            "deterministic but where two threads race (a wait that finds its packet already queued asks less). "
-            "Each of " +
+            "the connect and the shut-down fall outside. It does not scale with the machine's speed as a rate does; "
+            "only where threads race does it move (a wait that finds its packet already queued asks less): by a "
+            "few percent between windows, by up to a tenth between runs on a loaded machine. Each of " +
             std::to_string(settings.counted_windows) +
             " counted windows gives it: one figure when they agree, the median and their range when not.");
     else

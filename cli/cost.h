@@ -3,9 +3,10 @@
 //
 // One connection, closed-loop ping-pong of 64-byte lines, in windows of a fixed number of round trips (or fewer,
 // when a window's duration bound ends it first), every echo checked byte for byte. Per round trip:
-//   - the calls the server made to the layer beneath it: under Wine, requests to wineserver. The count is
-//     deterministic (up to a race or two in thousands of round trips), so it is the figure to optimise on a
-//     shared machine, and it is shown as a count, not as a rate;
+//   - the calls the server made to the layer beneath it: under Wine, requests to wineserver. A count, not a
+//     timing: it does not scale with the machine's speed, and moves only where threads race (a wait that finds its
+//     packet already queued asks less: a few percent between windows, up to a tenth between runs on a loaded
+//     machine), so it is the figure to optimise on a shared machine, and it is shown as a count, not as a rate;
 //   - the CPU time of the server process (user + system) and its context switches (voluntary + involuntary),
 //     read from /proc for every thread of the process; and the round-trip latency (p50, p99). These are rates of
 //     a shared machine: each is the median of several windows, with their minimum and maximum.
@@ -108,8 +109,9 @@ struct CostSettings {
 // One window of ping-pong.
 struct CostWindow {
     std::uint64_t round_trips = 0;
-    std::uint64_t calls = 0;  // counted windows only
-    double cpu_seconds = 0;   // timed windows only, from here on
+    std::uint64_t calls = 0;   // counted windows only
+    bool process_read = true;  // timed windows only, from here on: false where /proc could not be read (Windows)
+    double cpu_seconds = 0;
     std::uint64_t switches = 0;
     double p50_us = 0, p99_us = 0;
 };

@@ -208,6 +208,10 @@ TEST_CASE("cost table: without a counter the call column says so, and an 80-colu
           std::vector<std::string>{"blocking", "-", "34 (30-38)", "6.1 (6.0-6.2)", "410 (400-420)", "900"});
     CHECK(table.notes.at(0) ==
           "calls/rt: not counted here: calls are counted under Wine on Linux only (wineserver's requests).");
+    cli::CostMeasurement unread = blocking;  // where /proc could not be read (Windows): no CPU or switches
+    unread.timings[1].process_read = false;
+    CHECK(cli::cost_table(cli::CostSettings{}, {unread}, "Windows 10.0.19045").rows.at(0) ==
+          std::vector<std::string>{"blocking", "-", "-", "-", "410 (400-420)", "900"});
     const std::string shown = cli::fit_table(table, 80);
     CHECK(shown.find("\nblocking\n"
                      "  calls/rt     -\n"
