@@ -103,6 +103,7 @@ bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
 void finish_io(Server& server, Connection& connection, IoRequest* request);
+void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait);
 
 // SECTION: listen
 //
@@ -147,7 +148,6 @@ void take_arrivals(Group& group) {
 // flight), wait for any one of them, handle it, repeat. The list is rebuilt before every wait because it changes
 // with every I/O started or finished — which is why only this thread starts I/O on its connections.
 // A failed wait stops the server (win::wait_failed); either way, the group then closes what it has and ends.
-void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait);
 void shut_down(Group& group);
 
 DWORD WINAPI group_main(LPVOID parameter) {
@@ -197,9 +197,9 @@ DWORD WINAPI group_main(LPVOID parameter) {
 // SECTION: dispatch
 //
 // An event was signalled: its I/O is over, and WSAGetOverlappedResult says how (waiting only in shut_down).
-// One event, one step of a connection's life (win::complete: a receive feeds the session and starts the next
-// receive; a send finishes, or continues if partial; a failure ends the connection). What is the model's own is
-// the asking, and what its error means.
+// One completion, one step of a connection's life (win::complete): a receive feeds the session and starts the
+// next receive; a send finishes, or continues if partial; a failure ends the connection. The model's own part:
+// asking, and what the error means.
 void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait) {
     DWORD bytes = 0;
     DWORD flags = 0;
@@ -235,12 +235,6 @@ IoRequest* new_request(Server& server, Connection& connection, IoOp operation) {
     return request;
 }
 
-// An I/O is over, or never started: its request and the request's event go.
-void free_request(IoRequest* request) {
-    WSACloseEvent(request->overlapped.hEvent);
-    delete request;
-}
-
 // LESSON: overlapped-event-post-receive
 bool start_receive(Server& server, Connection& connection) {
     if (connection.closed) return false;
@@ -253,7 +247,8 @@ bool start_receive(Server& server, Connection& connection) {
         WSAGetLastError() != WSA_IO_PENDING) {
         int error = WSAGetLastError();
         TRACE_ERROR("WSARecv", error, connection.id);
-        free_request(request);
+        WSACloseEvent(request->overlapped.hEvent);
+        delete request;
         close_connection(connection, win::close_reason_for(error));
         return false;
     }
@@ -267,7 +262,6 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
     if (connection.closed) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
-
     IoRequest* request = new_request(server, connection, IoOp::send);  // takes the whole queue
     if (request == nullptr) return;
     TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
@@ -275,7 +269,8 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
         WSAGetLastError() != WSA_IO_PENDING) {
         int error = WSAGetLastError();
         TRACE_ERROR("WSASend", error, connection.id);
-        free_request(request);
+        WSACloseEvent(request->overlapped.hEvent);
+        delete request;
         close_connection(connection, win::close_reason_for(error));
         return;
     }
@@ -315,13 +310,13 @@ void close_connection(Connection& connection, CloseReason reason) {
     }
 }
 
-// Called once per event handled (and once for a connection whose first receive could not start): the I/O leaves
-// its group's list, and its request and the request's event go. After the last one, the connection leaves its
+// Called once per completion handled (and once for a connection whose first receive could not start). Here the
+// I/O also leaves its group's list, and its request's event goes. After the last one, the connection leaves its
 // group, and its socket is closed — only now: WSAGetOverlappedResult needed it — and it is freed.
+// LESSON: overlapped-event-free-after-completion
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
     if (request) std::erase(connection.group->in_flight, request);
     if (request) WSACloseEvent(request->overlapped.hEvent);
-    // LESSON: overlapped-event-free-after-completion
     if (!win::last_io_over(connection, request)) return;
     std::erase(connection.group->members, &connection);
     connection.group->member_left();

@@ -71,11 +71,11 @@ struct Server : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("completion-routine"); }
 };
 
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
 void finish_io(Server& server, Connection& connection, IoRequest* request);
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 
 // SECTION: listen
 //
@@ -131,9 +131,9 @@ DWORD WINAPI io_main(LPVOID parameter) {
 // SECTION: dispatch
 //
 // The completion routine: called by the kernel's APC on the I/O thread, inside SleepEx, with the I/O's result.
-// One routine, one step of a connection's life (win::complete: a receive feeds the session and starts the next
-// receive; a send finishes, or continues if partial; a failure ends the connection). What is the model's own is
-// the routine, and what its error means.
+// One completion, one step of a connection's life (win::complete): a receive feeds the session and starts the
+// next receive; a send finishes, or continues if partial; a failure ends the connection. The model's own part:
+// the routine, and what the error means.
 // LESSON: completion-routine-routine
 void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped, DWORD /*flags*/) {
     IoRequest* request = CONTAINING_RECORD(overlapped, IoRequest, overlapped);
@@ -186,7 +186,6 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
     if (connection.closed) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
-
     auto* request = new IoRequest(IoOp::send, server.next_io_id++, &connection);  // takes the whole queue
     TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
     if (WSASend(connection.socket, &request->buffer, 1, nullptr, 0, &request->overlapped, io_completed) ==
@@ -220,9 +219,9 @@ void close_connection(Connection& connection, CloseReason reason) {
     win::close_socket(connection.socket);
 }
 
-// Called once per routine that ran (and once for a connection whose first receive could not start).
+// Called once per completion handled (and once for a connection whose first receive could not start).
+// LESSON: completion-routine-free-after-completion
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
-    // LESSON: completion-routine-free-after-completion
     if (!win::last_io_over(connection, request)) return;
     win::free_connection(server, server.table, connection);
     --server.connections_alive;
@@ -230,11 +229,12 @@ void finish_io(Server& server, Connection& connection, IoRequest* request) {
 
 // The stop order, run on the I/O thread as an APC: every socket closes, and io_main waits on until the last
 // routine has run and the last connection is freed.
+// LESSON: completion-routine-teardown
 VOID CALLBACK close_every_connection(ULONG_PTR parameter) {
     auto* server = reinterpret_cast<Server*>(parameter);
     TRACE(apc_run, 0, IoOp::none, 0, 0);
     server->stopping = true;
-    win::close_all(server->table);  // LESSON: completion-routine-teardown
+    win::close_all(server->table);
 }
 
 void shut_down(Server& server, std::vector<HANDLE>& threads) {

@@ -67,11 +67,11 @@ struct Server : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("iocp"); }
 };
 
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
 void finish_io(Server& server, Connection& connection, IoRequest* request);
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 
 // SECTION: listen
 //
@@ -135,9 +135,9 @@ DWORD WINAPI worker_main(LPVOID parameter) {
 
 // SECTION: dispatch
 //
-// One packet, one step of a connection's life (win::complete: a receive feeds the session and starts the next
-// receive; a send finishes, or continues if partial; a failure ends the connection). What is the model's own is
-// what the packet's error means.
+// One completion, one step of a connection's life (win::complete): a receive feeds the session and starts the
+// next receive; a send finishes, or continues if partial; a failure ends the connection. The model's own part:
+// what the error in the packet means.
 void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
     TRACE(io_completed, connection.id, request->operation, bytes, error);
     // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
@@ -178,7 +178,6 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
     if (connection.closed) return;
     connection.send_queue.append(bytes);
     if (connection.send_in_flight || connection.send_queue.empty()) return;
-
     auto* request = new IoRequest(IoOp::send, server.next_io_id++, &connection);  // takes the whole queue
     TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
     if (WSASend(connection.socket, &request->buffer, 1, nullptr, 0, &request->overlapped, nullptr) == SOCKET_ERROR &&
@@ -208,7 +207,7 @@ void close_connection(Connection& connection, CloseReason reason) {  // locked
     win::close_socket(connection.socket);
 }
 
-// Called once per handled packet (and once for a connection whose first receive could not start).
+// Called once per completion handled (and once for a connection whose first receive could not start).
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
     if (!win::last_io_over(connection, request)) return;
     win::free_connection(server, server.table, connection);

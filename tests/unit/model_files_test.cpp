@@ -162,6 +162,33 @@ TEST_CASE("each section of a model file holds what its name says") {
     }
 }
 
+TEST_CASE("a model on the shared overlapped steps defines the steps they call, each in its section") {
+    // common/win/overlapped_steps.h does what every overlapped model does with a completion, and calls the model's
+    // own steps by their glossary names: start_receive and queue_send (its WSARecv and WSASend), close_connection
+    // and finish_io. So a model that includes it defines those, and its dispatch, under the sections the glossary
+    // gives them; and it does not write the shared steps (on_received, on_sent, drain) again.
+    int on_shared_steps = 0;
+    for (const auto& file : model_files()) {
+        std::ifstream in(file);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.find("#include \"common/win/overlapped_steps.h\"") == std::string::npos) continue;
+        ++on_shared_steps;
+        INFO(file.filename().string());
+        std::map<std::string, std::string> section_of_definition;
+        for (const auto& [name, section] : definitions_by_section(file)) section_of_definition[name] = section;
+        for (const std::string step : {"dispatch", "start_receive", "queue_send", "close_connection", "finish_io"}) {
+            INFO(step);
+            REQUIRE(section_of_definition.count(step) == 1);
+            CHECK(section_of_definition[step] == section_of(step));
+        }
+        for (const std::string shared : {"on_received", "on_sent", "drain"}) {
+            INFO(shared);
+            CHECK(section_of_definition.count(shared) == 0);
+        }
+    }
+    CHECK(on_shared_steps == 4);  // overlapped-event, completion-routine, iocp, iocp-acceptex
+}
+
 TEST_CASE("the section check finds definitions and their sections") {
     // A file of the model's shape, written here, so the check itself is shown to catch a misplaced step.
     const auto path = std::filesystem::temp_directory_path() / "socklab_model_files_test.cpp";
