@@ -189,6 +189,8 @@ std::uint16_t live_port();
 
 struct RecorderOptions {
     std::vector<std::unique_ptr<Sink>> sinks;
+    // The collector's pace while events come; with every ring nearly empty it waits longer, up to 16 ms
+    // (recorder.cpp, next_wait_ms).
     unsigned drain_interval_ms = 2;
     std::uint32_t ring_events = 1u << 14;  // per thread; a full ring drops and counts (a dropped record)
 };
