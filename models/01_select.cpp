@@ -11,7 +11,8 @@
 // unread bytes is reported again at every select() until they are read, so nothing is ever "missed".
 //
 // Where state lives: a Connection per client (socket, protocol session, send queue), found from the SOCKET that
-// select() reported. There are no per-I/O objects: a non-blocking call finishes before it returns.
+// select() reported.
+// There are no per-I/O objects: every call completes before it returns.
 //
 // Threads: one. It accepts, reads, runs the protocol and sends. So a /work that blocks stalls every client.
 //

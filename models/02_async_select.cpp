@@ -21,10 +21,11 @@
 //   a new connection. So a message is a hint; recv() and send() on a non-blocking socket tell the truth.
 //
 // Where state lives: a Connection per client (socket, protocol session, send queue), found from the SOCKET that
-// a message names (wParam). There are no per-I/O objects: a non-blocking call finishes before it returns.
+// a message names (wParam).
+// There are no per-I/O objects: every call completes before it returns.
 //
-// Threads: one — the thread that created the window, because Windows delivers a window's messages only to the
-// thread that created it. So a /work that blocks stalls every client.
+// Threads: one. It accepts, reads, runs the protocol and sends. So a /work that blocks stalls every client.
+// It is the thread that created the window: Windows delivers a window's messages only to that thread.
 //
 // Limits, honestly:
 // - There is no FD_SETSIZE and no 64-handle limit here: the only cap is the thread's message queue (10,000 posted
@@ -338,15 +339,14 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 void close_connection(Server& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
+    win::record_closed(server, connection);
     server.table.remove(connection);
     win::close_socket(connection.socket);  // LESSON: async-select-close
-    win::record_closed(server, connection);
 }
 
 void shut_down(Server& server) {
     while (Connection* connection = server.table.any())
         close_connection(server, *connection, CloseReason::server_stopping);
-    server.broadcast_recipients.clear();
     server.table.free_closed();
     DestroyWindow(server.window);  // (after a failed start, what was never opened is nullptr: no harm)
     // Fails harmlessly while another server in this process still has a window of the class.

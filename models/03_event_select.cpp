@@ -335,9 +335,9 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 void close_connection(Server& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
+    win::record_closed(server, connection);
     connection.send_queue.clear();
     win::close_socket(connection.socket);  // LESSON: event-select-close
-    win::record_closed(server, connection);
 }
 
 // Closes what is still open of a connection (it may never have reached a group) and frees it. Once it has left
