@@ -1,4 +1,4 @@
-// common/win/one_thread.cpp — the run and the accept step of the one-thread models (one_thread.h says why).
+// common/win/one_thread.cpp — the steps the one-thread models share (one_thread.h says why).
 #include "common/win/one_thread.h"
 
 namespace socklab::win {
@@ -31,7 +31,8 @@ int run_loop(const char* model, const char* thread, const ServerOptions& options
         OnStop on_stop(control, wake);
         control.report_ready(port);
         loop();
-    }                       // on_stop has finished: nobody else uses what `wake` touches
+    }
+    // on_stop has finished (its destructor waits for a `wake` that is running): nobody else uses the listener now.
     closesocket(listener);  // (INVALID_SOCKET when it was never opened: no harm)
     listener = INVALID_SOCKET;
     shut_down();

@@ -1,5 +1,5 @@
-// common/win/one_thread.h — the run and the accept step of the models that serve every connection on one thread
-// (select, async-select).
+// common/win/one_thread.h — the run, the accept step and the non-blocking set-up of the models that serve every
+// connection on one thread (select, async-select).
 //
 // Both wait in one loop on the thread that runs the model, and are told of waiting clients by the listener's
 // readiness (readable in select(), FD_ACCEPT). What they wait in, and how the stop reaches that wait, is each
