@@ -27,8 +27,8 @@
 // Limits, honestly:
 // - A /work that blocks stalls every client of its group (up to 31), but no other group.
 // - WSAWaitForMultipleEvents reports the LOWEST signalled index, so a busy connection early in the list could
-//   starve the others; each group rotates the order of its list after every wake, so every connection gets its
-//   turn at the front.
+//   starve the others; each group rotates its list after every completion it handles, so every I/O in flight
+//   gets its turn at the front.
 // - A thread per 31 clients, and an event handle per I/O.
 
 #include <algorithm>

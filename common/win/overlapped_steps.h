@@ -8,11 +8,13 @@
 // receive is posted, unless replies pile up (back-pressure); and a connection is freed after the completion of its
 // last I/O, never before.
 //
-// These steps call four steps of the model's own by their glossary names (models/README.md), found next to the
-// model's Connection: start_receive(server, connection) and queue_send(server, connection, bytes), which start a
-// WSARecv or a WSASend; close_connection(connection, reason); and finish_io(server, connection, request), once
-// the completion of `request` has been handled. The steps marked "locked" run with the connection's lock held: a
-// model whose connection is touched by one thread only gives it a NoLock.
+// A model's dispatch reads what its completion says and hands it to complete(); the model's finish_io frees what
+// the completion leaves behind (last_io_over, free_connection). These steps call four steps of the model's own by
+// their glossary names (models/README.md), found next to the model's Connection: start_receive(server,
+// connection) and queue_send(server, connection, bytes), which start a WSARecv or a WSASend; close_connection(
+// connection, reason); and finish_io(server, connection, request), once the completion of `request` has been
+// handled. The steps marked "locked" run with the connection's lock held: a model whose connection is touched by
+// one thread only gives it a NoLock.
 #pragma once
 
 #include <cstdint>
@@ -65,17 +67,19 @@ void on_sent(Server& server, Connection& connection, IoRequest<Connection>* requ
 template <class Server, class Connection>
 void complete(Server& server, Connection& connection, IoRequest<Connection>* request, DWORD bytes,
               trace::CloseReason failed) {
-    if (failed == trace::CloseReason::none && request->operation == trace::IoOp::send)
-        return on_sent(server, connection, request, bytes);
-    if (failed == trace::CloseReason::none) return on_received(server, connection, request, bytes);
-    {
-        std::lock_guard lock(connection.lock);
-        close_connection(connection, failed);
+    if (failed != trace::CloseReason::none) {
+        {
+            std::lock_guard lock(connection.lock);
+            close_connection(connection, failed);
+        }
+        return finish_io(server, connection, request);
     }
-    finish_io(server, connection, request);
+    if (request->operation == trace::IoOp::send) on_sent(server, connection, request, bytes);
+    else on_received(server, connection, request, bytes);
 }
 
-// `bytes` arrived (0: the client closed its side). The session runs without the connection's lock, because of
+// `bytes` arrived (0: the client closed its side) — by a receive, or, in iocp-acceptex, with an accept that waited
+// for the first data. The session runs without the connection's lock, because of
 // the lock order (models/README.md): a /all in it takes the table's lock and then every other connection's, so a
 // thread holding this lock while another holds the table's and waits for this one would deadlock. It is safe:
 // one receive at a time is in flight per connection, so only the thread handling its completion touches the
@@ -112,7 +116,7 @@ void on_sent(Server& server, Connection& connection, IoRequest<Connection>* requ
         std::lock_guard lock(connection.lock);
         if (bytes < request->data.size() && !connection.closed) {
             // A partial send: the unsent rest goes back to the front of the queue, ahead of anything queued since.
-            connection.send_queue.insert(0, request->data, bytes);  // LESSON: iocp-partial-send
+            connection.send_queue.insert(0, request->data, bytes);  // LESSON: overlapped-partial-send
         }
         connection.send_in_flight = false;
         queue_send(server, connection, {});
