@@ -99,11 +99,12 @@ struct Server : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("overlapped-event"); }
 };
 
+void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
 void finish_io(Server& server, Connection& connection, IoRequest* request);
-void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait);
+void shut_down(Group& group);
 
 // SECTION: listen
 //
@@ -148,7 +149,6 @@ void take_arrivals(Group& group) {
 // flight), wait for any one of them, handle it, repeat. The list is rebuilt before every wait because it changes
 // with every I/O started or finished — which is why only this thread starts I/O on its connections.
 // A failed wait stops the server (win::wait_failed); either way, the group then closes what it has and ends.
-void shut_down(Group& group);
 
 DWORD WINAPI group_main(LPVOID parameter) {
     Group& group = *static_cast<Group*>(parameter);

@@ -71,11 +71,11 @@ struct Server : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("completion-routine"); }
 };
 
+void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
 void finish_io(Server& server, Connection& connection, IoRequest* request);
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
 
 // SECTION: listen
 //
