@@ -172,7 +172,10 @@ void accept_clients() {
         if (client == INVALID_SOCKET) {
             const int error = WSAGetLastError();
             if (stopping) return;
-            if (error != WSAECONNRESET) report("accept", error);  // a client that left before accept(): no news
+            if (error != WSAECONNRESET) {  // a client that left before accept() is no news
+                report("accept", error);
+                Sleep(10);  // a failure that repeats (out of sockets) must not spin this thread
+            }
             continue;
         }
         BOOL no_delay = TRUE;
@@ -257,8 +260,9 @@ int main(int argc, char** argv) {
     // One stop packet per worker. Connections still open are closed by the exit: the yardstick keeps no table.
     for (std::size_t i = 0; i < threads.size(); ++i)
         if (!PostQueuedCompletionStatus(port, 0, 0, nullptr)) report("PostQueuedCompletionStatus", GetLastError());
-    if (WaitForMultipleObjects(static_cast<DWORD>(threads.size()), threads.data(), TRUE, 10000) == WAIT_FAILED)
-        report("WaitForMultipleObjects", GetLastError());
+    const DWORD joined = WaitForMultipleObjects(static_cast<DWORD>(threads.size()), threads.data(), TRUE, 10000);
+    if (joined == WAIT_FAILED) report("WaitForMultipleObjects", GetLastError());
+    if (joined == WAIT_TIMEOUT) std::fprintf(stderr, "iocp-yardstick: the workers did not stop within 10 s\n");
     std::printf("iocp-yardstick: stopped\n");
     std::fflush(stdout);
     return 0;

@@ -79,7 +79,7 @@ const std::string kProcessors = std::to_string(std::thread::hardware_concurrency
 
 }  // namespace
 
-TEST_CASE("cost: a wineserver request line is its thread and name; replies, events and other lines are not") {
+TEST_CASE("cost: a wineserver request line is its thread and name, and replies, events and other lines are not") {
     const auto request = cli::wineserver_request("012c: recv_socket( async={handle=0058}, status=00000103 )");
     REQUIRE(request);
     CHECK(request->thread == 0x12c);
