@@ -349,20 +349,15 @@ void free_connection(Server& server, Connection* connection, CloseReason reason)
     delete connection;
 }
 
-// After every round, the members that closed are freed: the last member moves into the gap. (The next wait's
-// events are built from the members, so they follow.)
+// After every round, the members that closed are freed and leave the group. (The next wait's events are built
+// from the members, so they follow.)
 void free_closed_members(Group& group) {
-    for (std::size_t k = 0; k < group.members.size();) {
-        Connection* connection = group.members[k];
-        if (connection->socket != INVALID_SOCKET) {
-            ++k;
-            continue;
-        }
-        group.members[k] = group.members.back();
-        group.members.pop_back();
+    std::erase_if(group.members, [&](Connection* connection) {
+        if (connection->socket != INVALID_SOCKET) return false;
         free_connection(group.server, connection, connection->reason);
         group.member_left();
-    }
+        return true;
+    });
 }
 
 void shut_down(Group& group) {
