@@ -90,7 +90,7 @@ LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPAR
 // SECTION: listen
 //
 // The listening socket posts kListenerMessage with FD_ACCEPT when a client is waiting.
-// Everyone waiting is accepted (win::accept_waiting_clients), so one FD_ACCEPT serves a burst of clients.
+// Everyone waiting is accepted (win::accept_waiting_clients), so one wake serves a burst of clients.
 // Each accepted socket is registered for its own events at once, which also makes it non-blocking.
 bool listen_for_clients(Server& server) {
     if (WSAAsyncSelect(server.listener, server.window, kListenerMessage, FD_ACCEPT) == 0) return true;
