@@ -20,7 +20,6 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "common/trace/recorder.h"
 #include "common/win/connection.h"
@@ -64,7 +63,7 @@ struct Server : protocol::SessionHost {
 
 DWORD WINAPI client_main(LPVOID parameter);
 bool queue_send(Server& server, Connection& connection, std::string_view bytes);
-void close_connection(Connection& connection, CloseReason reason);
+void close_connection(Server& server, Connection& connection, CloseReason reason);
 void free_connection(Server& server, Connection& connection);
 
 // SECTION: listen
@@ -77,7 +76,7 @@ void accept_clients(Server& server) {
                    sizeof kSendTimeoutMs);
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         connection->server = &server;
-        server.table.add(connection->id, connection);
+        server.table.add(connection);
         win::record_opened(server, *connection);
         // A thread per client, each with its own stack: 1 MiB of address space reserved (kClientStackBytes). Left at
         // 0, the size would come from the executable's header ("Thread Stack Size" on Microsoft Learn): 1 MiB from
@@ -89,7 +88,7 @@ void accept_clients(Server& server) {
             win::report_error("CreateThread", GetLastError(), connection->id);
             {
                 std::lock_guard lock(connection->lock);  // a broadcast may be sending to it
-                close_connection(*connection, CloseReason::error);
+                close_connection(server, *connection, CloseReason::error);
             }
             free_connection(server, *connection);
             return;
@@ -117,7 +116,8 @@ DWORD WINAPI client_main(LPVOID parameter) {
             int error = WSAGetLastError();
             TRACE(wait_end, connection.id, Wake::error, 0, error);
             std::lock_guard lock(connection.lock);
-            close_connection(connection, win::close_reason_for(error));  // unless shut_down has, with its reason
+            close_connection(server, connection,
+                             win::close_reason_for(error));  // unless shut_down has, with its reason
             break;
         }
         TRACE(wait_end, connection.id, Wake::ready, received, 0);
@@ -135,7 +135,7 @@ DWORD WINAPI client_main(LPVOID parameter) {
 // without the lock, because of the lock order (models/README.md): a /all in it takes the table's lock and then
 // every other connection's. It is safe: only this thread touches the session, and only it marks the connection
 // closing. Returns false once the connection is closed.
-void drain(Connection& connection);
+void drain(Server& server, Connection& connection);
 
 bool on_received(Server& server, Connection& connection, const char* data, int received) {
     std::string replies;
@@ -144,16 +144,15 @@ bool on_received(Server& server, Connection& connection, const char* data, int r
     // answered), the client gets the replies to everything it sent (a half-close), and then the connection closes.
     auto verdict = win::run_session(connection, server, connection.closing(), data, received, replies);
     std::lock_guard lock(connection.lock);
-    if (win::note_received(connection, received, verdict)) close_connection(connection, connection.reason);
+    if (win::note_received(connection, received, verdict)) close_connection(server, connection, connection.reason);
     queue_send(server, connection, replies);
-    drain(connection);
+    drain(server, connection);
     return connection.socket != INVALID_SOCKET;
 }
 
-// Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
-// Locked.
-void drain(Connection& connection) {
-    if (win::say_goodbye(connection)) close_connection(connection, connection.reason);
+// Locked. Once every reply is out: close, or say goodbye and drain (win::say_goodbye).
+void drain(Server& server, Connection& connection) {
+    if (win::say_goodbye(connection)) close_connection(server, connection, connection.reason);
 }
 
 // SECTION: send
@@ -199,16 +198,16 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 //
 // A connection closes on its own thread, or under it: closing the socket makes the recv() the thread is blocked in
 // fail. Either way the thread then frees the connection and ends.
-void close_connection(Connection& connection, CloseReason reason) {  // locked
+void close_connection(Server& server, Connection& connection, CloseReason reason) {  // locked
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
     win::close_socket(connection.socket);
+    win::record_closed(server, connection);
 }
 
 // The end of a connection: it leaves the table first, so that no broadcast can reach it, then it is freed.
 void free_connection(Server& server, Connection& connection) {
-    server.table.remove(connection.id);
-    win::record_closed(server, connection);
+    server.table.remove(connection);
     delete &connection;
 }
 
@@ -219,23 +218,18 @@ void free_connection(Server& server, Connection& connection) {
 void shut_down(Server& server) {
     // LESSON: blocking-teardown
     // Every client's socket is closed under its thread: the recv() that thread is blocked in fails, and it ends.
-    server.table.for_each_except(0, [](Connection* connection) {
+    server.table.for_each_except(0, [&](Connection* connection) {
         std::lock_guard lock(connection->lock);
-        close_connection(*connection, CloseReason::server_stopping);
+        close_connection(server, *connection, CloseReason::server_stopping);
         return true;
     });
     server.client_threads.join_all();
     // Every client thread has ended, and each has freed its connection — unless it never ran: with thousands of
-    // threads a runtime can create one that dies before its first line. Free what such threads left.
-    std::vector<Connection*> orphans;
-    server.table.for_each_except(0, [&](Connection* connection) {
-        orphans.push_back(connection);
-        return true;
-    });
-    if (!orphans.empty())
-        std::fprintf(stderr, "socklab-server: %zu client thread(s) ended before they ran; freeing their connections\n",
-                     orphans.size());
-    for (Connection* connection : orphans) free_connection(server, *connection);
+    // threads a runtime can create one that dies before its first line. Free what such threads left, and say so.
+    while (Connection* orphan = server.table.any()) {
+        std::fprintf(stderr, "socklab-server: the thread of connection %u ended before it ran\n", orphan->id);
+        free_connection(server, *orphan);
+    }
 }
 
 // SECTION: run

@@ -18,23 +18,19 @@
 //
 // Limits, honestly:
 // - FD_SETSIZE is 64 by default on Windows, and FD_SET silently ignores a 65th socket: a server that forgets
-//   this serves the first 62 clients (the listener and the doorbell below are always in the read set) and
-//   leaves the rest hanging without an error. The Windows select() itself
-//   has no such limit — it reads fd_count entries — so this file defines FD_SETSIZE as 4096 before including
-//   winsock2.h, which is the documented way. Past kMaxConnections the listening socket simply leaves the read
-//   set: new clients wait in the listen backlog until someone leaves, instead of being silently dropped.
-// - Every call is O(n) in the number of sockets: both sets are rebuilt from scratch, copied into the kernel and
-//   checked there, every time round, even when one socket out of a thousand is ready. The code avoids making it
-//   O(n²): it appends to the sets directly (FD_SET scans the set for a duplicate first) and walks only the ready
-//   sockets select() returns (FD_ISSET scans the whole set once per socket asked about).
-// - select() cannot wait on an event object, so the stop event reaches the thread through a socket: a thread-pool
-//   wait on the event sends one datagram to a loopback UDP socket that is always in the read set (a doorbell).
+//   this serves the first 62 clients (the listener and the doorbell are always in the read set) and leaves the
+//   rest hanging without an error. This file raises it (see its #define). Past kMaxConnections the listening
+//   socket leaves the read set: new clients wait in the listen backlog until someone leaves, none is dropped.
+// - Every call is O(n) in the number of sockets: both sets are rebuilt, copied into the kernel and checked there
+//   every round, even when one socket out of a thousand is ready (add_to_set and dispatch keep it from O(n²)).
+// - select() cannot wait on an event object: the stop event reaches the thread through a socket (ring_doorbell).
 // - A client that stops reading must not make the server queue without end: once kMaxQueuedBytes wait for it,
 //   its socket leaves the read set until the queue drains (back-pressure). TCP then slows that client down.
 
-// FD_SETSIZE sizes the fd_set arrays, so it must be defined before winsock2.h is included (model.h includes it).
-// Windows leaves it at 64 unless told otherwise. It changes fd_set for this file only: no fd_set crosses into
-// another file.
+// FD_SETSIZE sizes the fd_set arrays. The Windows select() has no limit of its own — it reads fd_count entries —
+// and "the default value of FD_SETSIZE is 64, which can be modified by defining FD_SETSIZE to another value before
+// including Winsock2.h" (select function, Microsoft Learn; model.h includes it). It changes fd_set for this file
+// only: no fd_set crosses into another file.
 // LESSON: select-fd-setsize
 #define FD_SETSIZE 4096
 
@@ -85,10 +81,9 @@ void close_connection(Server& server, Connection& connection, CloseReason reason
 
 // SECTION: listen
 //
-// The listening socket is non-blocking too and sits in the read set: "readable" means a client is waiting. The
-// doorbell that says "stop" (see ring_doorbell) is opened with it, as it is always in the read set too.
-// Everyone waiting is accepted (win::accept_waiting_clients), so one wake serves a burst of clients.
-// Each accepted socket is made non-blocking at once (win::make_non_blocking): one slow client would stall everyone.
+// The listening socket is non-blocking too and sits in the read set, "readable" meaning a client is waiting, as
+// does the doorbell. Everyone waiting is accepted (win::accept_waiting_clients), so one wake serves a burst of
+// clients, and made non-blocking at once (win::make_non_blocking): one slow client would stall everyone.
 bool listen_for_clients(Server& server) {
     server.doorbell = win::open_doorbell();
     return server.doorbell != INVALID_SOCKET && win::make_non_blocking(server.listener);
@@ -146,8 +141,7 @@ void loop_main(Server& server) {
     }
 }
 
-// Run on a thread-pool thread when the stop event is signalled (win::OnStop). select() cannot wait on an event,
-// so it is told through a socket in its read set: a doorbell (win::open_doorbell).
+// Run on a thread-pool thread at the stop (win::OnStop): one datagram to the doorbell (win::open_doorbell).
 void ring_doorbell(Server& server) {
     // LESSON: select-doorbell
     if (send(server.doorbell, "stop", 4, 0) == SOCKET_ERROR) win::report_error("send", WSAGetLastError());
@@ -155,10 +149,10 @@ void ring_doorbell(Server& server) {
 
 // SECTION: dispatch
 //
-// Windows' select() leaves in each set only the ready sockets, fd_count of them: walk exactly those. Reads
-// first, then writes, then new connections, so that a socket closed this round cannot be reused by an accept
-// while its entry is still to be looked at. Each ready socket gets one recv() or one round of send(): a client
-// that sends without pause gets the same share of each round as everyone else. What closed is freed at the end.
+// Windows' select() leaves in each set only the ready sockets, fd_count of them: walk exactly those (FD_ISSET
+// would scan the whole set for each socket asked about). Reads first, then writes, then new connections, so that a
+// socket closed this round cannot be reused by an accept while its entry is still to be looked at. Each ready
+// socket gets one recv() or one round of send(), so a client that never pauses gets the same share as everyone.
 void read_once(Server& server, Connection& connection);
 void drain(Server& server, Connection& connection);
 
@@ -247,9 +241,8 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
     }
 }
 
-// A broadcast only queues: each recipient's socket joins the write set at the next round, and its bytes leave
-// when select() says it can take them.
-// Sending here could close a recipient (a send error) in the middle of the table's walk.
+// A broadcast only queues: the recipient's socket joins the write set at the next round. Sending here could close
+// a recipient (a send error) in the middle of the table's walk.
 std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
     return table.for_each_except(from, [&](Connection* other) {
         if (other->close_when_sent) return false;

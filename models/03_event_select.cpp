@@ -118,7 +118,7 @@ void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         connection->event = WSACreateEvent();  // before a broadcast can find it in the table
-        server.table.add(connection->id, connection);
+        server.table.add(connection);
         win::record_opened(server, *connection);
         // LESSON: event-select-register
         if (connection->event == WSA_INVALID_EVENT ||
@@ -343,7 +343,7 @@ void close_connection(Server& server, Connection& connection, CloseReason reason
 // Closes what is still open of a connection (it may never have reached a group) and frees it. Once it has left
 // the table, no other thread can reach it: no lock is needed.
 void free_connection(Server& server, Connection* connection, CloseReason reason) {
-    server.table.remove(connection->id);  // waits for a broadcast that is writing to it right now
+    server.table.remove(*connection);  // waits for a broadcast that is writing to it right now
     close_connection(server, *connection, reason);
     if (connection->event != WSA_INVALID_EVENT) WSACloseEvent(connection->event);
     delete connection;

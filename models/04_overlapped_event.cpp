@@ -115,7 +115,7 @@ void shut_down(Group& group);
 void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
-        server.table.add(connection->id, connection);
+        server.table.add(connection);
         win::record_opened(server, *connection);
         if (!server.groups.hand_over(connection)) {  // stopping, or no group could start: it never reached one
             win::note_close_reason(*connection, CloseReason::server_stopping);

@@ -89,7 +89,7 @@ VOID CALLBACK on_connection_arrived(ULONG_PTR parameter) {  // on the I/O thread
     TRACE(apc_run, connection->id, IoOp::accept, 0, 0);
     trace::gate_point(connection->id);
     ++server.connections_alive;
-    server.table.add(connection->id, connection);
+    server.table.add(connection);
     // LESSON: completion-routine-first-receive
     if (!start_receive(server, *connection)) finish_io(server, *connection, nullptr);  // nothing in flight: free it
 }

@@ -89,7 +89,7 @@ void accept_clients(Server& server) {
             return;
         }
         server.live.opened();
-        server.table.add(connection->id, connection);
+        server.table.add(connection);
         win::record_opened(server, *connection);
 
         std::unique_lock lock(connection->lock);

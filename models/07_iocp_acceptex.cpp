@@ -192,7 +192,7 @@ void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     server.live.opened();
     // The accept stops counting only once the connection counts, so teardown never sees neither; the table entry is
     // made under the pool's lock, which teardown stops the pool under, so its walk of the table cannot miss it.
-    bool stopping = server.accepts.ended([&] { server.table.add(connection->id, connection); });
+    bool stopping = server.accepts.ended([&] { server.table.add(connection); });
     win::record_opened(server, *connection);
 
     request->connection = connection;  // the accept counts as the connection's first I/O until it is finished

@@ -179,7 +179,7 @@ bool last_io_over(Connection& connection, IoRequest<Connection>* request) {
 // no other thread can reach it), its close is recorded, and it is deleted.
 template <class Connection>
 void free_connection(protocol::SessionHost& host, ConnectionTable<Connection>& table, Connection& connection) {
-    table.remove(connection.id);
+    table.remove(connection);
     record_closed(host, connection);
     delete &connection;
 }

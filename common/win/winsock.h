@@ -144,13 +144,13 @@ void reset_connection_ids();
 template <class Connection>
 class ConnectionTable {
 public:
-    void add(std::uint32_t id, Connection* connection) {
+    void add(Connection* connection) {
         std::lock_guard lock(mutex_);
-        connections_[id] = connection;
+        connections_[connection->id] = connection;
     }
-    void remove(std::uint32_t id) {
+    void remove(Connection& connection) {
         std::lock_guard lock(mutex_);
-        connections_.erase(id);
+        connections_.erase(connection.id);
     }
     // Calls action(connection) for every connection but `except`, under the table's lock, so no connection
     // can be freed meanwhile (a model removes a connection from the table before freeing it).
@@ -165,6 +165,11 @@ public:
     std::size_t size() {
         std::lock_guard lock(mutex_);
         return connections_.size();
+    }
+    // Any one connection, or nullptr when the table is empty.
+    Connection* any() {
+        std::lock_guard lock(mutex_);
+        return connections_.empty() ? nullptr : connections_.begin()->second;
     }
 
 private:
