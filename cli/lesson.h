@@ -37,7 +37,7 @@ std::string lesson_list(const std::vector<lessons::Lesson>& lessons, std::size_t
 std::string step_text(const lessons::Lesson& lesson, const lessons::Step& step, const lessons::AnchorIndex& anchors,
                       std::size_t width);
 
-// A check's result: "  met      show iocp-wait                             models/06_iocp.cpp:120-131". With
+// A check's result: "  met      show iocp:wait                             models/06_iocp.cpp:120-131". With
 // one_line false (a terminal), the detail goes on lines of its own, indented, when the three do not fit the width;
 // piped, a check stays one line, for grep.
 std::string check_line(bool met, const std::string& text, const std::string& detail, std::size_t width, bool one_line);

@@ -81,7 +81,7 @@ void accept_clients(Server& server) {
         // A thread per client, each with its own stack: 1 MiB of address space reserved (kClientStackBytes). Left at
         // 0, the size would come from the executable's header ("Thread Stack Size" on Microsoft Learn): 1 MiB from
         // the MSVC linker, but 2 MiB from the GNU linker of the MinGW build — so it is said here, not inherited.
-        // LESSON: blocking-thread-per-client
+        // LESSON: thread-per-client
         HANDLE thread = CreateThread(nullptr, kClientStackBytes, client_main, connection,
                                      STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
         if (thread == nullptr) {
@@ -111,7 +111,7 @@ DWORD WINAPI client_main(LPVOID parameter) {
     bool open = true;
     while (open) {
         TRACE(wait_begin, connection.id, WaitOn::receive, 0, 0);
-        int received = recv(connection.socket, buffer, sizeof buffer, 0);  // LESSON: blocking-recv
+        int received = recv(connection.socket, buffer, sizeof buffer, 0);  // LESSON: recv
         if (received == SOCKET_ERROR) {
             int error = WSAGetLastError();
             TRACE(wait_end, connection.id, Wake::error, 0, error);
@@ -139,7 +139,7 @@ void drain(Server& server, Connection& connection);
 
 bool on_received(Server& server, Connection& connection, const char* data, int received) {
     std::string replies;
-    // LESSON: blocking-peer-closed
+    // LESSON: peer-closed
     // 0 bytes means the client closed its side: the session has its last word (a last line without its end is still
     // answered), the client gets the replies to everything it sent (a half-close), and then the connection closes.
     auto verdict = win::run_session(connection, server, connection.closing(), data, received, replies);
@@ -165,7 +165,7 @@ bool queue_send(Server& server, Connection& connection, std::string_view bytes) 
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.send_queue.empty()) {
         TRACE(wait_begin, connection.id, WaitOn::send, connection.send_queue.size(), 0);
-        // LESSON: blocking-send
+        // LESSON: send
         int sent =
             send(connection.socket, connection.send_queue.data(), static_cast<int>(connection.send_queue.size()), 0);
         if (sent == SOCKET_ERROR) {
@@ -216,7 +216,7 @@ void free_connection(Server& server, Connection& connection) {
 // contract, which says to "never issue closesocket on s concurrently with another Winsock function call". The
 // acceptor avoids it (see run); for the client threads this model keeps the common practice, and says so.
 void shut_down(Server& server) {
-    // LESSON: blocking-teardown
+    // LESSON: teardown
     // Every client's socket is closed under its thread: the recv() that thread is blocked in fails, and it ends.
     server.table.for_each_except(0, [&](Connection* connection) {
         std::lock_guard lock(connection->lock);
@@ -235,7 +235,7 @@ void shut_down(Server& server) {
 // SECTION: run
 int run(const ServerOptions& options, ServerControl& control) {
     Server server(options, control);
-    // LESSON: blocking-stop-accept
+    // LESSON: stop-accept
     // win::run_acceptor runs accept_clients until the stop. When the stop event is signalled, a thread-pool callback
     // connects to our own listener (win::wake_blocked_accept): the accept() the acceptor is blocked in returns, the
     // acceptor sees the stop, and it closes the listener itself. Closing the listener from the callback would also

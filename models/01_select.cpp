@@ -31,7 +31,7 @@
 // and "the default value of FD_SETSIZE is 64, which can be modified by defining FD_SETSIZE to another value before
 // including Winsock2.h" (select function, Microsoft Learn; model.h includes it). It changes fd_set for this file
 // only: no fd_set crosses into another file.
-// LESSON: select-fd-setsize
+// LESSON: fd-setsize
 #define FD_SETSIZE 4096
 
 #include <memory>
@@ -110,7 +110,7 @@ void accept_clients(Server& server) {
 // FD_SET would first scan the set for this socket (no duplicates allowed), which makes filling a set O(n²).
 // Every socket is added once per round here, so appending is enough — with the same bound check FD_SET makes.
 void add_to_set(fd_set& set, SOCKET socket) {
-    if (set.fd_count < FD_SETSIZE) set.fd_array[set.fd_count++] = socket;  // LESSON: select-add-to-set
+    if (set.fd_count < FD_SETSIZE) set.fd_array[set.fd_count++] = socket;  // LESSON: add-to-set
 }
 
 void loop_main(Server& server) {
@@ -122,13 +122,13 @@ void loop_main(Server& server) {
         server.table.for_each_except(0, [&](Connection* connection) {
             // Back-pressure: a client with a full queue is not read from until it reads its replies.
             if (!connection->peer_finished && connection->send_queue.size() < kMaxQueuedBytes)
-                add_to_set(server.readable, connection->socket);  // LESSON: select-back-pressure
+                add_to_set(server.readable, connection->socket);  // LESSON: back-pressure
             if (!connection->send_queue.empty()) add_to_set(server.writable, connection->socket);
             return true;
         });
         TRACE(wait_begin, 0, trace::WaitOn::select, server.readable.fd_count + server.writable.fd_count, 0);
         // The first argument is ignored on Windows (it is nfds, for Berkeley compatibility).
-        // LESSON: select-wait
+        // LESSON: wait
         int ready = select(0, &server.readable, &server.writable, nullptr, nullptr);
         if (ready == SOCKET_ERROR) {
             int error = WSAGetLastError();
@@ -143,7 +143,7 @@ void loop_main(Server& server) {
 
 // Run on a thread-pool thread at the stop (win::OnStop): one datagram to the doorbell (win::open_doorbell).
 void ring_doorbell(Server& server) {
-    // LESSON: select-doorbell
+    // LESSON: doorbell
     if (send(server.doorbell, "stop", 4, 0) == SOCKET_ERROR) win::report_error("send", WSAGetLastError());
 }
 
@@ -158,7 +158,7 @@ void drain(Server& server, Connection& connection);
 
 bool dispatch(Server& server) {
     bool accept_ready = false, stop_ready = false;
-    // LESSON: select-ready-array
+    // LESSON: ready-array
     for (u_int i = 0; i < server.readable.fd_count; ++i) {
         SOCKET socket = server.readable.fd_array[i];
         if (socket == server.doorbell) {
@@ -196,7 +196,7 @@ void on_received(Server& server, Connection& connection, const char* data, int r
 // One recv() per readable socket.
 void read_once(Server& server, Connection& connection) {
     char buffer[win::kReceiveBufferSize];
-    // LESSON: select-recv
+    // LESSON: recv
     int received = recv(connection.socket, buffer, sizeof buffer, 0);
     if (received == SOCKET_ERROR) {
         int error = WSAGetLastError();
@@ -222,7 +222,7 @@ void on_received(Server& server, Connection& connection, const char* data, int r
 // send() on a non-blocking socket takes what fits in the socket's send buffer — possibly only part of what was
 // asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
 // and the socket stays in the write set until the queue is empty.
-// LESSON: select-send
+// LESSON: send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.send_queue.empty()) {
@@ -260,7 +260,7 @@ void close_connection(Server& server, Connection& connection, CloseReason reason
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
     server.table.remove(connection);
-    win::close_socket(connection.socket);  // LESSON: select-close
+    win::close_socket(connection.socket);  // LESSON: close
     win::record_closed(server, connection);
 }
 

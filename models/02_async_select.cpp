@@ -103,7 +103,7 @@ void accept_clients(Server& server) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         server.table.add(connection);
         win::record_opened(server, *connection);
-        // LESSON: async-select-register
+        // LESSON: register
         if (WSAAsyncSelect(client, server.window, kSocketMessage, FD_READ | FD_WRITE | FD_CLOSE) == SOCKET_ERROR) {
             win::report_error("WSAAsyncSelect", WSAGetLastError(), connection->id);
             close_connection(server, *connection, CloseReason::error);  // freed once this message is handled
@@ -112,7 +112,7 @@ void accept_clients(Server& server) {
         // Bytes may have arrived between accept() and WSAAsyncSelect(). Windows then posts FD_READ at once;
         // Wine 8.0 was measured to miss it now and then, leaving the client's first line unanswered for good.
         // A spare FD_READ costs one recv() that says WSAEWOULDBLOCK, so post one ourselves.
-        // LESSON: async-select-first-read
+        // LESSON: first-read
         if (!PostMessageW(server.window, kSocketMessage, static_cast<WPARAM>(client), WSAMAKESELECTREPLY(FD_READ, 0)))
             win::report_error("PostMessageW", GetLastError(), connection->id);
         return true;
@@ -121,7 +121,7 @@ void accept_clients(Server& server) {
     // re-arms it only on a successful accept(), and a readiness report that arrives just after the accept() it
     // was about leaves it disarmed for good (measured: clients never accepted). On Windows this costs a call, and
     // at worst a spare FD_ACCEPT that finds nobody waiting.
-    listen_for_clients(server);  // LESSON: async-select-rearm-accept
+    listen_for_clients(server);  // LESSON: rearm-accept
 }
 
 // SECTION: wait
@@ -133,7 +133,7 @@ void loop_main(Server& server) {
     for (;;) {
         MSG message;
         TRACE(wait_begin, 0, trace::WaitOn::message, 0, 0);
-        BOOL got = GetMessageW(&message, nullptr, 0, 0);  // LESSON: async-select-wait
+        BOOL got = GetMessageW(&message, nullptr, 0, 0);  // LESSON: wait
         if (got == -1) {
             DWORD error = GetLastError();
             TRACE(wait_end, 0, Wake::error, 0, error);
@@ -161,7 +161,7 @@ bool open_window(Server& server) {
         win::report_error("RegisterClassExW", GetLastError());
         return false;
     }
-    // LESSON: async-select-message-window
+    // LESSON: message-window
     server.window = CreateWindowExW(0, kWindowClass, L"socklab async-select", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr,
                                     GetModuleHandleW(nullptr), nullptr);
     if (server.window == nullptr) {
@@ -175,7 +175,7 @@ bool open_window(Server& server) {
 // Run on a thread-pool thread when the stop event is signalled (win::OnStop). Only the window's own thread may
 // touch the window's state, so it is told by a message, queued behind the network's.
 void post_stop(Server& server) {
-    if (!PostMessageW(server.window, kStopMessage, 0, 0))  // LESSON: async-select-stop
+    if (!PostMessageW(server.window, kStopMessage, 0, 0))  // LESSON: stop
         win::report_error("PostMessageW", GetLastError());
 }
 
@@ -210,13 +210,13 @@ void dispatch(Server& server, UINT message, SOCKET socket, LPARAM event_and_erro
         accept_clients(server);
         return;
     }
-    // LESSON: async-select-stale-message
+    // LESSON: stale-message
     if (found == nullptr) return;  // posted before its socket was closed: nobody to tell
     Connection& connection = *found;
     trace::gate_point(connection.id);
     long event = WSAGETSELECTEVENT(event_and_error);
     if (event == FD_WRITE) {
-        connection.waiting_for_write = false;  // LESSON: async-select-fd-write
+        connection.waiting_for_write = false;  // LESSON: fd-write
         queue_send(server, connection, {});
         drain(server, connection);
         return;
@@ -240,11 +240,11 @@ void on_received(Server& server, Connection& connection, const char* data, int r
 void read_once(Server& server, Connection& connection) {
     if (connection.send_queue.size() >= kMaxQueuedBytes && !connection.close_when_sent) {
         // Back-pressure: no recv(), so no further FD_READ; queue_send() posts it again once the queue drains.
-        connection.reading_paused = true;  // LESSON: async-select-back-pressure
+        connection.reading_paused = true;  // LESSON: back-pressure
         return;
     }
     char buffer[win::kReceiveBufferSize];
-    // LESSON: async-select-recv
+    // LESSON: recv
     int received = recv(connection.socket, buffer, sizeof buffer, 0);
     if (received == SOCKET_ERROR) {
         int error = WSAGetLastError();
@@ -287,7 +287,7 @@ void finish_message(Server& server) {
 // asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
 // and after a WSAEWOULDBLOCK nothing is sent until FD_WRITE: the only signal that there is room again, re-armed by
 // that very failure.
-// LESSON: async-select-send
+// LESSON: send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
@@ -311,7 +311,7 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
         connection.socket != INVALID_SOCKET) {
         // The FD_READ we left unanswered will not come again by itself: post it ourselves, behind everyone else.
         connection.reading_paused = false;
-        // LESSON: async-select-resume-read
+        // LESSON: resume-read
         if (!PostMessageW(server.window, kSocketMessage, static_cast<WPARAM>(connection.socket),
                           WSAMAKESELECTREPLY(FD_READ, 0)))
             win::report_error("PostMessageW", GetLastError(), connection.id);
@@ -341,7 +341,7 @@ void close_connection(Server& server, Connection& connection, CloseReason reason
     win::note_close_reason(connection, reason);
     win::record_closed(server, connection);
     server.table.remove(connection);
-    win::close_socket(connection.socket);  // LESSON: async-select-close
+    win::close_socket(connection.socket);  // LESSON: close
 }
 
 void shut_down(Server& server) {

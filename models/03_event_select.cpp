@@ -63,7 +63,7 @@ using trace::Wake;
 
 // A group's wait: the stop event, its arrival event, and one event per socket — WSA_MAXIMUM_WAIT_EVENTS in all.
 enum : DWORD { kStopIndex = 0, kArrivalIndex = 1, kFirstSocketIndex = 2 };
-constexpr std::size_t kSocketsPerGroup = WSA_MAXIMUM_WAIT_EVENTS - kFirstSocketIndex;  // LESSON: event-select-limit
+constexpr std::size_t kSocketsPerGroup = WSA_MAXIMUM_WAIT_EVENTS - kFirstSocketIndex;  // LESSON: limit
 
 // SECTION: state
 //
@@ -120,7 +120,7 @@ void accept_clients(Server& server) {
         connection->event = WSACreateEvent();  // before a broadcast can find it in the table
         server.table.add(connection);
         win::record_opened(server, *connection);
-        // LESSON: event-select-register
+        // LESSON: register
         if (connection->event == WSA_INVALID_EVENT ||
             WSAEventSelect(client, connection->event, FD_READ | FD_WRITE | FD_CLOSE) == SOCKET_ERROR) {
             win::report_error("WSAEventSelect", WSAGetLastError(), connection->id);
@@ -160,7 +160,7 @@ DWORD WINAPI group_main(LPVOID parameter) {
         std::vector<WSAEVENT> events = {group.server.control.stop_event(), group.arrival_event};
         for (Connection* connection : group.members) events.push_back(connection->event);
         TRACE(wait_begin, 0, trace::WaitOn::events, events.size(), 0);
-        // LESSON: event-select-wait
+        // LESSON: wait
         DWORD result =
             WSAWaitForMultipleEvents(static_cast<DWORD>(events.size()), events.data(), FALSE, WSA_INFINITE, FALSE);
         if (result == WSA_WAIT_FAILED) {
@@ -180,7 +180,7 @@ DWORD WINAPI group_main(LPVOID parameter) {
         }
         // The fix for lowest-index starvation: every socket event from the reported index on is checked (a wait
         // on one event with a zero timeout) and served, so each signalled socket gets its turn in this round.
-        // LESSON: event-select-fairness
+        // LESSON: fairness
         for (std::size_t index = std::max<DWORD>(signalled, kFirstSocketIndex); index < events.size(); ++index) {
             if (index != signalled && WSAWaitForMultipleEvents(1, &events[index], TRUE, 0, FALSE) != WSA_WAIT_EVENT_0)
                 continue;
@@ -210,9 +210,9 @@ void read_once(Server& server, Connection& connection);
 void drain(Server& server, Connection& connection);
 
 void dispatch(Server& server, Connection& connection) {
-    WSAResetEvent(connection.event);  // LESSON: event-select-reset-first
+    WSAResetEvent(connection.event);  // LESSON: reset-first
     WSANETWORKEVENTS happened{};
-    // LESSON: event-select-enum
+    // LESSON: enum
     if (WSAEnumNetworkEvents(connection.socket, nullptr, &happened) == SOCKET_ERROR) {
         TRACE_ERROR("WSAEnumNetworkEvents", WSAGetLastError(), connection.id);
         std::lock_guard lock(connection.lock);
@@ -241,11 +241,11 @@ void read_once(Server& server, Connection& connection) {
     {
         std::lock_guard lock(connection.lock);  // a broadcast may be queueing to it
         if (connection.send_queue.size() >= kMaxQueuedBytes && !connection.close_when_sent) {
-            connection.reading_paused = true;  // LESSON: event-select-back-pressure
+            connection.reading_paused = true;  // LESSON: back-pressure
             return;
         }
     }
-    // LESSON: event-select-recv
+    // LESSON: recv
     int received = recv(connection.socket, buffer, sizeof buffer, 0);
     if (received == SOCKET_ERROR) {
         int error = WSAGetLastError();
@@ -285,7 +285,7 @@ void drain(Server& server, Connection& connection) {
 // asked — and fails with WSAEWOULDBLOCK when nothing fits. Whatever it did not take stays at the front of the queue,
 // and after a WSAEWOULDBLOCK nothing is sent until FD_WRITE: the only signal that there is room again, re-armed by
 // that very failure.
-// LESSON: event-select-send
+// LESSON: send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     connection.send_queue.append(bytes);
     while (connection.socket != INVALID_SOCKET && !connection.waiting_for_write && !connection.send_queue.empty()) {
@@ -309,7 +309,7 @@ void queue_send(Server& server, Connection& connection, std::string_view bytes) 
         connection.socket != INVALID_SOCKET) {
         // The read we skipped will not be announced again: signal our own event to come back and read.
         connection.reading_paused = false;
-        WSASetEvent(connection.event);  // LESSON: event-select-resume-read
+        WSASetEvent(connection.event);  // LESSON: resume-read
     }
 }
 
@@ -320,7 +320,7 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
         std::lock_guard lock(other->lock);
         if (other->socket == INVALID_SOCKET || other->close_when_sent) return false;
         other->send_queue.append(message);
-        WSASetEvent(other->event);  // LESSON: event-select-broadcast-wake
+        WSASetEvent(other->event);  // LESSON: broadcast-wake
         return true;
     });
 }
@@ -337,7 +337,7 @@ void close_connection(Server& server, Connection& connection, CloseReason reason
     win::note_close_reason(connection, reason);
     win::record_closed(server, connection);
     connection.send_queue.clear();
-    win::close_socket(connection.socket);  // LESSON: event-select-close
+    win::close_socket(connection.socket);  // LESSON: close
 }
 
 // Closes what is still open of a connection (it may never have reached a group) and frees it. Once it has left

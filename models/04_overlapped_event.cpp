@@ -158,7 +158,7 @@ DWORD WINAPI group_main(LPVOID parameter) {
         std::vector<WSAEVENT> events = {server.control.stop_event(), group.arrival_event};
         for (IoRequest* request : group.in_flight) events.push_back(request->overlapped.hEvent);
         TRACE(wait_begin, 0, trace::WaitOn::events, events.size(), 0);
-        // LESSON: overlapped-event-wait
+        // LESSON: wait
         DWORD result =
             WSAWaitForMultipleEvents(static_cast<DWORD>(events.size()), events.data(), FALSE, WSA_INFINITE, FALSE);
         if (result == WSA_WAIT_FAILED) {
@@ -185,7 +185,7 @@ DWORD WINAPI group_main(LPVOID parameter) {
             // Fairness: the next wait list starts just after the I/O served now (which then leaves the list), and
             // the I/O its connection starts next joins the list at the end. So a connection that is always busy
             // cannot keep the lowest signalled index and starve the ones after it.
-            std::rotate(group.in_flight.begin(), served + 1, group.in_flight.end());  // LESSON: overlapped-event-rotate
+            std::rotate(group.in_flight.begin(), served + 1, group.in_flight.end());  // LESSON: rotate
             dispatch(server, connection, request, FALSE);
         }
     }
@@ -203,7 +203,7 @@ DWORD WINAPI group_main(LPVOID parameter) {
 void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL wait) {
     DWORD bytes = 0;
     DWORD flags = 0;
-    // LESSON: overlapped-event-get-result
+    // LESSON: get-result
     BOOL ok = WSAGetOverlappedResult(connection.socket, &request->overlapped, &bytes, wait, &flags);
     DWORD error = ok ? 0 : WSAGetLastError();
     TRACE(io_completed, connection.id, request->operation, bytes, error);
@@ -224,7 +224,7 @@ void dispatch(Server& server, Connection& connection, IoRequest* request, BOOL w
 // thread's wait list.
 IoRequest* new_request(Server& server, Connection& connection, IoOp operation) {
     auto* request = new IoRequest(operation, server.next_io_id++, &connection);
-    // LESSON: overlapped-event-event-per-io
+    // LESSON: event-per-io
     request->overlapped.hEvent = WSACreateEvent();
     if (request->overlapped.hEvent == WSA_INVALID_EVENT) {
         win::report_error("WSACreateEvent", WSAGetLastError(), connection.id);
@@ -235,7 +235,7 @@ IoRequest* new_request(Server& server, Connection& connection, IoOp operation) {
     return request;
 }
 
-// LESSON: overlapped-event-post-receive
+// LESSON: post-receive
 bool start_receive(Server& server, Connection& connection) {
     if (connection.closed) return false;
     IoRequest* request = new_request(server, connection, IoOp::receive);
@@ -257,7 +257,7 @@ bool start_receive(Server& server, Connection& connection) {
     return true;
 }
 
-// LESSON: overlapped-event-post-send
+// LESSON: post-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.closed) return;
     connection.send_queue.append(bytes);
@@ -287,7 +287,7 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
         std::lock_guard lock(other->lock);
         if (other->closed || other->close_when_sent) return false;
         other->send_queue.append(message);
-        if (other->group) SetEvent(other->group->arrival_event);  // LESSON: overlapped-event-broadcast-wakes-owner
+        if (other->group) SetEvent(other->group->arrival_event);  // LESSON: broadcast-wakes-owner
         return true;
     });
 }
@@ -304,7 +304,7 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 void close_connection(Connection& connection, CloseReason reason) {
     if (!win::begin_close(connection, reason)) return;
     if (connection.io_in_flight > 0) {
-        // LESSON: overlapped-event-cancel
+        // LESSON: cancel
         if (!CancelIoEx(reinterpret_cast<HANDLE>(connection.socket), nullptr) && GetLastError() != ERROR_NOT_FOUND)
             TRACE_ERROR("CancelIoEx", GetLastError(), connection.id);
     }
@@ -313,7 +313,7 @@ void close_connection(Connection& connection, CloseReason reason) {
 // Called once per completion handled (and once for a connection whose first receive could not start). Here the
 // I/O also leaves its group's list, and its request's event goes. After the last one, the connection leaves its
 // group, and its socket is closed — only now: WSAGetOverlappedResult needed it — and it is freed.
-// LESSON: overlapped-event-free-after-completion
+// LESSON: free-after-completion
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
     if (request) std::erase(connection.group->in_flight, request);
     if (request) WSACloseEvent(request->overlapped.hEvent);

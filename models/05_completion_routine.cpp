@@ -90,7 +90,7 @@ VOID CALLBACK on_connection_arrived(ULONG_PTR parameter) {  // on the I/O thread
     trace::gate_point(connection->id);
     ++server.connections_alive;
     server.table.add(connection);
-    // LESSON: completion-routine-first-receive
+    // LESSON: first-receive
     if (!start_receive(server, *connection)) finish_io(server, *connection, nullptr);  // nothing in flight: free it
 }
 
@@ -99,7 +99,7 @@ void accept_clients(Server& server) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
         connection->server = &server;
         win::record_opened(server, *connection);
-        // LESSON: completion-routine-hand-over
+        // LESSON: hand-over
         if (QueueUserAPC(on_connection_arrived, server.io_thread, reinterpret_cast<ULONG_PTR>(connection)) == 0) {
             win::report_error("QueueUserAPC", GetLastError(), connection->id);
             win::close_socket(connection->socket);
@@ -119,7 +119,7 @@ DWORD WINAPI io_main(LPVOID parameter) {
     trace::name_thread("io");
     while (!(server.stopping && server.connections_alive == 0)) {
         TRACE(wait_begin, 0, WaitOn::alertable, 0, 0);
-        // LESSON: completion-routine-alertable-wait
+        // LESSON: alertable-wait
         DWORD result = SleepEx(INFINITE, TRUE);
         // WAIT_IO_COMPLETION: one or more APCs (completion routines, hand-overs, the stop order) have run.
         TRACE(wait_end, 0, result == WAIT_IO_COMPLETION ? Wake::apc : Wake::timeout, result, 0);
@@ -134,7 +134,7 @@ DWORD WINAPI io_main(LPVOID parameter) {
 // One completion, one step of a connection's life (win::complete): a receive feeds the session and starts the
 // next receive; a send finishes, or continues if partial; a failure ends the connection. The model's own part:
 // the routine, and what the error means.
-// LESSON: completion-routine-routine
+// LESSON: routine
 void CALLBACK io_completed(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped, DWORD /*flags*/) {
     IoRequest* request = CONTAINING_RECORD(overlapped, IoRequest, overlapped);
     Connection& connection = *request->connection;
@@ -162,7 +162,7 @@ void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD 
 // queue, and at most one WSASend is in flight, so bytes leave in the order they were queued. WSARecv and WSASend
 // return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress): either way, its routine will run.
 // Anything else is a real error, and then nothing will ever come back for that request: it is freed on the spot.
-// LESSON: completion-routine-post-receive
+// LESSON: post-receive
 bool start_receive(Server& server, Connection& connection) {
     if (connection.closed) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
@@ -181,7 +181,7 @@ bool start_receive(Server& server, Connection& connection) {
     return true;
 }
 
-// LESSON: completion-routine-post-send
+// LESSON: post-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.closed) return;
     connection.send_queue.append(bytes);
@@ -213,14 +213,14 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // still run (on this thread, in its next alertable wait), and only when the last one has run is the Connection
 // freed. Shutdown is one more APC: the run thread, once accepting has stopped, queues the stop order to the I/O
 // thread, which closes every socket and keeps waiting alertably until every routine has come back.
-// LESSON: completion-routine-close-cancels
+// LESSON: close-cancels
 void close_connection(Connection& connection, CloseReason reason) {
     if (!win::begin_close(connection, reason)) return;
     win::close_socket(connection.socket);
 }
 
 // Called once per completion handled (and once for a connection whose first receive could not start).
-// LESSON: completion-routine-free-after-completion
+// LESSON: free-after-completion
 void finish_io(Server& server, Connection& connection, IoRequest* request) {
     if (!win::last_io_over(connection, request)) return;
     win::free_connection(server, server.table, connection);
@@ -229,7 +229,7 @@ void finish_io(Server& server, Connection& connection, IoRequest* request) {
 
 // The stop order, run on the I/O thread as an APC: every socket closes, and io_main waits on until the last
 // routine has run and the last connection is freed.
-// LESSON: completion-routine-teardown
+// LESSON: teardown
 VOID CALLBACK close_every_connection(ULONG_PTR parameter) {
     auto* server = reinterpret_cast<Server*>(parameter);
     TRACE(apc_run, 0, IoOp::none, 0, 0);

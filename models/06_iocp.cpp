@@ -80,7 +80,7 @@ void finish_io(Server& server, Connection& connection, IoRequest* request);
 void accept_clients(Server& server) {
     win::accept_each_client(server.listener, server.control, [&](SOCKET client, std::uint16_t peer_port) {
         auto* connection = new Connection(server, server.options.max_line, client, peer_port);
-        // LESSON: iocp-associate
+        // LESSON: associate
         if (CreateIoCompletionPort(reinterpret_cast<HANDLE>(client), server.port,
                                    reinterpret_cast<ULONG_PTR>(connection), 0) == nullptr) {
             win::report_error("CreateIoCompletionPort", GetLastError(), connection->id);
@@ -112,7 +112,7 @@ DWORD WINAPI worker_main(LPVOID parameter) {
         ULONG_PTR key = 0;
         OVERLAPPED* overlapped = nullptr;
         TRACE(wait_begin, 0, WaitOn::completion_port, 0, 0);
-        // LESSON: iocp-wait
+        // LESSON: wait
         BOOL ok = GetQueuedCompletionStatus(server.port, &bytes, &key, &overlapped, INFINITE);
         DWORD error = ok ? 0 : GetLastError();
         if (overlapped == nullptr) {
@@ -121,7 +121,7 @@ DWORD WINAPI worker_main(LPVOID parameter) {
             if (!ok) win::wait_failed("GetQueuedCompletionStatus", error, server.control);
             break;
         }
-        // LESSON: iocp-containing-record
+        // LESSON: containing-record
         IoRequest* request = CONTAINING_RECORD(overlapped, IoRequest, overlapped);
         auto* connection = reinterpret_cast<Connection*>(key);
         TRACE(wait_end, connection->id, ok ? Wake::completion : Wake::failed_completion, bytes, error);
@@ -154,7 +154,7 @@ void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD 
 // return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress): either way, its packet is queued.
 // Anything else is a real error, and then nothing will ever come back for that request: it is freed on the spot.
 // Both starters are locked.
-// LESSON: iocp-post-receive
+// LESSON: post-receive
 bool start_receive(Server& server, Connection& connection) {
     if (connection.closed) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
@@ -173,7 +173,7 @@ bool start_receive(Server& server, Connection& connection) {
     return true;
 }
 
-// LESSON: iocp-post-send
+// LESSON: post-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.closed) return;
     connection.send_queue.append(bytes);
@@ -201,7 +201,7 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // Closing a socket makes every I/O still in flight on it complete with ERROR_OPERATION_ABORTED; their packets
 // still arrive, and only when the last one has been handled is the Connection freed. Shutdown therefore is:
 // stop accepting, close every socket, wait until every Connection is gone, then tell the workers to exit.
-// LESSON: iocp-close-cancels
+// LESSON: close-cancels
 void close_connection(Connection& connection, CloseReason reason) {  // locked
     if (!win::begin_close(connection, reason)) return;
     win::close_socket(connection.socket);
@@ -219,7 +219,7 @@ void shut_down(Server& server, std::vector<HANDLE>& workers) {
     server.live.wait_until_none();
     // Every connection is gone; the workers are idle on the port. One empty packet (key 0, no OVERLAPPED) each.
     for (std::size_t i = 0; i < workers.size(); ++i)
-        PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: iocp-shutdown-packets
+        PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: shutdown-packets
     win::join_threads(workers);  // in chunks: one WaitForMultipleObjects takes at most 64 handles
     win::record_final_queue_depth(server.port);
     CloseHandle(server.port);
@@ -229,7 +229,7 @@ void shut_down(Server& server, std::vector<HANDLE>& workers) {
 int run(const ServerOptions& options, ServerControl& control) {
     Server server(options, control);
     unsigned processors = win::processor_count();
-    // LESSON: iocp-create-port
+    // LESSON: create-port
     server.port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, options.concurrency);
     if (server.port == nullptr) {
         win::report_error("CreateIoCompletionPort", GetLastError());

@@ -101,7 +101,7 @@ bool load_extension_functions(Server& server) {
     GUID accept_ex_id = WSAID_ACCEPTEX;
     GUID sockaddrs_id = WSAID_GETACCEPTEXSOCKADDRS;
     DWORD bytes = 0;
-    // LESSON: iocp-acceptex-extension-pointer
+    // LESSON: extension-pointer
     if (WSAIoctl(server.listener, SIO_GET_EXTENSION_FUNCTION_POINTER, &accept_ex_id, sizeof accept_ex_id,
                  &server.accept_ex, sizeof server.accept_ex, &bytes, nullptr, nullptr) == SOCKET_ERROR ||
         WSAIoctl(server.listener, SIO_GET_EXTENSION_FUNCTION_POINTER, &sockaddrs_id, sizeof sockaddrs_id,
@@ -131,7 +131,7 @@ bool post_accept(Server& server) {
     bool posted = server.accepts.post(request->id, accept_socket, [&] {  // under the pool's lock
         DWORD bytes = 0;
         TRACE(io_posted, 0, IoOp::accept, server.accept_receive_length, request->id);
-        // LESSON: iocp-acceptex-post
+        // LESSON: post
         if (!server.accept_ex(server.listener, accept_socket, request->data.data(), server.accept_receive_length,
                               kAddressSlot, kAddressSlot, &bytes, &request->overlapped) &&
             WSAGetLastError() != ERROR_IO_PENDING) {
@@ -159,11 +159,11 @@ void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     SOCKET client = server.accepts.take(request->id);  // INVALID_SOCKET: the idle check closed it
     // Replace it first: the next client should not wait for this one's set-up. If that fails, the run thread is
     // told, and it refills the pool; this worker goes on with its client.
-    if (!post_accept(server)) server.accepts.post_failed();  // LESSON: iocp-acceptex-replenish
+    if (!post_accept(server)) server.accepts.post_failed();  // LESSON: replenish
     // A failed accept is that client's problem: it is gone, and its accept has just been replaced.
     // ERROR_OPERATION_ABORTED: teardown cancelled it, or the idle check closed its socket.
     if (error != 0 || client == INVALID_SOCKET) return accept_failed(server, request, client);
-    // LESSON: iocp-acceptex-update-context
+    // LESSON: update-context
     if (setsockopt(client, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, reinterpret_cast<const char*>(&server.listener),
                    sizeof server.listener) == SOCKET_ERROR) {
         win::report_error("setsockopt(SO_UPDATE_ACCEPT_CONTEXT)", WSAGetLastError());
@@ -176,13 +176,13 @@ void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     sockaddr* remote = nullptr;
     int local_length = 0;
     int remote_length = 0;
-    // LESSON: iocp-acceptex-sockaddrs
+    // LESSON: sockaddrs
     server.get_accept_ex_sockaddrs(request->data.data(), server.accept_receive_length, kAddressSlot, kAddressSlot,
                                    &local, &local_length, &remote, &remote_length);
     bool inet = remote && remote->sa_family == AF_INET;
     auto* connection = new Connection(server, server.options.max_line, client,
                                       inet ? ntohs(reinterpret_cast<sockaddr_in*>(remote)->sin_port) : 0);
-    // LESSON: iocp-acceptex-associate-client
+    // LESSON: associate-client
     if (CreateIoCompletionPort(reinterpret_cast<HANDLE>(client), server.port, reinterpret_cast<ULONG_PTR>(connection),
                                0) == nullptr) {
         win::report_error("CreateIoCompletionPort", GetLastError(), connection->id);
@@ -202,7 +202,7 @@ void on_accepted(Server& server, IoRequest* request, DWORD bytes, DWORD error) {
     if (server.accept_receive_length > 0) {
         // The first bytes came with the accept (0 bytes: the client connected and closed without a word).
         lock.unlock();
-        win::on_received(server, *connection, request, bytes);  // LESSON: iocp-acceptex-first-data
+        win::on_received(server, *connection, request, bytes);  // LESSON: first-data
         return;
     }
     start_receive(server, *connection);
@@ -220,7 +220,7 @@ void close_silent_clients(Server& server) {
     server.accepts.check_pending([&](std::uint32_t io_id, SOCKET& accept_socket) {
         DWORD seconds = 0;
         int length = sizeof seconds;
-        // LESSON: iocp-acceptex-connect-time
+        // LESSON: connect-time
         if (getsockopt(accept_socket, SOL_SOCKET, SO_CONNECT_TIME, reinterpret_cast<char*>(&seconds), &length) ==
             SOCKET_ERROR) {
             TRACE_ERROR("getsockopt(SO_CONNECT_TIME)", WSAGetLastError(), 0);
@@ -229,7 +229,7 @@ void close_silent_clients(Server& server) {
         if (seconds == 0xFFFFFFFF) return false;  // no client yet
         if (seconds < server.options.idle_seconds) return true;
         TRACE(connection_close, 0, CloseReason::idle, seconds, io_id);
-        win::close_socket(accept_socket);  // LESSON: iocp-acceptex-close-idle
+        win::close_socket(accept_socket);  // LESSON: close-idle
         return true;
     });
 }
@@ -247,7 +247,7 @@ DWORD WINAPI worker_main(LPVOID parameter) {
         ULONG_PTR key = 0;
         OVERLAPPED* overlapped = nullptr;
         TRACE(wait_begin, 0, WaitOn::completion_port, 0, 0);
-        // LESSON: iocp-acceptex-wait
+        // LESSON: wait
         BOOL ok = GetQueuedCompletionStatus(server.port, &bytes, &key, &overlapped, INFINITE);
         DWORD error = ok ? 0 : GetLastError();
         if (overlapped == nullptr) {
@@ -290,7 +290,7 @@ void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD 
 // return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress): either way, its packet is queued.
 // Anything else is a real error, and then nothing will ever come back for that request: it is freed on the spot.
 // Both starters are locked.
-// LESSON: iocp-acceptex-post-receive
+// LESSON: post-receive
 bool start_receive(Server& server, Connection& connection) {
     if (connection.closed) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
@@ -309,7 +309,7 @@ bool start_receive(Server& server, Connection& connection) {
     return true;
 }
 
-// LESSON: iocp-acceptex-post-send
+// LESSON: post-send
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.closed) return;
     connection.send_queue.append(bytes);
@@ -340,7 +340,7 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // its request and closes its accept socket. Shutdown therefore is: post no more accepts, cancel them, close every
 // connection's socket, wait until every accept and every Connection is gone, close the listener, then tell the
 // workers to exit.
-// LESSON: iocp-acceptex-close-cancels
+// LESSON: close-cancels
 void close_connection(Connection& connection, CloseReason reason) {  // locked
     if (!win::begin_close(connection, reason)) return;
     win::close_socket(connection.socket);
@@ -359,7 +359,7 @@ void shut_down(Server& server, std::vector<HANDLE>& workers) {
         // itself stays open until the last of them has been handled: a worker finishing an accept still names it
         // in SO_UPDATE_ACCEPT_CONTEXT.
         if (!CancelIoEx(reinterpret_cast<HANDLE>(server.listener), nullptr) && GetLastError() != ERROR_NOT_FOUND)
-            win::report_error("CancelIoEx", GetLastError());  // LESSON: iocp-acceptex-cancel-accepts
+            win::report_error("CancelIoEx", GetLastError());  // LESSON: cancel-accepts
     });
     win::close_all(server.table);
     // Closing the listener ends for certain an accept that cancelling did not: a worker then finishing that accept
@@ -370,7 +370,7 @@ void shut_down(Server& server, std::vector<HANDLE>& workers) {
     // Every accept and connection is gone; the workers are idle on the port. One empty packet (key 0, no
     // OVERLAPPED) each.
     for (std::size_t i = 0; i < workers.size(); ++i)
-        PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: iocp-acceptex-shutdown-packets
+        PostQueuedCompletionStatus(server.port, 0, 0, nullptr);  // LESSON: shutdown-packets
     win::join_threads(workers);  // in chunks: one WaitForMultipleObjects takes at most 64 handles
     win::record_final_queue_depth(server.port);
     CloseHandle(server.port);
@@ -399,7 +399,7 @@ int run(const ServerOptions& options, ServerControl& control) {
         return 1;
     }
     win::track_socket(server.listener);  // counted like the accept sockets, since win::close_socket closes it
-    // LESSON: iocp-acceptex-associate-listener
+    // LESSON: associate-listener
     bool listener_ready =
         CreateIoCompletionPort(reinterpret_cast<HANDLE>(server.listener), server.port, 0, 0) != nullptr;
     if (!listener_ready) win::report_error("CreateIoCompletionPort", GetLastError());

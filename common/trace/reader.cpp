@@ -195,19 +195,4 @@ bool read_trace_file(const std::string& path, Trace& trace, std::string& error) 
     return true;
 }
 
-std::string anchor_for(const std::string& source_root, const SiteInfo& site) {
-    std::ifstream in(source_root.empty() ? site.file : source_root + "/" + site.file);
-    if (!in) return "";
-    std::string line, anchor;
-    const std::string marker = "// LESSON:";
-    for (std::uint32_t number = 1; number <= site.line && std::getline(in, line); ++number) {
-        auto at = line.find(marker);
-        if (at == std::string::npos) continue;
-        auto begin = line.find_first_not_of(' ', at + marker.size());
-        auto end = line.find_first_of(" \t\r", begin);
-        if (begin != std::string::npos) anchor = line.substr(begin, end - begin);
-    }
-    return anchor;
-}
-
 }  // namespace socklab::trace

@@ -72,8 +72,4 @@ StreamDecoder::Handler collect_into(Trace& trace);
 // Reads a whole trace file. Returns false with a message naming the file and the problem.
 bool read_trace_file(const std::string& path, Trace& trace, std::string& error);
 
-// The lesson anchor ("iocp-wait") nearest above `line` in a source file, or "" when there is none.
-// source_root is the folder the site's relative file name is resolved against.
-std::string anchor_for(const std::string& source_root, const SiteInfo& site);
-
 }  // namespace socklab::trace

@@ -23,7 +23,7 @@ const char* const kLesson =
     "a socket.\n"
     "\n"
     "```socklab\n"
-    "show iocp-wait\n"
+    "show iocp:wait\n"
     "```\n"
     "\n"
     "## Step 2: See it live\n"
@@ -38,7 +38,7 @@ const char* const kLesson =
 const char* const kSource =
     "void worker() {\n"
     "    for (;;) {\n"
-    "        BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE);  // LESSON: iocp-wait\n"
+    "        BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE);  // LESSON: wait\n"
     "    }\n"
     "}\n";
 
@@ -62,9 +62,9 @@ TEST_CASE("lesson text: a step reads as heading, re-flowed prose, then the ancho
           "Every worker waits in the same call, and the port decides\n"
           "which of them runs when a packet comes in for a socket.\n"
           "\nRead:\n"
-          "  -- iocp-wait (models/06_iocp.cpp:3)\n"
+          "  -- iocp:wait (models/06_iocp.cpp:3)\n"
           "      3          BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE);  "
-          "// LESSON: iocp-wait\n");
+          "// LESSON: wait\n");
 }
 
 TEST_CASE("lesson text: a live step says what runs and what is checked; a missing anchor says so in place") {
@@ -78,12 +78,12 @@ TEST_CASE("lesson text: a live step says what runs and what is checked; a missin
           "\nChecks:\n"
           "  expect echo\n");
     const std::string missing = cli::step_text(lesson, lesson.steps.at(0), lessons::AnchorIndex(), 80);
-    CHECK(missing.find("\nRead:\n  [anchor 'iocp-wait' not found") != std::string::npos);
+    CHECK(missing.find("\nRead:\n  [anchor 'iocp:wait' not found") != std::string::npos);
 }
 
 TEST_CASE("lesson text: a check is one line when piped, its detail under it on a narrow terminal") {
-    CHECK(cli::check_line(true, "show iocp-wait", "models/06_iocp.cpp:3-3", 40, true) ==
-          "  met      show iocp-wait                             models/06_iocp.cpp:3-3\n");
+    CHECK(cli::check_line(true, "show iocp:wait", "models/06_iocp.cpp:3-3", 40, true) ==
+          "  met      show iocp:wait                             models/06_iocp.cpp:3-3\n");
     CHECK(cli::check_line(false, "expect echo", "client 2 got nothing", 200, false) ==
           "  NOT MET  expect echo                                client 2 got nothing\n");
     CHECK(cli::check_line(false, "expect echo", "client 2 got nothing back within the time allowed", 50, false) ==
@@ -94,10 +94,10 @@ TEST_CASE("lesson text: a check is one line when piped, its detail under it on a
 
 TEST_CASE("lesson text: the list has a line a lesson in columns, or two when the width is short") {
     const lessons::Lesson intro = lessons::parse_lesson(
-        "# Introduction\n\n## Step 1: Hello\n\n```socklab\nshow iocp-wait\n```\n", "x/lessons/00-introduction.md");
+        "# Introduction\n\n## Step 1: Hello\n\n```socklab\nshow iocp:wait\n```\n", "x/lessons/00-introduction.md");
     const lessons::Lesson iocp = lessons::parse_lesson(kLesson, "x/lessons/07-iocp.md");
     const lessons::Lesson broken = lessons::parse_lesson(
-        "# Broken\n\n## Step 2: Out of order\n\n```socklab\nshow iocp-wait\n```\n", "x/lessons/03-broken.md");
+        "# Broken\n\n## Step 2: Out of order\n\n```socklab\nshow iocp:wait\n```\n", "x/lessons/03-broken.md");
     INFO((intro.errors.empty() ? "" : intro.errors.front()));
     REQUIRE(intro.parsed());
     REQUIRE_FALSE(broken.parsed());

@@ -1,5 +1,6 @@
 // The lessons (docs/design.md §8): every lesson parses, anchors are unique and quote what they say they quote, a
-// missing anchor is reported, the reference steps pass, and checks are decided from what a run really did.
+// model's anchors are named by its model (iocp:wait), a missing, doubled or unscoped anchor is reported, the
+// reference steps pass, and checks are decided from what a run really did.
 // Live steps run under Wine through `socklab lesson N --check` (tests/lessons/CMakeLists.txt).
 #include <fstream>
 #include <sstream>
@@ -59,8 +60,86 @@ TEST_CASE("every LESSON anchor in the tree is unique", "[lessons]") {
     for (const std::string& name : anchors.duplicates()) problems += anchors.problem(name) + "\n";
     INFO(problems);
     CHECK(anchors.duplicates().empty());
-    CHECK(anchors.count("iocp-wait") == 1);
+    CHECK(anchors.count("iocp:wait") == 1);
+    CHECK(anchors.count("iocp-acceptex:wait") == 1);
+    CHECK(anchors.count("wait") == 0);  // every model marks its wait, each under its own name
     CHECK(anchors.count("reference-lifo-release") == 1);
+    CHECK(anchors.count("blocking-accept") == 1);  // common/win: global
+}
+
+TEST_CASE("a model file scopes its anchors by the model's id; other files do not", "[lessons]") {
+    CHECK(lessons::anchor_scope("models/06_iocp.cpp") == "iocp");
+    CHECK(lessons::anchor_scope("models/07_iocp_acceptex.cpp") == "iocp-acceptex");
+    CHECK(lessons::anchor_scope("/home/me/socklab/models/02_async_select.cpp") == "async-select");
+    CHECK(lessons::anchor_scope("models\\05_completion_routine.cpp") == "completion-routine");
+    CHECK(lessons::anchor_scope("models/registry.cpp").empty());
+    CHECK(lessons::anchor_scope("models/model.h").empty());
+    CHECK(lessons::anchor_scope("common/win/connection.cpp").empty());
+    CHECK(lessons::anchor_scope("common/models/06_iocp.h").empty());
+    CHECK(lessons::anchor_name("models/07_iocp_acceptex.cpp", "wait") == "iocp-acceptex:wait");
+    CHECK(lessons::anchor_name("common/win/connection.cpp", "blocking-accept") == "blocking-accept");
+}
+
+TEST_CASE("the same marker in two models is two anchors, each shown by its model's name", "[lessons]") {
+    lessons::AnchorIndex index;
+    index.add_file("models/06_iocp.cpp", "\nGetQueuedCompletionStatus(port);  // LESSON: wait\n");
+    index.add_file("models/07_iocp_acceptex.cpp", "GetQueuedCompletionStatus(port);  // LESSON: wait\n");
+    index.add_file("common/win/connection.cpp", "accept(listener);  // LESSON: blocking-accept\n");
+    CHECK(index.duplicates().empty());
+    REQUIRE(index.find("iocp:wait"));
+    CHECK(index.find("iocp:wait")->file == "models/06_iocp.cpp");
+    CHECK(index.find("iocp:wait")->first_line == 2);
+    REQUIRE(index.find("iocp-acceptex:wait"));
+    CHECK(index.find("iocp-acceptex:wait")->file == "models/07_iocp_acceptex.cpp");
+    CHECK(index.find("blocking-accept"));
+    CHECK(index.find("wait") == nullptr);
+}
+
+TEST_CASE("a scoped show that names no marker of its model is reported with the file looked in", "[lessons]") {
+    lessons::AnchorIndex index;
+    index.add_file("models/06_iocp.cpp", "GetQueuedCompletionStatus(port);  // LESSON: wait\n");
+    CHECK(index.find("iocp:post-receive") == nullptr);
+    CHECK(index.problem("iocp:post-receive") ==
+          "anchor 'iocp:post-receive' not found: no `// LESSON: post-receive` in models/06_iocp.cpp");
+    CHECK(index.problem("iocpx:wait")
+              .rfind("anchor 'iocpx:wait' not found: no `// LESSON: wait` in a model file models/NN_iocpx.cpp", 0) ==
+          0);
+    CHECK(index.problem("iocpx:wait").find("did you mean iocp:wait?") != std::string::npos);
+}
+
+TEST_CASE("a bare name for a model's anchor is not found, and the scoped names are suggested", "[lessons]") {
+    lessons::AnchorIndex index;
+    index.add_file("models/01_select.cpp", "select(0, &read_set);  // LESSON: wait\n");
+    index.add_file("models/06_iocp.cpp",
+                   "GetQueuedCompletionStatus(port);  // LESSON: wait\nPostQueuedCompletionStatus(port);  // LESSON: "
+                   "post-packet\n");
+    CHECK(index.find("wait") == nullptr);
+    CHECK(index.problem("wait") ==
+          "anchor 'wait' not found: no `// LESSON: wait` in the sources outside the model files; did you mean "
+          "iocp:wait or select:wait? (an anchor in models/NN_<id>.cpp is named <id>:<marker>)");
+    // The global spelling a model's anchor had before anchors were scoped: iocp-post-packet.
+    CHECK(index.problem("iocp-post-packet").find("; did you mean iocp:post-packet? ") != std::string::npos);
+    CHECK(index.problem("iocp-post").find("did you mean") == std::string::npos);
+}
+
+TEST_CASE("a name marked twice in one model is ambiguous, reported with both places", "[lessons]") {
+    lessons::AnchorIndex index;
+    index.add_file("models/06_iocp.cpp", "f();  // LESSON: wait\n\ng();  // LESSON: wait\n");
+    index.add_file("models/07_iocp_acceptex.cpp", "f();  // LESSON: wait\n");
+    CHECK(index.find("iocp:wait") == nullptr);
+    CHECK(index.duplicates() == std::vector<std::string>{"iocp:wait"});
+    CHECK(index.problem("iocp:wait") ==
+          "anchor 'iocp:wait' is marked 2 times: models/06_iocp.cpp:1 models/06_iocp.cpp:3");
+}
+
+TEST_CASE("the anchor above a trace site is named as lessons name it", "[lessons]") {
+    const std::vector<std::string> lines = {"void worker() {", "    // LESSON: wait", "    BOOL ok = Get(port);",
+                                            "    TRACE(wake);", "}"};
+    CHECK(lessons::anchor_above("models/06_iocp.cpp", lines, 4) == "iocp:wait");
+    CHECK(lessons::anchor_above("models/06_iocp.cpp", lines, 2) == "iocp:wait");  // the marker's own line
+    CHECK(lessons::anchor_above("models/06_iocp.cpp", lines, 1).empty());
+    CHECK(lessons::anchor_above("models/06_iocp.cpp", lines, 99) == "iocp:wait");
+    CHECK(lessons::anchor_above("common/win/connection.cpp", lines, 4) == "wait");
 }
 
 TEST_CASE("a trailing anchor quotes its line and the lines that open what it closes", "[lessons]") {
@@ -102,26 +181,28 @@ TEST_CASE("an anchor on its own line quotes its comments and the next statement"
 TEST_CASE("a string that mentions the marker is not an anchor", "[lessons]") {
     CHECK(lessons::anchor_on_line("    const std::string marker = \"// LESSON:\";").empty());
     CHECK(lessons::anchor_on_line("if (text.find(\"// LESSON: \") != npos)").empty());
-    CHECK(lessons::anchor_on_line("x();  // LESSON: iocp-wait") == "iocp-wait");
-    CHECK(lessons::anchor_on_line("// LESSON: select-fd-setsize  (why it is 4096)") == "select-fd-setsize");
+    CHECK(lessons::anchor_on_line("x();  // LESSON: wait") == "wait");
+    CHECK(lessons::anchor_on_line("x();  // LESSON: iocp:wait").empty());  // a marker is written without its scope
+    CHECK(lessons::anchor_on_line("// LESSON: fd-setsize  (why it is 4096)") == "fd-setsize");
 }
 
 TEST_CASE("an anchor removed from a copy of a model is reported missing", "[lessons]") {
     const std::string model = read_file(kRoot + "/models/06_iocp.cpp");
-    REQUIRE(model.find("// LESSON: iocp-wait\n") != std::string::npos);
+    const std::string marker = "// LESSON: wait\n";
+    REQUIRE(model.find(marker) != std::string::npos);
     lessons::AnchorIndex intact, edited;
     intact.add_file("models/06_iocp.cpp", model);
     std::string without = model;
-    without.erase(without.find("// LESSON: iocp-wait\n"), std::string("// LESSON: iocp-wait\n").size());
+    without.erase(without.find(marker), marker.size());
     edited.add_file("models/06_iocp.cpp", without);
-    CHECK(intact.find("iocp-wait") != nullptr);
-    CHECK(edited.find("iocp-wait") == nullptr);
-    CHECK(edited.problem("iocp-wait").find("anchor 'iocp-wait' not found") != std::string::npos);
+    CHECK(intact.find("iocp:wait") != nullptr);
+    CHECK(edited.find("iocp:wait") == nullptr);
+    CHECK(edited.problem("iocp:wait").find("anchor 'iocp:wait' not found") != std::string::npos);
     // The lesson that shows it no longer resolves.
     const lessons::Lesson lesson = lessons::load_lesson(kRoot + "/lessons/07-iocp.md");
     bool shown = false;
     for (const auto& step : lesson.steps)
-        for (const auto& name : step.anchors) shown = shown || name == "iocp-wait";
+        for (const auto& name : step.anchors) shown = shown || name == "iocp:wait";
     CHECK(shown);
 }
 
@@ -135,7 +216,7 @@ TEST_CASE("an anchor marked twice is reported with both places", "[lessons]") {
 
 TEST_CASE("a malformed lesson is reported with its file and line", "[lessons]") {
     const lessons::Lesson lesson = lessons::parse_lesson(
-        "# A lesson\n\n## Step 1: Reading\n\n```socklab\nshwo iocp-wait\n"
+        "# A lesson\n\n## Step 1: Reading\n\n```socklab\nshwo iocp:wait\n"
         "expect echo twice\n```\n\n## Step 3: Wrong number\n\n"
         "```socklab\nrun reference\n```\n",
         "lessons/42-broken.md");

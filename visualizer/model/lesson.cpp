@@ -147,7 +147,7 @@ private:
         if (command.words.empty()) return;
         const std::string& verb = command.words[0];
         if (verb == "show") {
-            if (command.words.size() != 2) fail(number, "show wants one anchor name: show iocp-wait");
+            if (command.words.size() != 2) fail(number, "show wants one anchor name: show iocp:wait");
             else step_->anchors.push_back(command.words[1]);
         } else if (verb == "run") {
             if (!step_->run.words.empty())
@@ -268,6 +268,33 @@ std::string anchor_on_line(const std::string& line) {
     return line.substr(begin, end - begin);
 }
 
+std::string anchor_scope(const std::string& file) {
+    std::string generic = file;
+    std::replace(generic.begin(), generic.end(), '\\', '/');  // a site's file as a Windows compiler spelled it
+    const std::filesystem::path path(generic);
+    const std::string stem = path.stem().string();
+    const auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+    if (path.parent_path().filename() != "models" || path.extension() != ".cpp" || stem.size() < 4 || !digit(stem[0]) ||
+        !digit(stem[1]) || stem[2] != '_')
+        return "";
+    std::string id = stem.substr(3);
+    std::replace(id.begin(), id.end(), '_', '-');
+    return id;
+}
+
+std::string anchor_name(const std::string& file, const std::string& marker) {
+    const std::string scope = anchor_scope(file);
+    return scope.empty() ? marker : scope + ":" + marker;
+}
+
+std::string anchor_above(const std::string& file, const std::vector<std::string>& lines, std::size_t line) {
+    for (std::size_t i = std::min(line, lines.size()); i > 0; --i) {
+        const std::string marker = anchor_on_line(lines[i - 1]);
+        if (!marker.empty()) return anchor_name(file, marker);
+    }
+    return "";
+}
+
 namespace {
 
 // The code of a line: without its // comment and without the contents of string and character literals.
@@ -332,13 +359,13 @@ void AnchorIndex::add_file(const std::string& file, const std::string& text) {
     std::vector<std::string>& lines = lines_[file];
     lines = split_lines(text);
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        const std::string name = anchor_on_line(lines[i]);
-        if (name.empty()) continue;
+        const std::string marker = anchor_on_line(lines[i]);
+        if (marker.empty()) continue;
         AnchorSite site;
         site.file = file;
         site.marker_line = static_cast<int>(i) + 1;
         quoted_range(lines, i, site.first_line, site.last_line);
-        sites_.emplace(name, site);
+        sites_.emplace(anchor_name(file, marker), site);
     }
 }
 
@@ -378,16 +405,41 @@ const AnchorSite* AnchorIndex::find(const std::string& name) const {
 std::string AnchorIndex::problem(const std::string& name) const {
     const std::size_t times = count(name);
     if (times == 1) return "";
-    if (times == 0) {
-        std::string where;
-        for (const std::string& folder : folders_) where += (where.empty() ? "" : " or ") + folder + "/";
-        return "anchor '" + name + "' not found: no `// LESSON: " + name + "` in " +
-               (where.empty() ? std::string("the sources") : where);
+    if (times > 1) {
+        std::string message = "anchor '" + name + "' is marked " + std::to_string(times) + " times:";
+        auto [begin, end] = sites_.equal_range(name);
+        for (auto it = begin; it != end; ++it)
+            message += " " + it->second.file + ":" + std::to_string(it->second.marker_line);
+        return message;
     }
-    std::string message = "anchor '" + name + "' is marked " + std::to_string(times) + " times:";
-    auto [begin, end] = sites_.equal_range(name);
-    for (auto it = begin; it != end; ++it)
-        message += " " + it->second.file + ":" + std::to_string(it->second.marker_line);
+    // Missing: say where the marker was looked for, then the model-scoped names it may have meant — the same
+    // marker in any model ("wait" -> iocp:wait), or the name with '-' for ':' (a model's anchors were global once,
+    // written <id>-<marker>).
+    const auto colon = name.find(':');
+    const std::string scope = colon == std::string::npos ? "" : name.substr(0, colon);
+    const std::string marker = name.substr(colon == std::string::npos ? 0 : colon + 1);
+    std::string where;
+    if (scope.empty()) {
+        for (const std::string& folder : folders_) where += (where.empty() ? "" : " or ") + folder + "/";
+        where = (where.empty() ? std::string("the sources") : where) + " outside the model files";
+    } else {
+        for (const auto& [file, lines] : lines_)
+            if (anchor_scope(file) == scope) where = file;
+        if (where.empty()) where = "a model file models/NN_" + scope + ".cpp (there is none)";
+    }
+    std::string message = "anchor '" + name + "' not found: no `// LESSON: " + marker + "` in " + where;
+    std::vector<std::string> similar;
+    for (auto it = sites_.begin(); it != sites_.end(); it = sites_.upper_bound(it->first)) {
+        const std::string& full = it->first;
+        const auto at = full.find(':');
+        if (at == std::string::npos) continue;
+        std::string dashed = full;
+        dashed[at] = '-';
+        if (full.substr(at + 1) == marker || dashed == name) similar.push_back(full);
+    }
+    for (std::size_t i = 0; i < similar.size(); ++i)
+        message += (i == 0 ? "; did you mean " : i + 1 == similar.size() ? " or " : ", ") + similar[i];
+    if (!similar.empty()) message += "? (an anchor in models/NN_<id>.cpp is named <id>:<marker>)";
     return message;
 }
 

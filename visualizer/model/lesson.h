@@ -13,7 +13,7 @@
 //   ## Step 1: Title of the step          a step; numbered in order, the number written is checked
 //   Prose, any Markdown                   shown as it is written
 //   ```socklab                            what the step shows, runs and checks (one command per line):
-//   show ANCHOR                             quote the code marked `// LESSON: ANCHOR`
+//   show ANCHOR                             quote the code its anchor marks (iocp:wait, blocking-accept)
 //   run reference                           run the step's ```scenario block in the reference model
 //   run live MODEL [server flags]           start the model (under Wine on Linux) with a trace file
 //   connect 4 / send hello / work 0 200 …   client actions of a live step (lesson_run.h lists them all)
@@ -32,7 +32,12 @@
 //     closes (a call spread over several lines ends on the marked line);
 //   - on a line of its own: the anchor quotes the next statement — from the line after the marker to the line
 //     where every bracket opened since is closed and the line ends in ';', '{...}' or '}' (at most 40 lines).
-// Anchors are looked up in the source folders of the tree (models/, common/) and must be unique there.
+// Anchors are looked up in the source folders of the tree (models/, common/). An anchor in a model file,
+// models/NN_<id>.cpp, is scoped to its model: `// LESSON: wait` in models/06_iocp.cpp is named `iocp:wait` (the
+// id is the file's name without its number, '_' written '-': 07_iocp_acceptex -> iocp-acceptex), so the same
+// step carries the same marker in every model and a diff between two models does not show it. Anywhere else
+// (common/, models/registry.cpp) the name is the one written: `blocking-accept`. Full names must be unique.
+// anchor_name() is the one place that names an anchor; the index, the checks and the source panel use it.
 #pragma once
 
 #include <map>
@@ -100,13 +105,16 @@ class AnchorIndex {
 public:
     static AnchorIndex scan(const std::string& root, const std::vector<std::string>& folders = {"models", "common"});
 
-    // The anchor's site, or nullptr when the tree has no such anchor or has it more than once.
+    // The site of the anchor with this full name ("iocp:wait", "blocking-accept"), or nullptr when the tree has no
+    // such anchor or has it more than once.
     const AnchorSite* find(const std::string& name) const;
-    // How often the name is marked (0 = missing, 2+ = not unique).
+    // How often the full name is marked (0 = missing, 2+ = not unique).
     std::size_t count(const std::string& name) const;
-    // "anchor 'x' not found: no `// LESSON: x` in models/ or common/" / "... marked 2 times: a.cpp:3, b.cpp:9"
+    // Why find(name) failed, "" when it did not: "anchor 'iocp:wat' not found: no `// LESSON: wat` in
+    // models/06_iocp.cpp"; for a name a model scopes, "... did you mean iocp:wait or select:wait?";
+    // "anchor 'iocp:wait' is marked 2 times: models/06_iocp.cpp:3 models/06_iocp.cpp:9".
     std::string problem(const std::string& name) const;
-    // Names marked more than once.
+    // Full names marked more than once.
     std::vector<std::string> duplicates() const;
     const std::multimap<std::string, AnchorSite>& all() const { return sites_; }
     const std::string& root() const { return root_; }
@@ -129,8 +137,17 @@ private:
     std::map<std::string, std::vector<std::string>> lines_;  // file -> its lines
 };
 
-// The anchor on a source line, or "" when the line has none: "x();  // LESSON: iocp-wait" -> "iocp-wait".
+// The marker on a source line, as written, or "" when the line has none: "x();  // LESSON: wait" -> "wait".
 std::string anchor_on_line(const std::string& line);
+// The model id that scopes a file's anchors: "models/06_iocp.cpp" -> "iocp", "models/07_iocp_acceptex.cpp" ->
+// "iocp-acceptex"; "" for any other file (its anchors are global).
+std::string anchor_scope(const std::string& file);
+// The full name of the anchor marked `// LESSON: marker` in a file: "iocp:wait" in models/06_iocp.cpp,
+// "blocking-accept" in common/win/connection.cpp.
+std::string anchor_name(const std::string& file, const std::string& marker);
+// The full name of the anchor nearest above a line (from 1, the line itself included) of a file given as its
+// lines, or "" when there is none: what the visualizer's source panel shows beside a trace site.
+std::string anchor_above(const std::string& file, const std::vector<std::string>& lines, std::size_t line);
 // Where an anchor's quote begins and ends, given the file's lines and the marker's index (from 0).
 void quoted_range(const std::vector<std::string>& lines, std::size_t marker, int& first_line, int& last_line);
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/trace/reader.h"
+#include "visualizer/model/lesson.h"
 #include "visualizer/ui/panels.h"
 
 namespace socklab::viz::ui {
@@ -69,7 +70,8 @@ void draw_source(TracedRun& run, RunView& view, const std::string& repo_root) {
     section_heading("Event & source",
                     "Click an event on the timeline (or a waiter, a wake, a packet) to see its fields and the "
                     "line of the model that recorded it. The highlighted line is the TRACE call; the lesson "
-                    "anchor is the nearest '// LESSON:' marker above it.");
+                    "anchor is the nearest '// LESSON:' marker above it, named as lessons name it (a model's "
+                    "own anchors by model: iocp:wait).");
     if (view.selected_event >= model.event_count()) {
         ImGui::TextDisabled("nothing selected");
         return;
@@ -82,13 +84,13 @@ void draw_source(TracedRun& run, RunView& view, const std::string& repo_root) {
         ImGui::TextDisabled("the trace does not say which line recorded this event");
         return;
     }
-    const std::string anchor = trace::anchor_for(repo_root, *site);
+    const SourceFile& file = load_source(repo_root, site->file);
+    const std::string anchor = lessons::anchor_above(site->file, file.lines, site->line);
     ImGui::Text("%s:%u", site->file.c_str(), site->line);
     if (!anchor.empty()) {
         ImGui::SameLine();
         ImGui::TextColored(ImVec4(0.95f, 0.85f, 0.45f, 1), "  LESSON: %s", anchor.c_str());
     }
-    const SourceFile& file = load_source(repo_root, site->file);
     if (!file.found) {
         ImGui::TextDisabled("cannot read %s/%s (start socklab-viz with --repo DIR)", repo_root.c_str(),
                             site->file.c_str());
