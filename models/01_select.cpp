@@ -27,10 +27,9 @@
 // - A client that stops reading must not make the server queue without end: once kMaxQueuedBytes wait for it,
 //   its socket leaves the read set until the queue drains (back-pressure). TCP then slows that client down.
 
-// FD_SETSIZE sizes the fd_set arrays. The Windows select() has no limit of its own — it reads fd_count entries —
+// The Windows select() has no limit of its own (it reads fd_count entries); the fd_set arrays are FD_SETSIZE long,
 // and "the default value of FD_SETSIZE is 64, which can be modified by defining FD_SETSIZE to another value before
-// including Winsock2.h" (select function, Microsoft Learn; model.h includes it). It changes fd_set for this file
-// only: no fd_set crosses into another file.
+// including Winsock2.h" (select function, Microsoft Learn; model.h includes it). Only this file's fd_sets change.
 // LESSON: fd-setsize
 #define FD_SETSIZE 4096
 

@@ -6,10 +6,8 @@
 // Winsock to post `message` to `window` whenever one of `events` happens on the socket; wParam is the socket,
 // lParam the event (FD_ACCEPT, FD_READ, FD_WRITE, FD_CLOSE) and an error code. The thread that owns the window
 // sits in the ordinary message loop — GetMessage, DispatchMessage — and the window procedure handles one
-// network event per message. The window is message-only (its parent is HWND_MESSAGE): Microsoft's "Window
-// Features" page, under "Message-Only Windows", says such a window "is not visible, has no z-order, cannot be
-// enumerated, and does not receive broadcast messages" — all this model needs is its message queue. (Its tests
-// run it under Wine 8.0 with no display at all: `./socklab test` starts no X server for the models.)
+// network event per message. The window is message-only, never shown: a message queue (win::open_message_window
+// says what that is). Its tests run it under Wine 8.0 with no display at all.
 //
 // Network events are edges, not levels, and each kind is re-enabled only by the call that consumes it:
 // - FD_READ is reported once, and again only after a recv(); if bytes remain after that recv(), Winsock reports
@@ -42,6 +40,7 @@
 
 #include "common/trace/recorder.h"
 #include "common/win/connection.h"
+#include "common/win/message_window.h"
 #include "common/win/one_thread.h"
 #include "models/model.h"
 
@@ -89,10 +88,13 @@ LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPAR
 
 // SECTION: listen
 //
-// The listening socket posts kListenerMessage with FD_ACCEPT when a client is waiting.
-// Everyone waiting is accepted (win::accept_waiting_clients), so one wake serves a burst of clients.
-// Each accepted socket is registered for its own events at once, which also makes it non-blocking.
+// The listening socket posts kListenerMessage with FD_ACCEPT when a client is waiting, to a message-only window
+// opened first, on this thread (win::open_message_window). Everyone waiting is accepted (win::accept_waiting_clients),
+// so one wake serves a burst of clients. Each accepted socket is registered for its own events at once, which also
+// makes it non-blocking.
 bool listen_for_clients(Server& server) {
+    if (server.window == nullptr) server.window = win::open_message_window(kWindowClass, window_procedure, &server);
+    if (server.window == nullptr) return false;
     if (WSAAsyncSelect(server.listener, server.window, kListenerMessage, FD_ACCEPT) == 0) return true;
     win::report_error("WSAAsyncSelect", WSAGetLastError());
     return false;
@@ -117,10 +119,9 @@ void accept_clients(Server& server) {
             win::report_error("PostMessageW", GetLastError(), connection->id);
         return true;
     });
-    // Everyone waiting is accepted. Registering the listener again re-arms FD_ACCEPT whatever happened: Wine 8.0
-    // re-arms it only on a successful accept(), and a readiness report that arrives just after the accept() it
-    // was about leaves it disarmed for good (measured: clients never accepted). On Windows this costs a call, and
-    // at worst a spare FD_ACCEPT that finds nobody waiting.
+    // Registering the listener again re-arms FD_ACCEPT whatever happened: Wine 8.0 re-arms it only on a successful
+    // accept(), and a report that arrives just after the accept() it was about leaves it disarmed for good
+    // (measured: clients never accepted). On Windows this costs a call, at worst a spare FD_ACCEPT.
     listen_for_clients(server);  // LESSON: rearm-accept
 }
 
@@ -149,29 +150,6 @@ void loop_main(Server& server) {
     }
 }
 
-// A message-only window: HWND_MESSAGE as the parent means no desktop, no painting, only messages. It belongs to
-// this thread: its messages will be delivered here, and nowhere else.
-bool open_window(Server& server) {
-    WNDCLASSEXW window_class{};
-    window_class.cbSize = sizeof window_class;
-    window_class.lpfnWndProc = window_procedure;
-    window_class.hInstance = GetModuleHandleW(nullptr);
-    window_class.lpszClassName = kWindowClass;
-    if (RegisterClassExW(&window_class) == 0 && GetLastError() != ERROR_CLASS_ALREADY_EXISTS) {
-        win::report_error("RegisterClassExW", GetLastError());
-        return false;
-    }
-    // LESSON: message-window
-    server.window = CreateWindowExW(0, kWindowClass, L"socklab async-select", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr,
-                                    GetModuleHandleW(nullptr), nullptr);
-    if (server.window == nullptr) {
-        win::report_error("CreateWindowExW", GetLastError());
-        return false;
-    }
-    SetWindowLongPtrW(server.window, GWLP_USERDATA, reinterpret_cast<LONG_PTR>(&server));
-    return true;
-}
-
 // Run on a thread-pool thread when the stop event is signalled (win::OnStop). Only the window's own thread may
 // touch the window's state, so it is told by a message, queued behind the network's.
 void post_stop(Server& server) {
@@ -186,7 +164,7 @@ void dispatch(Server& server, UINT message, SOCKET socket, LPARAM event_and_erro
 void finish_message(Server& server);
 
 LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wparam, LPARAM lparam) {
-    auto* server = reinterpret_cast<Server*>(GetWindowLongPtrW(window, GWLP_USERDATA));  // nullptr in CreateWindowEx
+    auto* server = win::window_owner<Server>(window);
     if (server != nullptr && message == kStopMessage) {
         PostQuitMessage(0);  // GetMessage will return 0
     } else if (server != nullptr && (message == kListenerMessage || message == kSocketMessage)) {
@@ -335,7 +313,6 @@ std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
 // about it is passed by. It is freed when the thread is done with the message it closed in, which may still hold
 // it. closesocket() also cancels the socket's WSAAsyncSelect registration; messages already posted stay stale.
 // Shutdown closes every socket and frees every connection; a non-blocking model has no I/O in flight to wait for.
-// Then it destroys the window and its class.
 void close_connection(Server& server, Connection& connection, CloseReason reason) {
     if (connection.socket == INVALID_SOCKET) return;
     win::note_close_reason(connection, reason);
@@ -348,19 +325,13 @@ void shut_down(Server& server) {
     while (Connection* connection = server.table.any())
         close_connection(server, *connection, CloseReason::server_stopping);
     server.table.free_closed();
-    DestroyWindow(server.window);  // (after a failed start, what was never opened is nullptr: no harm)
-    // Fails harmlessly while another server in this process still has a window of the class.
-    UnregisterClassW(kWindowClass, GetModuleHandleW(nullptr));
+    win::close_message_window(server.window, kWindowClass);
 }
 
 // SECTION: run
-//
-// Before the loop: the window, and the listening socket registered with it (win::run_loop opens it first).
-bool start(Server& server) { return open_window(server) && listen_for_clients(server); }
-
 int run(const ServerOptions& options, ServerControl& control) {
     Server server(options, control);
-    return win::run_loop("async-select", "message loop", server, start, post_stop, loop_main, shut_down);
+    return win::run_loop("async-select", "message loop", server, listen_for_clients, post_stop, loop_main, shut_down);
 }
 
 }  // namespace

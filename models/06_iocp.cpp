@@ -104,6 +104,7 @@ void accept_clients(Server& server) {
 //
 // A worker: wait on the port for one packet, handle it, wait again. The packet says which connection
 // (the completion key), which I/O (the OVERLAPPED) and how many bytes it moved.
+// LESSON: wait
 DWORD WINAPI worker_main(LPVOID parameter) {
     Server& server = *static_cast<Server*>(parameter);
     trace::name_thread("worker");
@@ -112,7 +113,6 @@ DWORD WINAPI worker_main(LPVOID parameter) {
         ULONG_PTR key = 0;
         OVERLAPPED* overlapped = nullptr;
         TRACE(wait_begin, 0, WaitOn::completion_port, 0, 0);
-        // LESSON: wait
         BOOL ok = GetQueuedCompletionStatus(server.port, &bytes, &key, &overlapped, INFINITE);
         DWORD error = ok ? 0 : GetLastError();
         if (overlapped == nullptr) {

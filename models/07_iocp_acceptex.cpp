@@ -69,7 +69,7 @@ struct Server : protocol::SessionHost {
     const ServerOptions& options;
     ServerControl& control;
     HANDLE port = nullptr;
-    SOCKET listener = INVALID_SOCKET;
+    SOCKET listener = INVALID_SOCKET;  // associated with the port too: the accepts complete there
     win::ConnectionTable<Connection> table;
     win::LiveConnections live;
     std::atomic<std::uint32_t> next_io_id{1};
@@ -86,7 +86,7 @@ struct Server : protocol::SessionHost {
     std::string stats_line() override { return counters.stats_line("iocp-acceptex"); }
 };
 
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error);
+void dispatch(Server& server, Connection* connection, IoRequest* request, DWORD bytes, DWORD error);
 bool start_receive(Server& server, Connection& connection);
 void queue_send(Server& server, Connection& connection, std::string_view bytes);
 void close_connection(Connection& connection, CloseReason reason);
@@ -239,6 +239,7 @@ void close_silent_clients(Server& server) {
 // A worker: wait on the port for one packet, handle it, wait again. The packet says which connection
 // (the completion key), which I/O (the OVERLAPPED) and how many bytes it moved. An accept's packet names the
 // listener's key, 0, and a request whose operation is accept.
+// LESSON: wait
 DWORD WINAPI worker_main(LPVOID parameter) {
     Server& server = *static_cast<Server*>(parameter);
     trace::name_thread("worker");
@@ -247,7 +248,6 @@ DWORD WINAPI worker_main(LPVOID parameter) {
         ULONG_PTR key = 0;
         OVERLAPPED* overlapped = nullptr;
         TRACE(wait_begin, 0, WaitOn::completion_port, 0, 0);
-        // LESSON: wait
         BOOL ok = GetQueuedCompletionStatus(server.port, &bytes, &key, &overlapped, INFINITE);
         DWORD error = ok ? 0 : GetLastError();
         if (overlapped == nullptr) {
@@ -261,8 +261,7 @@ DWORD WINAPI worker_main(LPVOID parameter) {
         std::uint32_t id = connection ? connection->id : 0;
         TRACE(wait_end, id, ok ? Wake::completion : Wake::failed_completion, bytes, error);
         win::packet_taken(server.port, id, request->id);
-        if (request->operation == IoOp::accept) on_accepted(server, request, bytes, error);
-        else dispatch(server, *connection, request, bytes, error);
+        dispatch(server, connection, request, bytes, error);
         win::sample_queue_depth_going_idle(server.port);
     }
     trace::thread_exiting();
@@ -271,16 +270,17 @@ DWORD WINAPI worker_main(LPVOID parameter) {
 
 // SECTION: dispatch
 //
-// One completion, one step of a connection's life (win::complete): a receive feeds the session and starts the
-// next receive; a send finishes, or continues if partial; a failure ends the connection. The model's own part:
-// what the error in the packet means.
-void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD bytes, DWORD error) {
-    TRACE(io_completed, connection.id, request->operation, bytes, error);
+// One completion, one step: an accept's goes to on_accepted; a connection's to win::complete, where a receive
+// feeds the session and starts the next receive, a send finishes or continues if partial, and a failure ends the
+// connection. The model's own part: what the error in the packet means.
+void dispatch(Server& server, Connection* connection, IoRequest* request, DWORD bytes, DWORD error) {
+    if (request->operation == IoOp::accept) return on_accepted(server, request, bytes, error);  // no connection yet
+    TRACE(io_completed, connection->id, request->operation, bytes, error);
     // ERROR_NETNAME_DELETED: the client reset the connection. ERROR_OPERATION_ABORTED: we closed the socket
     // (teardown, or a close while this I/O was in flight). Either way the I/O is over.
     CloseReason failed = error == 0 ? CloseReason::none : CloseReason::reset;
     if (error == ERROR_OPERATION_ABORTED) failed = CloseReason::server_stopping;
-    win::complete(server, connection, request, bytes, failed);
+    win::complete(server, *connection, request, bytes, failed);
 }
 
 // SECTION: send
