@@ -59,6 +59,7 @@ constexpr unsigned kAcceptPoolLimitFactor = 16;  // the silent-client check grow
 // One Connection per client; the completion key of its socket. Its lock guards its state (here and in
 // win::OverlappedConnection) and is held while an I/O is started, so that the socket cannot be closed in the middle
 // of a WSARecv or WSASend. The steps below marked "locked" are called with it held.
+// It is made by a worker, out of an accept socket whose AcceptEx has completed (on_accepted).
 struct Connection : win::OverlappedConnection {
     using OverlappedConnection::OverlappedConnection;
     std::mutex lock;
