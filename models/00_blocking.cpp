@@ -45,7 +45,7 @@ struct Server;
 struct Connection : win::ConnectionBase {
     using ConnectionBase::ConnectionBase;
     Server* server = nullptr;  // for the client's thread, which is given nothing else
-    std::mutex lock;
+    win::Lock lock;
 };
 
 struct Server : protocol::SessionHost {

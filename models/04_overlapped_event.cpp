@@ -68,7 +68,7 @@ struct Group;
 
 struct Connection : win::OverlappedConnection {
     using OverlappedConnection::OverlappedConnection;
-    std::mutex lock;
+    win::Lock lock;
     Group* group = nullptr;  // set by the group when it takes the connection
 };
 using IoRequest = win::IoRequest<Connection>;

@@ -48,7 +48,7 @@ using trace::Wake;
 // of a WSARecv or WSASend. The steps below marked "locked" are called with it held.
 struct Connection : win::OverlappedConnection {
     using OverlappedConnection::OverlappedConnection;
-    std::mutex lock;
+    win::Lock lock;
 };
 using IoRequest = win::IoRequest<Connection>;
 

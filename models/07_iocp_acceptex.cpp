@@ -62,7 +62,7 @@ constexpr unsigned kAcceptPoolLimitFactor = 16;  // the silent-client check grow
 // It is made by a worker, out of an accept socket whose AcceptEx has completed (on_accepted).
 struct Connection : win::OverlappedConnection {
     using OverlappedConnection::OverlappedConnection;
-    std::mutex lock;
+    win::Lock lock;
 };
 using IoRequest = win::IoRequest<Connection>;  // an accept's has no connection until the accept is finished
 
