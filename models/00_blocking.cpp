@@ -45,7 +45,7 @@ struct Server;
 struct Connection : win::ConnectionBase {
     using ConnectionBase::ConnectionBase;
     Server* server = nullptr;  // for the client's thread, which is given nothing else
-    win::Lock lock;
+    win::Lock lock;            // an SRWLOCK (win::Lock says what a std::mutex would cost here)
 };
 
 struct Server : protocol::SessionHost {

@@ -74,6 +74,7 @@ constexpr std::size_t kSocketsPerGroup = WSA_MAXIMUM_WAIT_EVENTS - kFirstSocketI
 struct Connection : win::ConnectionBase {
     using ConnectionBase::ConnectionBase;
     WSAEVENT event = WSA_INVALID_EVENT;  // signalled by Winsock for its socket's network events, or by hand
+    // An SRWLOCK (win::Lock says what a std::mutex would cost here).
     win::Lock lock;
     bool waiting_for_write = false;  // a send() failed with WSAEWOULDBLOCK: only FD_WRITE says when to go on
     bool reading_paused = false;     // a recv() was skipped because the send queue is full

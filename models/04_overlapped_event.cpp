@@ -68,7 +68,7 @@ struct Group;
 
 struct Connection : win::OverlappedConnection {
     using OverlappedConnection::OverlappedConnection;
-    win::Lock lock;
+    win::Lock lock;          // an SRWLOCK (win::Lock says what a std::mutex would cost here)
     Group* group = nullptr;  // set by the group when it takes the connection
 };
 using IoRequest = win::IoRequest<Connection>;

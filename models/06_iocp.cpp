@@ -48,7 +48,7 @@ using trace::Wake;
 // of a WSARecv or WSASend. The steps below marked "locked" are called with it held.
 struct Connection : win::OverlappedConnection {
     using OverlappedConnection::OverlappedConnection;
-    win::Lock lock;
+    win::Lock lock;  // an SRWLOCK (win::Lock says what a std::mutex would cost here)
 };
 using IoRequest = win::IoRequest<Connection>;
 

@@ -62,7 +62,7 @@ constexpr unsigned kAcceptPoolLimitFactor = 16;  // the silent-client check grow
 // It is made by a worker, out of an accept socket whose AcceptEx has completed (on_accepted).
 struct Connection : win::OverlappedConnection {
     using OverlappedConnection::OverlappedConnection;
-    win::Lock lock;
+    win::Lock lock;  // an SRWLOCK (win::Lock says what a std::mutex would cost here)
 };
 using IoRequest = win::IoRequest<Connection>;  // an accept's has no connection until the accept is finished
 
