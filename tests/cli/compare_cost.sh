@@ -4,12 +4,7 @@
 # wineserver, and every echo right. Nothing here is timed: the rates are printed, not judged.
 set -u
 cli="$1"
-out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
-fail() { echo "FAILED: $*"; cat "$out"; exit 1; }
-cell() {  # the cell in column $2 (1 = model) of model $1's row
-  grep -E "^\| $1 \|" "$out" | awk -F'|' -v c=$(( $2 + 1 )) '{gsub(/^ +| +$/, "", $c); print $c}'
-}
+. "$(dirname "$0")/compare_table.sh"
 
 "$cli" compare blocking iocp yardstick --scenario cost --lines 200 --runs 1 >"$out" || fail "cost exited $?"
 grep -q "^## Cost per echoed line: 1 connection, 64-byte lines, 200 round trips a window; measured under Wine" "$out" ||
