@@ -15,65 +15,38 @@
 #include <vector>
 
 #include "common/protocol/session.h"
+#include "common/server/connection_state.h"
 #include "common/trace/recorder.h"
 #include "common/win/winsock.h"
 
 namespace socklab::win {
 
-// Bytes one receive asks for. A line of the protocol is far shorter; a buffer this size takes a burst of them.
-constexpr std::size_t kReceiveBufferSize = 4096;
-// While closing politely, what a client may still send before we stop waiting for its goodbye and close anyway.
-constexpr std::size_t kMaxDrainBytes = 64 * 1024;
+// Bytes one receive asks for, and what a closing client may still send (common/server/connection_state.h).
+using server::kMaxDrainBytes;
+using server::kReceiveBufferSize;
 
 // ---- the connection ---------------------------------------------------------------------------------------
-// What every model keeps for one client, the same way. A model's Connection derives from it and adds what its
-// model needs (a lock, the I/O in flight, an event). Counted in accounting().connections for as long as it lives,
-// so a test can prove that shutdown freed every one.
-struct ConnectionBase {
-    ConnectionBase(protocol::SessionHost& host, std::size_t max_line, SOCKET accepted, std::uint16_t peer);
-    ~ConnectionBase();
-    ConnectionBase(const ConnectionBase&) = delete;
-    ConnectionBase& operator=(const ConnectionBase&) = delete;
+// What every model keeps for one client, the same way: the portable state (server::ConnectionState: id, session,
+// send queue, the polite close) and the SOCKET under it. A model's Connection derives from it and adds what its
+// model needs (a lock, the I/O in flight, an event).
+struct ConnectionBase : server::ConnectionState {
+    ConnectionBase(protocol::SessionHost& host, std::size_t max_line, SOCKET accepted, std::uint16_t peer)
+        : ConnectionState(host, max_line, peer), socket(accepted) {}
 
-    const std::uint32_t id;         // 1, 2, 3... in this server run; traces name connections by it
-    const std::uint16_t peer_port;  // the client's port, so a trace can be matched with a client
-    SOCKET socket;                  // INVALID_SOCKET once closed
-    protocol::Session session;      // the line protocol: what arrived in, replies out
-    std::string send_queue;         // replies and broadcasts not yet handed to send/WSASend
-    bool close_when_sent = false;   // the session asked to close once its replies are out
-    bool peer_finished = false;     // the client closed its side (a receive of 0 bytes)
-    bool draining = false;          // we said goodbye (shutdown SD_SEND); what still arrives is dropped
-    std::size_t drained_bytes = 0;  // dropped while draining
-    trace::CloseReason reason = trace::CloseReason::none;
-
-    bool closing() const { return draining || close_when_sent; }
+    SOCKET socket;  // INVALID_SOCKET once closed
 };
 
-// The reason a connection closes is the first one given, except that a reset always wins: whatever else was
-// under way, the client went away.
-void note_close_reason(ConnectionBase& connection, trace::CloseReason reason);
 // Why a recv, send, WSARecv or WSASend failed, as a close reason: the client reset or aborted, or anything else.
 trace::CloseReason close_reason_for(int error);
 
-// The bookkeeping of a connection's start and end: the server's counters and the trace's connection_open and
-// connection_close, which the viewer draws as the connection's lifetime.
-void record_opened(protocol::SessionHost& host, const ConnectionBase& connection);
-void record_closed(protocol::SessionHost& host, const ConnectionBase& connection);
-
-// ---- receiving --------------------------------------------------------------------------------------------
-// What `bytes` received bytes do, in two halves so that a model whose connection has a lock can run the session
-// without it (see models/README.md, "locks"):
-//  - run_session: the session takes the bytes and appends its replies — or, when 0 bytes came, is told the
-//    client closed (a last unterminated line is still answered). A closing connection's bytes are not its business.
-//  - note_received: the connection's state. 0 bytes: the client finished, so close once the replies are out.
-//    Closing: the bytes are dropped and counted, and true is returned when the client sent more than
-//    kMaxDrainBytes since: then close now. Returns false otherwise.
-protocol::Session::Verdict run_session(ConnectionBase& connection, protocol::SessionHost& host, bool closing,
-                                       const char* data, std::size_t bytes, std::string& replies);
-bool note_received(ConnectionBase& connection, std::size_t bytes, protocol::Session::Verdict verdict);
-// Both halves at once, for a model whose connection is touched by one thread only.
-bool take_received(ConnectionBase& connection, protocol::SessionHost& host, const char* data, std::size_t bytes,
-                   std::string& replies);
+// The close reason, the open and close bookkeeping and what received bytes do to the session are the same on
+// every platform (common/server/connection_state.h).
+using server::note_close_reason;
+using server::note_received;
+using server::record_closed;
+using server::record_opened;
+using server::run_session;
+using server::take_received;
 
 // ---- closing politely -------------------------------------------------------------------------------------
 // Called when no reply is left to send. Until the session asks to close it does nothing. Then, when the client
@@ -189,42 +162,9 @@ SOCKET accept_waiting_client(SOCKET listener, std::uint16_t& peer_port);
 // One datagram sent on it (send) makes it readable. INVALID_SOCKET, after reporting why, if it cannot be opened.
 SOCKET open_doorbell();
 
-// The table of a model that serves every connection on one thread: /all walks it, as it walks a ConnectionTable
-// (without a lock: only that thread touches it), and the thread finds a connection by the SOCKET its wait names (a
-// ready socket in select()'s fd_set, a window message's wParam). A connection leaves it when it closes, so what the
-// wait still says about its socket is stale and find() says so — even when an accept has reused the SOCKET value.
-// But it is freed only by free_closed(), once the thread is done with the round or message it closed in: that may
-// still hold it.
-template <class Connection>
-class SocketTable {
-public:
-    void add(Connection* connection) { by_socket_[connection->socket] = connection; }
-    void remove(Connection& connection) {  // before its socket is closed
-        by_socket_.erase(connection.socket);
-        closed_.push_back(&connection);
-    }
-    Connection* find(SOCKET socket) const {
-        auto found = by_socket_.find(socket);
-        return found == by_socket_.end() ? nullptr : found->second;
-    }
-    template <class Action>
-    std::size_t for_each_except(std::uint32_t except, Action&& action) {  // action must not close a connection
-        std::size_t count = 0;
-        for (auto& [socket, connection] : by_socket_)
-            if (connection->id != except && action(connection)) ++count;
-        return count;
-    }
-    Connection* any() const { return by_socket_.empty() ? nullptr : by_socket_.begin()->second; }
-    std::size_t size() const { return by_socket_.size(); }
-    void free_closed() {
-        for (Connection* connection : closed_) delete connection;
-        closed_.clear();
-    }
-
-private:
-    std::unordered_map<SOCKET, Connection*> by_socket_;
-    std::vector<Connection*> closed_;
-};
+// The table of a model that serves every connection on one thread (common/server/connection_state.h), keyed by
+// SOCKET.
+using server::SocketTable;
 
 // ---- completion ports -------------------------------------------------------------------------------------
 // A worker has taken a packet off `port` for the I/O `io_id` of `connection`: records packet_dequeued and the

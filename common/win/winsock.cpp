@@ -192,21 +192,12 @@ bool take_armed_failure(InjectedFailure, int error) {
 }
 
 // ---- accounting -------------------------------------------------------------------------------------------
-Accounting& accounting() {
-    static Accounting instance;
-    return instance;
-}
-
 void close_socket(SOCKET& socket) {
     if (socket == INVALID_SOCKET) return;
     closesocket(socket);
     socket = INVALID_SOCKET;
     accounting().sockets.fetch_sub(1, std::memory_order_relaxed);
 }
-
-static std::atomic<std::uint32_t> g_next_connection_id{1};
-std::uint32_t next_connection_id() { return g_next_connection_id.fetch_add(1, std::memory_order_relaxed); }
-void reset_connection_ids() { g_next_connection_id = 1; }
 
 // ---- facts about the run ----------------------------------------------------------------------------------
 bool running_under_wine() { return wine_version() != nullptr; }

@@ -23,21 +23,14 @@
 #include <vector>
 
 #include "common/protocol/session.h"
+#include "common/server/accounting.h"
+#include "common/server/server_options.h"
 
 namespace socklab::win {
 
 // ---- options and control ----------------------------------------------------------------------------------
-struct ServerOptions {
-    std::string model;
-    std::string listen_address = "127.0.0.1";  // loopback unless told otherwise (--listen 0.0.0.0 for a class)
-    std::uint16_t port = 5000;                 // 0 = any free port (tests)
-    unsigned workers = 0;                      // worker threads of pooled models; 0 = twice the processors
-    unsigned concurrency = 0;                  // completion-port concurrency value; 0 = the processors
-    std::size_t max_line = protocol::kDefaultMaxLine;
-    unsigned accepts = 8;       // iocp-acceptex: AcceptEx calls kept posted
-    bool accept_data = false;   // iocp-acceptex: AcceptEx waits for the first data
-    unsigned idle_seconds = 3;  // iocp-acceptex with --accept-data: close connections silent this long
-};
+// The options are the same on every platform (common/server/server_options.h).
+using server::ServerOptions;
 
 // How the server executable, or a test, runs a model and stops it.
 class ServerControl {
@@ -111,24 +104,10 @@ void arm_failures(InjectedFailure kind, int count);
 bool take_armed_failure(InjectedFailure kind, int error);
 
 // ---- accounting -------------------------------------------------------------------------------------------
-// Every socket a model accepts and every per-I/O object it allocates is counted, so a test can prove that a
-// shutdown leaves zero behind.
-struct Accounting {
-    std::atomic<long> sockets{0};
-    std::atomic<long> io_objects{0};
-    std::atomic<long> connections{0};
-    std::atomic<long> threads{0};
-};
-Accounting& accounting();
-
-// A per-I/O object derives from Counted<...> and is counted from construction to destruction.
-template <class Derived>
-struct CountedIoObject {
-    CountedIoObject() { accounting().io_objects.fetch_add(1, std::memory_order_relaxed); }
-    ~CountedIoObject() { accounting().io_objects.fetch_sub(1, std::memory_order_relaxed); }
-    CountedIoObject(const CountedIoObject&) = delete;
-    CountedIoObject& operator=(const CountedIoObject&) = delete;
-};
+// The counts are the same on every platform (common/server/accounting.h); what is counted here is Winsock's.
+using server::Accounting;
+using server::accounting;
+using server::CountedIoObject;
 
 // A socket the model accepted: counted until close_socket.
 inline void track_socket(SOCKET) { accounting().sockets.fetch_add(1, std::memory_order_relaxed); }
@@ -155,9 +134,9 @@ private:
     SRWLOCK srw_ = SRWLOCK_INIT;
 };
 
-// Connection ids start at 1 in every server run; 0 means "no connection" in traces.
-std::uint32_t next_connection_id();
-void reset_connection_ids();
+// Connection ids start at 1 in every server run (common/server/accounting.h).
+using server::next_connection_id;
+using server::reset_connection_ids;
 
 // The table of live connections that /all walks. Lock order: the table's lock, then a connection's own.
 template <class Connection>
