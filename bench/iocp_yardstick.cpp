@@ -2,7 +2,9 @@
 // (cli/cost.h) runs beside the iocp models, so the cost table shows what socklab's own layers cost per echo.
 //
 // The same Win32 calls as models/06_iocp.cpp — a completion port, accept() on one thread, an overlapped WSARecv
-// and then an overlapped WSASend per connection, a pool of workers in GetQueuedCompletionStatus — and nothing
+// and then an overlapped WSASend per connection, a pool of workers in GetQueuedCompletionStatus, and sockets that
+// queue no packet for an I/O done at once (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS; a receive done at once is posted
+// to the port, as 06 does; 06 also checks first that every provider returns IFS handles) — and nothing
 // else: no line protocol (bytes are echoed as they come), no session, no tracing, no counts of sockets and
 // per-I/O objects, no connection table. It is not a model, and no lesson shows it.
 //
@@ -30,8 +32,9 @@ struct Connection {
     OVERLAPPED overlapped{};
     SOCKET socket = INVALID_SOCKET;
     bool sending = false;
-    DWORD received = 0;  // bytes the last receive brought
-    DWORD sent = 0;      // of those, sent back so far
+    bool no_packet_on_success = false;  // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is set
+    DWORD received = 0;                 // bytes the last receive brought
+    DWORD sent = 0;                     // of those, sent back so far
     char buffer[4096];
 };
 
@@ -49,35 +52,51 @@ void close_connection(Connection* connection) {
     delete connection;
 }
 
-// False when the receive could not start; then no packet will come for it.
-bool start_receive(Connection* connection) {
+// What starting an I/O came to: it failed (no packet will come), its packet will come, or it is done already and
+// no packet will come (a send on a socket with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).
+enum class Started { failed, packet_coming, done_at_once };
+
+Started start_receive(Connection* connection) {
     connection->sending = false;
     std::memset(&connection->overlapped, 0, sizeof connection->overlapped);
     WSABUF buffer{sizeof connection->buffer, connection->buffer};
-    DWORD flags = 0;
-    if (WSARecv(connection->socket, &buffer, 1, nullptr, &flags, &connection->overlapped, nullptr) == SOCKET_ERROR) {
-        const int error = WSAGetLastError();
-        if (error != WSA_IO_PENDING) {
-            report("WSARecv", error);
-            return false;
+    DWORD flags = 0, received = 0;
+    if (WSARecv(connection->socket, &buffer, 1, &received, &flags, &connection->overlapped, nullptr) == 0) {
+        // Done at once: with no packet coming, hand it to the port, so that a worker takes it as any other.
+        if (connection->no_packet_on_success &&
+            !PostQueuedCompletionStatus(port, received, reinterpret_cast<ULONG_PTR>(connection),
+                                        &connection->overlapped)) {
+            report("PostQueuedCompletionStatus", GetLastError());
+            return Started::failed;
         }
+        return Started::packet_coming;
     }
-    return true;  // 0 or pending: on a socket tied to a port the packet is queued either way
+    const int error = WSAGetLastError();
+    if (error == WSA_IO_PENDING) return Started::packet_coming;
+    report("WSARecv", error);
+    return Started::failed;
 }
 
 // Sends back what the last receive brought and is not sent yet.
-bool start_send(Connection* connection) {
+Started start_send(Connection* connection) {
     connection->sending = true;
     std::memset(&connection->overlapped, 0, sizeof connection->overlapped);
     WSABUF buffer{connection->received - connection->sent, connection->buffer + connection->sent};
-    if (WSASend(connection->socket, &buffer, 1, nullptr, 0, &connection->overlapped, nullptr) == SOCKET_ERROR) {
-        const int error = WSAGetLastError();
-        if (error != WSA_IO_PENDING) {
-            report("WSASend", error);
-            return false;
-        }
+    DWORD sent = 0;
+    if (WSASend(connection->socket, &buffer, 1, &sent, 0, &connection->overlapped, nullptr) == 0) {
+        if (!connection->no_packet_on_success) return Started::packet_coming;
+        connection->sent += sent;
+        return sent > 0 ? Started::done_at_once : Started::failed;  // 0 bytes would be tried again for ever
     }
-    return true;
+    const int error = WSAGetLastError();
+    if (error == WSA_IO_PENDING) return Started::packet_coming;
+    report("WSASend", error);
+    return Started::failed;
+}
+
+// After a send: the rest of what the last receive brought (a send can complete partly), or the next receive.
+Started continue_after_send(Connection* connection) {
+    return connection->sent < connection->received ? start_send(connection) : start_receive(connection);
 }
 
 // A worker: one packet, one step of a connection (received: send it back; sent: the rest, or the next receive).
@@ -97,16 +116,17 @@ DWORD WINAPI worker_main(LPVOID) {
             close_connection(connection);
             continue;
         }
-        bool started;
+        Started started;
         if (!connection->sending) {
             connection->received = bytes;
             connection->sent = 0;
             started = start_send(connection);
         } else {
-            connection->sent += bytes;  // a send can complete partly: send the rest before receiving again
-            started = connection->sent < connection->received ? start_send(connection) : start_receive(connection);
+            connection->sent += bytes;
+            started = continue_after_send(connection);
         }
-        if (!started) close_connection(connection);
+        while (started == Started::done_at_once) started = continue_after_send(connection);
+        if (started == Started::failed) close_connection(connection);
     }
 }
 
@@ -190,7 +210,9 @@ void accept_clients() {
             close_connection(connection);
             continue;
         }
-        if (!start_receive(connection)) close_connection(connection);  // nothing in flight: free it now
+        connection->no_packet_on_success =
+            SetFileCompletionNotificationModes(reinterpret_cast<HANDLE>(client), FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+        if (start_receive(connection) == Started::failed) close_connection(connection);  // nothing in flight: free it
     }
 }
 

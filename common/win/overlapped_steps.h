@@ -37,10 +37,11 @@ struct NoLock {
 // What an overlapped model keeps for a connection, besides ConnectionBase: what it has in flight.
 struct OverlappedConnection : ConnectionBase {
     using ConnectionBase::ConnectionBase;
-    int io_in_flight = 0;         // started, completion not yet handled: freed when this is 0 and it is closed
-    bool send_in_flight = false;  // at most one WSASend at a time, so bytes leave in order
-    bool reading_paused = false;  // no receive posted because the send queue is full (back-pressure)
-    bool closed = false;          // close_connection ran: no new I/O, what is in flight is being cancelled
+    int io_in_flight = 0;               // started, completion not yet handled: freed when this is 0 and it is closed
+    bool send_in_flight = false;        // at most one WSASend at a time, so bytes leave in order
+    bool reading_paused = false;        // no receive posted because the send queue is full (back-pressure)
+    bool closed = false;                // close_connection ran: no new I/O, what is in flight is being cancelled
+    bool no_packet_on_success = false;  // iocp models: FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is set on the socket
 };
 
 // Locked. The start of close_connection: false when the connection was closed already. Otherwise its reason is
@@ -108,16 +109,21 @@ void on_received(Server& server, Connection& connection, IoRequest<Connection>* 
     finish_io(server, connection, request);
 }
 
+// Locked. `bytes` of a send's data have gone. A partial send: the unsent rest goes back to the front of the queue,
+// ahead of anything queued since.
+template <class Server, class Connection>
+void count_sent(Server& server, Connection& connection, const IoRequest<Connection>& request, DWORD bytes) {
+    server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+    if (bytes < request.data.size() && !connection.closed)
+        connection.send_queue.insert(0, request.data, bytes);  // LESSON: overlapped-partial-send
+}
+
 // A send is over: `bytes` of the request's data have gone.
 template <class Server, class Connection>
 void on_sent(Server& server, Connection& connection, IoRequest<Connection>* request, DWORD bytes) {
-    server.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
     {
         std::lock_guard lock(connection.lock);
-        if (bytes < request->data.size() && !connection.closed) {
-            // A partial send: the unsent rest goes back to the front of the queue, ahead of anything queued since.
-            connection.send_queue.insert(0, request->data, bytes);  // LESSON: overlapped-partial-send
-        }
+        count_sent(server, connection, *request, bytes);
         connection.send_in_flight = false;
         queue_send(server, connection, {});
         drain(connection);
@@ -127,6 +133,20 @@ void on_sent(Server& server, Connection& connection, IoRequest<Connection>* requ
         }
     }
     finish_io(server, connection, request);
+}
+
+// Locked. A send that finished at once on a socket that queues no packet for it (no_packet_on_success): what its
+// packet would have set off, done by the thread that started it — except starting the next send, which its caller
+// does. False, with the connection closed, for a send that moved nothing: it would only be tried again, for ever.
+template <class Server, class Connection>
+bool sent_at_once(Server& server, Connection& connection, IoRequest<Connection>* request, DWORD bytes) {
+    TRACE(io_completed, connection.id, trace::IoOp::send, bytes, 0);
+    count_sent(server, connection, *request, bytes);
+    delete request;
+    if (bytes > 0) return true;
+    TRACE_ERROR("WSASend: done at once, 0 bytes sent", 0, connection.id);
+    close_connection(connection, trace::CloseReason::error);
+    return false;
 }
 
 // Locked. Once every reply is out: close, or say goodbye and drain (say_goodbye).

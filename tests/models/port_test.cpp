@@ -1,12 +1,14 @@
 // What the completion-port models (iocp, iocp-acceptex) record about their port's queue: the depth the visualizer
 // draws. Run for those two models only ([port], see CMakeLists.txt).
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/trace/reader.h"
 #include "common/trace/recorder.h"
+#include "common/win/ifs_handles.h"
 #include "tests/models/model_test_client.h"
 
 using namespace model_tests;
@@ -84,4 +86,45 @@ TEST_CASE("a trace ends with the port's queue empty: the depth is recorded once 
     REQUIRE(last_exit_ns > 0);
     CHECK(last_depth_ns >= last_exit_ns);
     CHECK(last_depth == 0);
+}
+
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (models/06_iocp.cpp, section send): on a socket that has it, a send done
+// at once queues no packet, and the thread that started it finishes it; a receive done at once is posted to the
+// port by the model itself. Without IFS providers (common/win/ifs_handles.h) the models leave the mode off, and
+// then every send comes back as a packet.
+TEST_CASE("a send done at once comes back without a packet when the mode is set; a burst is echoed whole", "[port]") {
+    TraceRecording recording;
+    const std::uint32_t connection_id = 1;  // the first connection of a server run
+    {
+        RunningModel server;
+        net::Socket client = connect_to(server);
+        // Round trips one line at a time: each reply is small and the client is reading, so its send is done at once.
+        for (int i = 0; i < 20; ++i) {
+            const std::string line = "round trip " + std::to_string(i) + "\n";
+            send_text(client, line);
+            CHECK(receive_bytes(client, line.size()) == line);
+        }
+        // A burst of 40 KB in one write, ten times the receive buffer: most receives find their bytes already
+        // there (done at once, so posted to the port by the model), and every byte must come back in order.
+        std::string burst;
+        for (int line = 0; burst.size() < 40'000; ++line) burst += "burst line " + std::to_string(line) + "\n";
+        send_text(client, burst);
+        CHECK(receive_bytes(client, burst.size(), 20000) == burst);
+        CHECK(server.stop() == 0);
+    }
+    trace::Trace recorded = recording.finish();
+
+    std::set<std::uint64_t> sends, dequeued;
+    for (const auto& event : recorded.events) {
+        if (event.connection != connection_id) continue;
+        if (event.kind == trace::Kind::io_posted && event.detail == static_cast<std::uint8_t>(trace::IoOp::send))
+            sends.insert(event.arg1);
+        if (event.kind == trace::Kind::packet_dequeued) dequeued.insert(event.arg1);
+    }
+    std::size_t without_packet = 0;
+    for (std::uint64_t send : sends) without_packet += dequeued.count(send) == 0;
+    INFO(sends.size() << " sends, " << without_packet << " without a packet");
+    REQUIRE(sends.size() >= 20);
+    if (socklab::win::every_provider_returns_ifs_handles()) CHECK(without_packet >= 15);
+    else CHECK(without_packet == 0);
 }
