@@ -156,30 +156,26 @@ void dispatch(Server& server, Connection& connection, IoRequest* request, DWORD 
 //
 // One receive is kept in flight per connection. Replies and broadcasts are appended to the connection's send
 // queue, and at most one WSASend is in flight, so bytes leave in the order they were queued. WSARecv and WSASend
-// return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress). Anything else is a real error, and
-// then nothing will ever come back for that request: it is freed on the spot. Both starters are locked.
-//
-// A packet is queued for an I/O in progress, and for one done already unless the socket was told otherwise
-// (skip-on-success above): then no packet comes for it, and the thread that started it finishes it. A send is
-// finished on the spot, and the next one started. A receive is handed to the port by PostQueuedCompletionStatus,
-// so that its session runs where every receive's runs: in a worker, without this connection's lock. What that
-// saves, per echoed line (measured under Wine 8.0, where each packet and each wake is a request to wineserver):
-// the send's packet, and the wake of a second worker to take it.
+// return 0 (done already) or SOCKET_ERROR with WSA_IO_PENDING (in progress): either way, its packet is queued —
+// unless the I/O was done already on a socket with skip-on-success: then no packet comes. Such a send is finished
+// by the thread that started it, which saves its packet and the wake of a second worker; such a receive is posted
+// to the port by the model, so that its session runs where every receive's runs: in a worker, unlocked. Anything
+// else is a real error, and then nothing will ever come back for that request: it is freed on the spot. Both
+// starters are locked.
 // LESSON: post-receive
 bool start_receive(Server& server, Connection& connection) {
     if (connection.closed) return false;
     auto* request = new IoRequest(IoOp::receive, server.next_io_id++, &connection);
     DWORD flags = 0, received = 0;
     TRACE(io_posted, connection.id, IoOp::receive, request->buffer.len, request->id);
-    const bool done =
-        WSARecv(connection.socket, &request->buffer, 1, &received, &flags, &request->overlapped, nullptr) == 0;
-    int error = done ? 0 : WSAGetLastError();
-    if (done && connection.no_packet_on_success &&
+    int result = WSARecv(connection.socket, &request->buffer, 1, &received, &flags, &request->overlapped, nullptr);
+    if (result == 0 && connection.no_packet_on_success &&
         !PostQueuedCompletionStatus(server.port, received, reinterpret_cast<ULONG_PTR>(&connection),
                                     &request->overlapped))
-        error = static_cast<int>(GetLastError());
-    if (error != 0 && error != WSA_IO_PENDING) {
-        TRACE_ERROR(done ? "PostQueuedCompletionStatus" : "WSARecv", error, connection.id);
+        result = SOCKET_ERROR;  // its bytes are lost with it: the connection closes below
+    if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
+        int error = WSAGetLastError();
+        TRACE_ERROR("WSARecv", error, connection.id);
         delete request;
         close_connection(connection, win::close_reason_for(error));
         return false;
@@ -192,25 +188,24 @@ bool start_receive(Server& server, Connection& connection) {
 void queue_send(Server& server, Connection& connection, std::string_view bytes) {
     if (connection.closed) return;
     connection.send_queue.append(bytes);
-    while (!connection.send_in_flight && !connection.send_queue.empty()) {
-        auto* request = new IoRequest(IoOp::send, server.next_io_id++, &connection);  // takes the whole queue
-        DWORD sent = 0;
-        TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
-        const bool done = WSASend(connection.socket, &request->buffer, 1, &sent, 0, &request->overlapped, nullptr) == 0;
-        if (done && connection.no_packet_on_success) {
-            if (!win::sent_at_once(server, connection, request, sent)) return;
-            continue;
-        }
-        if (!done && WSAGetLastError() != WSA_IO_PENDING) {
-            int error = WSAGetLastError();
-            TRACE_ERROR("WSASend", error, connection.id);
-            delete request;
-            close_connection(connection, win::close_reason_for(error));
-            return;
-        }
-        connection.send_in_flight = true;
-        ++connection.io_in_flight;
+    if (connection.send_in_flight || connection.send_queue.empty()) return;
+    auto* request = new IoRequest(IoOp::send, server.next_io_id++, &connection);  // takes the whole queue
+    DWORD sent = 0;
+    TRACE(io_posted, connection.id, IoOp::send, request->buffer.len, request->id);
+    int result = WSASend(connection.socket, &request->buffer, 1, &sent, 0, &request->overlapped, nullptr);
+    if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
+        int error = WSAGetLastError();
+        TRACE_ERROR("WSASend", error, connection.id);
+        delete request;
+        close_connection(connection, win::close_reason_for(error));
+        return;
     }
+    if (result == 0 && connection.no_packet_on_success) {  // done at once: what follows its packet, here
+        if (win::sent_at_once(server, connection, request, sent)) queue_send(server, connection, {});
+        return;
+    }
+    connection.send_in_flight = true;
+    ++connection.io_in_flight;
 }
 
 std::size_t Server::broadcast(std::uint32_t from, std::string_view message) {
