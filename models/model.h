@@ -18,12 +18,23 @@
 #include <string_view>
 #include <vector>
 
+// The Windows models call Winsock (common/win); the Linux models call poll, epoll and io_uring (common/posix). Each
+// platform builds its own models, and a model sees the control of its platform under the same names.
+#ifdef _WIN32
 #include "common/win/winsock.h"
+#else
+#include "common/posix/sockets.h"
+#endif
 
 namespace socklab::models {
 
+#ifdef _WIN32
 using win::ServerControl;
 using win::ServerOptions;
+#else
+using posix::ServerControl;
+using posix::ServerOptions;
+#endif
 
 // Back-pressure, the same in every model: once this many bytes of replies wait for a client, the model stops
 // reading from that client until the queue drains. The client's own writes then wait in its socket buffer, as
@@ -38,13 +49,14 @@ struct ModelInfo {
     const char* file;      // "models/06_iocp.cpp"
     const char* waits_on;  // one line for --list
     ModelMain run;
+    const char* platform;  // "Windows" or "Linux": where it builds and runs
 };
 
-// Every model, in the order of the course.
+// Every model of this platform, in the order of the course.
 const std::vector<ModelInfo>& all_models();
 const ModelInfo* find_model(std::string_view id);
 
-// The entry point of each model file.
+// The entry point of each model file. Windows:
 int run_blocking(const ServerOptions& options, ServerControl& control);
 int run_select(const ServerOptions& options, ServerControl& control);
 int run_async_select(const ServerOptions& options, ServerControl& control);
@@ -53,5 +65,7 @@ int run_overlapped_event(const ServerOptions& options, ServerControl& control);
 int run_completion_routine(const ServerOptions& options, ServerControl& control);
 int run_iocp(const ServerOptions& options, ServerControl& control);
 int run_iocp_acceptex(const ServerOptions& options, ServerControl& control);
+// Linux.
+int run_poll(const ServerOptions& options, ServerControl& control);
 
 }  // namespace socklab::models

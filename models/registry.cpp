@@ -4,21 +4,28 @@
 namespace socklab::models {
 
 const std::vector<ModelInfo>& all_models() {
+    // Each platform lists the models it builds (models/CMakeLists.txt says why the others are left out).
     static const std::vector<ModelInfo> models = {
-        {"blocking", "models/00_blocking.cpp", "accept() and recv() in a thread per client", run_blocking},
-        {"select", "models/01_select.cpp", "select() over every socket in one thread", run_select},
+#ifdef _WIN32
+        {"blocking", "models/00_blocking.cpp", "accept() and recv() in a thread per client", run_blocking, "Windows"},
+        {"select", "models/01_select.cpp", "select() over every socket in one thread", run_select, "Windows"},
         {"async-select", "models/02_async_select.cpp", "window messages (WSAAsyncSelect) in one thread",
-         run_async_select},
+         run_async_select, "Windows"},
         {"event-select", "models/03_event_select.cpp", "WSAWaitForMultipleEvents, a thread per 62 sockets",
-         run_event_select},
+         run_event_select, "Windows"},
         {"overlapped-event", "models/04_overlapped_event.cpp",
          "WSAWaitForMultipleEvents on an event per overlapped I/O, in groups of 31 clients per thread",
-         run_overlapped_event},
+         run_overlapped_event, "Windows"},
         {"completion-routine", "models/05_completion_routine.cpp",
-         "SleepEx alertable on one I/O thread; completion routines run as APCs", run_completion_routine},
-        {"iocp", "models/06_iocp.cpp", "GetQueuedCompletionStatus in a worker pool; accept() in one thread", run_iocp},
+         "SleepEx alertable on one I/O thread; completion routines run as APCs", run_completion_routine, "Windows"},
+        {"iocp", "models/06_iocp.cpp", "GetQueuedCompletionStatus in a worker pool; accept() in one thread", run_iocp,
+         "Windows"},
         {"iocp-acceptex", "models/07_iocp_acceptex.cpp",
-         "GetQueuedCompletionStatus in a worker pool; AcceptEx calls kept posted", run_iocp_acceptex},
+         "GetQueuedCompletionStatus in a worker pool; AcceptEx calls kept posted", run_iocp_acceptex, "Windows"},
+#else
+        {"poll", "models/08_poll.cpp", "poll() over every socket in one thread; select without FD_SETSIZE", run_poll,
+         "Linux"},
+#endif
     };
     return models;
 }

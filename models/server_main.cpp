@@ -5,12 +5,24 @@
 //                          [--stop-on-stdin-eof]
 //   socklab-server --list
 //
-// Ctrl-C (or Ctrl-Break, or closing the console) shuts the server down gracefully. --stop-on-stdin-eof does the
-// same when standard input reaches its end: that is how the socklab CLI stops a server it runs under Wine.
+// Ctrl-C (or Ctrl-Break, or closing the console; on Linux SIGINT or SIGTERM) shuts the server down gracefully.
+// --stop-on-stdin-eof does the same when standard input reaches its end: that is how the socklab CLI stops a server
+// it runs (under Wine, or natively).
+//
+// It builds for Windows with the eight Winsock models and for Linux with the native ones (models/CMakeLists.txt);
+// what differs — socket library start-up, stop signals, the runtime's name — is in the two blocks below.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#ifndef _WIN32
+#include <signal.h>
+#include <cerrno>
+#include <unistd.h>
+
+#include <thread>
+#endif
 
 #include "common/trace/recorder.h"
 #include "models/model.h"
@@ -18,11 +30,17 @@
 namespace {
 
 using socklab::models::ModelInfo;
-using socklab::win::ServerControl;
-using socklab::win::ServerOptions;
+using socklab::models::ServerControl;
+using socklab::models::ServerOptions;
+#ifdef _WIN32
+namespace platform = socklab::win;
+#else
+namespace platform = socklab::posix;
+#endif
 
 ServerControl* g_control = nullptr;
 
+#ifdef _WIN32
 BOOL WINAPI on_console_event(DWORD) {
     if (g_control) g_control->request_stop();
     return TRUE;  // handled: the model shuts down and main returns
@@ -36,12 +54,25 @@ DWORD WINAPI watch_stdin(LPVOID) {
     if (g_control) g_control->request_stop();
     return 0;
 }
+#else
+// A signal handler may only call async-signal-safe functions: request_stop is one write() to the stop eventfd.
+extern "C" void on_stop_signal(int) {
+    if (g_control) g_control->request_stop();
+}
+
+void watch_stdin() {
+    char buffer[256];
+    ssize_t got;
+    while ((got = read(STDIN_FILENO, buffer, sizeof buffer)) > 0 || (got < 0 && errno == EINTR)) {}
+    if (g_control) g_control->request_stop();
+}
+#endif
 
 void print_usage(std::FILE* out) {
     std::fprintf(out,
                  "usage: socklab-server <model> [options]\n"
                  "       socklab-server --list\n\n"
-                 "Serves the socklab line protocol with one of the Windows socket I/O models.\n\n"
+                 "Serves the socklab line protocol with one of the socket I/O models of this platform.\n\n"
                  "options:\n"
                  "  --port N             TCP port (default 5000; 0 picks a free one)\n"
                  "  --listen ADDRESS     address to bind (default 127.0.0.1; 0.0.0.0 for a classroom network)\n"
@@ -143,12 +174,24 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    // ---- setup: Winsock, tracing, stop signals ----
+    // ---- setup: the socket library, tracing, stop signals ----
+#ifdef _WIN32
     WSADATA wsa;
     if (int error = WSAStartup(MAKEWORD(2, 2), &wsa)) {
         std::fprintf(stderr, "socklab-server: WSAStartup failed: %s\n", socklab::win::error_text(error).c_str());
         return 1;
     }
+#else
+    // A server of 1,000 clients needs more descriptors than the usual soft limit of 1,024: take what is allowed.
+    constexpr unsigned long kDescriptorsFor1000Clients = 1100;
+    if (unsigned long limit = socklab::posix::raise_open_file_limit(); limit < kDescriptorsFor1000Clients)
+        std::fprintf(
+            stderr,
+            "socklab-server: only %lu open files allowed (RLIMIT_NOFILE, hard limit): fewer than 1,000 clients "
+            "can connect at once; raise it with ulimit -Hn\n",
+            limit);
+    signal(SIGPIPE, SIG_IGN);  // the models send with MSG_NOSIGNAL; this covers any other write to a closed socket
+#endif
     socklab::trace::RecorderOptions recorder;
     try {
         if (!trace_file.empty()) recorder.sinks.push_back(socklab::trace::make_file_sink(trace_file));
@@ -163,15 +206,25 @@ int main(int argc, char** argv) {
     if (tracing) socklab::trace::start(std::move(recorder));
     socklab::trace::gate_reset();
 
-    socklab::protocol::set_process_figures_source([] { return socklab::win::process_figures(); });
+    socklab::protocol::set_process_figures_source([] { return platform::process_figures(); });
     ServerControl control;
     g_control = &control;
+#ifdef _WIN32
     SetConsoleCtrlHandler(on_console_event, TRUE);
     if (stop_on_stdin_eof) CloseHandle(CreateThread(nullptr, 0, watch_stdin, nullptr, 0, nullptr));
+#else
+    struct sigaction on_stop {};
+    on_stop.sa_handler = on_stop_signal;
+    sigemptyset(&on_stop.sa_mask);
+    sigaction(SIGINT, &on_stop, nullptr);
+    sigaction(SIGTERM, &on_stop, nullptr);
+    // Detached: it may still be blocked in read() when main returns, and the process's end takes it.
+    if (stop_on_stdin_eof) std::thread(watch_stdin).detach();
+#endif
     control.on_ready = [&](std::uint16_t port) {
         std::printf("socklab-server: %s listening on %s:%u", model->id, options.listen_address.c_str(), port);
         if (socklab::trace::live_port()) std::printf(", live trace on 127.0.0.1:%u", socklab::trace::live_port());
-        std::printf(" (%s)\n", socklab::win::runtime_name().c_str());
+        std::printf(" (%s)\n", platform::runtime_name().c_str());
         std::fflush(stdout);
     };
 
@@ -181,10 +234,14 @@ int main(int argc, char** argv) {
     // ---- cleanup ----
     socklab::trace::gate_shutdown();
     if (tracing) socklab::trace::stop();
-    auto& accounting = socklab::win::accounting();
+    auto& accounting = socklab::server::accounting();
     std::printf("socklab-server: stopped; %ld sockets, %ld per-I/O objects, %ld connections left\n",
                 accounting.sockets.load(), accounting.io_objects.load(), accounting.connections.load());
     std::fflush(stdout);
+#ifdef _WIN32
     WSACleanup();
+#else
+    g_control = nullptr;  // a late signal finds no control to stop
+#endif
     return result;
 }

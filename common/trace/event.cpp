@@ -77,6 +77,8 @@ std::string_view to_string(WaitOn on) {
             return "completion_port";
         case WaitOn::stop:
             return "stop";
+        case WaitOn::poll:
+            return "poll";
     }
     return "unknown";
 }

@@ -60,6 +60,7 @@ enum class WaitOn : std::uint8_t {
     alertable,        // SleepEx / WSAWaitForMultipleEvents with fAlertable = TRUE
     completion_port,  // GetQueuedCompletionStatus
     stop,             // waiting for the server to be told to stop
+    poll,             // poll() (Linux): arg0 = descriptors asked about
 };
 
 // What ended a wait (detail of wait_end).
