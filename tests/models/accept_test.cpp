@@ -4,6 +4,7 @@
 // clients behind them. [pool] runs for the models with a worker pool (iocp, iocp-acceptex): more workers than
 // one WaitForMultipleObjects can wait for. [accept-pool] runs for iocp-acceptex: posts of AcceptEx that fail.
 // tests/models/CMakeLists.txt gives each model only the tags that apply to it.
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -15,7 +16,7 @@
 
 using namespace model_tests;
 namespace trace = socklab::trace;
-namespace win = socklab::win;
+namespace models = socklab::models;
 
 namespace {
 
@@ -71,7 +72,11 @@ TEST_CASE("clients that reset before they are accepted do not delay the clients 
 
     trace::Trace recorded = recording.finish();
     auto client_left = [](std::int64_t code) {
+#ifdef _WIN32
         return code == WSAECONNRESET || code == WSAENOTCONN || code == WSAECONNABORTED;
+#else
+        return code == ECONNRESET || code == ENOTCONN || code == ECONNABORTED;
+#endif
     };
     int reported = 0;
     int accepts_that_found_the_client_gone = 0;
@@ -98,7 +103,7 @@ TEST_CASE("a pool of more than 64 workers stops cleanly, every worker joined", "
     TraceRecording recording;
     std::uint64_t returned_ns = 0;
     {
-        win::ServerOptions options;
+        models::ServerOptions options;
         options.workers = 100;
         RunningModel server(options);
         net::Socket client = connect_to(server);
@@ -108,9 +113,9 @@ TEST_CASE("a pool of more than 64 workers stops cleanly, every worker joined", "
         returned_ns = trace::now_ns();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a late exit, if any, is recorded too
-    CHECK(win::accounting().threads.load() == 0);
-    CHECK(win::accounting().sockets.load() == 0);
-    CHECK(win::accounting().io_objects.load() == 0);
+    CHECK(socklab::server::accounting().threads.load() == 0);
+    CHECK(socklab::server::accounting().sockets.load() == 0);
+    CHECK(socklab::server::accounting().io_objects.load() == 0);
 
     trace::Trace recorded = recording.finish();
     int workers = 0;
@@ -127,17 +132,18 @@ TEST_CASE("a pool of more than 64 workers stops cleanly, every worker joined", "
     CHECK(exited_after_return == 0);
 }
 
+#ifdef _WIN32  // AcceptEx, and the failures armed in common/win, are Windows only
 TEST_CASE("when posting AcceptEx fails, the server says so, retries without spinning, and accepts again",
           "[accept-pool]") {
     TraceRecording recording;
     double seconds_after_recovery = -1;
     {
-        win::ServerOptions options;
+        socklab::win::ServerOptions options;
         options.accepts = 2;
         RunningModel server(options);
         // From now on no accept socket can be created, as in a process out of sockets. The two clients below use
         // up the two posted accepts; each replacement fails, and the pool is empty.
-        win::arm_failures(win::InjectedFailure::accept_socket, 1000);
+        socklab::win::arm_failures(socklab::win::InjectedFailure::accept_socket, 1000);
         for (int i = 0; i < 2; ++i) {
             net::Socket client = connect_to(server);
             send_text(client, "using up an accept\n");
@@ -148,7 +154,7 @@ TEST_CASE("when posting AcceptEx fails, the server says so, retries without spin
         send_text(waiting, "still there?\n");
         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
         // The machine recovers: the next retry (every half second) posts, and the waiting client is served.
-        win::arm_failures(win::InjectedFailure::accept_socket, 0);
+        socklab::win::arm_failures(socklab::win::InjectedFailure::accept_socket, 0);
         auto recovered = Clock::now();
         if (receive_line(waiting, 5000) == "still there?\n")
             seconds_after_recovery = std::chrono::duration<double>(Clock::now() - recovered).count();
@@ -174,3 +180,4 @@ TEST_CASE("when posting AcceptEx fails, the server says so, retries without spin
     CHECK(failed_posts <= 10);
     CHECK(pool_empty == 1);
 }
+#endif

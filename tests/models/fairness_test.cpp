@@ -70,7 +70,7 @@ TEST_CASE("one chatty client cannot starve the others") {
 // nobody is left to take the other clients' packets (a trial iocp-acceptex that did so kept these echoes waiting
 // 3 s). --workers is ignored by the models without a pool; for them this is the test above with three floods.
 TEST_CASE("chatty clients outnumbering the workers cannot starve the others") {
-    socklab::win::ServerOptions options;
+    socklab::models::ServerOptions options;
     options.workers = 2;
     RunningModel server(options);
     constexpr int kChatty = 3;

@@ -14,10 +14,10 @@
 // The model under test on a free loopback port with the given options; stopped gracefully on scope exit.
 class RunningModel {
 public:
-    explicit RunningModel(socklab::win::ServerOptions options = {}) {
+    explicit RunningModel(socklab::models::ServerOptions options = {}) {
         options.model = model_under_test().id;
         options.port = 0;
-        socklab::win::reset_connection_ids();
+        socklab::server::reset_connection_ids();
         thread_ = std::thread([this, options] { result_ = model_under_test().run(options, control_); });
         port_ = control_.wait_until_ready();
         if (port_ == 0) {
@@ -39,7 +39,7 @@ public:
     }
 
 private:
-    socklab::win::ServerControl control_;
+    socklab::models::ServerControl control_;
     std::thread thread_;
     std::uint16_t port_ = 0;
     int result_ = -1;

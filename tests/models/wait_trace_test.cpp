@@ -137,7 +137,7 @@ TEST_CASE("iocp-acceptex - accepts are posted before any client and come back as
             ++accepts_completed;
         if (event.kind == Kind::wait_begin && has_detail(event, trace::WaitOn::completion_port)) waited_on_port = true;
     }
-    CHECK(accepts_posted_before_first_client >= socklab::win::ServerOptions{}.accepts);
+    CHECK(accepts_posted_before_first_client >= socklab::models::ServerOptions{}.accepts);
     CHECK(accepts_completed == 2);
     CHECK(waited_on_port);
 }
