@@ -164,12 +164,15 @@ namespace {
 // The flags as read, turned into settings once each is known to be right.
 struct CompareFlags {
     std::uint64_t clients = 64, size = 64, lines = 0, cap, pairs, runs;
-    double duration = 5;
+    double duration = 5, throughput_seconds;
     std::string scenario = "echo", work;
     bool tracing_overhead = false;
 
     explicit CompareFlags(const CompareSettings& defaults)
-        : cap(defaults.capacity_cap), pairs(defaults.overhead_pairs), runs(defaults.cost.timed_windows) {}
+        : cap(defaults.capacity_cap),
+          pairs(defaults.overhead_pairs),
+          runs(defaults.cost.timed_windows),
+          throughput_seconds(defaults.cost.throughput_seconds) {}
 
     void declare(Flags& flags, CompareRequest& request) {
         flags.set_synopsis(
@@ -183,8 +186,9 @@ struct CompareFlags {
             "  capacity           100, 250, 500, 1000 ... --cap concurrent clients: how many each model holds\n"
             "  tracing-overhead   recording off and on, interleaved in one run: what tracing costs\n"
             "  cost               one connection's ping-pong, per echoed line: wineserver requests (counted),\n"
-            "                     CPU time, context switches, latency; with the yardstick, a bare IOCP echo\n"
-            "                     (name it as model 'yardstick'; it runs after the eight when none is named)");
+            "                     CPU time, context switches, latency; then round trips/s at 1, 4 and 64\n"
+            "                     clients; with the yardstick, a bare IOCP echo (name it as model\n"
+            "                     'yardstick'; it runs after the eight when none is named)");
         flags.text("scenario", scenario, "echo, slow-handler, broadcast, capacity, tracing-overhead or cost");
         flags.count("clients", clients, 1, 5000, "concurrent clients");
         flags.count("lines", lines, 0, 1u << 30,
@@ -196,6 +200,8 @@ struct CompareFlags {
         flags.count("cap", cap, 1, 20000, "capacity: the most clients to try");
         flags.count("pairs", pairs, 1, 100, "tracing-overhead: off/on pairs the duration is split into");
         flags.count("runs", runs, 1, 20, "cost: timed windows per model, for the rates' spread");
+        flags.number("throughput-seconds", throughput_seconds, 0.5, 600,
+                     "cost: seconds of load at each of 1, 4 and 64 clients");
         flags.toggle("tracing-overhead", tracing_overhead, "the same as --scenario tracing-overhead");
         flags.text("format", request.format, "md, csv or json");
         flags.text("out", request.out_path, "write the table to this file too");
@@ -249,6 +255,7 @@ Parsed<CompareRequest> parse_compare_command(const Arguments& arguments) {
         settings.cost.lines = values.lines ? values.lines : settings.cost.lines;
         settings.cost.window_seconds = values.duration;
         settings.cost.timed_windows = static_cast<unsigned>(values.runs);
+        settings.cost.throughput_seconds = values.throughput_seconds;
     }
     if (settings.scenario == Scenario::slow_handler && values.work.empty()) values.work = "0,50,10";
     options.broadcast = settings.scenario == Scenario::broadcast;

@@ -1,7 +1,7 @@
 // cli/cost.cpp — see cost.h.
 //
-// Sections: wineserver's debug output · /proc · the private wineserver · a cost server · ping-pong · the
-// measurement · the table.
+// Sections: wineserver's debug output · /proc · the private wineserver · a cost server · ping-pong · throughput ·
+// the measurement · the table.
 #include "cli/cost.h"
 
 #include <algorithm>
@@ -465,6 +465,39 @@ constexpr std::uint64_t kWarmUpLines =
 
 }  // namespace
 
+// ---- throughput -------------------------------------------------------------------------------------------
+namespace {
+
+// What went wrong in a load run that is not ok(): its first problem described, or its counts.
+std::string load_problem(const load::Result& result) {
+    if (!result.problems.empty()) return result.problems.front();
+    return std::to_string(result.lines_echoed) + " of " + std::to_string(result.lines_sent) + " lines echoed, " +
+           std::to_string(result.mismatches) + " wrong, " + std::to_string(result.errors) + " errors";
+}
+
+// The load generator against one started server, closed loop, at each of settings.throughput_clients in turn. A
+// run that is not right becomes the measurement's problem, and the runs after it are not made: the server is
+// wrong, and what it does next says nothing about its speed.
+void run_throughputs(const CostServer& server, CostMeasurement& measurement, const CostSettings& settings,
+                     const std::function<void(unsigned)>& before_run) {
+    for (unsigned clients : settings.throughput_clients) {
+        before_run(clients);
+        load::Options options;  // closed loop, one line in flight per client
+        options.port = server.port();
+        options.clients = clients;
+        options.line_size = settings.line_size;
+        options.duration_seconds = settings.throughput_seconds;
+        const load::Result result = load::run(options);
+        measurement.throughputs.push_back({clients, result.lines_per_second, result.ok()});
+        if (!result.ok()) {
+            measurement.problem = "throughput at " + std::to_string(clients) + " clients: " + load_problem(result);
+            return;
+        }
+    }
+}
+
+}  // namespace
+
 // ---- the measurement --------------------------------------------------------------------------------------
 namespace {
 
@@ -548,7 +581,8 @@ CostMeasurement measure_cost(const std::string& model, const CostSettings& setti
         measurement.failure = error;
         return measurement;
     }
-    const unsigned all = (counter ? settings.counted_windows : 0) + settings.timed_windows;
+    const unsigned all = (counter ? settings.counted_windows : 0) + settings.timed_windows +
+                         static_cast<unsigned>(settings.throughput_clients.size());
     unsigned done = 0;
     if (counter) {
         measurement.counted = counter->what();
@@ -569,10 +603,15 @@ CostMeasurement measure_cost(const std::string& model, const CostSettings& setti
     CostServer server;
     Measured timed;
     timed.model = model;
-    if (server.start(command, timed))
+    if (server.start(command, timed)) {
         run_windows(server, measurement, settings, nullptr, settings.timed_windows, [&](unsigned index) {
             progress("timing, window " + std::to_string(index + 1), done++ / double(all));
         });
+        if (measurement.problem.empty())
+            run_throughputs(server, measurement, settings, [&](unsigned clients) {
+                progress("throughput, " + std::to_string(clients) + " clients", done++ / double(all));
+            });
+    }
     server.stop(timed);
     if (measurement.runtime.empty()) measurement.runtime = timed.runtime;
     measurement.started = measurement.started || timed.started;
@@ -621,6 +660,29 @@ std::string top_kinds(const std::map<std::string, double>& kinds, std::size_t mo
     return text;
 }
 
+// "1, 4 and 64": the throughput runs' client counts, as a sentence lists them.
+std::string listed(const std::vector<unsigned>& counts) {
+    std::string text;
+    for (std::size_t i = 0; i < counts.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == counts.size() ? " and " : ", ") + std::to_string(counts[i]);
+    return text;
+}
+
+// "2 s", "0.5 s": a setting in seconds as it was given.
+std::string seconds_text(double seconds) {
+    std::ostringstream text;
+    text << seconds << " s";
+    return text.str();
+}
+
+// A throughput run's cell: its round trips per second, "failed" when it was not right, "" when it was not made.
+std::string throughput_cell(const CostMeasurement& run, unsigned clients) {
+    const auto made = std::find_if(run.throughputs.begin(), run.throughputs.end(),
+                                   [&](const CostThroughput& throughput) { return throughput.clients == clients; });
+    if (made == run.throughputs.end()) return "";
+    return made->right ? fixed(made->round_trips_per_second, 0) : "failed";
+}
+
 }  // namespace
 
 Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement>& runs, const std::string& runtime) {
@@ -629,16 +691,22 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
     for (const CostMeasurement& run : runs)
         if (!run.counted.empty()) counted = run.counted;
     table.title = "Cost per echoed line: 1 connection, " + std::to_string(settings.line_size) + "-byte lines, " +
-                  std::to_string(settings.lines) + " round trips a window; measured under " + runtime + ", " +
-                  std::to_string(std::thread::hardware_concurrency()) + " processors";
+                  std::to_string(settings.lines) + " round trips a window; throughput at " +
+                  listed(settings.throughput_clients) + " clients, " + seconds_text(settings.throughput_seconds) +
+                  " each; measured under " + runtime + ", " + std::to_string(std::thread::hardware_concurrency()) +
+                  " processors";
     table.columns = {{"model", "model"},
                      {"requests_per_round_trip", counted.empty() ? "calls/rt" : "requests/rt (count)"},
                      {"cpu_us_per_round_trip", "CPU µs/rt"},
                      {"switches_per_round_trip", "switches/rt"},
                      {"p50_us", "p50 µs"},
                      {"p99_us", "p99 µs"}};
+    for (unsigned clients : settings.throughput_clients)
+        table.columns.push_back({"round_trips_per_second_" + std::to_string(clients),
+                                 "rt/s " + std::to_string(clients) + (clients == 1 ? " conn" : " conns")});
     for (const CostMeasurement& run : runs) {
-        if (!run.ok() || !run.problem.empty()) {
+        // A failed throughput run leaves the windows' figures standing; any other failure or problem, nothing.
+        if (!run.ok() || (!run.problem.empty() && !run.throughput_failed())) {
             std::vector<std::string> cells(table.columns.size(), "");
             cells[0] = run.model;
             cells[1] = "not measured: " + (run.failure.empty() ? run.problem : run.failure);
@@ -652,10 +720,14 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
             p99.push_back(window.p99_us);
             process_read = process_read && window.process_read;
         }
-        table.rows.push_back({run.model, run.counted.empty() ? "-" : spread_cell(run.calls_per_round_trip(), 1),
-                              process_read ? spread_cell(run.cpu_us_per_round_trip(), 0) : "-",
-                              process_read ? spread_cell(run.switches_per_round_trip(), 1) : "-", spread_cell(p50, 0),
-                              spread_cell(p99, 0)});
+        std::vector<std::string> cells = {run.model,
+                                          run.counted.empty() ? "-" : spread_cell(run.calls_per_round_trip(), 1),
+                                          process_read ? spread_cell(run.cpu_us_per_round_trip(), 0) : "-",
+                                          process_read ? spread_cell(run.switches_per_round_trip(), 1) : "-",
+                                          spread_cell(p50, 0),
+                                          spread_cell(p99, 0)};
+        for (unsigned clients : settings.throughput_clients) cells.push_back(throughput_cell(run, clients));
+        table.rows.push_back(cells);
     }
     const std::string windows = std::to_string(settings.timed_windows);
     if (!counted.empty())
@@ -679,6 +751,18 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
         "context switches of those threads, from /proc) and the round-trip latency p50 and p99 are rates of a "
         "shared machine, measured on a second start of the server beside the ordinary wineserver: the median of " +
         windows + " windows, with the lowest and highest in brackets when they differ.");
+    table.notes.push_back(
+        "rt/s N conns: round trips per second with N clients, measured on that second start after its windows by "
+        "socklab's load generator: closed loop, one line in flight per client (its next line sent once the last "
+        "has come back), " +
+        seconds_text(settings.throughput_seconds) + " at each of " + listed(settings.throughput_clients) +
+        " clients, every echo checked byte for byte. Rates of a shared machine from one run, one figure each: "
+        "compare the rows with each other.");
+    for (const CostMeasurement& run : runs)
+        if (run.ok() && run.throughput_failed())
+            table.notes.push_back(run.model + ": " + run.problem +
+                                  " (that run's cell says failed; no run was made "
+                                  "after it).");
     std::string kinds;
     for (const CostMeasurement& run : runs)
         if (!run.kinds.empty() && (run.model == "iocp" || run.model == "iocp-acceptex" || run.model == kYardstick))

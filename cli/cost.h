@@ -1,5 +1,5 @@
-// cli/cost.h — what one echoed line costs each model: `socklab compare --scenario cost` and the report's cost
-// section (docs/design.md §10).
+// cli/cost.h — what one echoed line costs each model, and how many lines a second it echoes to 1, 4 and 64
+// clients: `socklab compare --scenario cost` and the report's cost section (docs/design.md §10).
 //
 // One connection, closed-loop ping-pong of 64-byte lines, in windows of a fixed number of round trips (or fewer,
 // when a window's duration bound ends it first), every echo checked byte for byte. Per round trip:
@@ -24,6 +24,12 @@
 // Latency, CPU time and context switches come from a second start of the same server the ordinary way
 // (cmake/wine-run in socklab's usual prefix), because a wineserver that prints every request is slower: the
 // rates measured beside it would be its own, not the server's.
+//
+// Throughput, on that second start after its windows: `socklab`'s load generator (common/load/load.h), closed loop
+// with one line in flight per client, every echo checked byte for byte, at 1, 4 and 64 clients for a couple of
+// seconds each. Round trips per second as clients are added: rates of a shared machine from one run, beside the
+// yardstick's (it needs no /stats, so the yardstick runs it too). A run that gets a wrong byte or an error is the
+// model's problem, as a wrong echo in a window is, and the runs after it are not made.
 //
 // Another runtime plugs in as another CallCounter: natively (a Linux server) the system calls would be counted
 // the same way from `strace -f -o <pipe>` (a line per call), or for a whole run from `strace -c -f`. Only Wine's
@@ -104,6 +110,8 @@ struct CostSettings {
     double window_seconds = 5;     // a window's bound when the lines take longer
     unsigned timed_windows = 3;    // for the rates' spread
     unsigned counted_windows = 2;  // the count, twice: that it repeats is what makes it the figure to optimise on
+    std::vector<unsigned> throughput_clients = {1, 4, 64};  // a closed-loop load run with each, in this order
+    double throughput_seconds = 2;                          // each run's length
 };
 
 // One window of ping-pong.
@@ -116,13 +124,23 @@ struct CostWindow {
     double p50_us = 0, p99_us = 0;
 };
 
+// One closed-loop load run on the timed start.
+struct CostThroughput {
+    unsigned clients = 0;
+    double round_trips_per_second = 0;
+    bool right = true;  // every echo right, no error; when not, the measurement's problem says what went wrong
+};
+
 struct CostMeasurement : Measured {
-    std::string counted;                  // what the calls are ("wineserver requests"); "" when not counted
-    std::string not_counted;              // why not, then
-    std::vector<CostWindow> counts;       // the counted windows
-    std::vector<CostWindow> timings;      // the timed windows
-    std::map<std::string, double> kinds;  // calls per round trip by kind, over the counted windows
-    std::string problem;                  // a wrong byte, a lost connection
+    std::string counted;                      // what the calls are ("wineserver requests"); "" when not counted
+    std::string not_counted;                  // why not, then
+    std::vector<CostWindow> counts;           // the counted windows
+    std::vector<CostWindow> timings;          // the timed windows
+    std::map<std::string, double> kinds;      // calls per round trip by kind, over the counted windows
+    std::vector<CostThroughput> throughputs;  // in CostSettings::throughput_clients' order, up to a failed one
+    std::string problem;                      // a wrong byte, a lost connection, in a window or a throughput run
+    // The problem came from a throughput run: the windows before it were measured right.
+    bool throughput_failed() const { return !throughputs.empty() && !throughputs.back().right; }
     std::vector<double> calls_per_round_trip() const;
     std::vector<double> cpu_us_per_round_trip() const;
     std::vector<double> switches_per_round_trip() const;
@@ -149,7 +167,8 @@ std::vector<std::string> cost_server_command(const std::string& root, const std:
 // A command run with SOCKLAB_WINEPREFIX set to this prefix (cmake/wine-run reads it): /usr/bin/env VAR=prefix ...
 std::vector<std::string> in_prefix(const std::string& prefix, const std::vector<std::string>& command);
 
-// One model (or the yardstick): counted windows with the counter (when there is one), then timed windows.
+// One model (or the yardstick): counted windows with the counter (when there is one), then timed windows and the
+// throughput runs.
 CostMeasurement measure_cost(const std::string& model, const CostSettings& settings, CallCounter* counter,
                              const ProgressReport& progress);
 
@@ -161,7 +180,8 @@ std::string runtime_label(const std::string& runtime, const std::string& host_sy
 // The host's "Linux <release>" (uname), "" on Windows.
 std::string host_system();
 // The cost table: a row per model, the title naming the load and the runtime label, notes on how each figure was
-// measured and which are deterministic; the most frequent calls of the iocp rows and the yardstick in a note.
+// measured and which are deterministic; the most frequent calls of the iocp rows and the yardstick in a note. A
+// failed throughput run's cell says "failed", a note says why, and the row's other figures stand.
 Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement>& runs, const std::string& runtime);
 
 }  // namespace socklab::cli

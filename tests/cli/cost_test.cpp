@@ -1,6 +1,7 @@
 // tests/cli/cost_test.cpp — the pure parts of the cost scenario (cli/cost.h), from fixed input: wineserver's debug
 // lines into requests per process, /proc's figures, the spread of a rate, the command that runs a server in the
-// private prefix, and the cost table's cells, notes and layout in an 80-column terminal.
+// private prefix, the cost table's cells (a failed throughput run's among them), notes and layout in an 80-column
+// terminal, and the --throughput-seconds flag.
 #include <string>
 #include <thread>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <unistd.h>  // getpid
 #endif
 
+#include "cli/compare.h"
 #include "cli/cost.h"
 #include "cli/terminal.h"
 #include "tests/catch.hpp"
@@ -50,8 +52,10 @@ const std::vector<std::string> kLog = {
     "0024: get_key_value( hkey=0004, name=L\"ShowDotFiles\" )",
 };
 
+// A run as measure_cost leaves it: counted windows with these calls, timed windows with these CPU times, and the
+// throughput runs at 1, 4 and 64 clients with these rates, every one right.
 cli::CostMeasurement measured(const std::string& model, std::vector<std::uint64_t> calls,
-                              std::vector<double> cpu_seconds) {
+                              std::vector<double> cpu_seconds, std::vector<double> rates = {2950.4, 5901, 6120.6}) {
     cli::CostMeasurement run;
     run.model = model;
     run.runtime = "Wine 8.0";
@@ -72,6 +76,8 @@ cli::CostMeasurement measured(const std::string& model, std::vector<std::uint64_
         window.p99_us = 900;
         run.timings.push_back(window);
     }
+    const std::vector<unsigned> clients = cli::CostSettings{}.throughput_clients;
+    for (std::size_t i = 0; i < rates.size(); ++i) run.throughputs.push_back({clients.at(i), rates[i], true});
     return run;
 }
 
@@ -166,60 +172,129 @@ TEST_CASE("cost table: a row per model in its units, the counted figure marked, 
     cli::CostMeasurement iocp = measured("iocp", {17660, 17660}, {0.330, 0.314, 0.341});
     iocp.kinds = {{"select", 5.21},   {"remove_completion", 4.03}, {"event_op", 2.5},
                   {"send_socket", 1}, {"recv_socket", 1},          {"get_handle_fd", 2.4}};
-    cli::CostMeasurement yardstick = measured(cli::kYardstick, {12500, 12700}, {0.2, 0.2, 0.2});
+    cli::CostMeasurement yardstick = measured(cli::kYardstick, {12500, 12700}, {0.2, 0.2, 0.2}, {3100, 6250.4, 6400});
     cli::CostMeasurement broken;
     broken.model = "select";
     broken.failure = "the server did not start";
     const cli::Table table = cli::cost_table(settings, {iocp, yardstick, broken}, "Wine 8.0 on Linux 6.1.0-28-amd64");
     CHECK(table.title ==
-          "Cost per echoed line: 1 connection, 64-byte lines, 1000 round trips a window; measured under Wine 8.0 on "
-          "Linux 6.1.0-28-amd64, " +
+          "Cost per echoed line: 1 connection, 64-byte lines, 1000 round trips a window; throughput at 1, 4 and 64 "
+          "clients, 2 s each; measured under Wine 8.0 on Linux 6.1.0-28-amd64, " +
               kProcessors);
-    std::vector<std::string> labels;
-    for (const auto& column : table.columns) labels.push_back(column.label);
-    CHECK(labels ==
-          std::vector<std::string>{"model", "requests/rt (count)", "CPU µs/rt", "switches/rt", "p50 µs", "p99 µs"});
+    std::vector<std::string> labels, keys;
+    for (const auto& column : table.columns) {
+        labels.push_back(column.label);
+        keys.push_back(column.key);
+    }
+    CHECK(labels == std::vector<std::string>{"model", "requests/rt (count)", "CPU µs/rt", "switches/rt", "p50 µs",
+                                             "p99 µs", "rt/s 1 conn", "rt/s 4 conns", "rt/s 64 conns"});
+    // The ids CSV and JSON name the columns by.
+    CHECK(
+        std::vector<std::string>(keys.begin() + 6, keys.end()) ==
+        std::vector<std::string>{"round_trips_per_second_1", "round_trips_per_second_4", "round_trips_per_second_64"});
     REQUIRE(table.rows.size() == 3);
-    CHECK(table.rows[0] ==
-          std::vector<std::string>{"iocp", "17.7", "330 (314-341)", "6.1 (6.0-6.2)", "410 (400-420)", "900"});
-    CHECK(table.rows[1] ==
-          std::vector<std::string>{"yardstick", "12.6 (12.5-12.7)", "200", "6.1 (6.0-6.2)", "410 (400-420)", "900"});
+    CHECK(table.rows[0] == std::vector<std::string>{"iocp", "17.7", "330 (314-341)", "6.1 (6.0-6.2)", "410 (400-420)",
+                                                    "900", "2950", "5901", "6121"});
+    CHECK(table.rows[1] == std::vector<std::string>{"yardstick", "12.6 (12.5-12.7)", "200", "6.1 (6.0-6.2)",
+                                                    "410 (400-420)", "900", "3100", "6250", "6400"});
     CHECK(table.rows[2] ==
-          std::vector<std::string>{"select", "not measured: the server did not start", "", "", "", ""});
+          std::vector<std::string>{"select", "not measured: the server did not start", "", "", "", "", "", "", ""});
     CHECK(table.number(0, "requests_per_round_trip") == Approx(17.7));
-    REQUIRE(table.notes.size() == 5);
+    CHECK(table.number(1, "round_trips_per_second_64") == Approx(6400));
+    REQUIRE(table.notes.size() == 6);
     CHECK(table.notes[0].rfind("requests/rt is a count, not a timing:", 0) == 0);
     CHECK(table.notes[1].rfind("CPU µs/rt (user + system, every thread of the server process)", 0) == 0);
     CHECK(table.notes[2] ==
+          "rt/s N conns: round trips per second with N clients, measured on that second start after its windows by "
+          "socklab's load generator: closed loop, one line in flight per client (its next line sent once the last "
+          "has come back), 2 s at each of 1, 4 and 64 clients, every echo checked byte for byte. Rates of a shared "
+          "machine from one run, one figure each: compare the rows with each other.");
+    CHECK(table.notes[3] ==
           "The most frequent requests per round trip — iocp: select 5.2, remove_completion 4.0, event_op 2.5, "
           "get_handle_fd 2.4, recv_socket 1.0.");
-    CHECK(table.notes[3].rfind("yardstick is not a model: bench/iocp_yardstick.cpp", 0) == 0);
-    CHECK(table.notes[4].rfind("Measured under Wine:", 0) == 0);
+    CHECK(table.notes[4].rfind("yardstick is not a model: bench/iocp_yardstick.cpp", 0) == 0);
+    CHECK(table.notes[5].rfind("Measured under Wine:", 0) == 0);
+}
+
+TEST_CASE("cost table: a failed throughput run's cell says failed, a note says why, and the windows' figures stand") {
+    cli::CostSettings settings;
+    settings.throughput_seconds = 0.5;
+    // Right at 1 client, a wrong byte at 4; no run at 64 after it. As measure_cost leaves it: the problem is the
+    // model's (compare lists it and exits 1).
+    cli::CostMeasurement iocp = measured("iocp", {17660, 17660}, {0.330, 0.314, 0.341}, {2950.4});
+    iocp.throughputs.push_back({4, 812, false});
+    iocp.problem = "throughput at 4 clients: client 2 line 7: the echo differs from the line sent";
+    REQUIRE(iocp.throughput_failed());
+    // A wrong echo in a window leaves nothing to show, as before: no throughput run was made.
+    cli::CostMeasurement select = measured("select", {9000, 9000}, {0.1, 0.1, 0.1}, {});
+    select.problem = "line 12: the echo differs from the line sent";
+    REQUIRE_FALSE(select.throughput_failed());
+    const cli::Table table = cli::cost_table(settings, {iocp, select}, "Wine 8.0");
+    CHECK(table.title.find("; throughput at 1, 4 and 64 clients, 0.5 s each; measured under Wine 8.0, ") !=
+          std::string::npos);
+    REQUIRE(table.rows.size() == 2);
+    CHECK(table.rows[0] == std::vector<std::string>{"iocp", "17.7", "330 (314-341)", "6.1 (6.0-6.2)", "410 (400-420)",
+                                                    "900", "2950", "failed", ""});
+    CHECK(table.rows[1] == std::vector<std::string>{"select",
+                                                    "not measured: line 12: the echo differs from the line sent", "",
+                                                    "", "", "", "", "", ""});
+    REQUIRE(table.notes.size() == 5);
+    CHECK(table.notes[2].find(", 0.5 s at each of 1, 4 and 64 clients, ") != std::string::npos);
+    CHECK(table.notes[3] ==
+          "iocp: throughput at 4 clients: client 2 line 7: the echo differs from the line sent (that run's cell says "
+          "failed; no run was made after it).");
+    const std::string shown = cli::fit_table(table, 80);
+    INFO(shown);
+    CHECK(shown.find("\niocp\n"
+                     "  requests/rt (count)  17.7\n"
+                     "  CPU µs/rt            330 (314-341)\n"
+                     "  switches/rt          6.1 (6.0-6.2)\n"
+                     "  p50 µs               410 (400-420)\n"
+                     "  p99 µs               900\n"
+                     "  rt/s 1 conn          2950\n"
+                     "  rt/s 4 conns         failed\n"
+                     "  rt/s 64 conns        -\n") != std::string::npos);
 }
 
 TEST_CASE("cost table: without a counter the call column says so, and an 80-column terminal gets a block a row") {
-    cli::CostMeasurement blocking = measured("blocking", {}, {0.034, 0.030, 0.038});
+    cli::CostMeasurement blocking = measured("blocking", {}, {0.034, 0.030, 0.038}, {2410.2, 8125, 7990.6});
     blocking.counted = "";
     blocking.not_counted = "calls are counted under Wine on Linux only (wineserver's requests)";
     blocking.runtime = "Windows 10.0.19045";
     const cli::Table table = cli::cost_table(cli::CostSettings{}, {blocking}, "Windows 10.0.19045");
     CHECK(table.columns[1].label == "calls/rt");
-    CHECK(table.rows.at(0) ==
-          std::vector<std::string>{"blocking", "-", "34 (30-38)", "6.1 (6.0-6.2)", "410 (400-420)", "900"});
+    CHECK(table.rows.at(0) == std::vector<std::string>{"blocking", "-", "34 (30-38)", "6.1 (6.0-6.2)", "410 (400-420)",
+                                                       "900", "2410", "8125", "7991"});
     CHECK(table.notes.at(0) ==
           "calls/rt: not counted here: calls are counted under Wine on Linux only (wineserver's requests).");
     cli::CostMeasurement unread = blocking;  // where /proc could not be read (Windows): no CPU or switches
     unread.timings[1].process_read = false;
     CHECK(cli::cost_table(cli::CostSettings{}, {unread}, "Windows 10.0.19045").rows.at(0) ==
-          std::vector<std::string>{"blocking", "-", "-", "-", "410 (400-420)", "900"});
+          std::vector<std::string>{"blocking", "-", "-", "-", "410 (400-420)", "900", "2410", "8125", "7991"});
     const std::string shown = cli::fit_table(table, 80);
+    INFO(shown);
     CHECK(shown.find("\nblocking\n"
-                     "  calls/rt     -\n"
-                     "  CPU µs/rt    34 (30-38)\n"
-                     "  switches/rt  6.1 (6.0-6.2)\n"
-                     "  p50 µs       410 (400-420)\n"
-                     "  p99 µs       900\n") != std::string::npos);
+                     "  calls/rt       -\n"
+                     "  CPU µs/rt      34 (30-38)\n"
+                     "  switches/rt    6.1 (6.0-6.2)\n"
+                     "  p50 µs         410 (400-420)\n"
+                     "  p99 µs         900\n"
+                     "  rt/s 1 conn    2410\n"
+                     "  rt/s 4 conns   8125\n"
+                     "  rt/s 64 conns  7991\n") != std::string::npos);
     std::size_t begin = 0;
     for (std::size_t end; (end = shown.find('\n', begin)) != std::string::npos; begin = end + 1)
         CHECK(cli::display_width(shown.substr(begin, end - begin)) <= 80);
+}
+
+TEST_CASE("cost: --throughput-seconds sets each throughput run's length, 2 s unless given") {
+    auto standard = cli::parse_compare_command({"--scenario", "cost"});
+    REQUIRE(standard.request.settings.cost.throughput_seconds == 2);
+    CHECK(standard.request.settings.cost.throughput_clients == std::vector<unsigned>{1, 4, 64});
+    auto shorter = cli::parse_compare_command({"iocp", "--scenario", "cost", "--throughput-seconds", "0.5"});
+    REQUIRE_FALSE(shorter.early_exit);
+    CHECK(shorter.request.settings.cost.throughput_seconds == 0.5);
+    auto none = cli::parse_compare_command({"--scenario", "cost", "--throughput-seconds", "0"});
+    REQUIRE(none.early_exit);
+    CHECK(none.early_exit->text == "socklab compare: --throughput-seconds wants a number from 0.5 to 600, not '0'\n");
 }
