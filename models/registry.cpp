@@ -25,6 +25,9 @@ const std::vector<ModelInfo>& all_models() {
 #else
         {"poll", "models/08_poll.cpp", "poll() over every socket in one thread; select without FD_SETSIZE", run_poll,
          "Linux"},
+        {"io-uring", "models/10_io_uring.cpp",
+         "io_uring_submit_and_wait in one thread: receives, sends and a multishot accept submitted, completions reaped",
+         run_io_uring, "Linux"},
 #endif
     };
     return models;

@@ -54,4 +54,13 @@ int accept_waiting_client(int listener, std::uint16_t& peer_port) {
     }
 }
 
+std::uint16_t take_accepted_client(int client) {
+    track_socket(client);
+    set_no_delay(client);
+    sockaddr_in peer{};
+    socklen_t peer_length = sizeof peer;
+    if (getpeername(client, reinterpret_cast<sockaddr*>(&peer), &peer_length) != 0) return 0;  // ENOTCONN: it reset
+    return ntohs(peer.sin_port);
+}
+
 }  // namespace socklab::posix

@@ -63,6 +63,11 @@ void set_no_delay(int socket);
 // report tries again). A client that left before accept() is skipped: the next is taken at once.
 int accept_waiting_client(int listener, std::uint16_t& peer_port);
 
+// The same bookkeeping for a client the kernel accepted on the model's behalf (io_uring's accept, whose completion
+// hands over a connected socket): counted, TCP_NODELAY set. Returns its port (getpeername), or 0 when the client has
+// gone already: then the first receive says so.
+std::uint16_t take_accepted_client(int client);
+
 // ---- one thread for every connection (poll) ---------------------------------------------------------------
 // The table of a model that serves every connection on one thread (common/server/connection_state.h), keyed by
 // descriptor.

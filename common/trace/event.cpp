@@ -79,6 +79,8 @@ std::string_view to_string(WaitOn on) {
             return "stop";
         case WaitOn::poll:
             return "poll";
+        case WaitOn::io_uring:
+            return "io_uring";
     }
     return "unknown";
 }

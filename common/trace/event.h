@@ -61,6 +61,7 @@ enum class WaitOn : std::uint8_t {
     completion_port,  // GetQueuedCompletionStatus
     stop,             // waiting for the server to be told to stop
     poll,             // poll() (Linux): arg0 = descriptors asked about
+    io_uring,         // io_uring_submit_and_wait (Linux): arg0 = SQEs handed over with the wait
 };
 
 // What ended a wait (detail of wait_end).

@@ -21,7 +21,7 @@ bool model_under_test_stalls_everyone_on_work() {
     // everyone.
     const std::string id = g_model->id;
     return id == "select" || id == "async-select" || id == "event-select" || id == "overlapped-event" ||
-           id == "completion-routine" || id == "poll";
+           id == "completion-routine" || id == "poll" || id == "io-uring";
 }
 
 bool enough_open_files(unsigned long needed, std::string& why_not) {

@@ -1,0 +1,124 @@
+// What the io-uring model records about its one ring: the rule its abstract states (models/10_io_uring.cpp) — one
+// thread waits on the ring, prepares every SQE and takes every CQE, so there is no wake order to measure — and the
+// teardown it promises: every request submitted has its completion taken before the server returns, the receives
+// of the clients still connected among them, cancelled.
+#include <cerrno>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/trace/reader.h"
+#include "common/trace/recorder.h"
+#include "tests/models/model_test_client.h"
+
+using namespace model_tests;
+namespace trace = socklab::trace;
+using trace::Kind;
+
+namespace {
+
+// What the model records, in memory, with rings big enough for the 20 MB below: each line is a line_in and a
+// line_out, and a thread's ring of the default size (16,384 events) fills faster than the collector drains it.
+class BigTraceRecording {
+public:
+    BigTraceRecording() {
+        trace::RecorderOptions recorder;
+        recorder.ring_events = 1u << 18;
+        recorder.sinks.push_back(std::make_unique<MemoryTraceSink>(bytes_));
+        trace::start(std::move(recorder));
+    }
+    ~BigTraceRecording() {
+        if (!finished_) trace::stop();
+    }
+    trace::Trace finish() {
+        trace::stop();
+        finished_ = true;
+        trace::Trace recorded;
+        trace::StreamDecoder decoder(trace::collect_into(recorded));
+        REQUIRE(decoder.feed(bytes_.data(), bytes_.size()));
+        return recorded;
+    }
+
+private:
+    std::string bytes_;
+    bool finished_ = false;
+};
+
+template <class Detail>
+bool has_detail(const trace::Event& event, Detail detail) {
+    return event.detail == static_cast<std::uint8_t>(detail);
+}
+
+}  // namespace
+
+TEST_CASE("io-uring - one thread waits on the ring, submits every I/O and takes every completion", "[waits-io-uring]") {
+    REQUIRE(std::string(model_under_test().id) == "io-uring");  // generated for that model only (CMakeLists.txt)
+    BigTraceRecording recording;
+    {
+        RunningModel server;
+        net::Socket first = connect_to(server);
+        net::Socket second = connect_to(server);
+        check_echo(first, "hello");
+        check_echo(second, "hello");
+        send_text(first, "/all hi\n");
+        CHECK(receive_line(first) == "OK all 1\n");
+        CHECK(receive_line(second).find(": hi\n") != std::string::npos);
+        // 20 MB of replies that pile up while the client does not read, more than the socket buffers of both ends
+        // hold: sends that go only partly, the rest requeued.
+        std::string lines;
+        for (int i = 0; i < 20000; ++i) lines += std::to_string(i) + std::string(995, 'x') + "\n";
+        std::thread writer([&] { net::send_all(first, lines.data(), lines.size()); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        CHECK(receive_bytes(first, lines.size(), 30000) == lines);
+        writer.join();
+        // Both clients are still connected at the stop: their receives are in flight, and must be cancelled.
+        CHECK(server.stop() == 0);
+    }
+    CHECK(socklab::server::accounting().io_objects.load() == 0);
+    CHECK(socklab::server::accounting().sockets.load() == 0);
+    CHECK(socklab::server::accounting().connections.load() == 0);
+
+    trace::Trace recorded = recording.finish();
+    REQUIRE(recorded.dropped == 0);
+    std::set<std::uint16_t> waiting_threads, posting_threads, taking_threads;
+    std::map<std::uint32_t, int> posted, taken;        // I/O id -> io_posted, packet_dequeued (CQEs taken)
+    std::map<std::uint32_t, std::int64_t> send_asked;  // connection -> bytes of its send in flight (one at a time)
+    unsigned cancelled_receives = 0, waits = 0, wakes = 0, partial_sends = 0;
+    for (const trace::Event& event : recorded.events) {
+        if (event.kind == Kind::wait_begin && has_detail(event, trace::WaitOn::io_uring)) {
+            waiting_threads.insert(event.thread);
+            ++waits;
+        }
+        if (event.kind == Kind::wait_end && has_detail(event, trace::Wake::completion) && event.arg0 > 0) ++wakes;
+        if (event.kind == Kind::io_posted) {
+            posting_threads.insert(event.thread);
+            ++posted[event.arg1];
+            if (has_detail(event, trace::IoOp::send)) send_asked[event.connection] = event.arg0;
+        }
+        if (event.kind == Kind::io_completed && has_detail(event, trace::IoOp::send) && event.arg1 == 0 &&
+            event.arg0 < send_asked[event.connection])
+            ++partial_sends;
+        if (event.kind == Kind::packet_dequeued) {
+            taking_threads.insert(event.thread);
+            ++taken[event.arg1];
+        }
+        if (event.kind == Kind::io_completed && has_detail(event, trace::IoOp::receive) && event.arg1 == ECANCELED)
+            ++cancelled_receives;
+    }
+    INFO(waits << " waits, " << wakes << " with completions; " << posted.size() << " I/O posted; " << partial_sends
+               << " partial sends");
+    REQUIRE(waiting_threads.size() == 1);  // one thread ever waits on the ring
+    CHECK(posting_threads == waiting_threads);
+    CHECK(taking_threads == waiting_threads);
+    CHECK(wakes > 0);
+    CHECK(cancelled_receives == 2);
+    CHECK(partial_sends > 0);
+    // Every I/O posted had its completion taken (the accept, multishot, perhaps several), and nothing was taken
+    // that was not posted — but the poll on the stop eventfd, which is not an I/O of a client.
+    for (const auto& [io, count] : posted) {
+        INFO("I/O " << io);
+        CHECK(taken.count(io) == 1);
+    }
+    CHECK(taken.size() == posted.size() + 1);
+}
