@@ -2,6 +2,9 @@
 // make the pipes, start the child in its own group, read its lines, notice its exit, stop it.
 #include "common/process/child_process.h"
 
+#include "common/catalog/models.h"
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
@@ -359,25 +362,75 @@ std::string this_program_folder() {
 #endif
 }
 
+std::string native_server_program(const std::string& root) {
+#ifdef _WIN32
+    return (std::filesystem::path(this_program_folder()) / "socklab-server.exe").string();
+#else
+    return root + "/build/linux/models/socklab-server";
+#endif
+}
+
+std::vector<std::string> listed_models(const std::string& program) {
+    std::error_code missing;
+    if (!std::filesystem::exists(program, missing)) return {};
+    ChildProcess lister;
+    std::string ignored;
+    if (!lister.start({program, "--list"}, {}, ignored)) return {};
+    std::vector<std::string> ids;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto take = [&](const std::string& line) {
+        const std::string id = line.substr(0, line.find_first_of(" \t\r\n"));
+        if (!id.empty()) ids.push_back(id);
+    };
+    while (lister.pump(100, take))
+        if (std::chrono::steady_clock::now() > deadline) break;  // the destructor ends it
+    return lister.exited() && lister.exit_code() == 0 ? ids : std::vector<std::string>{};
+}
+
 std::vector<std::string> server_command(const std::string& root, const std::vector<std::string>& arguments,
                                         std::string& error) {
+    // Which program runs it: the model named decides (common/catalog/models.h). With none named (--list, --help,
+    // a model nobody knows), the platform's usual server answers, as it always did.
+    const catalog::KnownModel* model = catalog::model_in(arguments);
     std::vector<std::string> command;
 #ifdef _WIN32
     (void)root;
-    const std::string server = (std::filesystem::path(this_program_folder()) / "socklab-server.exe").string();
+    if (model && model->platform == catalog::Platform::Linux) {
+        error = std::string(model->id) + " is a Linux model: run it from socklab on Linux";
+        return {};
+    }
+    const std::string server = native_server_program(root);
     if (!std::filesystem::exists(server)) {
         error = server + " is missing: it belongs beside " + this_program_folder() + "'s other socklab programs";
         return {};
     }
     command = {server};
 #else
-    const std::string server = root + "/build/mingw/bin/socklab-server.exe";
-    if (!std::filesystem::exists(server)) {
-        error =
-            server + " is not built yet: run ./socklab build (or cmake --preset mingw && cmake --build build/mingw)";
-        return {};
+    if (model && model->platform == catalog::Platform::Linux) {
+        // A Linux model runs natively: no Wine, the server the linux preset builds.
+        const std::string server = native_server_program(root);
+        const std::string build = " (cmake --build build/linux --target socklab-server)";
+        if (!std::filesystem::exists(server)) {
+            error = server + " is not built yet" + build;
+            return {};
+        }
+        // Asked before it starts, so a model still being written is said at once, as the server itself says it.
+        const std::vector<std::string> built = listed_models(server);
+        if (!built.empty() && std::find(built.begin(), built.end(), model->id) == built.end()) {
+            error = "no model '" + std::string(model->id) + "' in " + server + ": " + model->file +
+                    " is not built yet" + build;
+            return {};
+        }
+        command = {server};
+    } else {
+        const std::string server = root + "/build/mingw/bin/socklab-server.exe";
+        if (!std::filesystem::exists(server)) {
+            error = server +
+                    " is not built yet: run ./socklab build (or cmake --preset mingw && cmake --build build/mingw)";
+            return {};
+        }
+        command = {root + "/cmake/wine-run", server};
     }
-    command = {root + "/cmake/wine-run", server};
 #endif
     command.insert(command.end(), arguments.begin(), arguments.end());
     command.push_back("--stop-on-stdin-eof");

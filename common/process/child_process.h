@@ -77,9 +77,19 @@ private:
 // The folder of the running program (…/build/linux/cli, or wherever socklab.exe was unpacked).
 std::string this_program_folder();
 
-// How to start socklab-server with these arguments and --stop-on-stdin-eof: on Windows, socklab-server.exe
-// from the folder this program runs from; on Linux, <root>/cmake/wine-run <root>/build/mingw/bin/socklab-server.exe.
-// Empty, with a message in error, when the server is not built.
+// The socklab-server of this platform's own models: socklab-server.exe beside this program on Windows,
+// <root>/build/linux/models/socklab-server on Linux.
+std::string native_server_program(const std::string& root);
+// The model ids a native socklab-server lists (`--list`, a few milliseconds); empty when it is not built or
+// cannot run.
+std::vector<std::string> listed_models(const std::string& program);
+
+// How to start socklab-server with these arguments and --stop-on-stdin-eof, by the model they name
+// (common/catalog/models.h): a Windows model runs socklab-server.exe from the folder this program runs from on
+// Windows, and <root>/cmake/wine-run <root>/build/mingw/bin/socklab-server.exe on Linux; a Linux model runs
+// native_server_program() on Linux, and nothing on Windows. With no known model named (--list, --help), the
+// Windows server (under Wine on Linux), as before the Linux models. Empty, with a message in error, when the
+// server is not built, or a Linux model is asked for on Windows or is not in the Linux server yet.
 std::vector<std::string> server_command(const std::string& root, const std::vector<std::string>& arguments,
                                         std::string& error);
 
