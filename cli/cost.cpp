@@ -114,6 +114,18 @@ std::uint64_t WineserverTally::requests(std::uint32_t unix_pid) const {
     return total;
 }
 
+// ---- strace's output --------------------------------------------------------------------------------------
+std::optional<std::string> strace_call(std::string_view line) {
+    std::size_t digits = 0;
+    while (digits < line.size() && std::isdigit(static_cast<unsigned char>(line[digits]))) ++digits;
+    if (digits == 0 || digits >= line.size() || line[digits] != ' ') return std::nullopt;
+    const std::string_view call = line.substr(digits + 1);
+    std::size_t name = 0;
+    while (name < call.size() && (std::isalnum(static_cast<unsigned char>(call[name])) || call[name] == '_')) ++name;
+    if (name == 0 || name >= call.size() || call[name] != '(') return std::nullopt;  // "<... x resumed>", "+++"
+    return std::string(call.substr(0, name));
+}
+
 // ---- /proc ------------------------------------------------------------------------------------------------
 std::optional<double> schedstat_seconds(std::string_view text) {
     const std::string first(text.substr(0, text.find(' ')));
@@ -248,8 +260,8 @@ public:
             kill.stop(std::chrono::seconds(10), {});
     }
 
-    std::string what() const override { return "wineserver requests"; }
-    std::vector<std::string> command(const std::vector<std::string>& server_command) const override {
+    std::string what() const override { return kWineserverRequests; }
+    std::vector<std::string> command(const std::vector<std::string>& server_command) override {
         return in_prefix(prefix_, server_command);
     }
     std::uint64_t calls(std::uint32_t pid) override {
@@ -301,9 +313,97 @@ private:
     std::mutex lock_tally_;
     WineserverTally tally_;
 };
+
+// Each server started under `strace -f -o <file>`, a file of its own per start; the file is read as it grows, a
+// line per system call, and every call in it is the server's (strace traces the server and its threads only).
+// strace stops a thread at each call, so this start is slow: the rates come from the second start, as under Wine.
+class StraceCounter : public CallCounter {
+public:
+    ~StraceCounter() override {
+        std::error_code ignored;
+        std::filesystem::remove_all(folder_, ignored);
+    }
+
+    bool start(std::string& error) {
+        process::ChildProcess version;
+        if (!version.start({"strace", "-V"}, {}, error)) {
+            error = "strace is not installed (apt-get install strace)";
+            return false;
+        }
+        version.stop(std::chrono::seconds(5), {});
+        if (version.exit_code() != 0) {
+            error = "strace -V failed: strace cannot run here";
+            return false;
+        }
+        char folder[] = "/tmp/socklab-strace-XXXXXX";
+        if (!mkdtemp(folder)) {
+            error = "cannot make a folder for strace's output in /tmp";
+            return false;
+        }
+        folder_ = folder;
+        return true;
+    }
+
+    std::string what() const override { return kSystemCalls; }
+    // -qq: no attach/detach lines; -e signal=none: no signal lines; -s 0: no string contents (less to write).
+    std::vector<std::string> command(const std::vector<std::string>& server_command) override {
+        file_ = folder_ + "/calls-" + std::to_string(++starts_) + ".txt";
+        read_ = 0;
+        tally_.clear();
+        std::vector<std::string> traced{"strace", "-f", "-qq", "-e", "signal=none", "-s", "0", "-o", file_, "--"};
+        traced.insert(traced.end(), server_command.begin(), server_command.end());
+        return traced;
+    }
+    std::uint64_t calls(std::uint32_t) override {
+        read_to_end();
+        std::uint64_t all = 0;
+        for (const auto& [name, count] : tally_) all += count;
+        return all;
+    }
+    std::map<std::string, std::uint64_t> calls_by_kind(std::uint32_t) override {
+        read_to_end();
+        return tally_;
+    }
+
+private:
+    // Until the file stops growing (no new bytes for 30 ms, at most 2 s), then every whole line not read yet.
+    void read_to_end() {
+        const auto limit = Clock::now() + std::chrono::seconds(2);
+        std::error_code failed;
+        std::uintmax_t size = 0, before = ~std::uintmax_t{0};
+        while ((size = std::filesystem::file_size(file_, failed)) != before && !failed && Clock::now() < limit) {
+            before = size;
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        }
+        std::ifstream in(file_, std::ios::binary);
+        in.seekg(static_cast<std::streamoff>(read_));
+        std::string line;
+        while (std::getline(in, line) && !in.eof()) {  // a last line without its newline is read next time
+            read_ += line.size() + 1;
+            if (const std::optional<std::string> call = strace_call(line)) ++tally_[*call];
+        }
+    }
+
+    std::string folder_;
+    std::string file_;  // this start's
+    unsigned starts_ = 0;
+    std::uint64_t read_ = 0;  // bytes of file_ taken into tally_
+    std::map<std::string, std::uint64_t> tally_;
+};
 #endif
 
 }  // namespace
+
+std::unique_ptr<CallCounter> start_system_call_counter(std::string& why_not) {
+#ifdef _WIN32
+    why_not = "system calls are counted with strace, on Linux only";
+    return nullptr;
+#else
+    auto counter = std::make_unique<StraceCounter>();
+    if (!counter->start(why_not)) return nullptr;
+    return counter;
+#endif
+}
 
 std::unique_ptr<CallCounter> start_call_counter(std::string& why_not, const ProgressReport& progress) {
 #ifdef _WIN32
@@ -687,16 +787,23 @@ std::string throughput_cell(const CostMeasurement& run, unsigned clients) {
 
 Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement>& runs, const std::string& runtime) {
     Table table;
-    std::string counted;
-    for (const CostMeasurement& run : runs)
-        if (!run.counted.empty()) counted = run.counted;
+    // What the rows counted: wineserver requests (Windows servers under Wine), system calls (native servers), both.
+    bool requests = false, system_calls = false;
+    for (const CostMeasurement& run : runs) {
+        requests = requests || run.counted == kWineserverRequests;
+        system_calls = system_calls || run.counted == kSystemCalls;
+    }
+    const std::string counted_header = requests && system_calls ? "calls/rt (count)"
+                                       : requests               ? "requests/rt (count)"
+                                       : system_calls           ? "syscalls/rt (count)"
+                                                                : "calls/rt";
     table.title = "Cost per echoed line: 1 connection, " + std::to_string(settings.line_size) + "-byte lines, " +
                   std::to_string(settings.lines) + " round trips a window; throughput at " +
                   listed(settings.throughput_clients) + " clients, " + seconds_text(settings.throughput_seconds) +
                   " each; measured under " + runtime + ", " + std::to_string(std::thread::hardware_concurrency()) +
                   " processors";
     table.columns = {{"model", "model"},
-                     {"requests_per_round_trip", counted.empty() ? "calls/rt" : "requests/rt (count)"},
+                     {"requests_per_round_trip", counted_header},
                      {"cpu_us_per_round_trip", "CPU µs/rt"},
                      {"switches_per_round_trip", "switches/rt"},
                      {"p50_us", "p50 µs"},
@@ -730,7 +837,20 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
         table.rows.push_back(cells);
     }
     const std::string windows = std::to_string(settings.timed_windows);
-    if (!counted.empty())
+    const std::string windows_counted = std::to_string(settings.counted_windows);
+    if (requests && system_calls)
+        table.notes.push_back(
+            "calls/rt counts what each server asks of the layer beneath it: wineserver requests for "
+            "the Windows servers (under Wine), system calls for the native Linux ones. The two are "
+            "different units: compare a row with the rows of its own runtime.");
+    if (system_calls)
+        table.notes.push_back(
+            "syscalls: the native servers' system calls per round trip, counted from `strace -f` (a line per call, "
+            "every thread of the server), between the same marks, each of " +
+            windows_counted +
+            " counted windows giving it. strace stops a thread at every call, so that start is slow; its rates are "
+            "not used.");
+    if (requests)
         table.notes.push_back(
             "requests/rt is a count, not a timing: requests to wineserver per round trip, counted by a private "
             "`wineserver -p -f -d1` in a prefix of its own, which prints every request. Only the server process's "
@@ -738,9 +858,9 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
             "the connect and the shut-down fall outside. It does not scale with the machine's speed as a rate does; "
             "only where threads race does it move (a wait that finds its packet already queued asks less): by a "
             "few percent between windows, by up to a tenth between runs on a loaded machine. Each of " +
-            std::to_string(settings.counted_windows) +
+            windows_counted +
             " counted windows gives it: one figure when they agree, the median and their range when not.");
-    else
+    if (!requests && !system_calls)
         for (const CostMeasurement& run : runs)
             if (!run.not_counted.empty()) {
                 table.notes.push_back("calls/rt: not counted here: " + run.not_counted + ".");
@@ -749,7 +869,8 @@ Table cost_table(const CostSettings& settings, const std::vector<CostMeasurement
     table.notes.push_back(
         "CPU µs/rt (user + system, every thread of the server process), switches/rt (voluntary + involuntary "
         "context switches of those threads, from /proc) and the round-trip latency p50 and p99 are rates of a "
-        "shared machine, measured on a second start of the server beside the ordinary wineserver: the median of " +
+        "shared machine, measured on a second start of the server without its counter (under Wine, beside the "
+        "ordinary wineserver; natively, without strace): the median of " +
         windows + " windows, with the lowest and highest in brackets when they differ.");
     table.notes.push_back(
         "rt/s N conns: round trips per second with N clients, measured on that second start after its windows by "

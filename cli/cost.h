@@ -90,6 +90,12 @@ private:
     std::uint64_t lines_ = 0;
 };
 
+// ---- strace's output (pure) -------------------------------------------------------------------------------
+// A line of `strace -f` that starts a system call, "4711 recvfrom(5, ...) = 64" or, when another thread's line cut
+// in, "4711 epoll_wait(4,  <unfinished ...>": the call's name. The rest of such a call ("4711 <... epoll_wait
+// resumed>) = 1") is the same call, and the exit line ("4711 +++ exited with 0 +++") none: nothing for them.
+std::optional<std::string> strace_call(std::string_view line);
+
 // ---- a process's CPU time and context switches (Linux /proc; pure parsers) ----------------------------------
 // The first field of /proc/<pid>/task/<tid>/schedstat: nanoseconds the thread ran (user and system), in seconds.
 std::optional<double> schedstat_seconds(std::string_view text);
@@ -146,20 +152,28 @@ struct CostMeasurement : Measured {
     std::vector<double> switches_per_round_trip() const;
 };
 
-// What counts a server's calls beneath it, window by window (Wine's is WineserverCounter in cost.cpp).
+// What a CallCounter counts (its what()): Wine's, and the native one's.
+inline constexpr const char* kWineserverRequests = "wineserver requests";
+inline constexpr const char* kSystemCalls = "system calls";
+
+// What counts a server's calls beneath it, window by window (in cost.cpp: WineserverCounter, StraceCounter).
 class CallCounter {
 public:
     virtual ~CallCounter() = default;
-    virtual std::string what() const = 0;  // "wineserver requests"
+    virtual std::string what() const = 0;  // kWineserverRequests or kSystemCalls
     // The command that runs a server so that its calls are counted.
-    virtual std::vector<std::string> command(const std::vector<std::string>& server_command) const = 0;
+    virtual std::vector<std::string> command(const std::vector<std::string>& server_command) = 0;
     // Calls so far by the process with this id, once everything it asked for so far has been read.
     virtual std::uint64_t calls(std::uint32_t pid) = 0;
     virtual std::map<std::string, std::uint64_t> calls_by_kind(std::uint32_t pid) = 0;
 };
 
-// The counter this platform has, started (Wine's private wineserver, under Linux), or nothing with the reason.
+// The counter this platform has for the Windows servers, started (Wine's private wineserver, under Linux), or
+// nothing with the reason.
 std::unique_ptr<CallCounter> start_call_counter(std::string& why_not, const ProgressReport& progress);
+// The counter of the native Linux servers: each one runs under `strace -f`, whose line per system call is counted
+// (from a file of its own per start). Nothing, with the reason, where strace cannot run (or on Windows).
+std::unique_ptr<CallCounter> start_system_call_counter(std::string& why_not);
 
 // How to start a cost server: socklab-server <model> for a model, iocp-yardstick for kYardstick (beside this
 // program on Windows, under cmake/wine-run from build/mingw/bin on Linux). Empty, with why, when it is not built.

@@ -131,6 +131,17 @@ TEST_CASE("cost: a window is the difference of two counts, whatever came before 
     CHECK(tally.requests(600) - before == 4);  // recv_socket, select, remove_completion, send_socket
 }
 
+TEST_CASE("cost: a strace line that starts a system call is its name; a resumption or an exit is no call") {
+    CHECK(cli::strace_call("20492 recvfrom(5, \"\"..., 4096, 0, NULL, NULL) = 64") == "recvfrom");
+    CHECK(cli::strace_call("20493 epoll_wait(4,  <unfinished ...>") == "epoll_wait");
+    CHECK(cli::strace_call("20492 io_uring_enter(3, 1, 1, IORING_ENTER_GETEVENTS, NULL, 8) = 1") == "io_uring_enter");
+    CHECK_FALSE(cli::strace_call("20493 <... epoll_wait resumed>[{events=EPOLLIN, data={u32=7}}], 64, -1) = 1"));
+    CHECK_FALSE(cli::strace_call("20492 +++ exited with 0 +++"));
+    CHECK_FALSE(cli::strace_call("20492 --- SIGPIPE {si_signo=SIGPIPE} ---"));
+    CHECK_FALSE(cli::strace_call("recvfrom(5, ...) = 64"));  // no thread id: not a line of strace -f
+    CHECK_FALSE(cli::strace_call(""));
+}
+
 TEST_CASE("cost: /proc's run time and context switches of a thread") {
     CHECK(cli::schedstat_seconds("1338911000 2879563 40\n") == Approx(1.338911));
     CHECK_FALSE(cli::schedstat_seconds(""));
@@ -214,6 +225,40 @@ TEST_CASE("cost table: a row per model in its units, the counted figure marked, 
           "get_handle_fd 2.4, recv_socket 1.0.");
     CHECK(table.notes[4].rfind("yardstick is not a model: bench/iocp_yardstick.cpp", 0) == 0);
     CHECK(table.notes[5].rfind("Measured under Wine:", 0) == 0);
+}
+
+TEST_CASE("cost table: native rows count system calls, and a table with both kinds of count says they differ") {
+    cli::CostMeasurement iocp = measured("iocp", {10000, 10000}, {0.1, 0.1, 0.1});
+    cli::CostMeasurement poll = measured("poll", {4000, 4000}, {0.02, 0.02, 0.02});
+    poll.runtime = "Linux 6.1.0-28-amd64";
+    poll.counted = cli::kSystemCalls;
+    auto labels_and_notes = [](const cli::Table& table) {
+        std::vector<std::string> found{table.columns.at(1).label};
+        for (const std::string& note : table.notes) found.push_back(note.substr(0, note.find(':')));
+        return found;
+    };
+    const cli::Table native = cli::cost_table(cli::CostSettings{}, {poll}, "Linux 6.1.0-28-amd64");
+    CHECK(native.rows.at(0).at(1) == "4.0");
+    CHECK(labels_and_notes(native) ==
+          std::vector<std::string>{
+              "syscalls/rt (count)", "syscalls",
+              "CPU µs/rt (user + system, every thread of the server process), switches/rt (voluntary + involuntary "
+              "context switches of those threads, from /proc) and the round-trip latency p50 and p99 are rates of a "
+              "shared machine, measured on a second start of the server without its counter (under Wine, beside the "
+              "ordinary wineserver; natively, without strace)",
+              "rt/s N conns"});
+    const cli::Table both = cli::cost_table(cli::CostSettings{}, {iocp, poll}, "Wine 8.0 and Linux 6.1.0-28-amd64");
+    CHECK(both.columns.at(1).label == "calls/rt (count)");
+    CHECK(both.rows.at(0).at(1) == "10.0");
+    CHECK(both.rows.at(1).at(1) == "4.0");
+    REQUIRE(both.notes.size() >= 3);
+    CHECK(both.notes[0] ==
+          "calls/rt counts what each server asks of the layer beneath it: wineserver requests for the Windows servers "
+          "(under Wine), system calls for the native Linux ones. The two are different units: compare a row with the "
+          "rows of its own runtime.");
+    CHECK(both.notes[1].rfind("syscalls: the native servers' system calls per round trip, counted from `strace -f`",
+                              0) == 0);
+    CHECK(both.notes[2].rfind("requests/rt is a count, not a timing:", 0) == 0);
 }
 
 TEST_CASE("cost table: a failed throughput run's cell says failed, a note says why, and the windows' figures stand") {
