@@ -18,5 +18,6 @@ int report_command(const Arguments& arguments);
 int viz_command(const Arguments& arguments);
 int lesson_command(const Arguments& arguments);
 int connect_command(const Arguments& arguments);
+int models_command(const Arguments& arguments);
 
 }  // namespace socklab::cli

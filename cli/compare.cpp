@@ -1,8 +1,8 @@
 // cli/compare.cpp — `socklab compare [model...]`: the same load against each model, one table.
 //
-// Each model's server is started the same way (socklab-server.exe beside socklab.exe on Windows, under Wine on
-// Linux), driven by the same load generator with
-// every byte checked, watched through /stats meanwhile (threads, working set, CPU time, connections), and
+// Each model's server is started the same way (socklab-server.exe beside socklab.exe on Windows; on Linux under
+// Wine for a Windows model, natively for a Linux one: common/catalog/models.h), driven by the same load generator
+// with every byte checked, watched through /stats meanwhile (threads, working set, CPU time, connections), and
 // stopped gracefully (cli/measure.h). The cost scenario drives one connection of its own and counts what each
 // echo costs beneath the server (cli/cost.h). The table says where it was measured: a Wine figure compares models
 // with each other and says nothing about Windows.
@@ -18,16 +18,20 @@
 #include "cli/commands.h"
 #include "cli/compare_tables.h"
 #include "cli/terminal.h"
+#include "common/catalog/models.h"
 #include "common/net/socket.h"
 
 namespace socklab::cli {
 
 // ---- scenarios --------------------------------------------------------------------------------------------
 const std::vector<std::string>& all_models() {
-    static const std::vector<std::string> models = {"blocking",     "select",           "async-select",
-                                                    "event-select", "overlapped-event", "completion-routine",
-                                                    "iocp",         "iocp-acceptex"};
+    static const std::vector<std::string> models = catalog::model_ids(catalog::Platform::Windows);
     return models;
+}
+
+bool counted_natively_yet(const std::string& model) {
+    const catalog::KnownModel* known = catalog::find_model(model);
+    return !known || known->platform != catalog::Platform::Linux;
 }
 
 namespace {
@@ -119,6 +123,8 @@ Comparison run_comparison(const CompareSettings& settings) {
                 break;
             }
             case Scenario::cost: {
+                // A native server makes no wineserver request: a count of 0 would read as a finding (see the note).
+                if (!counted_natively_yet(model)) break;
                 if (!counter_tried) counter = start_call_counter(not_counted, progress);
                 counter_tried = true;
                 costs.push_back(measure_cost(model, settings.cost, counter.get(), progress));
@@ -153,6 +159,12 @@ Comparison run_comparison(const CompareSettings& settings) {
         case Scenario::cost:
             // Its title says "Wine 8.0 on Linux 6.1.0-28-amd64": a count of wineserver requests depends on both.
             comparison.table = cost_table(settings.cost, costs, runtime_label(comparison.runtime, host_system()));
+            for (const std::string& model : settings.models)
+                if (!counted_natively_yet(model))
+                    comparison.table.notes.push_back(model +
+                                                     " is not in this table: it runs natively, and the calls "
+                                                     "counted here are Wine's (wineserver requests); a native counter "
+                                                     "(strace) is not written yet.");
             break;
     }
     return comparison;
@@ -214,8 +226,14 @@ std::string unknown_model(const std::vector<std::string>& models, Scenario scena
     for (const std::string& model : models) {
         if (model == kYardstick && scenario != Scenario::cost)
             return "'yardstick' is measured by --scenario cost only (it is a bare IOCP echo, not a model)";
-        if (model != kYardstick && std::find(all_models().begin(), all_models().end(), model) == all_models().end())
-            return "no model '" + model + "' (see socklab models)";
+        if (model == kYardstick) continue;
+        const catalog::KnownModel* known = catalog::find_model(model);
+        if (!known) return "no model '" + model + "' (see socklab models)";
+        if (catalog::how_it_runs(*known) == catalog::HowItRuns::not_here)
+            return model + " is a Linux model: run it from socklab on Linux";
+        if (scenario == Scenario::cost && !counted_natively_yet(model))
+            return "--scenario cost counts wineserver requests, and " + model +
+                   " runs natively, without Wine: compare it with the other scenarios";
     }
     return "";
 }

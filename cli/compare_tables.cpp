@@ -8,7 +8,8 @@ namespace socklab::cli {
 
 namespace {
 
-// Every table's title names the load and the runtime; every Wine table says what would differ on Windows.
+// Every table's title names the load and the runtime (every runtime, when rows ran on different ones); every Wine
+// table says what would differ on Windows.
 std::string load_words(const load::Options& options) {
     std::string words = std::to_string(options.clients) + " clients, " + std::to_string(options.line_size) +
                         "-byte lines, " +
@@ -20,8 +21,47 @@ std::string load_words(const load::Options& options) {
     return words;
 }
 
-std::string measured_under(const std::string& runtime) {
-    return "measured under " + runtime + ", " + std::to_string(std::thread::hardware_concurrency()) + " processors";
+// The runtimes the rows were measured on, each once, in the rows' order (a run that never started has none).
+template <class Run>
+std::vector<std::string> runtimes_of(const std::vector<Run>& runs) {
+    std::vector<std::string> runtimes;
+    for (const Run& run : runs)
+        if (run.started && !run.runtime.empty() &&
+            std::find(runtimes.begin(), runtimes.end(), run.runtime) == runtimes.end())
+            runtimes.push_back(run.runtime);
+    return runtimes;
+}
+
+// "under Wine 8.0", "natively on Linux 6.1.0-28-amd64" (a Linux model's server says "Linux <release>").
+std::string where(const std::string& runtime) {
+    return is_native_linux(runtime) ? "natively on " + runtime : "under " + runtime;
+}
+
+// "measured under Wine 8.0, 2 processors" (`runtime`, the comparison's); when the rows ran on different runtimes,
+// each is named and the runtime column (name_runtimes) says which row ran where.
+template <class Run>
+std::string measured_under(const std::vector<Run>& runs, const std::string& runtime) {
+    std::vector<std::string> runtimes = runtimes_of(runs);
+    if (runtimes.size() < 2) runtimes = {runtime};
+    std::string words = "measured";
+    for (std::size_t i = 0; i < runtimes.size(); ++i) words += (i == 0 ? " " : " and ") + where(runtimes[i]);
+    words += ", " + std::to_string(std::thread::hardware_concurrency()) + " processors";
+    if (runtimes.size() > 1) words += " (the runtime column says which row ran where)";
+    return words;
+}
+
+// A native figure never sits beside a Wine one unnamed: with rows from two runtimes, a runtime column after the
+// model's (one row per run, in order) and a note.
+template <class Run>
+void name_runtimes(Table& table, const std::vector<Run>& runs) {
+    if (runtimes_of(runs).size() < 2) return;
+    table.columns.insert(table.columns.begin() + 1, {"runtime", "runtime"});
+    for (std::size_t i = 0; i < table.rows.size() && i < runs.size(); ++i)
+        table.rows[i].insert(table.rows[i].begin() + 1, runs[i].started ? runs[i].runtime : "");
+    table.notes.push_back(
+        "The rows were measured on different runtimes (the runtime column): a Windows model under Wine, where every "
+        "Winsock call that waits or completes goes through wineserver, and a Linux model natively, straight to the "
+        "kernel. Compare rows of one runtime with each other; across runtimes, the gap is mostly the runtime's.");
 }
 
 const char* kWineNote =
@@ -45,7 +85,7 @@ Table load_table(const CompareSettings& settings, const std::vector<LoadMeasurem
     table.title = std::string(broadcast ? "Broadcast"
                               : slow    ? "Slow handlers"
                                         : "Echo") +
-                  ": " + load_words(settings.load) + "; " + measured_under(runtime);
+                  ": " + load_words(settings.load) + "; " + measured_under(runs, runtime);
     table.columns = {{"model", "model"}, {"round_trips_per_second", broadcast ? "broadcasts/s" : "round trips/s"}};
     if (broadcast) table.columns.push_back({"deliveries_per_second", "deliveries/s"});
     // Whose latency: the plain lines' under a /work mix, the `OK all` replies' in a broadcast.
@@ -85,6 +125,7 @@ Table load_table(const CompareSettings& settings, const std::vector<LoadMeasurem
             std::to_string(settings.load.work_cpu_ms) + " " + std::to_string(settings.load.work_block_ms) +
             "`: its handler blocks. Round trips count every line; latency is of the plain lines: a model whose "
             "echo latency climbs toward the block time makes everyone wait behind one slow handler.");
+    name_runtimes(table, runs);
     if (is_wine(runtime)) table.notes.push_back(kWineNote);
     return table;
 }
@@ -93,7 +134,8 @@ Table capacity_table(const CompareSettings& settings, const std::vector<Capacity
                      const std::string& runtime) {
     Table table;
     table.title = "Capacity: concurrent clients held, every one echoing " + std::to_string(settings.capacity_lines) +
-                  " lines correctly, up to " + std::to_string(settings.capacity_cap) + "; " + measured_under(runtime);
+                  " lines correctly, up to " + std::to_string(settings.capacity_cap) + "; " +
+                  measured_under(runs, runtime);
     table.columns = {{"model", "model"},
                      {"clients_held", "clients held"},
                      {"threads", "threads at most"},
@@ -118,6 +160,7 @@ Table capacity_table(const CompareSettings& settings, const std::vector<Capacity
         table.rows.push_back({run.model, std::to_string(run.held()), std::to_string(most.threads_most),
                               fixed(most.peak_working_set_mib, 1), steps, problem});
     }
+    name_runtimes(table, runs);
     table.notes.push_back(
         "Each step connects every client before any sends, so all of them are open at once, then each sends " +
         std::to_string(settings.capacity_lines) +
@@ -142,7 +185,8 @@ Table overhead_table(const CompareSettings& settings, const std::vector<Overhead
     Table table;
     const load::Options segment = overhead_segment(settings);
     table.title = "Tracing overhead: " + load_words(segment) + " per segment, " +
-                  std::to_string(settings.overhead_pairs) + " off/on pairs interleaved; " + measured_under(runtime);
+                  std::to_string(settings.overhead_pairs) + " off/on pairs interleaved; " +
+                  measured_under(runs, runtime);
     table.columns = {{"model", "model"},
                      {"off_round_trips_per_second", "recording off rt/s"},
                      {"on_round_trips_per_second", "recording on rt/s"},
@@ -162,6 +206,7 @@ Table overhead_table(const CompareSettings& settings, const std::vector<Overhead
                               fixed(run.cost_percent(), 1), fixed(low, 1) + ".." + fixed(high, 1),
                               run.problem.empty() ? "0" : run.problem});
     }
+    name_runtimes(table, runs);
     table.notes.push_back(
         "Two servers of each model run at once, one recording a trace file (--trace-file); the same load goes to "
         "each in turn, off-on then on-off, so a drift in the machine's speed falls on both. The cost is 1 - "

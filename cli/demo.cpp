@@ -136,7 +136,7 @@ Listening start_demo_server(ServerRun& server, const std::string& model, const s
             std::fputs(line.c_str(), stdout);
         },
         [&](unsigned tick, double waited) {
-            if (terminal) std::fputs(starting_line(tick, waited, false).c_str(), stderr);
+            if (terminal) std::fputs(starting_line(tick, waited, false, server.where()).c_str(), stderr);
         });
     if (started.outcome == StartWait::Outcome::exited)
         std::fprintf(stderr, "socklab demo: the server stopped before listening\n");
@@ -177,7 +177,7 @@ int terminal_demo(const DemoRequest& request) {
     char seconds_text[32];
     std::snprintf(seconds_text, sizeof seconds_text, "%.0f", request.seconds);
     for (const std::string& line :
-         wrap_words("socklab demo: a live '" + request.model + "' server" + kUnderWine + ", " +
+         wrap_words("socklab demo: a live '" + request.model + "' server" + runs_where(request.model) + ", " +
                         std::to_string(request.clients) + " clients for " + seconds_text + " s, every byte checked",
                     static_cast<std::size_t>(terminal_width())))
         std::printf("%s\n", line.c_str());

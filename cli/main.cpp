@@ -14,19 +14,21 @@ using socklab::cli::Arguments;
 const char* const kHelp =
     "usage: socklab <command> [options]\n"
     "\n"
-    "socklab teaches the Windows socket I/O models: eight servers that speak one line protocol and differ\n"
-    "only in how they wait, a tracer that records what their threads do, and a visualizer that shows it.\n"
+    "socklab teaches the socket I/O models: eight Windows servers and their Linux twins (poll, epoll,\n"
+    "io-uring) that speak one line protocol and differ only in how they wait, a tracer that records what\n"
+    "their threads do, and a visualizer that shows it.\n"
     "\n"
     "commands:\n"
     "  demo                 the visualizer on a live IOCP server (a terminal rendition without a display)\n"
-    "  serve <model>        run a model's server (under Wine on Linux); Ctrl-C stops it gracefully\n"
+    "  serve <model>        run a model's server (a Windows model under Wine on Linux, a Linux model\n"
+    "                       natively); Ctrl-C stops it gracefully\n"
     "  connect [host:]port  type lines to a server and see its replies and broadcasts (like nc)\n"
     "  load                 drive a server with clients; every echoed byte is checked\n"
     "  compare [model...]   the same load against several models, one table (echo, slow handlers,\n"
     "                       broadcast, capacity, tracing overhead)\n"
     "  report [model...]    every comparison, written as the benchmark report in docs/report with plots\n"
     "  viz                  the visualizer (live, replay, reference model, headless screenshots)\n"
-    "  models               list the models\n"
+    "  models               list the models, their platform and how each runs here\n"
     "  lesson [N]           the lessons: list them, read one step by step, --check runs its checks\n"
     "\n"
     "`socklab <command> --help` tells more. From a checkout, ./socklab also has `build` and `test`.\n";
@@ -44,7 +46,7 @@ const Command kCommands[] = {
     {"compare", socklab::cli::compare_command},
     {"report", socklab::cli::report_command},
     {"viz", socklab::cli::viz_command},
-    {"models", [](const Arguments&) { return socklab::cli::serve_command({"--list"}); }},
+    {"models", socklab::cli::models_command},
     {"lesson", socklab::cli::lesson_command},
 };
 

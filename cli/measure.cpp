@@ -194,7 +194,7 @@ LoadMeasurement measure_load(const std::string& model, const load::Options& opti
     const std::string trace_path = temporary_trace_path(model);
     std::vector<std::string> extra;
     if (traced) extra = {"--trace-file", trace_path};
-    progress(std::string("starting the server") + kUnderWine, 0);
+    progress("starting the server" + runs_where(model), 0);
     ModelServer server;
     if (server.start(measurement, extra)) {
         load::Options these = options;
@@ -232,7 +232,7 @@ CapacityMeasurement measure_capacity(const std::string& model, const std::vector
                                      const ProgressReport& progress) {
     CapacityMeasurement measurement;
     measurement.model = model;
-    progress(std::string("starting the server") + kUnderWine, 0);
+    progress("starting the server" + runs_where(model), 0);
     ModelServer server;
     if (server.start(measurement, {})) {
         for (std::size_t index = 0; index < steps.size(); ++index) {
@@ -295,7 +295,7 @@ OverheadMeasurement measure_overhead(const std::string& model, const load::Optio
     measurement.model = model;
     Measured traced_side = measurement;
     const std::string trace_path = temporary_trace_path(model);
-    progress(std::string("starting two servers") + kUnderWine, 0);
+    progress("starting two servers" + runs_where(model), 0);
     ModelServer plain, recording;
     if (plain.start(measurement, {}) && recording.start(traced_side, {"--trace-file", trace_path})) {
         unsigned segments_done = 0;
@@ -324,10 +324,18 @@ OverheadMeasurement measure_overhead(const std::string& model, const load::Optio
 
 // ---- titles -----------------------------------------------------------------------------------------------
 std::string runtime_of(const std::vector<const Measured*>& measured) {
+    std::vector<std::string> runtimes;
     for (const Measured* one : measured)
-        if (one->started && !one->runtime.empty()) return one->runtime;
-    return "unknown runtime";
+        if (one->started && !one->runtime.empty() &&
+            std::find(runtimes.begin(), runtimes.end(), one->runtime) == runtimes.end())
+            runtimes.push_back(one->runtime);
+    if (runtimes.empty()) return "unknown runtime";
+    std::string joined;
+    for (const std::string& runtime : runtimes) joined += (joined.empty() ? "" : " and ") + runtime;
+    return joined;
 }
+
+bool is_native_linux(const std::string& runtime) { return runtime.rfind("Linux", 0) == 0; }
 
 bool is_wine(const std::string& runtime) { return viz::classify_runtime(runtime) == viz::RuntimeKind::wine; }
 

@@ -1,10 +1,10 @@
 // cli/measure.h — one model's server under one load: the measuring engine behind `socklab compare` and
 // `socklab report`.
 //
-// Every measurement starts the model's own server (socklab-server.exe beside socklab.exe on Windows, under Wine
-// on Linux: cli/server_run.h), drives it with the load generator (every byte checked), watches its /stats
-// meanwhile, and stops it gracefully — and a server that does not stop cleanly, or leaves sockets or per-I/O
-// objects behind, makes the measurement fail.
+// Every measurement starts the model's own server (socklab-server.exe beside socklab.exe on Windows; on Linux a
+// Windows model's under Wine, a Linux model's natively: cli/server_run.h), drives it with the load generator
+// (every byte checked), watches its /stats meanwhile, and stops it gracefully — and a server that does not stop
+// cleanly, or leaves sockets or per-I/O objects behind, makes the measurement fail.
 #pragma once
 
 #include <cstdint>
@@ -76,8 +76,11 @@ struct OverheadMeasurement : Measured {
 OverheadMeasurement measure_overhead(const std::string& model, const load::Options& segment, unsigned pairs,
                                      const ProgressReport& progress);
 
-// The runtime line for a title, from the first model that started ("unknown runtime" if none did).
+// The runtime line for a title: the runtime every model that started ran on, or each of them in order, joined
+// ("Wine 8.0 and Linux 6.1.0-28-amd64") when they differ; "unknown runtime" if none started.
 std::string runtime_of(const std::vector<const Measured*>& measured);
+// Whether a server ran natively on Linux (a Linux model says "Linux <release>").
+bool is_native_linux(const std::string& runtime);
 // Whether a server said it ran under Wine (visualizer/model/runtime_note.h decides, for the lessons too).
 bool is_wine(const std::string& runtime);
 

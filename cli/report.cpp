@@ -4,7 +4,7 @@
 // then writes one Markdown page with the tables, the headline figures, the machine and the method, a CSV per
 // table, and a PNG plot per table drawn by gnuplot from exactly the numbers in the table (without gnuplot, the
 // page says so and has no plots). Where the runtime is Wine, every title says so and the page says what would
-// differ on Windows.
+// differ on Windows; a Linux model named runs natively and its rows say so (cli/compare_tables.cpp).
 //
 // Here: the command line, and the run in its phases (check gnuplot and the folder, run the sections, run the
 // benchmarks, write the page). What to run is report_plan.h, the plots gnuplot.h, the page report_page.h, the
@@ -26,6 +26,7 @@
 #include "cli/machine.h"
 #include "cli/report_page.h"
 #include "cli/report_plan.h"
+#include "common/catalog/models.h"
 
 namespace socklab::cli {
 
@@ -45,9 +46,14 @@ Parsed<ReportRequest> parse_report_command(const Arguments& arguments) {
                  "seconds instead of minutes (fewer clients, short runs): for tests, not for reading");
     if (!flags.parse(arguments, &request.models)) return parsed.stop(flags.early_exit());
     if (request.models.empty()) request.models = all_models();
-    for (const std::string& model : request.models)
-        if (std::find(all_models().begin(), all_models().end(), model) == all_models().end())
+    for (const std::string& model : request.models) {
+        const catalog::KnownModel* known = catalog::find_model(model);
+        if (!known)
             return parsed.stop(EarlyExit::usage_error("report", "no model '" + model + "' (see socklab models)"));
+        if (catalog::how_it_runs(*known) == catalog::HowItRuns::not_here)
+            return parsed.stop(
+                EarlyExit::usage_error("report", model + " is a Linux model: run it from socklab on Linux"));
+    }
 #ifdef _WIN32
     request.command = "socklab report";
 #else

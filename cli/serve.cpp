@@ -1,8 +1,9 @@
 // cli/serve.cpp — `socklab serve <model> [server flags]`: run a model's server.
 //
-// The server is socklab-server: beside socklab.exe on Windows, under Wine on Linux (cmake/wine-run), which
-// takes a couple of seconds to start — longer the very first time, when it creates its prefix — so a progress
-// line shows while we wait for the server to say it is listening. Ctrl-C (and SIGTERM on Linux) asks the server
+// The server is socklab-server: beside socklab.exe on Windows; on Linux, a Windows model's under Wine
+// (cmake/wine-run), which takes a couple of seconds to start — longer the very first time, when it creates its
+// prefix — so a progress line shows while we wait for the server to say it is listening; a Linux model's natively
+// (build/linux/models/socklab-server). Ctrl-C (and SIGTERM on Linux) asks the server
 // to shut down gracefully: we close its standard input, which it watches (--stop-on-stdin-eof), and wait for it
 // to finish. The server runs in a process group of its own, so the Ctrl-C reaches only us.
 #include <chrono>
@@ -52,7 +53,7 @@ int serve_command(const Arguments& arguments) {
         }
         if (!listening && !stopping && terminal) {
             const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            std::fputs(starting_line(tick, waited, true).c_str(), stderr);
+            std::fputs(starting_line(tick, waited, true, server.where()).c_str(), stderr);
             std::fflush(stderr);
         }
     }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli/locate.h"
+#include "common/catalog/models.h"
 
 namespace socklab::cli {
 
@@ -20,19 +21,19 @@ std::optional<Listening> listening_announcement(const std::string& line) {
     return listening;
 }
 
-std::string starting_line(unsigned tick, double waited_seconds, bool say_why_slow) {
-#ifdef _WIN32
-    const char* const why_slow = "";
-#else
-    const char* const why_slow = " (the first run creates the Wine prefix)";
-#endif
+std::string runs_where(const std::string& model) { return catalog::runs_where(model); }
+
+std::string starting_line(unsigned tick, double waited_seconds, bool say_why_slow, const std::string& where) {
+    const char* const why_slow = where == " under Wine" ? " (the first run creates the Wine prefix)" : "";
     char text[160];
-    std::snprintf(text, sizeof text, "\r%c starting the server%s... %.1f s%s", "|/-\\"[tick % 4], kUnderWine,
+    std::snprintf(text, sizeof text, "\r%c starting the server%s... %.1f s%s", "|/-\\"[tick % 4], where.c_str(),
                   waited_seconds, say_why_slow && waited_seconds > 6 ? why_slow : "");
     return text;
 }
 
 bool ServerRun::start(const std::vector<std::string>& arguments, std::string& error) {
+    const catalog::KnownModel* model = catalog::model_in(arguments);
+    where_ = model ? catalog::runs_where(model->id) : kUnderWine;
     const std::vector<std::string> command = process::server_command(repository_root(), arguments, error);
     return !command.empty() && server_.start(command, {}, error);
 }

@@ -1,5 +1,6 @@
 // cli/server_run.h — a socklab-server started by the CLI and stopped gracefully: on Windows the
-// socklab-server.exe beside socklab.exe, on Linux the one in build/mingw/bin under Wine.
+// socklab-server.exe beside socklab.exe; on Linux the one in build/mingw/bin under Wine for a Windows model, and
+// build/linux/models/socklab-server natively for a Linux model (process::server_command).
 //
 // Used by `socklab serve` (which forwards the server's output and waits), `demo`, `lesson`, `compare` and
 // `report` (which start a server, drive it, then stop it). The process itself is common/process's ChildProcess.
@@ -16,12 +17,16 @@
 
 namespace socklab::cli {
 
-// " under Wine" on Linux, "" on Windows: where the server runs, for messages about starting it.
+// " under Wine" on Linux, "" on Windows: where a Windows model's server runs, for messages about starting it.
+// A message about any model says runs_where(model) instead: " natively" for a Linux model on Linux.
 #ifdef _WIN32
 inline constexpr const char* kUnderWine = "";
 #else
 inline constexpr const char* kUnderWine = " under Wine";
 #endif
+
+// Where this model's server runs, for messages: " under Wine", " natively", or "" (common/catalog/models.h).
+std::string runs_where(const std::string& model);
 
 // What a server says once it listens: "socklab-server: iocp listening on 127.0.0.1:40123 (Wine 8.0)".
 struct Listening {
@@ -32,8 +37,10 @@ struct Listening {
 std::optional<Listening> listening_announcement(const std::string& line);
 
 // What a terminal shows while a server starts, redrawn in place: "\r| starting the server under Wine... 2.4 s",
-// the spinner turned by `tick`. With say_why_slow, after 6 s it adds why the first start on Linux is slow.
-std::string starting_line(unsigned tick, double waited_seconds, bool say_why_slow);
+// the spinner turned by `tick`; `where` is runs_where(model). With say_why_slow, after 6 s it adds why the first
+// start under Wine is slow.
+std::string starting_line(unsigned tick, double waited_seconds, bool say_why_slow,
+                          const std::string& where = kUnderWine);
 
 // How waiting for a server to listen ended.
 struct StartWait {
@@ -63,9 +70,12 @@ public:
         return server_.stop(grace, on_line, forced);
     }
     bool exited() const { return server_.exited(); }
+    // Where it runs, by the model its arguments name: " under Wine", " natively" or "" (runs_where).
+    const std::string& where() const { return where_; }
 
 private:
-    process::ChildProcess server_;  // stopped by its destructor if still running
+    process::ChildProcess server_;
+    std::string where_ = kUnderWine;  // stopped by its destructor if still running
 };
 
 }  // namespace socklab::cli

@@ -223,8 +223,8 @@ TEST_CASE("compare: a wrong format, scenario, model, mix or broadcast size is ex
     CHECK(code == 2);
     CHECK(stop_message(cli::parse_compare_command({"select", "--scenario", "nonsense"})) ==
           "socklab compare: no scenario 'nonsense' (see --help)\n");
-    CHECK(stop_message(cli::parse_compare_command({"iocp", "epoll"})) ==
-          "socklab compare: no model 'epoll' (see socklab models)\n");
+    CHECK(stop_message(cli::parse_compare_command({"iocp", "kqueue"})) ==
+          "socklab compare: no model 'kqueue' (see socklab models)\n");
     CHECK(stop_message(cli::parse_compare_command({"--work", "0,50,0"})) ==
           "socklab compare: --work wants CPU_MS,BLOCK_MS,EVERY, e.g. 0,50,10, not '0,50,0'\n");
     CHECK(stop_message(cli::parse_compare_command({"--work", "50"})) ==
@@ -233,6 +233,22 @@ TEST_CASE("compare: a wrong format, scenario, model, mix or broadcast size is ex
           "socklab compare: broadcast lines must be at least 24 bytes (they name their sender)\n");
     CHECK(stop_message(cli::parse_compare_command({"--clients", "5001"})) ==
           "socklab compare: --clients wants a whole number from 1 to 5000, not '5001'\n");
+}
+
+TEST_CASE("compare: a Linux model is taken when named, beside Windows ones, but not by the cost scenario") {
+    const auto mixed = cli::parse_compare_command({"iocp", "poll", "--duration", "1"});
+    REQUIRE(stop_message(mixed) == "");
+    CHECK(mixed.request.settings.models == std::vector<std::string>{"iocp", "poll"});
+    CHECK(cli::counted_natively_yet("iocp"));
+    CHECK_FALSE(cli::counted_natively_yet("poll"));
+    int code = 0;
+    CHECK(stop_message(cli::parse_compare_command({"poll", "--scenario", "cost"}), &code) ==
+          "socklab compare: --scenario cost counts wineserver requests, and poll runs natively, without Wine: compare "
+          "it with the other scenarios\n");
+    CHECK(code == 2);
+    // Named or not, the default stays the eight: the report's tables keep their meaning.
+    CHECK(cli::parse_compare_command({}).request.settings.models == cli::all_models());
+    CHECK(cli::all_models().size() == 8);
 }
 
 // ---- report ----
@@ -254,6 +270,7 @@ TEST_CASE("report: a model that does not exist is refused before ten minutes are
     int code = 0;
     CHECK(stop_message(cli::parse_report_command({"iocp", "nonsense"}), &code) ==
           "socklab report: no model 'nonsense' (see socklab models)\n");
+    CHECK(stop_message(cli::parse_report_command({"--quick", "iocp", "poll"})) == "");  // poll runs natively
     CHECK(code == 2);
     CHECK(stop_message(cli::parse_report_command({"--fast"})) ==
           "socklab report: unknown option '--fast' (see --help)\n");

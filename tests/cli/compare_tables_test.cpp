@@ -50,6 +50,13 @@ cli::LoadMeasurement not_started(const std::string& model) {
     return run;
 }
 
+// Three runs as a mixed comparison measures them: under Wine, natively, and under Wine again.
+const std::vector<cli::Measured>& mixed_runtime_rows() {
+    static const std::vector<cli::Measured> rows = {
+        {"iocp", "Wine 8.0", true, ""}, {"poll", "Linux 6.1.0-28-amd64", true, ""}, {"select", "Wine 8.0", true, ""}};
+    return rows;
+}
+
 std::vector<std::string> labels(const cli::Table& table) {
     std::vector<std::string> names;
     for (const auto& column : table.columns) names.push_back(column.label);
@@ -165,4 +172,40 @@ TEST_CASE("compare table: tracing overhead is the cost over all pairs and the sp
     CHECK(table.rows[0] == std::vector<std::string>{"iocp", "1000", "900", "10.0", "5.0..15.0", "0"});
     CHECK(table.rows[1].back() == "client 1: line 4 never echoed");
     CHECK(table.notes.size() == 1);
+}
+
+TEST_CASE("compare table: a native Linux run says so in the title, and mixed runtimes get a runtime column") {
+    cli::LoadMeasurement poll = measured_iocp();
+    poll.model = "poll";
+    poll.runtime = "Linux 6.1.0-28-amd64";
+    const cli::Table native = cli::load_table(two_clients(cli::Scenario::echo), {poll}, "Linux 6.1.0-28-amd64");
+    CHECK(native.title ==
+          "Echo: 2 clients, 64-byte lines, 5 s closed loop; measured natively on Linux 6.1.0-28-amd64, " + kProcessors);
+    CHECK(native.notes.empty());  // no Wine note, and one runtime needs no column
+    CHECK(labels(native)[1] == "round trips/s");
+
+    // A Windows model under Wine beside a Linux model natively: both named in the title, each row says its own.
+    const cli::Table mixed =
+        cli::load_table(two_clients(cli::Scenario::echo), {measured_iocp(), poll, not_started("epoll")},
+                        "Wine 8.0 and Linux 6.1.0-28-amd64");
+    CHECK(mixed.title ==
+          "Echo: 2 clients, 64-byte lines, 5 s closed loop; measured under Wine 8.0 and natively on Linux "
+          "6.1.0-28-amd64, " +
+              kProcessors + " (the runtime column says which row ran where)");
+    CHECK(labels(mixed)[1] == "runtime");
+    REQUIRE(mixed.rows.size() == 3);
+    CHECK(mixed.rows[0][0] == "iocp");
+    CHECK(mixed.rows[0][1] == "Wine 8.0");
+    CHECK(mixed.rows[0][2] == "8293");
+    CHECK(mixed.rows[1][1] == "Linux 6.1.0-28-amd64");
+    CHECK(mixed.rows[2][1] == "");  // never started: no runtime to name
+    CHECK(mixed.rows[2][2] == "not measured: the server did not start");
+    REQUIRE(mixed.notes.size() == 2);
+    CHECK(mixed.notes[0].find("different runtimes") != std::string::npos);
+    CHECK(mixed.notes[1] == kWineNote);
+    CHECK(mixed.number(1, "round_trips_per_second") == 8293);  // the plots find their columns by key still
+
+    // The runtime line of a comparison names each runtime once, in order.
+    CHECK(cli::runtime_of({&mixed_runtime_rows()[0], &mixed_runtime_rows()[1], &mixed_runtime_rows()[2]}) ==
+          "Wine 8.0 and Linux 6.1.0-28-amd64");
 }
