@@ -1,6 +1,7 @@
 // visualizer/main.cpp — socklab-viz: watch a server's threads wait, wake and take completion packets.
 //
-//   socklab-viz --start iocp                      start a model (under Wine on Linux) and watch it live
+//   socklab-viz --start iocp                      start a model (on Linux: a Windows model under Wine, a Linux
+//                                                 model such as poll natively) and watch it live
 //   socklab-viz --compare iocp,select --connect 16 --saturate   models side by side under the same load, plotted
 //   socklab-viz --attach 6000 --server-port 5000  attach to a running server's trace port
 //   socklab-viz --replay run.sltrace              replay a saved trace (repeat to compare side by side)
@@ -95,7 +96,8 @@ const char* const kUsage =
     "  --replay FILE            a saved trace (a server's --trace-file, or the Record button)\n"
     "  --attach PORT            a running server's trace port; --server-port P for the built-in clients\n"
     "  --start MODEL            start socklab-server MODEL (--port P --trace-port T apply to the last one;\n"
-    "                           without them the server picks free ports)\n"
+    "                           without them the server picks free ports); on Linux a Linux model (poll,\n"
+    "                           epoll, io-uring) runs natively, a Windows model under Wine\n"
     "  --compare A,B[,...]      start each model (the servers pick free ports, so none clash), drive the same\n"
     "                           load on each (--connect N clients, default 16; --saturate, the default, or\n"
     "                           --pace N) and plot their replies/s and latency together; prints a summary at exit\n"
@@ -141,7 +143,12 @@ void read_option(int argc, char** argv, int& i, Options& options) {
     else if (arg == "--attach") options.attaches.push_back({std::stoi(value()), 0});
     else if (arg == "--server-port" && !options.attaches.empty())
         options.attaches.back().server_port = std::stoi(value());
-    else if (arg == "--start") options.starts.push_back({value(), 0, 0});
+    else if (arg == "--start") {
+        // Checked at once, as --compare is: a typo or another platform's model costs no server start.
+        std::string model = value(), error;
+        if (!check_model(model, "--start", error)) throw std::runtime_error(error);
+        options.starts.push_back({model, 0, 0});
+    }
     else if (arg == "--port" && !options.starts.empty()) options.starts.back().port = std::stoi(value());
     else if (arg == "--trace-port" && !options.starts.empty()) options.starts.back().trace_port = std::stoi(value());
     else if (arg == "--reference") options.references.push_back(i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "");

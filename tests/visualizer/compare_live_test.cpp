@@ -121,3 +121,37 @@ TEST_CASE("compare mode runs iocp and select under Wine and both series count re
     }
     fs::remove_all(folder);
 }
+
+TEST_CASE("compare mode runs a Linux model natively, no Wine, and names the kernel as its runtime",
+          "[viz][compare][native][xvfb]") {
+    const fs::path server = fs::path(SOCKLAB_SOURCE_ROOT) / "build/linux/models/socklab-server";
+    if (!fs::exists(server))
+        FAIL("the native server is not built (" << server.string()
+                                                << "): cmake --build build/linux --target socklab-server");
+    std::string prefix, ignored;
+    if (!(std::getenv("DISPLAY") && *std::getenv("DISPLAY"))) {
+        if (run("command -v xvfb-run >/dev/null 2>&1", ignored) != 0)
+            FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
+        prefix = "xvfb-run -a -s '-screen 0 1280x720x24' ";
+    }
+    const fs::path folder = fs::temp_directory_path() / ("socklab-viz-native-" + std::to_string(::getpid()));
+    fs::create_directories(folder);
+    const std::string png = (folder / "poll.png").string();
+    // poll against itself: two native servers, the noise floor of one model, and nothing under Wine.
+    const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE + " --compare poll,poll --connect 4 --saturate" +
+                                " --seconds 2 --screenshot " + png + " --size 1280x720 --repo " + SOCKLAB_SOURCE_ROOT +
+                                " 2>&1";
+    INFO(command);
+    std::string output;
+    const int status = run(command, output);
+    INFO(output);
+    REQUIRE(status == 0);
+    CHECK(fs::file_size(png) > 10'000);
+    CHECK(output.find("Under Wine") == std::string::npos);
+    std::vector<double> numbers;
+    double low = 0, high = 0;
+    REQUIRE(summary_row(output, "poll", numbers, low, high));
+    CHECK(numbers[0] > 0);
+    CHECK(output.find("\npoll                 Linux ") != std::string::npos);  // the kernel is the runtime
+    fs::remove_all(folder);
+}

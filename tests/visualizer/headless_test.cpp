@@ -195,6 +195,9 @@ TEST_CASE("socklab-viz refuses a bad compare request with exit 2 before starting
     // One model is not a comparison.
     CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --compare iocp 2>&1", output) == 2);
     CHECK(output.find("two or more models") != std::string::npos);
+    // --start is checked the same way, at once.
+    CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --start nosuchmodel 2>&1", output) == 2);
+    CHECK(output.find("--start: no model 'nosuchmodel'; the models are:") != std::string::npos);
     // Two loads at once.
     CHECK(run(std::string(SOCKLAB_VIZ_EXECUTABLE) + " --compare iocp,select --saturate --pace 10 2>&1", output) == 2);
     CHECK(output.find("choose one") != std::string::npos);

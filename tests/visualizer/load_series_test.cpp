@@ -16,6 +16,7 @@
 #include "visualizer/model/client_pool.h"
 #include "visualizer/model/compare_plan.h"
 #include "visualizer/model/load_series.h"
+#include "visualizer/model/runtime_note.h"
 #include "visualizer/model/server_process.h"
 
 using namespace socklab::viz;
@@ -155,7 +156,34 @@ TEST_CASE("the compare list names two or more known models", "[viz][compare]") {
     CHECK(error.find("iocp-acceptex") != std::string::npos);  // the list of models follows
     CHECK_FALSE(parse_compare_models("iocp,,select", models, error));
     CHECK_FALSE(parse_compare_models("", models, error));
-    CHECK(known_models().size() == 8);
+    CHECK(known_models().size() == 11);  // on Linux: the eight Windows models (under Wine) and the three Linux ones
+}
+
+TEST_CASE("the compare list and --start take a Linux model, natively, beside a Windows one", "[viz][compare]") {
+    std::vector<std::string> models;
+    std::string error;
+    CHECK(parse_compare_models("iocp,poll", models, error));
+    CHECK(models == std::vector<std::string>{"iocp", "poll"});
+    CHECK(parse_compare_models("poll,epoll,io-uring", models, error));
+    CHECK(check_model("poll", "--start", error));
+    CHECK_FALSE(check_model("kqueue", "--start", error));
+    CHECK(error.rfind("--start: no model 'kqueue'; the models are: blocking", 0) == 0);
+    CHECK(error.find(" poll epoll io-uring") != std::string::npos);
+}
+
+TEST_CASE("a native Linux runtime is named as the kernel, and a mixed summary says which runtime is which",
+          "[viz][compare]") {
+    CHECK(classify_runtime("Linux 6.1.0-28-amd64") == RuntimeKind::linux_native);
+    CHECK(classify_runtime("Wine 8.0") == RuntimeKind::wine);
+    LoadSummary figures;
+    figures.windows = 16;
+    figures.mean_replies_per_second = 1000;
+    const std::string native = format_compare_summary({{"poll", "Linux 6.1.0-28-amd64", figures}}, "x");
+    CHECK(native.find("poll                 Linux 6.1.0-28-amd64") != std::string::npos);
+    CHECK(native.find("Wine") == std::string::npos);
+    const std::string mixed =
+        format_compare_summary({{"iocp", "Wine 8.0", figures}, {"poll", "Linux 6.1.0-28-amd64", figures}}, "x");
+    CHECK(mixed.find("Two runtimes: the Linux models ran natively, the Windows ones under Wine") != std::string::npos);
 }
 
 TEST_CASE("the compare summary names the runtime and says Wine figures are not Windows ones", "[viz][compare]") {

@@ -5,13 +5,30 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "common/catalog/models.h"
+
 namespace socklab::viz {
 
 const std::vector<std::string>& known_models() {
-    static const std::vector<std::string> models{"blocking",     "select",           "async-select",
-                                                 "event-select", "overlapped-event", "completion-routine",
-                                                 "iocp",         "iocp-acceptex"};
+    static const std::vector<std::string> models = [] {
+        std::vector<std::string> ids;
+        for (const catalog::KnownModel& model : catalog::known_models())
+            if (catalog::how_it_runs(model) != catalog::HowItRuns::not_here) ids.push_back(model.id);
+        return ids;
+    }();
     return models;
+}
+
+bool check_model(const std::string& name, const std::string& option, std::string& error) {
+    const catalog::KnownModel* model = catalog::find_model(name);
+    if (model && catalog::how_it_runs(*model) == catalog::HowItRuns::not_here) {
+        error = option + ": " + name + " is a Linux model: run it from socklab on Linux";
+        return false;
+    }
+    if (model) return true;
+    error = option + ": no model '" + name + "'; the models are:";
+    for (const auto& known : known_models()) error += " " + known;
+    return false;
 }
 
 bool parse_compare_models(const std::string& list, std::vector<std::string>& models, std::string& error) {
@@ -24,12 +41,7 @@ bool parse_compare_models(const std::string& list, std::vector<std::string>& mod
             error = "--compare wants model names separated by commas, such as iocp,select (got '" + list + "')";
             return false;
         }
-        const auto& known = known_models();
-        if (std::find(known.begin(), known.end(), name) == known.end()) {
-            error = "--compare: no model '" + name + "'; the models are:";
-            for (const auto& model : known) error += " " + model;
-            return false;
-        }
+        if (!check_model(name, "--compare", error)) return false;
         models.push_back(name);
         if (comma == std::string::npos) break;
         begin = comma + 1;
@@ -83,6 +95,12 @@ std::string format_compare_summary(const std::vector<CompareRow>& rows, const st
     bool any_wine = false;
     for (const auto& row : rows) any_wine = any_wine || row.runtime.find("Wine") != std::string::npos;
     if (any_wine) text += "Under Wine: compare the models with each other; these are not Windows figures.\n";
+    bool any_native = false;
+    for (const auto& row : rows) any_native = any_native || row.runtime.rfind("Linux", 0) == 0;
+    if (any_wine && any_native)
+        text +=
+            "Two runtimes: the Linux models ran natively, the Windows ones under Wine (the runtime column); "
+            "across them, the gap is mostly the runtime's.\n";
     text += "Latency: median over 250 ms windows of each window's p50 and p99 (nearest rank).\n";
     char line[256];
     std::snprintf(line, sizeof line, "%-20s %-22s %12s %10s %10s %8s  %s\n", "model", "runtime", "replies/s", "p50 ms",

@@ -1,5 +1,6 @@
 // visualizer/model/compare_plan.h — what `socklab-viz --compare iocp,select` asks for, checked before any
-// server starts (Wine takes seconds; a typo should cost none).
+// server starts (Wine takes seconds; a typo should cost none). A Linux model runs natively, a Windows one under
+// Wine on Linux (process::server_command), so one comparison may hold both: each row names its runtime.
 //
 // The compare view runs each model as its own server (ports chosen by the servers, so they never clash),
 // drives the same load on each from the built-in clients (visualizer/model/client_pool.h), and plots every
@@ -14,8 +15,12 @@
 
 namespace socklab::viz {
 
-// The model ids socklab-server runs (models/registry.cpp, docs/design.md §5), in the suite's order.
+// The model ids this viewer can start, in the suite's order (common/catalog/models.h): on Linux every model (the
+// Windows ones under Wine, the Linux ones natively), on Windows the eight Windows ones.
 const std::vector<std::string>& known_models();
+// Whether `name` is a model this viewer can start; false with a message for `option` ("--start") when it is no
+// model, or a Linux model asked for on Windows.
+bool check_model(const std::string& name, const std::string& option, std::string& error);
 
 // Splits "iocp,select" (commas, no spaces needed) into model ids. False with a message naming the problem
 // when a name is unknown, empty, or fewer than two models are named. The same model twice is allowed: it

@@ -12,16 +12,18 @@ namespace socklab::viz {
 class TraceModel;
 
 // What a runtime string names. A server says "Wine 8.0" under Wine and "Windows 10.0.19045" on Windows
-// (common/win/winsock.cpp, runtime_name()); the reference model says "reference model of the documented Windows
-// rules"; the visualizer's own traces say "synthetic ...". Only a trace whose runtime says it is Windows is held
+// (common/win/winsock.cpp, runtime_name()), a Linux model's "Linux 6.1.0-28-amd64" (common/posix/sockets.cpp); the
+// reference model says "reference model of the documented Windows rules"; the visualizer's own traces say
+// "synthetic ...". Only a trace whose runtime says it is Windows is held
 // to the documented Windows rules: the suite never assumes a runtime from the system it happens to run on.
 enum class RuntimeKind {
-    windows,    // a server that ran on Windows
-    wine,       // a server that ran under Wine
-    reference,  // common/kernel_queue's model of the documented rules: not a measurement of a runtime
-    synthetic,  // made up by socklab-viz for a demonstration: not a measurement either
-    unnamed,    // the trace does not say
-    other,      // named, but none of the above
+    windows,       // a server that ran on Windows
+    wine,          // a server that ran under Wine
+    linux_native,  // a Linux model's server, natively: "Linux <release>" (common/posix/sockets.cpp)
+    reference,     // common/kernel_queue's model of the documented rules: not a measurement of a runtime
+    synthetic,     // made up by socklab-viz for a demonstration: not a measurement either
+    unnamed,       // the trace does not say
+    other,         // named, but none of the above
 };
 
 // Inline, so that the socklab CLI can classify what its servers report without linking the visualizer's model:
@@ -34,6 +36,7 @@ inline RuntimeKind classify_runtime(std::string_view runtime) {
     if (runtime.rfind("reference model", 0) == 0) return RuntimeKind::reference;
     if (runtime.find("synthetic") != std::string_view::npos) return RuntimeKind::synthetic;
     if (runtime.rfind("Windows", 0) == 0) return RuntimeKind::windows;
+    if (runtime.rfind("Linux", 0) == 0) return RuntimeKind::linux_native;
     return RuntimeKind::other;
 }
 

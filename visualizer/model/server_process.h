@@ -1,8 +1,9 @@
 // visualizer/model/server_process.h — a server the visualizer started itself: socklab-server, through the
 // launcher the CLI uses too (common/process/child_process.h).
 //
-// On Linux the server runs under Wine, which takes about 2 s to start (longer the first time,
-// when it creates the Wine prefix), so the UI shows the process's output and the time waited meanwhile.
+// On Linux a Windows model's server runs under Wine, which takes about 2 s to start (longer the first time, when it
+// creates the Wine prefix), so the UI shows the process's output and the time waited meanwhile; a Linux model's
+// (poll, epoll, io-uring) runs natively and starts at once.
 #pragma once
 
 #include <chrono>
@@ -21,8 +22,9 @@ public:
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
 
-    // Runs socklab-server with these arguments (beside this program on Windows; under Wine from <root>/build/
-    // mingw/bin on Linux: process::server_command), its output captured. False with a message on failure.
+    // Runs socklab-server with these arguments (beside this program on Windows; on Linux under Wine from
+    // <root>/build/mingw/bin for a Windows model, <root>/build/linux/models natively for a Linux one:
+    // process::server_command), its output captured. False with a message on failure.
     // It dies with the viewer however the viewer ends (common/process/child_process.h); on Linux that is tied
     // to the thread that calls start(): call it from a thread that outlives the server, or stop() first.
     bool start(const std::string& root, const std::vector<std::string>& server_arguments, std::string& error);

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/catalog/models.h"
+
 namespace socklab::viz {
 
 // ---- 1. Opening a run -------------------------------------------------------------------------------
@@ -289,8 +291,9 @@ std::string TracedRun::status_text() const {
         if (server_->exited())
             return "the server exited with status " + std::to_string(server_->exit_status()) +
                    (server_->output().empty() ? "" : ": " + server_->output().back());
-        std::snprintf(text, sizeof text, "starting the server (Wine takes a few seconds)... %.1f s",
-                      server_->seconds_since_start());
+        const bool under_wine = catalog::runs_where(started_io_model_) == " under Wine";
+        std::snprintf(text, sizeof text, "starting the server%s... %.1f s",
+                      under_wine ? " (Wine takes a few seconds)" : " natively", server_->seconds_since_start());
         return text;
     }
     if (connection_.status() == LiveConnection::Status::failed) return "failed: " + connection_.error();

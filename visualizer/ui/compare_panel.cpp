@@ -18,6 +18,7 @@
 
 #include "visualizer/model/compare_plan.h"
 #include "visualizer/model/load_series.h"
+#include "visualizer/model/runtime_note.h"
 #include "visualizer/ui/panels.h"
 
 namespace socklab::viz::ui {
@@ -216,6 +217,7 @@ void draw_colour_square(std::size_t index) {
 // What the figures table found, for the notes under it.
 struct TableFigures {
     bool any_wine = false;
+    bool any_native = false;       // a Linux model's server, run natively ("Linux <release>")
     std::vector<CompareRow> rows;  // the runs with a mean so far, for the spread notes
 };
 
@@ -224,6 +226,8 @@ void draw_figures_row(TracedRun& run, std::size_t index, bool runtime_column, Ta
     const ClientPool& clients = run.clients();
     const LoadSeries& series = clients.series();
     figures.any_wine = figures.any_wine || run.trace_model().runtime_is_wine();
+    figures.any_native =
+        figures.any_native || classify_runtime(run.trace_model().runtime()) == RuntimeKind::linux_native;
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
     draw_colour_square(index);
@@ -304,9 +308,15 @@ TableFigures draw_figures_table(AppState& app, const std::vector<std::size_t>& s
 void draw_table_notes(const TableFigures& figures) {
     if (figures.any_wine) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.75f, 0.4f, 1.0f));
-        ImGui::TextWrapped(
-            "Measured under Wine on this machine, all servers at once: compare the models with each "
-            "other; these are not Windows figures.");
+        if (figures.any_native)
+            ImGui::TextWrapped(
+                "Measured on this machine, all servers at once: the Windows models under Wine, the Linux models "
+                "natively (the runtime column). Compare models of one runtime with each other; across them the gap "
+                "is mostly the runtime's, and none of these are Windows figures.");
+        else
+            ImGui::TextWrapped(
+                "Measured under Wine on this machine, all servers at once: compare the models with each "
+                "other; these are not Windows figures.");
         ImGui::PopStyleColor();
     }
     for (const auto& note : spread_notes(figures.rows)) {

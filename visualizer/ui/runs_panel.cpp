@@ -1,16 +1,16 @@
-// visualizer/ui/runs_panel.cpp — the servers on screen, and the ways to add one: start a model (under
-// Wine on Linux), attach to a running server's trace port, open a saved trace, run the reference model.
+// visualizer/ui/runs_panel.cpp — the servers on screen, and the ways to add one: start a model (a Windows model
+// under Wine on Linux, a Linux model natively), attach to a running server's trace port, open a saved trace, run
+// the reference model.
+#include <algorithm>
 #include <cstdio>
 
+#include "visualizer/model/compare_plan.h"
 #include "visualizer/model/synthetic_trace.h"
 #include "visualizer/ui/panels.h"
 
 namespace socklab::viz::ui {
 
 namespace {
-
-const char* const kIoModels[] = {"blocking",           "select", "async-select", "event-select", "overlapped-event",
-                                 "completion-routine", "iocp",   "iocp-acceptex"};
 
 // The LIFO lesson of common/kernel_queue/scenario.h: four workers, then packets one by one.
 const char* const kDefaultScenario =
@@ -41,13 +41,21 @@ void draw_run_list(AppState& app) {
     }
 }
 
-// Start a model: socklab-server under Wine on Linux, then attached to.
+// Start a model: socklab-server (on Linux natively for a Linux model, under Wine for a Windows one), then attached to.
 void draw_start_server(AppState& app) {
-    static int io_model = 6;
+    const std::vector<std::string>& models = known_models();  // every model that runs here, in the suite's order
+    static int io_model = static_cast<int>(std::find(models.begin(), models.end(), "iocp") - models.begin());
+    if (io_model >= static_cast<int>(models.size())) io_model = 0;
     // 0: the server picks a free port and says which, so a new server never clashes with one running.
     static int port = 0, trace_port = 0;
     ImGui::SetNextItemWidth(170);
-    ImGui::Combo("model", &io_model, kIoModels, IM_ARRAYSIZE(kIoModels));
+    ImGui::Combo(
+        "model", &io_model,
+        [](void* ids, int index, const char** text) {
+            *text = (*static_cast<const std::vector<std::string>*>(ids))[static_cast<std::size_t>(index)].c_str();
+            return true;
+        },
+        const_cast<std::vector<std::string>*>(&models), static_cast<int>(models.size()));
     ImGui::SetNextItemWidth(80);
     ImGui::InputInt("port", &port, 0);
     ImGui::SameLine();
@@ -55,8 +63,9 @@ void draw_start_server(AppState& app) {
     ImGui::InputInt("trace port", &trace_port, 0);
     if (ImGui::Button("Start server")) {
         std::string error;
-        auto run = TracedRun::start_server(app.repo_root, kIoModels[io_model], static_cast<std::uint16_t>(port),
-                                           static_cast<std::uint16_t>(trace_port), error);
+        auto run =
+            TracedRun::start_server(app.repo_root, models[static_cast<std::size_t>(io_model)],
+                                    static_cast<std::uint16_t>(port), static_cast<std::uint16_t>(trace_port), error);
         if (run) {
             app.add(std::move(run));
             if (port) ++port;
@@ -67,8 +76,9 @@ void draw_start_server(AppState& app) {
     }
     help_marker(
         "Runs `socklab serve <model> --port P --trace-port T` from the repository; a port left at 0 is "
-        "picked by the server (a free one). On Linux the server is the Windows build running under Wine: "
-        "the first start takes a while (Wine creates its prefix).");
+        "picked by the server (a free one). On Linux a Linux model (poll, epoll, io-uring) runs natively, and a "
+        "Windows model is the Windows build running under Wine: its first start takes a while (Wine creates its "
+        "prefix).");
 }
 
 // Attach to a server already running with a trace port.
