@@ -29,9 +29,10 @@ const std::vector<std::string>& all_models() {
     return models;
 }
 
-bool counted_natively_yet(const std::string& model) {
+bool counted_by_strace(const std::string& model) {
     const catalog::KnownModel* known = catalog::find_model(model);
-    return !known || known->platform != catalog::Platform::Linux;
+    return known && catalog::how_it_runs(*known) == catalog::HowItRuns::natively &&
+           known->platform == catalog::Platform::Linux;
 }
 
 namespace {
@@ -89,9 +90,13 @@ Comparison run_comparison(const CompareSettings& settings) {
     std::vector<CapacityMeasurement> capacities;
     std::vector<OverheadMeasurement> overheads;
     std::vector<CostMeasurement> costs;
-    std::unique_ptr<CallCounter> counter;  // the cost scenario's, started once for all its models
-    std::string not_counted;
-    bool counter_tried = false;
+    // The cost scenario's counters, each started once for all the models it counts: wineserver's requests for the
+    // Windows servers under Wine, strace's system calls for the native Linux servers (cli/cost.h).
+    struct Counter {
+        std::unique_ptr<CallCounter> counter;
+        std::string why_not;
+        bool tried = false;
+    } wine_counter, native_counter;
     std::vector<const Measured*> measured;
     for (std::size_t index = 0; index < settings.models.size(); ++index) {
         const std::string& model = settings.models[index];
@@ -123,19 +128,23 @@ Comparison run_comparison(const CompareSettings& settings) {
                 break;
             }
             case Scenario::cost: {
-                // A native server makes no wineserver request: a count of 0 would read as a finding (see the note).
-                if (!counted_natively_yet(model)) break;
-                if (!counter_tried) counter = start_call_counter(not_counted, progress);
-                counter_tried = true;
-                costs.push_back(measure_cost(model, settings.cost, counter.get(), progress));
-                costs.back().not_counted = counter ? "" : not_counted;
+                // A native server makes no wineserver request: its system calls are what strace counts instead.
+                const bool native = counted_by_strace(model);
+                Counter& counter = native ? native_counter : wine_counter;
+                if (!counter.tried)
+                    counter.counter = native ? start_system_call_counter(counter.why_not)
+                                             : start_call_counter(counter.why_not, progress);
+                counter.tried = true;
+                costs.push_back(measure_cost(model, settings.cost, counter.counter.get(), progress));
+                costs.back().not_counted = counter.counter ? "" : counter.why_not;
                 if (!costs.back().problem.empty()) note_problems(comparison, model, {costs.back().problem});
                 comparison.correct = comparison.correct && costs.back().ok() && costs.back().problem.empty();
                 break;
             }
         }
     }
-    counter.reset();  // the private wineserver stops before the table is printed
+    wine_counter.counter.reset();  // the private wineserver stops before the table is printed
+    native_counter.counter.reset();
     if (terminal) std::fputs(progress_clear(width).c_str(), stderr);
     for (const auto& run : loads) measured.push_back(&run);
     for (const auto& run : capacities) measured.push_back(&run);
@@ -157,14 +166,12 @@ Comparison run_comparison(const CompareSettings& settings) {
             comparison.table = overhead_table(settings, overheads, comparison.runtime);
             break;
         case Scenario::cost:
-            // Its title says "Wine 8.0 on Linux 6.1.0-28-amd64": a count of wineserver requests depends on both.
-            comparison.table = cost_table(settings.cost, costs, runtime_label(comparison.runtime, host_system()));
-            for (const std::string& model : settings.models)
-                if (!counted_natively_yet(model))
-                    comparison.table.notes.push_back(model +
-                                                     " is not in this table: it runs natively, and the calls "
-                                                     "counted here are Wine's (wineserver requests); a native counter "
-                                                     "(strace) is not written yet.");
+            // Its title says "Wine 8.0 on Linux 6.1.0-28-amd64": a count of wineserver requests depends on both. With
+            // native rows too, each runtime is named as it is ("Wine 8.0 and Linux 6.1.0-28-amd64").
+            comparison.table = cost_table(settings.cost, costs,
+                                          comparison.runtime.find(" and ") != std::string::npos
+                                              ? comparison.runtime
+                                              : runtime_label(comparison.runtime, host_system()));
             break;
     }
     return comparison;
@@ -231,9 +238,6 @@ std::string unknown_model(const std::vector<std::string>& models, Scenario scena
         if (!known) return "no model '" + model + "' (see socklab models)";
         if (catalog::how_it_runs(*known) == catalog::HowItRuns::not_here)
             return model + " is a Linux model: run it from socklab on Linux";
-        if (scenario == Scenario::cost && !counted_natively_yet(model))
-            return "--scenario cost counts wineserver requests, and " + model +
-                   " runs natively, without Wine: compare it with the other scenarios";
     }
     return "";
 }

@@ -17,10 +17,9 @@ namespace socklab::cli {
 // The eight Windows models, in the order of their files: what compare and report run when no model is named, so
 // their tables keep their meaning. Every model the suite knows, Linux's too, is in common/catalog/models.h.
 const std::vector<std::string>& all_models();
-// False for a model the cost scenario cannot count yet: a Linux model runs natively and makes no wineserver
-// request (the only CallCounter run_comparison starts); `compare --scenario cost poll` is refused, and the report's
-// cost table leaves it out and says so. The one place to change once a native counter is wired in (cli/cost.h).
-bool counted_natively_yet(const std::string& model);
+// Whether the cost scenario counts this model's calls with strace (system calls): a Linux model, run natively.
+// The Windows models' are counted under Wine (wineserver requests); a table with both says they are two units.
+bool counted_by_strace(const std::string& model);
 
 enum class Scenario {
     echo,              // plain lines echoed, closed loop (with --work: a mix of slow handlers)

@@ -235,17 +235,14 @@ TEST_CASE("compare: a wrong format, scenario, model, mix or broadcast size is ex
           "socklab compare: --clients wants a whole number from 1 to 5000, not '5001'\n");
 }
 
-TEST_CASE("compare: a Linux model is taken when named, beside Windows ones, but not by the cost scenario") {
+TEST_CASE("compare: a Linux model is taken when named, beside Windows ones, and cost counts it with strace") {
     const auto mixed = cli::parse_compare_command({"iocp", "poll", "--duration", "1"});
     REQUIRE(stop_message(mixed) == "");
     CHECK(mixed.request.settings.models == std::vector<std::string>{"iocp", "poll"});
-    CHECK(cli::counted_natively_yet("iocp"));
-    CHECK_FALSE(cli::counted_natively_yet("poll"));
-    int code = 0;
-    CHECK(stop_message(cli::parse_compare_command({"poll", "--scenario", "cost"}), &code) ==
-          "socklab compare: --scenario cost counts wineserver requests, and poll runs natively, without Wine: compare "
-          "it with the other scenarios\n");
-    CHECK(code == 2);
+    CHECK_FALSE(cli::counted_by_strace("iocp"));  // wineserver's requests, under Wine
+    CHECK(cli::counted_by_strace("poll"));        // its system calls, natively
+    CHECK_FALSE(cli::counted_by_strace(cli::kYardstick));
+    CHECK(stop_message(cli::parse_compare_command({"poll", "--scenario", "cost"})) == "");
     // Named or not, the default stays the eight: the report's tables keep their meaning.
     CHECK(cli::parse_compare_command({}).request.settings.models == cli::all_models());
     CHECK(cli::all_models().size() == 8);
