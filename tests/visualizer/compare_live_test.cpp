@@ -155,3 +155,29 @@ TEST_CASE("compare mode runs a Linux model natively, no Wine, and names the kern
     CHECK(output.find("\npoll                 Linux ") != std::string::npos);  // the kernel is the runtime
     fs::remove_all(folder);
 }
+
+TEST_CASE("compare mode runs iocp under Wine beside poll natively and says which row ran where",
+          "[viz][compare][wine][native][xvfb]") {
+    const fs::path root(SOCKLAB_SOURCE_ROOT);
+    for (const fs::path& server :
+         {root / "build/mingw/bin/socklab-server.exe", root / "build/linux/models/socklab-server"})
+        if (!fs::exists(server)) FAIL("not built: " << server.string() << " (./socklab build makes both)");
+    std::string prefix, ignored;
+    if (!(std::getenv("DISPLAY") && *std::getenv("DISPLAY"))) {
+        if (run("command -v xvfb-run >/dev/null 2>&1", ignored) != 0)
+            FAIL("no DISPLAY and no xvfb-run: ./socklab test installs xvfb");
+        prefix = "xvfb-run -a -s '-screen 0 1280x720x24' ";
+    }
+    const std::string command = prefix + SOCKLAB_VIZ_EXECUTABLE +
+                                " --compare iocp,poll --connect 4 --saturate --seconds 2 --size 1280x720 "
+                                "--repo " +
+                                root.string() + " 2>&1";
+    INFO(command);
+    std::string output;
+    const int status = run(command, output);
+    INFO(output);
+    REQUIRE(status == 0);
+    CHECK(output.find("\niocp                 Wine ") != std::string::npos);
+    CHECK(output.find("\npoll                 Linux ") != std::string::npos);
+    CHECK(output.find("Two runtimes: the Linux models ran natively, the Windows ones under Wine") != std::string::npos);
+}
