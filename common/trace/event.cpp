@@ -81,6 +81,8 @@ std::string_view to_string(WaitOn on) {
             return "poll";
         case WaitOn::io_uring:
             return "io_uring";
+        case WaitOn::epoll:
+            return "epoll";
     }
     return "unknown";
 }

@@ -62,6 +62,7 @@ enum class WaitOn : std::uint8_t {
     stop,             // waiting for the server to be told to stop
     poll,             // poll() (Linux): arg0 = descriptors asked about
     io_uring,         // io_uring_submit_and_wait (Linux): arg0 = SQEs handed over with the wait
+    epoll,            // epoll_wait (Linux): arg0 = the epoll instance, as a port's index (a worker pool waits on it)
 };
 
 // What ended a wait (detail of wait_end).

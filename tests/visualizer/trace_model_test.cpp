@@ -83,6 +83,28 @@ TEST_CASE("wakes taken in FIFO order read as FIFO, with a LIFO share of 0", "[vi
     CHECK(figures.positions[0] == 1);
 }
 
+// A pool of workers in epoll_wait on one epoll instance (models/09_epoll.cpp) is stacked as a port's waiters are, and a
+// ready event that wakes one counts as a wake, so its waiters stack, recent wakes and LIFO share read the same.
+TEST_CASE("epoll_wait waiters stack like a port's, and a ready event's wake counts", "[viz][wakes][conformance]") {
+    EventBuilder b;
+    b.server_start(0);
+    for (std::uint16_t t = 1; t <= 4; ++t) b.start(t);
+    for (std::uint16_t t = 1; t <= 4; ++t)
+        b.add(Kind::wait_begin, t, static_cast<std::uint8_t>(socklab::trace::WaitOn::epoll), 0);
+    b.wake(4, Wake::ready);  // the most recent waiter
+    b.wake(1, Wake::ready);  // the oldest of the three left
+    b.wake(2, Wake::stop);   // leaves the stack, not a wake with work
+    TraceModel model = b.model();
+    CHECK(model.waiters_at(0, model.last_ns()).size() == 1);
+    CHECK(model.recent_wakes(0, model.last_ns(), 10).size() == 3);
+    const auto& figures = model.conformance();
+    CHECK(figures.wakes == 2);
+    CHECK(figures.wakes_with_choice == 2);
+    CHECK(figures.lifo_wakes == 1);
+    CHECK(figures.fifo_wakes == 1);
+    CHECK(figures.lifo_share() == 0.5);
+}
+
 TEST_CASE("a timeout ends the wait without counting as a wake by a packet", "[viz][wakes]") {
     EventBuilder b = four_waiters();
     b.wake(2, Wake::timeout);

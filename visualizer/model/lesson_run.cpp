@@ -101,7 +101,7 @@ public:
         Worker& worker = workers_[event.thread];
         switch (event.kind) {
             case trace::Kind::wait_begin:
-                if (static_cast<trace::WaitOn>(event.detail) == trace::WaitOn::completion_port) {
+                if (viz::waits_on_port(event.detail)) {
                     stop_running(worker);
                     worker.waiting_on = event.arg0;
                     worker.wait_began_ns = event.time_ns;
@@ -151,7 +151,7 @@ private:
     void released(Worker& worker, trace::Wake wake) {
         const std::int64_t port_index = worker.waiting_on;
         worker.waiting_on = -1;
-        if (wake != trace::Wake::completion && wake != trace::Wake::failed_completion) return;
+        if (!viz::wake_with_work(static_cast<std::uint8_t>(wake))) return;
         std::uint32_t blocked = 0;
         for (const auto& [thread, other] : workers_)
             if (other.blocked_for == port_index ||

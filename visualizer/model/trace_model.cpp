@@ -242,7 +242,7 @@ void TraceModel::apply_lane_change(ThreadLane& lane, StoredEvent& stored, std::u
         case Kind::wait_begin:
             stop_running();
             leave_waiters();  // a wait that began without the previous one ending (a dropped event)
-            if (static_cast<WaitOn>(stored.detail) == WaitOn::completion_port) {
+            if (waits_on_port(stored.detail)) {
                 lane.waiting_on_port = stored.arg0;
                 port_for(stored.arg0).waiters.push_back({lane.index, stored.time_ns, index});
             }
@@ -250,10 +250,8 @@ void TraceModel::apply_lane_change(ThreadLane& lane, StoredEvent& stored, std::u
         case Kind::wait_end:
             if (lane.waiting_on_port >= 0) {
                 CompletionPort& port = port_for(lane.waiting_on_port);
-                const auto wake = static_cast<Wake>(stored.detail);
-                const bool by_packet = wake == Wake::completion || wake == Wake::failed_completion;
                 const std::size_t waiters_before = port.waiters.size();
-                record_wake(port, lane.index, stored, index, by_packet);
+                record_wake(port, lane.index, stored, index, wake_with_work(stored.detail));
                 if (port.waiters.size() != waiters_before) port.wakes.push_back(index);
                 lane.running_for_port = lane.waiting_on_port;
                 lane.waiting_on_port = -1;

@@ -173,8 +173,7 @@ std::vector<PortWaiter> TraceModel::waiters_at(std::int64_t port_index, std::uin
         std::uint32_t since = kNoEvent;
         if (state_at(lane, time_ns, &since) != LaneState::waiting || since == kNoEvent) continue;
         const StoredEvent& wait = events_[since];
-        if (static_cast<trace::WaitOn>(wait.detail) != trace::WaitOn::completion_port || wait.arg0 != port_index)
-            continue;
+        if (!waits_on_port(wait.detail) || wait.arg0 != port_index) continue;
         bool released = false;
         const IndexByTime search{events_};
         for (std::size_t k = search.upper(lane.events, wait.time_ns); k < lane.events.size(); ++k) {
