@@ -67,6 +67,7 @@ int run_iocp(const ServerOptions& options, ServerControl& control);
 int run_iocp_acceptex(const ServerOptions& options, ServerControl& control);
 // Linux.
 int run_poll(const ServerOptions& options, ServerControl& control);
+int run_epoll(const ServerOptions& options, ServerControl& control);
 int run_io_uring(const ServerOptions& options, ServerControl& control);
 
 }  // namespace socklab::models

@@ -25,6 +25,8 @@ const std::vector<ModelInfo>& all_models() {
 #else
         {"poll", "models/08_poll.cpp", "poll() over every socket in one thread; select without FD_SETSIZE", run_poll,
          "Linux"},
+        {"epoll", "models/09_epoll.cpp", "epoll_wait in a worker pool on one epoll instance, EPOLLONESHOT re-armed",
+         run_epoll, "Linux"},
         {"io-uring", "models/10_io_uring.cpp",
          "io_uring_submit_and_wait in one thread: receives, sends and a multishot accept submitted, completions reaped",
          run_io_uring, "Linux"},
