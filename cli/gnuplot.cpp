@@ -31,9 +31,7 @@ std::string gnuplot_data_text(const std::string& text) {
 // The settings before the data: output, title, axis label, histogram style, log scale, the target line.
 void write_settings(std::ostream& script, const Section& section, const Plot& plot, const std::string& png_path) {
     const std::string runtime = section.result.runtime;
-    const std::string title =
-        section.heading + " — " +
-        (is_wine(runtime) ? "measured under " + runtime + " on Linux, not Windows" : "measured under " + runtime);
+    const std::string title = section.heading + " — " + measured_where(runtime);
     script << "set terminal pngcairo size 1100,520 font 'DejaVu Sans,11' noenhanced\n"
            << "set output " << gnuplot_text(png_path) << "\n"
            << "set title " << gnuplot_text(title) << " font 'DejaVu Sans,13'\n"

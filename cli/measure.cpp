@@ -18,6 +18,7 @@
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "cli/server_run.h"
 #include "common/net/socket.h"
@@ -336,6 +337,21 @@ std::string runtime_of(const std::vector<const Measured*>& measured) {
 }
 
 bool is_native_linux(const std::string& runtime) { return runtime.rfind("Linux", 0) == 0; }
+
+std::string measured_where(const std::string& runtime) {
+    const auto and_at = runtime.find(" and ");
+    if (and_at != std::string::npos) {
+        std::string wine = runtime.substr(0, and_at), native = runtime.substr(and_at + 5);
+        if (is_native_linux(wine)) std::swap(wine, native);
+        if (is_wine(wine) && is_native_linux(native))
+            return "measured under " + wine + " (the Windows models) and natively on " + native +
+                   " (the Linux models), not on Windows";
+        return "measured under " + runtime;
+    }
+    if (is_wine(runtime)) return "measured under " + runtime + " on Linux, not Windows";
+    if (is_native_linux(runtime)) return "measured natively on " + runtime;
+    return "measured under " + runtime;
+}
 
 bool is_wine(const std::string& runtime) { return viz::classify_runtime(runtime) == viz::RuntimeKind::wine; }
 

@@ -81,6 +81,10 @@ OverheadMeasurement measure_overhead(const std::string& model, const load::Optio
 std::string runtime_of(const std::vector<const Measured*>& measured);
 // Whether a server ran natively on Linux (a Linux model says "Linux <release>").
 bool is_native_linux(const std::string& runtime);
+// A runtime line (runtime_of's) in a report's or a plot's title: "measured under Wine 8.0 on Linux, not Windows",
+// "measured natively on Linux 6.1.0-28-amd64", and with both "measured under Wine 8.0 (the Windows models) and
+// natively on Linux 6.1.0-28-amd64 (the Linux models), not on Windows".
+std::string measured_where(const std::string& runtime);
 // Whether a server said it ran under Wine (visualizer/model/runtime_note.h decides, for the lessons too).
 bool is_wine(const std::string& runtime);
 

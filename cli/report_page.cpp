@@ -74,8 +74,7 @@ std::string report_runtime(const std::vector<Section>& sections) {
 // how to read it.
 void write_introduction(std::ostream& text, const std::string& runtime, const ReportFacts& facts) {
     const bool wine = is_wine(runtime);
-    text << "# socklab benchmark report — "
-         << (wine ? "measured under " + runtime + " on Linux, not Windows" : "measured under " + runtime) << "\n\n"
+    text << "# socklab benchmark report — " << measured_where(runtime) << "\n\n"
          << "Produced by `" << facts.command << "` on " << facts.started << " in "
          << (facts.seconds < 120 ? fixed(facts.seconds, 0) + " seconds" : fixed(facts.seconds / 60, 0) + " minutes")
          << ". Every number below comes from that run; run the command again to replace them all.\n\n"

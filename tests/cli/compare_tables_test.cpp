@@ -209,3 +209,14 @@ TEST_CASE("compare table: a native Linux run says so in the title, and mixed run
     CHECK(cli::runtime_of({&mixed_runtime_rows()[0], &mixed_runtime_rows()[1], &mixed_runtime_rows()[2]}) ==
           "Wine 8.0 and Linux 6.1.0-28-amd64");
 }
+
+TEST_CASE("compare table: a report's or a plot's title says where, natively, under Wine, or both") {
+    CHECK(cli::measured_where("Wine 8.0") == "measured under Wine 8.0 on Linux, not Windows");
+    CHECK(cli::measured_where("Linux 6.1.0-28-amd64") == "measured natively on Linux 6.1.0-28-amd64");
+    CHECK(cli::measured_where("Windows 10.0.19045") == "measured under Windows 10.0.19045");
+    const std::string both =
+        "measured under Wine 8.0 (the Windows models) and natively on Linux 6.1.0-28-amd64 (the Linux models), not "
+        "on Windows";
+    CHECK(cli::measured_where("Wine 8.0 and Linux 6.1.0-28-amd64") == both);
+    CHECK(cli::measured_where("Linux 6.1.0-28-amd64 and Wine 8.0") == both);
+}
