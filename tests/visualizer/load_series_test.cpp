@@ -18,6 +18,7 @@
 #include "visualizer/model/load_series.h"
 #include "visualizer/model/runtime_note.h"
 #include "visualizer/model/server_process.h"
+#include "visualizer/model/trace_model.h"
 
 using namespace socklab::viz;
 
@@ -175,6 +176,9 @@ TEST_CASE("a native Linux runtime is named as the kernel, and a mixed summary sa
           "[viz][compare]") {
     CHECK(classify_runtime("Linux 6.1.0-28-amd64") == RuntimeKind::linux_native);
     CHECK(classify_runtime("Wine 8.0") == RuntimeKind::wine);
+    TraceModel native_trace;  // what the conformance view says under "runtime: Linux 6.1.0-28-amd64"
+    native_trace.take_info("runtime", "Linux 6.1.0-28-amd64");
+    CHECK(runtime_note(native_trace).rfind("A Linux model, run natively on the kernel named above", 0) == 0);
     LoadSummary figures;
     figures.windows = 16;
     figures.mean_replies_per_second = 1000;

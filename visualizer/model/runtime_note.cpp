@@ -13,8 +13,9 @@ std::string runtime_note(const TraceModel& model) {
                "concurrency value (\"I/O Completion Ports\"). What you see here is Wine's behaviour, not Windows'; "
                "the reference model shows the Windows rules.";
     if (kind == RuntimeKind::linux_native)
-        return "A Linux model, run natively on the kernel named above: it has no completion port, so the Windows "
-               "rules below do not apply; what you see is the kernel's own behaviour, with no Wine in between.";
+        return "A Linux model, run natively on the kernel named above, with no Wine in between: the Windows "
+               "completion-port rules below are not its rules, so what you see (for epoll, the order in which the "
+               "kernel wakes the workers waiting in epoll_wait) is this kernel's own behaviour, measured.";
     if (kind == RuntimeKind::synthetic) return "A synthetic trace made by socklab-viz itself: not a measurement.";
     if (kind == RuntimeKind::unnamed) return "The trace does not name its runtime: compare figures only with care.";
     return "";
