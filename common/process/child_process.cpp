@@ -364,6 +364,7 @@ std::string this_program_folder() {
 
 std::string native_server_program(const std::string& root) {
 #ifdef _WIN32
+    (void)root;  // beside this program, wherever the zip was unpacked
     return (std::filesystem::path(this_program_folder()) / "socklab-server.exe").string();
 #else
     return root + "/build/linux/models/socklab-server";
