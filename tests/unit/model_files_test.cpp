@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/catalog/models.h"
 #include "tests/catch.hpp"
 
 namespace {
@@ -136,6 +137,33 @@ TEST_CASE("every model file is registered under the id its name gives, and its a
         std::smatch match;
         while (std::getline(in, line))
             if (std::regex_search(line, match, anchor)) CHECK(std::string(match[1]).rfind(id + "-", 0) != 0);
+    }
+}
+
+// The CLI and the visualizer know every model through common/catalog/models.h (both platforms'), the servers through
+// the registry (their own platform's, with the function that runs each): the two must agree on each model's id, file
+// and platform, and every model file must be in the catalog.
+TEST_CASE("every registered model and every model file is in the catalog, with the same id, file and platform") {
+    namespace catalog = socklab::catalog;
+    std::ifstream registry(std::filesystem::path(SOCKLAB_SOURCE_DIR) / "models" / "registry.cpp");
+    std::string text((std::istreambuf_iterator<char>(registry)), std::istreambuf_iterator<char>());
+    std::regex entry("\\{\"([a-z-]+)\", \"(models/[0-9a-z_]+\\.cpp)\",[^{}]*\"(Windows|Linux)\"\\}");
+    std::size_t entries = 0;
+    for (std::sregex_iterator it(text.begin(), text.end(), entry), end; it != end; ++it, ++entries) {
+        const std::string id = (*it)[1];
+        INFO("registry.cpp: " << id);
+        const catalog::KnownModel* known = catalog::find_model(id);
+        REQUIRE(known);
+        CHECK(std::string(known->file) == std::string((*it)[2]));
+        CHECK(catalog::platform_name(known->platform) == std::string((*it)[3]));
+    }
+    CHECK(entries == catalog::known_models().size());  // and every model of the catalog is registered
+    for (const auto& file : model_files()) {
+        INFO(file.filename().string());
+        std::string id = file.stem().string().substr(3);
+        std::replace(id.begin(), id.end(), '_', '-');
+        REQUIRE(catalog::find_model(id));
+        CHECK(std::string(catalog::find_model(id)->file) == "models/" + file.filename().string());
     }
 }
 
