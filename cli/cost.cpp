@@ -118,8 +118,10 @@ std::uint64_t WineserverTally::requests(std::uint32_t unix_pid) const {
 std::optional<std::string> strace_call(std::string_view line) {
     std::size_t digits = 0;
     while (digits < line.size() && std::isdigit(static_cast<unsigned char>(line[digits]))) ++digits;
-    if (digits == 0 || digits >= line.size() || line[digits] != ' ') return std::nullopt;
-    const std::string_view call = line.substr(digits + 1);
+    std::size_t start = digits;
+    while (start < line.size() && line[start] == ' ') ++start;  // strace pads a short id: "939   brk(NULL)"
+    if (digits == 0 || start == digits) return std::nullopt;
+    const std::string_view call = line.substr(start);
     std::size_t name = 0;
     while (name < call.size() && (std::isalnum(static_cast<unsigned char>(call[name])) || call[name] == '_')) ++name;
     if (name == 0 || name >= call.size() || call[name] != '(') return std::nullopt;  // "<... x resumed>", "+++"
@@ -326,13 +328,11 @@ public:
 
     bool start(std::string& error) {
         process::ChildProcess version;
-        if (!version.start({"strace", "-V"}, {}, error)) {
-            error = "strace is not installed (apt-get install strace)";
-            return false;
-        }
+        // Through env, here and below: a ChildProcess runs a path (execv), and env finds strace on the PATH.
+        if (!version.start({"/usr/bin/env", "strace", "-V"}, {}, error)) return false;
         version.stop(std::chrono::seconds(5), {});
         if (version.exit_code() != 0) {
-            error = "strace -V failed: strace cannot run here";
+            error = "strace -V failed (not installed? apt-get install strace)";
             return false;
         }
         char folder[] = "/tmp/socklab-strace-XXXXXX";
@@ -350,7 +350,8 @@ public:
         file_ = folder_ + "/calls-" + std::to_string(++starts_) + ".txt";
         read_ = 0;
         tally_.clear();
-        std::vector<std::string> traced{"strace", "-f", "-qq", "-e", "signal=none", "-s", "0", "-o", file_, "--"};
+        std::vector<std::string> traced{"/usr/bin/env", "strace", "-f", "-qq", "-e", "signal=none",
+                                        "-s",           "0",      "-o", file_, "--"};
         traced.insert(traced.end(), server_command.begin(), server_command.end());
         return traced;
     }
@@ -699,7 +700,8 @@ CostMeasurement measure_cost(const std::string& model, const CostSettings& setti
         for (auto& [kind, count] : measurement.kinds) count /= std::max<double>(1, static_cast<double>(round_trips));
     }
     if (!measurement.failure.empty() || !measurement.problem.empty()) return measurement;
-    progress(std::string("starting the server") + kUnderWine, done / double(all));
+    progress("starting the server" + (model == kYardstick ? std::string(kUnderWine) : runs_where(model)),
+             done / double(all));
     CostServer server;
     Measured timed;
     timed.model = model;

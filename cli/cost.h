@@ -91,7 +91,8 @@ private:
 };
 
 // ---- strace's output (pure) -------------------------------------------------------------------------------
-// A line of `strace -f` that starts a system call, "4711 recvfrom(5, ...) = 64" or, when another thread's line cut
+// A line of `strace -f` that starts a system call, "4711 recvfrom(5, ...) = 64" (a short id padded with spaces:
+// "939   brk(NULL) = ...") or, when another thread's line cut
 // in, "4711 epoll_wait(4,  <unfinished ...>": the call's name. The rest of such a call ("4711 <... epoll_wait
 // resumed>) = 1") is the same call, and the exit line ("4711 +++ exited with 0 +++") none: nothing for them.
 std::optional<std::string> strace_call(std::string_view line);

@@ -134,6 +134,7 @@ TEST_CASE("cost: a window is the difference of two counts, whatever came before 
 TEST_CASE("cost: a strace line that starts a system call is its name; a resumption or an exit is no call") {
     CHECK(cli::strace_call("20492 recvfrom(5, \"\"..., 4096, 0, NULL, NULL) = 64") == "recvfrom");
     CHECK(cli::strace_call("20493 epoll_wait(4,  <unfinished ...>") == "epoll_wait");
+    CHECK(cli::strace_call("939   brk(NULL)                         = 0x55b6bd80e000") == "brk");  // a short id, padded
     CHECK(cli::strace_call("20492 io_uring_enter(3, 1, 1, IORING_ENTER_GETEVENTS, NULL, 8) = 1") == "io_uring_enter");
     CHECK_FALSE(cli::strace_call("20493 <... epoll_wait resumed>[{events=EPOLLIN, data={u32=7}}], 64, -1) = 1"));
     CHECK_FALSE(cli::strace_call("20492 +++ exited with 0 +++"));
