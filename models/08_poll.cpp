@@ -114,6 +114,7 @@ void loop_main(Server& server) {
     for (;;) {
         server.watched.clear();
         server.watched_for.clear();
+        // LESSON: stop
         watch(server, server.control.stop_fd(), POLLIN, nullptr);
         watch(server, server.listener, POLLIN, nullptr);
         server.table.for_each_except(0, [&](Connection* connection) {
