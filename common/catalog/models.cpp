@@ -80,4 +80,11 @@ const KnownModel* model_in(const std::vector<std::string>& server_arguments) {
     return nullptr;
 }
 
+std::vector<std::string> ids_that_run_here() {
+    std::vector<std::string> ids;
+    for (const KnownModel& model : known_models())
+        if (how_it_runs(model) != HowItRuns::not_here) ids.push_back(model.id);
+    return ids;
+}
+
 }  // namespace socklab::catalog

@@ -39,6 +39,8 @@ enum class HowItRuns {
     not_here,    // a Linux model from Windows
 };
 HowItRuns how_it_runs(const KnownModel& model);
+// The ids of every model a program built for this platform can run (natively or under Wine), in order.
+std::vector<std::string> ids_that_run_here();
 // "natively", "under Wine", "not on this platform".
 const char* how_it_runs_words(HowItRuns how);
 // For messages about starting a server: " natively", " under Wine", or "" (on Windows, running a Windows model

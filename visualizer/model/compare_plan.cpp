@@ -10,12 +10,7 @@
 namespace socklab::viz {
 
 const std::vector<std::string>& known_models() {
-    static const std::vector<std::string> models = [] {
-        std::vector<std::string> ids;
-        for (const catalog::KnownModel& model : catalog::known_models())
-            if (catalog::how_it_runs(model) != catalog::HowItRuns::not_here) ids.push_back(model.id);
-        return ids;
-    }();
+    static const std::vector<std::string> models = catalog::ids_that_run_here();
     return models;
 }
 
