@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/locate.h"
 #include "cli/terminal.h"
+#include "common/catalog/models.h"
 
 #ifdef SOCKLAB_HAVE_LESSONS
 #include "cli/server_run.h"
@@ -177,7 +178,8 @@ void print_check(bool met, const std::string& text, const std::string& detail, s
     std::fputs(check_line(met, text, detail, width, !is_terminal(stdout)).c_str(), stdout);
 }
 
-// A live step's server: socklab-server (under Wine on Linux), via the same ServerRun as `socklab serve`.
+// A live step's server: socklab-server (a Windows model under Wine on Linux), via the same ServerRun as `socklab
+// serve`.
 class CliServer : public lessons::LiveServer {
 public:
     bool start(const std::string& model, const std::vector<std::string>& flags, const std::string& trace_file,
@@ -223,7 +225,7 @@ bool check_anchors(const Step& step, const AnchorIndex& anchors, std::size_t wid
     return found;
 }
 
-// The step's run: in the reference model, or against a live server (under Wine on Linux).
+// The step's run: in the reference model, or against a live server.
 lessons::StepResult run_step(const Step& step) {
     if (step.runs_reference()) return lessons::run_reference_step(step);
     CliServer server;
@@ -233,20 +235,36 @@ lessons::StepResult run_step(const Step& step) {
     });
 }
 
-// Runs one step (when `runs` and it has a run); prints its checks. True when every check is met.
-bool check_step(const Step& step, const AnchorIndex& anchors, bool runs, std::size_t width) {
+// How a step's check came out. A live step whose model does not run from this program (a Linux model, from
+// socklab.exe on Windows) is not run: its anchors are still checked, and the step is counted apart, never as
+// passed.
+enum class StepOutcome { passed, failed, not_here };
+
+// Runs one step (when `runs` and it has a run); prints its checks.
+StepOutcome check_step(const Step& step, const AnchorIndex& anchors, bool runs, std::size_t width) {
     const std::string kind = step.runs_reference() ? "  [reference model]"
                              : step.runs_live()    ? "  [live: " + step.live_model() + "]"
                                                    : "";
     std::fputs(wrapped("Step " + std::to_string(step.number) + ": " + step.title + kind, width, "", "  ").c_str(),
                stdout);
     const bool anchors_found = check_anchors(step, anchors, width);
-    if (!runs || step.run.words.empty()) return anchors_found;
+    const auto outcome = [](bool passed) { return passed ? StepOutcome::passed : StepOutcome::failed; };
+    if (!runs || step.run.words.empty()) return outcome(anchors_found);
+    const catalog::KnownModel* model = step.runs_live() ? catalog::find_model(step.live_model()) : nullptr;
+    if (model && catalog::how_it_runs(*model) == catalog::HowItRuns::not_here) {
+        const std::string platform = catalog::platform_name(model->platform);
+        std::fputs(wrapped("not run here: " + std::string(model->id) + " is a " + platform + " model, and this step (" +
+                               step.run.text + ") runs from socklab on " + platform,
+                           width, "  ", "    ")
+                       .c_str(),
+                   stdout);
+        return anchors_found ? StepOutcome::not_here : StepOutcome::failed;
+    }
     const lessons::StepResult result = run_step(step);
     if (!result.trace_file.empty()) std::filesystem::remove(result.trace_file);  // the checks have read it
     if (!result.error.empty()) print_check(false, step.run.text, result.error, width);
     for (const lessons::CheckResult& check : result.checks) print_check(check.met, check.text, check.detail, width);
-    return anchors_found && result.passed();
+    return outcome(anchors_found && result.passed());
 }
 
 // ---- the command ------------------------------------------------------------------------------------------
@@ -287,17 +305,25 @@ int check_lesson(const Lesson& lesson, const AnchorIndex& anchors, const LessonR
         std::printf("  %-8s %s\n", "NOT MET", anchors.problem(name).c_str());
         passed = false;
     }
-    unsigned steps = 0, steps_passed = 0;
+    unsigned steps = 0, steps_passed = 0, steps_not_here = 0;
     for (const Step& step : lesson.steps) {
         if (!wanted(request, step)) continue;
-        ++steps;
-        const bool ok = check_step(step, anchors, !request.static_only, width);
-        steps_passed += ok;
-        passed = passed && ok;
+        const StepOutcome outcome = check_step(step, anchors, !request.static_only, width);
+        if (outcome == StepOutcome::not_here) {
+            ++steps_not_here;
+        } else {
+            ++steps;
+            steps_passed += outcome == StepOutcome::passed;
+            passed = passed && outcome == StepOutcome::passed;
+        }
         std::fflush(stdout);
     }
-    std::printf("\nLesson %d: %u of %u steps passed%s\n", lesson.number, steps_passed, steps,
+    std::printf("\nLesson %d: %u of %u steps passed%s", lesson.number, steps_passed, steps,
                 request.static_only ? " (anchors only, nothing run)" : "");
+    if (steps_not_here > 0)
+        std::printf("; %u step%s not run here (%s: a model of another platform)", steps_not_here,
+                    steps_not_here == 1 ? "" : "s", steps_not_here == 1 ? "it runs" : "they run");
+    std::printf("\n");
     return passed ? 0 : 1;
 }
 

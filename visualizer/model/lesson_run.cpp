@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/catalog/models.h"
 #include "common/kernel_queue/scenario.h"
 #include "common/net/socket.h"
 #include "common/trace/reader.h"
@@ -780,7 +781,9 @@ std::string describe_run(const Step& step) {
         return "the reference model of the Windows completion-port rules, this scenario:\n" + step.scenario;
     }
     if (step.runs_live()) {
-        std::string text = "live: socklab serve " + rest_of(step.run, 2) + " (under Wine on Linux), then";
+        const std::string where = catalog::runs_where(step.live_model());  // " natively", " under Wine" or ""
+        std::string text = "live: socklab serve " + rest_of(step.run, 2) +
+                           (where.empty() ? "" : " (" + where.substr(1) + ")") + ", then";
         for (const Command& action : step.actions) text += "\n  " + action.text;
         return text;
     }
