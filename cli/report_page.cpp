@@ -6,28 +6,55 @@
 
 #include "cli/measure.h"
 #include "cli/table.h"
+#include "common/catalog/models.h"
 
 namespace socklab::cli {
 
 std::string headline(const std::vector<Section>& sections, const std::vector<Benchmark>& benchmarks,
                      const std::string& machinery_where) {
     std::ostringstream text;
-    // One line per section: its measured models ranked by one column, "name value unit", best first.
+    // Where a row's model runs from here ("under Wine", "natively"): a report over both platforms ranks each group
+    // apart, because a native figure and a Wine one are not of one scale (and a cost count not of one unit). The
+    // yardstick runs as iocp does.
+    auto runs = [](const std::string& model) {
+        const catalog::KnownModel* known = catalog::find_model(model);
+        return std::string(
+            catalog::how_it_runs_words(catalog::how_it_runs(known ? *known : *catalog::find_model("iocp"))));
+    };
+    // One line per section: its measured models ranked by one column, "name value unit", best first; with rows of
+    // both runtimes, each runtime's rows ranked apart ("under Wine: ...; natively: ...").
     auto line = [&](const std::string& intro, const Table& table, const std::string& key, int decimals,
                     const std::string& unit, const std::string& ending, bool ratio_to_slowest = false) {
-        std::vector<std::pair<double, std::string>> rows;
-        for (std::size_t row = 0; row < table.rows.size(); ++row)
-            if (table.rows[row][1].rfind("not measured", 0) != 0)
-                rows.push_back({table.number(row, key), table.rows[row][0]});
-        if (rows.empty()) return;
-        std::sort(rows.rbegin(), rows.rend());
-        const double slowest = rows.back().first;
-        text << "- " << intro << ": ";
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, decimals) << unit;
-            if (ratio_to_slowest) text << " (" << fixed(slowest > 0 ? rows[i].first / slowest : 0, 1) << "×)";
+        std::vector<std::string> groups;
+        std::vector<std::vector<std::pair<double, std::string>>> ranked;
+        for (std::size_t row = 0; row < table.rows.size(); ++row) {
+            if (table.rows[row][1].rfind("not measured", 0) == 0) continue;
+            const std::string group = runs(table.rows[row][0]);
+            auto at = std::find(groups.begin(), groups.end(), group);
+            if (at == groups.end()) {
+                groups.push_back(group);
+                ranked.emplace_back();
+                at = groups.end() - 1;
+            }
+            ranked[static_cast<std::size_t>(at - groups.begin())].push_back(
+                {table.number(row, key), table.rows[row][0]});
         }
-        text << ending << "\n";
+        if (groups.empty()) return;
+        text << "- " << intro << ": ";
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            std::vector<std::pair<double, std::string>>& rows = ranked[g];
+            std::sort(rows.rbegin(), rows.rend());
+            const double slowest = rows.back().first;
+            text << (g ? "; " : "") << (groups.size() > 1 ? groups[g] + ": " : "");
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                text << (i ? ", " : "") << rows[i].second << " " << fixed(rows[i].first, decimals) << unit;
+                if (ratio_to_slowest) text << " (" << fixed(slowest > 0 ? rows[i].first / slowest : 0, 1) << "×)";
+            }
+        }
+        text << ending;
+        if (groups.size() > 1)
+            text << " Each runtime is ranked apart" << (ratio_to_slowest ? ", × against its own slowest." : ".");
+        text << "\n";
     };
     for (const Section& section : sections) {
         const Table& table = section.result.table;
@@ -46,9 +73,17 @@ std::string headline(const std::vector<Section>& sections, const std::vector<Ben
             line("**Tracing cost** (recording on vs off, interleaved)", table, "cost_percent", 1, "%",
                  " (target: 3% at most).");
         else if (section.name == "cost" && table.column("requests_per_round_trip") >= 0 &&
-                 table.columns[1].label != "calls/rt")
-            line("**Wineserver requests per echo** (1 connection; a count, not a timing)", table,
-                 "requests_per_round_trip", 1, "", " (most first).");
+                 table.columns[1].label != "calls/rt") {
+            // The column's label says what was counted (cli/cost.h): wineserver requests, system calls, or both.
+            const std::string& counted = table.columns[1].label;
+            const std::string what = counted == "syscalls/rt (count)" ? "**System calls per echo**"
+                                     : counted == "calls/rt (count)"  ? "**Calls beneath the server per echo** "
+                                                                        "(wineserver requests under Wine, system "
+                                                                        "calls natively)"
+                                                                      : "**Wineserver requests per echo**";
+            line(what + " (1 connection; a count, not a timing)", table, "requests_per_round_trip", 1, "",
+                 " (most first).");
+        }
     }
     const double on = figure_after(benchmarks, "recording on (file sink):"),
                  off = figure_after(benchmarks, "recording off:"),

@@ -147,6 +147,27 @@ TEST_CASE("report page: the headline ranks the measured models best first and qu
     CHECK_FALSE(contains(cli::headline(sections, missing, "native"), "Our machinery"));
 }
 
+#ifndef _WIN32
+TEST_CASE("report page: with Windows and Linux models, the headline ranks each runtime's rows apart") {
+    cli::Section echo = measured_echo("Wine 8.0");
+    echo.result.table.rows = {{"iocp", "8293", "1.20", "11.0"},
+                              {"poll", "220460", "0.10", "0.9"},
+                              {"select", "2906", "3.10", "28.3"},
+                              {"epoll", "110230", "0.20", "1.1"}};
+    cli::Section cost = cli::plan({"iocp", "poll"}, false).at(5);
+    cost.result.table.columns = {{"model", "model"}, {"requests_per_round_trip", "calls/rt (count)"}};
+    cost.result.table.rows = {{"iocp", "10.0"}, {"poll", "3.0"}, {"yardstick", "10.1"}};
+    const std::string headline = cli::headline({echo, cost}, {}, "native");
+    CHECK(headline ==
+          "- **Echo throughput** (64 clients): under Wine: iocp 8293 rt/s (2.9×), select 2906 rt/s (1.0×); natively: "
+          "poll 220460 rt/s (2.0×), epoll 110230 rt/s (1.0×) — × is each model's throughput over the slowest's. Each "
+          "runtime is ranked apart, × against its own slowest.\n"
+          "- **Calls beneath the server per echo** (wineserver requests under Wine, system calls natively) (1 "
+          "connection; a count, not a timing): under Wine: yardstick 10.1, iocp 10.0; natively: poll 3.0 (most "
+          "first). Each runtime is ranked apart.\n");
+}
+#endif
+
 TEST_CASE("report page: how it was made, the Wine warning, each section with its plot, table and CSV") {
     cli::Section echo = measured_echo("Wine 8.0");
     echo.plots[0].drawn = true;
