@@ -1,6 +1,8 @@
 // cli/report_plan.cpp — see report_plan.h.
 #include "cli/report_plan.h"
 
+#include "common/catalog/models.h"
+
 #include <algorithm>
 
 namespace socklab::cli {
@@ -48,14 +50,37 @@ std::vector<Section> plan(const std::vector<std::string>& models, bool quick) {
         Scenario::tracing_overhead, quick ? 8 : 64, quick ? 1 : 12,
         {{"tracing-overhead", {"cost_percent"}, "throughput lost to recording, %", false, 3, "pair_cost_range"}}));
     sections.back().settings.overhead_pairs = quick ? 1 : 3;
+    // What the cost section counts: wineserver requests for the Windows models under Wine, system calls for the
+    // Linux models (cli/cost.h); a report over both says so wherever it names the count.
+    const bool native = std::any_of(models.begin(), models.end(), [](const std::string& model) {
+        const catalog::KnownModel* known = catalog::find_model(model);
+        return known && known->platform == catalog::Platform::Linux;
+    });
+    const bool wine = std::any_of(models.begin(), models.end(), [](const std::string& model) {
+        const catalog::KnownModel* known = catalog::find_model(model);
+        return !known || known->platform == catalog::Platform::Windows;
+    });
+    const std::string counted = native && wine
+                                    ? "calls beneath the server (wineserver requests under Wine, system calls natively)"
+                                : native ? "system calls"
+                                         : "requests to wineserver";
     sections.push_back(section(
         "cost", "Cost per echo: what one line costs beneath each server",
-        "One connection, one line at a time: how many requests does each model make to wineserver per echo, how "
-        "much CPU time and how many context switches does it take, and how long does the client wait? And how many "
-        "round trips a second does it serve to 1, 4 and 64 clients? Beside the iocp models, the yardstick (a bare "
-        "IOCP echo) shows what socklab's own layers cost.",
+        "One connection, one line at a time: how many " + counted +
+            " does each model make per echo, how "
+            "much CPU time and how many context switches does it take, and how long does the client wait? And how many "
+            "round trips a second does it serve to 1, 4 and 64 clients? Beside the iocp models, the yardstick (a bare "
+            "IOCP echo) shows what socklab's own layers cost.",
         Scenario::cost, 1, 0,
-        {{"cost", {"requests_per_round_trip"}, "wineserver requests per round trip (a count)", false, 0, ""}}));
+        {{"cost",
+          {"requests_per_round_trip"},
+          (native && wine ? "calls"
+           : native       ? "system calls"
+                          : "wineserver requests") +
+              std::string(" per round trip (a count)"),
+          false,
+          0,
+          ""}}));
     CompareSettings& cost = sections.back().settings;
     // The yardstick is measured beside the models it is a yardstick for.
     for (const char* iocp : {"iocp", "iocp-acceptex"})
