@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/locate.h"
+#include "cli/terminal.h"
 #include "common/catalog/models.h"
 #include "common/process/child_process.h"
 
@@ -24,18 +25,31 @@ std::string runs_here(const std::string& model, const BuiltServers& built) {
     return words;
 }
 
-std::string models_listing(const BuiltServers& built) {
-    std::string text;
+std::string models_listing(const BuiltServers& built, std::size_t width) {
+    std::string table;
+    std::size_t widest = 0;
     char line[320];
     auto row = [&](const char* id, const char* platform, const std::string& here, const char* file,
                    const char* waits_on) {
         std::snprintf(line, sizeof line, "%-19s %-8s %-26s %-32s %s\n", id, platform, here.c_str(), file, waits_on);
-        text += line;
+        table += line;
+        widest = std::max(widest, std::string(line).size() - 1);
     };
     row("model", "platform", "runs here", "file", "waits in");
     for (const catalog::KnownModel& model : catalog::known_models())
         row(model.id, catalog::platform_name(model.platform), runs_here(model.id, built), model.file, model.waits_on);
-    return text;
+    if (width == 0 || widest <= width) return table;
+    // Too narrow for the columns: a block a model, what it waits in wrapped under it.
+    std::string blocks;
+    for (const catalog::KnownModel& model : catalog::known_models()) {
+        for (const std::string& text :
+             wrap_words(std::string(model.id) + ": " + catalog::platform_name(model.platform) + ", " +
+                            runs_here(model.id, built) + ", " + model.file,
+                        width, "", "    "))
+            blocks += text + "\n";
+        for (const std::string& text : wrap_words(model.waits_on, width, "    ", "    ")) blocks += text + "\n";
+    }
+    return blocks;
 }
 
 BuiltServers built_servers(const std::string& root) {
@@ -55,7 +69,8 @@ int models_command(const Arguments& arguments) {
         "not on this platform; \"not built yet\" until its server is built), its file and what it waits in.\n"
         "Any of them that runs here can be named to serve, compare, report and viz.");
     if (!flags.parse(arguments)) return flags.early_exit().print();
-    std::fputs(models_listing(built_servers(repository_root())).c_str(), stdout);
+    const std::size_t width = is_terminal(stdout) ? static_cast<std::size_t>(terminal_width()) : 0;
+    std::fputs(models_listing(built_servers(repository_root()), width).c_str(), stdout);
     return 0;
 }
 

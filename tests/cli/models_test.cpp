@@ -57,6 +57,14 @@ TEST_CASE("models: the listing names each model's platform and how it runs here,
     CHECK(listing.find("\niocp                Windows  under Wine                 models/06_iocp.cpp ") !=
           std::string::npos);
     CHECK(listing.find("\nio-uring ") != std::string::npos);
+    // An 80-column terminal: a block a model, no line wider than the terminal.
+    const std::string narrow = cli::models_listing(built, 80);
+    CHECK(narrow.rfind("blocking: Windows, under Wine, models/00_blocking.cpp\n    accept() and recv()", 0) == 0);
+    CHECK(narrow.find("\npoll: Linux, natively, models/08_poll.cpp\n") != std::string::npos);
+    std::size_t start = 0, longest = 0;
+    for (std::size_t end; (end = narrow.find('\n', start)) != std::string::npos; start = end + 1)
+        longest = std::max(longest, end - start);
+    CHECK(longest <= 80);
 }
 
 TEST_CASE("models: a Linux model's command is the native server, a Windows model's is Wine's, with clear errors") {
