@@ -16,12 +16,13 @@
 #include <vector>
 
 #include "common/posix/connection.h"
+#include "common/server/connection_table.h"
 
 namespace socklab::posix {
 
 // ---- the table of connections -----------------------------------------------------------------------------
-// The live connections of a pool, by id, under a lock of its own (a std::mutex, as each connection's `lock` is). Lock order, as on Windows (models/README.md): the
-// table's lock first, then a connection's (its `lock`, a std::mutex). A Connection here has a `lock`.
+// The live connections of a pool, by id (common/server/connection_table.h), under a std::mutex, as each
+// connection's `lock` is. Lock order, as on Windows (models/README.md): the table's lock first, then a connection's.
 //
 // Why the workers look a connection up here instead of keeping a pointer in the kernel's event: an event the kernel
 // has handed to one worker may name a connection another worker is freeing at that moment (a second report of the
@@ -29,44 +30,7 @@ namespace socklab::posix {
 // memory. take() finds it and locks it before the table's lock is let go, and free_connection() removes it from the
 // table and then waits for its lock: whoever found it before has let go of it by then, and nobody can find it after.
 template <class Connection>
-class ConnectionTable {
-public:
-    void add(Connection* connection) {
-        std::lock_guard lock(mutex_);
-        connections_[connection->id] = connection;
-    }
-    void remove(Connection& connection) {
-        std::lock_guard lock(mutex_);
-        connections_.erase(connection.id);
-    }
-    // The connection `id` with its lock held (the caller unlocks it), or nullptr when it has gone.
-    Connection* take(std::uint32_t id) {
-        std::lock_guard lock(mutex_);
-        auto found = connections_.find(id);
-        if (found == connections_.end()) return nullptr;
-        found->second->lock.lock();
-        return found->second;
-    }
-    // Calls action(connection) for every connection but `except`, under the table's lock (so no connection can be
-    // freed meanwhile); the action takes the connection's lock itself. Returns how many it returned true for.
-    template <class Action>
-    std::size_t for_each_except(std::uint32_t except, Action&& action) {
-        std::lock_guard lock(mutex_);
-        std::size_t count = 0;
-        for (auto& [id, connection] : connections_)
-            if (id != except && action(connection)) ++count;
-        return count;
-    }
-    // Any one connection, or nullptr when the table is empty.
-    Connection* any() {
-        std::lock_guard lock(mutex_);
-        return connections_.empty() ? nullptr : connections_.begin()->second;
-    }
-
-private:
-    std::mutex mutex_;
-    std::unordered_map<std::uint32_t, Connection*> connections_;
-};
+using ConnectionTable = server::ConnectionTable<Connection, std::mutex>;
 
 // A closed connection is freed: it leaves `table`, then its lock is taken once and let go — a worker that found it
 // just before (take) or a /all writing to it is done with it then, and nobody can find it any more — its close is

@@ -24,6 +24,7 @@
 
 #include "common/protocol/session.h"
 #include "common/server/accounting.h"
+#include "common/server/connection_table.h"
 #include "common/server/server_options.h"
 
 namespace socklab::win {
@@ -138,42 +139,9 @@ private:
 using server::next_connection_id;
 using server::reset_connection_ids;
 
-// The table of live connections that /all walks. Lock order: the table's lock, then a connection's own.
+// The table of live connections that /all walks (common/server/connection_table.h), under an SRWLOCK.
 template <class Connection>
-class ConnectionTable {
-public:
-    void add(Connection* connection) {
-        std::lock_guard lock(mutex_);
-        connections_[connection->id] = connection;
-    }
-    void remove(Connection& connection) {
-        std::lock_guard lock(mutex_);
-        connections_.erase(connection.id);
-    }
-    // Calls action(connection) for every connection but `except`, under the table's lock, so no connection
-    // can be freed meanwhile (a model removes a connection from the table before freeing it).
-    template <class Action>
-    std::size_t for_each_except(std::uint32_t except, Action&& action) {
-        std::lock_guard lock(mutex_);
-        std::size_t count = 0;
-        for (auto& [id, connection] : connections_)
-            if (id != except && action(connection)) ++count;
-        return count;
-    }
-    std::size_t size() {
-        std::lock_guard lock(mutex_);
-        return connections_.size();
-    }
-    // Any one connection, or nullptr when the table is empty.
-    Connection* any() {
-        std::lock_guard lock(mutex_);
-        return connections_.empty() ? nullptr : connections_.begin()->second;
-    }
-
-private:
-    Lock mutex_;
-    std::unordered_map<std::uint32_t, Connection*> connections_;
-};
+using ConnectionTable = server::ConnectionTable<Connection, Lock>;
 
 // ---- facts about the run ----------------------------------------------------------------------------------
 // "Wine 8.0 (Linux)" or "Windows 10.0.19045": which runtime the numbers come from.
